@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's one test command (README and .ci/run both run exactly this).
+# It installs what the tests need on a fresh Debian machine, then runs the
+# static checks and the whole test suite with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v gammu >/dev/null 2>&1 || need_apt+=(gammu)
+/usr/bin/python3 -c 'import gammu' >/dev/null 2>&1 || need_apt+=(python3-gammu)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  else
+    echo "test.sh: missing ${need_apt[*]}; run: sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+fi
+
+export PATH="$(go env GOPATH)/bin:$PATH"
+command -v staticcheck >/dev/null 2>&1 || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
+echo "== go vet"
+go vet ./...
+echo "== staticcheck"
+staticcheck ./...
+echo "== go test -race"
+go test -race -count=1 -timeout 14m "$@" ./...
