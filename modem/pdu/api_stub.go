@@ -1,0 +1,264 @@
+package pdu
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+var errTODO = errors.New("pdu: not implemented yet")
+
+// ValidityFormat is TP-VPF (TS 23.040 §9.2.3.3); the values are the two
+// bits as they sit at bits 4..3 of a SUBMIT's first octet.
+type ValidityFormat int
+
+// The four validity period formats.
+const (
+	ValidityNone     ValidityFormat = 0
+	ValidityEnhanced ValidityFormat = 1
+	ValidityRelative ValidityFormat = 2
+	ValidityAbsolute ValidityFormat = 3
+)
+
+// Validity is TP-VP of an SMS-SUBMIT.
+type Validity struct {
+	Format ValidityFormat
+	// Relative is the period for ValidityRelative (rounded up to the next
+	// period the octet can express when encoding), and the decoded period
+	// of an enhanced validity that states one.
+	Relative time.Duration
+	// Absolute is the expiry for ValidityAbsolute, with its zone.
+	Absolute time.Time
+	// Enhanced holds the seven octets of ValidityEnhanced as they are.
+	Enhanced [7]byte
+}
+
+// DecodeOptions says how to read a PDU.
+type DecodeOptions struct {
+	// Direction picks the meaning of the message type indicator.
+	Direction Direction
+	// SMSC: the octets start with the SMSC address (AT+CMGR, AT+CMGL, +CMT
+	// in PDU mode); false for a bare TPDU.
+	SMSC bool
+	// Strict fails on what lenient mode (the default) tolerates with a
+	// warning: a trailing quote or garbage, user data longer than declared.
+	Strict bool
+}
+
+// Decode reads one PDU.
+func Decode(b []byte, o DecodeOptions) (*Message, error) { return nil, errTODO }
+
+// DecodeHex reads one PDU written in hex as modems print it. Whitespace is
+// ignored; in lenient mode a trailing quote or other garbage is dropped with
+// a warning.
+func DecodeHex(s string, o DecodeOptions) (*Message, error) { return nil, errTODO }
+
+// Encode builds the TPDU (without SMSC prefix) of an SMS-SUBMIT, SMS-DELIVER
+// or SMS-STATUS-REPORT.
+func Encode(m *Message) ([]byte, error) { return nil, errTODO }
+
+// WithSMSC prefixes a TPDU with the SMSC address octets and returns it in
+// hex as AT+CMGS takes it, and the TPDU length n for "AT+CMGS=<n>". A zero
+// smsc gives the prefix "00": use the SIM's default service centre.
+func WithSMSC(smsc Address, tpdu []byte) (hex string, tpduLen int) { return "", len(tpdu) }
+
+// NationalMode says whether segmentation may use national language shift
+// tables.
+type NationalMode struct {
+	// Auto tries every language and keeps the one that needs the fewest
+	// parts (ties go to the default alphabet).
+	Auto bool
+	// Language, when not LanguageDefault and Auto is false, uses that
+	// language's tables (locking when defined, single shift when defined).
+	Language Language
+}
+
+// ParseNationalMode reads "none", "auto" or a language name or number.
+func ParseNationalMode(s string) (NationalMode, error) {
+	switch s {
+	case "", "none", "default":
+		return NationalMode{}, nil
+	case "auto":
+		return NationalMode{Auto: true}, nil
+	}
+	l, err := ParseLanguage(s)
+	if err != nil {
+		return NationalMode{}, err
+	}
+	return NationalMode{Language: l}, nil
+}
+
+func (n NationalMode) String() string {
+	switch {
+	case n.Auto:
+		return "auto"
+	case n.Language == LanguageDefault:
+		return "none"
+	}
+	return n.Language.String()
+}
+
+// SegmentOptions tunes segmentation and counting.
+type SegmentOptions struct {
+	// Encoding forces an encoding; the zero value (Auto) picks the cheapest.
+	Encoding SegmentEncoding
+	National NationalMode
+	// Ref16 uses 16-bit concatenation references (one more octet of header
+	// per part).
+	Ref16 bool
+	// Extra holds header elements to put in every part (counted in every
+	// part), e.g. port addressing.
+	Extra UDH
+}
+
+// SegmentEncoding is the encoding a caller asks for; SegmentAuto picks.
+type SegmentEncoding int
+
+// Choices for SegmentOptions.Encoding.
+const (
+	SegmentAuto SegmentEncoding = iota
+	SegmentGSM7
+	SegmentUCS2
+)
+
+// Forcing is a character that cannot be written in GSM 7-bit (with the
+// chosen tables) and so forces UCS-2.
+type Forcing struct {
+	Char string
+	// Index is the position in characters (code points) in the text.
+	Index int
+}
+
+// Count is what the counter shows for a text.
+type Count struct {
+	Encoding        Encoding
+	Locking, Single Language
+	// Characters is the number of code points.
+	Characters int
+	// Units is the number of septets (gsm7) or UTF-16 code units (ucs2)
+	// the text needs, escapes and surrogates counted.
+	Units int
+	Parts int
+	// PerPart is the capacity of one part in units, given the header.
+	PerPart int
+	// Remaining is how many units are left in the last part.
+	Remaining      int
+	UnicodeForcing []Forcing
+}
+
+// CountText counts text as Submit would segment it.
+func CountText(text string, o SegmentOptions) Count { return Count{} }
+
+// NoClass is the Class value for "no message class".
+const NoClass = -1
+
+// SubmitOptions says how to build SMS-SUBMITs.
+type SubmitOptions struct {
+	To, SMSC     Address
+	StatusReport bool
+	Validity     Validity
+	// Class is the message class 0..3, or -1 (NoClass) for none. Beware:
+	// the zero value is class 0, a flash message; callers normally set
+	// NoClass.
+	Class int
+	// Ref is the concatenation reference used when the text needs several
+	// parts.
+	Ref     uint16
+	Segment SegmentOptions
+}
+
+// Part is one encoded part of a message.
+type Part struct {
+	TPDU []byte
+	// Text is the piece of the text this part carries.
+	Text string
+	// Seq is the part's sequence number, 1-based.
+	Seq int
+}
+
+// Submit segments text and builds one SMS-SUBMIT per part (MR 0: the modem
+// assigns it). Its parts agree with CountText.
+func Submit(text string, o SubmitOptions) ([]Part, Count, error) { return nil, Count{}, errTODO }
+
+// DeliverOptions says how to build SMS-DELIVERs (for the virtual modem).
+type DeliverOptions struct {
+	From Address
+	SCTS time.Time
+	// Class is the message class 0..3, or -1 for none.
+	Class        int
+	StatusReport bool
+	MoreMessages bool
+	Ref          uint16
+	Segment      SegmentOptions
+	// Data, when not nil, sends these octets as 8-bit data instead of the
+	// text (segmented at 140 octets minus headers); Ports adds port
+	// addressing to every part.
+	Data  []byte
+	Ports *Ports
+}
+
+// Deliver builds the SMS-DELIVERs that carry text (or o.Data) to a phone.
+func Deliver(text string, o DeliverOptions) ([]Part, error) { return nil, errTODO }
+
+// StatusReportOptions describes an SMS-STATUS-REPORT.
+type StatusReportOptions struct {
+	MR        int
+	Recipient Address
+	SCTS      time.Time
+	Discharge time.Time
+	Status    byte
+}
+
+// StatusReportFor builds the TPDU of an SMS-STATUS-REPORT.
+func StatusReportFor(o StatusReportOptions) ([]byte, error) { return nil, errTODO }
+
+// Joined is a reassembled message.
+type Joined struct {
+	Originator Address
+	Encoding   Encoding
+	Text       string
+	Data       []byte
+	// Parts is how many distinct parts arrived, Total how many the header
+	// announced (1 for a single message).
+	Parts, Total int
+	Complete     bool
+	// Missing lists the sequence numbers that did not arrive.
+	Missing []int
+	// SCTS is the time stamp of the first part.
+	SCTS time.Time
+}
+
+// Join joins the parts of one message. UCS-2 parts are joined on their
+// octets so a surrogate pair split by a sender still decodes.
+func Join(parts []*Message) (*Joined, error) { return nil, errTODO }
+
+// Collector reassembles concatenated messages from parts arriving in any
+// order. It is safe for concurrent use.
+type Collector struct {
+	mu      sync.Mutex
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// NewCollector returns a collector that hands over an incomplete message
+// timeout after its first part arrived. now is the clock (time.Now when
+// nil).
+func NewCollector(timeout time.Duration, now func() time.Time) *Collector {
+	if now == nil {
+		now = time.Now
+	}
+	return &Collector{timeout: timeout, now: now}
+}
+
+// Add adds a part. It returns the joined message when m completes one (or
+// is not part of a concatenated message), nil while parts are missing.
+func (c *Collector) Add(m *Message) (*Joined, error) { return nil, errTODO }
+
+// Expire hands over, incomplete, the messages whose first part arrived more
+// than the timeout ago.
+func (c *Collector) Expire() []*Joined { return nil }
+
+// StatusText describes TP-ST (TS 23.040 §9.2.3.15): its meaning in words,
+// whether it is final (delivered or failed for good; false while the SC
+// still tries), and ok false for a value the spec reserves.
+func StatusText(st byte) (meaning string, final bool, ok bool) { return "", false, false }
