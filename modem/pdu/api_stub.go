@@ -43,15 +43,12 @@ type DecodeOptions struct {
 	// Strict fails on what lenient mode (the default) tolerates with a
 	// warning: a trailing quote or garbage, user data longer than declared.
 	Strict bool
+	// Length, when not 0, is the TPDU length the modem declared (the
+	// <length> of +CMGR, +CMGL, +CMT). A mismatch is a warning in lenient
+	// mode (V18: a modem said 29 for 27 octets) and an error in strict.
+	Length int
 }
 
-// Decode reads one PDU.
-func Decode(b []byte, o DecodeOptions) (*Message, error) { return nil, errTODO }
-
-// DecodeHex reads one PDU written in hex as modems print it. Whitespace is
-// ignored; in lenient mode a trailing quote or other garbage is dropped with
-// a warning.
-func DecodeHex(s string, o DecodeOptions) (*Message, error) { return nil, errTODO }
 
 // Encode builds the TPDU (without SMSC prefix) of an SMS-SUBMIT, SMS-DELIVER
 // or SMS-STATUS-REPORT.

@@ -1,0 +1,178 @@
+package pdu
+
+import (
+	"fmt"
+	"time"
+)
+
+// decodeTime reads a 7-octet service centre time stamp (TS 23.040
+// §9.2.3.11): semi-octet swapped YYMMDDhhmmss and a zone in quarter hours
+// whose sign is bit 3 of the first semi-octet.
+func decodeTime(b []byte) (time.Time, error) {
+	var v [6]int
+	for i := 0; i < 6; i++ {
+		lo, hi := b[i]&0x0F, b[i]>>4
+		if lo > 9 || hi > 9 {
+			return time.Time{}, fmt.Errorf("%w: semi-octets %02X are not decimal", ErrInvalid, b[i])
+		}
+		v[i] = int(lo)*10 + int(hi)
+	}
+	tz := b[6]
+	tens, units := tz&0x07, tz>>4
+	if units > 9 {
+		return time.Time{}, fmt.Errorf("%w: time zone octet %02X", ErrInvalid, tz)
+	}
+	q := int(tens)*10 + int(units)
+	if q > 14*4 {
+		return time.Time{}, fmt.Errorf("%w: time zone %d quarter hours", ErrInvalid, q)
+	}
+	if tz&0x08 != 0 {
+		q = -q
+	}
+	year := 2000 + v[0]
+	if v[0] >= 90 {
+		year = 1900 + v[0]
+	}
+	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
+		return time.Time{}, fmt.Errorf("%w: date %02d-%02d-%02d %02d:%02d:%02d", ErrInvalid, v[0], v[1], v[2], v[3], v[4], v[5])
+	}
+	loc := time.UTC
+	if q != 0 {
+		loc = time.FixedZone("", q*15*60)
+	}
+	return time.Date(year, time.Month(v[1]), v[2], v[3], v[4], v[5], 0, loc), nil
+}
+
+// appendTime writes t as a time stamp in t's own zone (rounded to the
+// quarter hour, as the format demands).
+func appendTime(dst []byte, t time.Time) []byte {
+	_, off := t.Zone()
+	q := off / (15 * 60)
+	var sign byte
+	if q < 0 {
+		q, sign = -q, 0x08
+	}
+	if q > 79 {
+		q = 79
+	}
+	y := t.Year() % 100
+	for _, n := range [6]int{y, int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second()} {
+		dst = append(dst, byte(n/10)|byte(n%10)<<4)
+	}
+	return append(dst, byte(q/10)|sign|byte(q%10)<<4)
+}
+
+// relativeVP converts a TP-VP relative octet to its period (TS 23.040
+// §9.2.3.12.1).
+func relativeVP(o byte) time.Duration {
+	n := time.Duration(o)
+	switch {
+	case o <= 143:
+		return (n + 1) * 5 * time.Minute
+	case o <= 167:
+		return 12*time.Hour + (n-143)*30*time.Minute
+	case o <= 196:
+		return (n - 166) * 24 * time.Hour
+	}
+	return (n - 192) * 7 * 24 * time.Hour
+}
+
+// relativeOctet is the smallest TP-VP octet whose period is at least d
+// (the longest, 63 weeks, when d is longer still).
+func relativeOctet(d time.Duration) byte {
+	switch {
+	case d <= 0:
+		return 0
+	case d <= 12*time.Hour:
+		return byte((d+5*time.Minute-1)/(5*time.Minute) - 1)
+	case d <= 24*time.Hour:
+		return byte(143 + (d-12*time.Hour+30*time.Minute-1)/(30*time.Minute))
+	case d <= 30*24*time.Hour:
+		return byte(166 + (d+24*time.Hour-1)/(24*time.Hour))
+	case d <= 63*7*24*time.Hour:
+		return byte(192 + (d+7*24*time.Hour-1)/(7*24*time.Hour))
+	}
+	return 255
+}
+
+// RelativeOctet is the TP-VP octet a relative validity encodes to.
+func (v Validity) RelativeOctet() byte { return relativeOctet(v.Relative) }
+
+// decodeEnhanced reads the period an enhanced validity states (TS 23.040
+// §9.2.3.12.3), and whether it is single-shot.
+func decodeEnhanced(e [7]byte) (d time.Duration, singleShot bool, ok bool) {
+	singleShot = e[0]&0x40 != 0
+	if e[0]&0x80 != 0 {
+		// An extension octet follows; the period then starts one later.
+		return 0, singleShot, false
+	}
+	switch e[0] & 0x07 {
+	case 0:
+		return 0, singleShot, true
+	case 1:
+		return relativeVP(e[1]), singleShot, true
+	case 2:
+		return time.Duration(e[1]) * time.Second, singleShot, true
+	case 3:
+		var v [3]int
+		for i := 0; i < 3; i++ {
+			lo, hi := e[1+i]&0x0F, e[1+i]>>4
+			if lo > 9 || hi > 9 {
+				return 0, singleShot, false
+			}
+			v[i] = int(lo)*10 + int(hi)
+		}
+		return time.Duration(v[0])*time.Hour + time.Duration(v[1])*time.Minute + time.Duration(v[2])*time.Second, singleShot, true
+	}
+	return 0, singleShot, false
+}
+
+// String describes the validity in words: "none", "4 days",
+// "2001-01-01T23:59:59+05:45", "single-shot, 3 seconds".
+func (v Validity) String() string {
+	switch v.Format {
+	case ValidityNone:
+		return "none"
+	case ValidityRelative:
+		return durationWords(relativeVP(v.RelativeOctet()))
+	case ValidityAbsolute:
+		return v.Absolute.Format(time.RFC3339)
+	case ValidityEnhanced:
+		d, single, ok := decodeEnhanced(v.Enhanced)
+		s := ""
+		if single {
+			s = "single-shot, "
+		}
+		if !ok {
+			return s + fmt.Sprintf("enhanced % X", v.Enhanced[:])
+		}
+		if d == 0 {
+			if single {
+				return "single-shot"
+			}
+			return "no period"
+		}
+		return s + durationWords(d)
+	}
+	return fmt.Sprintf("validity(%d)", int(v.Format))
+}
+
+func durationWords(d time.Duration) string {
+	unit := func(n int64, name string) string {
+		if n == 1 {
+			return "1 " + name
+		}
+		return fmt.Sprintf("%d %ss", n, name)
+	}
+	switch {
+	case d%(7*24*time.Hour) == 0 && d >= 5*7*24*time.Hour:
+		return unit(int64(d/(7*24*time.Hour)), "week")
+	case d%(24*time.Hour) == 0:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d/time.Second), "second")
+}
