@@ -1,0 +1,231 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Due is a claimed part with its message.
+type Due struct {
+	Message Message
+	Part    Part
+}
+
+// ClaimDue takes the next part due by now (oldest NextAttempt first, parts
+// of one message in order) that accept agrees to (accept may be nil), marks
+// it submitting on modem with one more attempt, and commits before
+// returning, so a crash after this point leaves the part visibly
+// "submitting". Parts of messages whose ExpiresAt passed are marked expired
+// on the way. ok is false when nothing is due.
+func (db *DB) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (d Due, ok bool, err error) {
+	err = db.Update(func(tx *Tx) error {
+		d, ok, err = tx.ClaimDue(modem, accept)
+		return err
+	})
+	return d, ok, err
+}
+
+// ClaimDue is DB.ClaimDue inside a transaction.
+func (tx *Tx) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (Due, bool, error) {
+	now := tx.Now()
+	limit := tns(now)
+	type cand struct {
+		id  ID
+		seq int
+	}
+	// Collect first: changing the bucket under a cursor skips keys.
+	var cands []cand
+	c := tx.b(bIdxDue).Cursor()
+	for key, _ := c.First(); key != nil && string(key[:8]) <= string(limit); key, _ = c.Next() {
+		cands = append(cands, cand{ID(getU64(key[8:16])), int(key[16])})
+		if len(cands) >= 256 {
+			break
+		}
+	}
+	for _, cd := range cands {
+		m, err := tx.Message(cd.id)
+		if err != nil {
+			return Due{}, false, err
+		}
+		if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+			if _, err := tx.UpdateMessage(cd.id, func(_ *Message, parts []Part) error {
+				for i := range parts {
+					if parts[i].State == StateQueued {
+						parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
+					}
+				}
+				return nil
+			}); err != nil {
+				return Due{}, false, err
+			}
+			continue
+		}
+		p, err := tx.Part(cd.id, cd.seq)
+		if err != nil {
+			return Due{}, false, err
+		}
+		if accept != nil && !accept(&m, &p) {
+			continue
+		}
+		var claimed Part
+		m, err = tx.UpdatePart(cd.id, cd.seq, func(p *Part) error {
+			p.State, p.Modem, p.MR = StateSubmitting, modem, -1
+			p.Attempts++
+			claimed = *p
+			return nil
+		})
+		if err != nil {
+			return Due{}, false, err
+		}
+		return Due{Message: m, Part: claimed}, true, nil
+	}
+	return Due{}, false, nil
+}
+
+// NextDue is the earliest NextAttempt among queued parts (ok false when the
+// outbox is empty), for the dispatcher's timer.
+func (tx *Tx) NextDue() (time.Time, bool) {
+	key, _ := tx.b(bIdxDue).Cursor().First()
+	if key == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(getU64(key[:8]))).UTC(), true
+}
+
+// MarkSent records that modem accepted part seq with message reference mr.
+func (tx *Tx) MarkSent(id ID, seq int, modem string, mr int) (Message, error) {
+	if mr < 0 || mr > 0xffff {
+		return Message{}, fmt.Errorf("store: mark sent %s/%d: bad MR %d", id, seq, mr)
+	}
+	return tx.UpdatePart(id, seq, func(p *Part) error {
+		p.State, p.Modem, p.MR, p.Error = StateSent, modem, mr, ""
+		p.SentAt = tx.Now()
+		return nil
+	})
+}
+
+// MarkRetry puts part seq back in the outbox, due at next, remembering the
+// temporary error.
+func (tx *Tx) MarkRetry(id ID, seq int, errText string, next time.Time) (Message, error) {
+	return tx.UpdatePart(id, seq, func(p *Part) error {
+		p.State, p.Error, p.NextAttempt, p.MR = StateQueued, errText, next, -1
+		return nil
+	})
+}
+
+// MarkFailed fails part seq for good with reason, and with it the parts of
+// the message still waiting (they are not sent: the message failed).
+func (tx *Tx) MarkFailed(id ID, seq int, reason string) (Message, error) {
+	return tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
+		found := false
+		for i := range parts {
+			if parts[i].Seq == seq {
+				parts[i].State, parts[i].Error = StateFailed, reason
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("store: part %s/%d: %w", id, seq, ErrNotFound)
+		}
+		for i := range parts {
+			if parts[i].State == StateQueued {
+				parts[i].State = StateFailed
+				parts[i].Error = fmt.Sprintf("not sent: part %d failed", seq)
+			}
+		}
+		return nil
+	})
+}
+
+// FindByMR finds the part most recently sent by modem with reference mr to
+// recipient (E.164; "" matches any), sent at or after since. ok is false
+// when none matches.
+func (tx *Tx) FindByMR(modem string, mr int, recipient string, since time.Time) (Due, bool, error) {
+	var d Due
+	var found bool
+	var err error
+	revScan(tx.b(bIdxMR), k(str(modem), []byte{byte(mr >> 8), byte(mr)}), nil, func(key, _ []byte) bool {
+		pk := key[len(key)-9:]
+		var m Message
+		if m, err = tx.Message(ID(getU64(pk[:8]))); err != nil {
+			return false
+		}
+		if recipient != "" && m.Number != recipient {
+			return true
+		}
+		var p Part
+		if p, err = tx.Part(m.ID, int(pk[8])); err != nil {
+			return false
+		}
+		if p.SentAt.Before(since) {
+			return true
+		}
+		d, found = Due{Message: m, Part: p}, true
+		return false
+	})
+	return d, found, err
+}
+
+// MarkStatus records a final status report for a part: delivered, or failed
+// with reason.
+func (tx *Tx) MarkStatus(id ID, seq int, delivered bool, reason string) (Message, error) {
+	return tx.UpdatePart(id, seq, func(p *Part) error {
+		if delivered {
+			p.State, p.DeliveredAt, p.Error = StateDelivered, tx.Now(), ""
+		} else {
+			p.State, p.Error = StateFailed, reason
+		}
+		return nil
+	})
+}
+
+// RecoverSubmitting handles the parts left "submitting" by a process that
+// died during AT+CMGS: their outcome is unknown. With resend they go back to
+// the outbox (risking a duplicate); otherwise they become "unknown" with
+// reason. It returns the affected messages.
+func (db *DB) RecoverSubmitting(reason string, resend bool) ([]Message, error) {
+	var out []Message
+	err := db.Update(func(tx *Tx) error {
+		out = out[:0]
+		type pk struct {
+			id  ID
+			seq int
+		}
+		var list []pk
+		fwdScan(tx.b(bIdxPartState), []byte{stateCode[StateSubmitting]}, nil, func(key, _ []byte) bool {
+			list = append(list, pk{ID(getU64(key[1:9])), int(key[9])})
+			return true
+		})
+		for _, x := range list {
+			m, err := tx.UpdatePart(x.id, x.seq, func(p *Part) error {
+				if resend {
+					p.State, p.NextAttempt, p.Error = StateQueued, tx.Now(), reason
+				} else {
+					p.State, p.Error = StateUnknown, reason
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PartsInState lists (message, seq) of parts in state s, oldest first.
+func (tx *Tx) PartsInState(s State, limit int) ([]Part, error) {
+	var out []Part
+	var err error
+	fwdScan(tx.b(bIdxPartState), []byte{stateCode[s]}, nil, func(key, _ []byte) bool {
+		var p Part
+		if p, err = tx.Part(ID(getU64(key[1:9])), int(key[9])); err != nil {
+			return false
+		}
+		out = append(out, p)
+		return limit <= 0 || len(out) < limit
+	})
+	return out, err
+}

@@ -1,0 +1,458 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// --- users ---
+
+// User reads a user.
+func (tx *Tx) User(id ID) (User, error) {
+	var u User
+	if err := getJSON(tx.b(bUsers), u64(uint64(id)), &u); err != nil {
+		return User{}, fmt.Errorf("store: user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByName reads a user by name (case-insensitive).
+func (tx *Tx) UserByName(name string) (User, error) {
+	v := tx.b(bUsersByName).Get([]byte(strings.ToLower(name)))
+	if v == nil {
+		return User{}, fmt.Errorf("store: user %q: %w", name, ErrNotFound)
+	}
+	return tx.User(ID(getU64(v)))
+}
+
+// PutUser creates or updates a user; names are unique (ErrExists).
+func (tx *Tx) PutUser(u *User) error {
+	if u.ID == 0 {
+		return fmt.Errorf("store: put user: zero id")
+	}
+	lname := []byte(strings.ToLower(u.Name))
+	if v := tx.b(bUsersByName).Get(lname); v != nil && ID(getU64(v)) != u.ID {
+		return fmt.Errorf("store: user %q: %w", u.Name, ErrExists)
+	}
+	if old, err := tx.User(u.ID); err == nil && !strings.EqualFold(old.Name, u.Name) {
+		if err := tx.b(bUsersByName).Delete([]byte(strings.ToLower(old.Name))); err != nil {
+			return err
+		}
+	}
+	if err := tx.b(bUsersByName).Put(lname, u64(uint64(u.ID))); err != nil {
+		return err
+	}
+	return putJSON(tx.b(bUsers), u64(uint64(u.ID)), u)
+}
+
+// Users lists all users by ID.
+func (tx *Tx) Users() ([]User, error) {
+	var out []User
+	err := tx.b(bUsers).ForEach(func(_, v []byte) error {
+		var u User
+		if err := unmarshal(v, &u); err != nil {
+			return err
+		}
+		out = append(out, u)
+		return nil
+	})
+	return out, err
+}
+
+// --- tokens ---
+
+// PutToken stores a token.
+func (tx *Tx) PutToken(t *Token) error {
+	if err := tx.b(bTokensByHash).Put(t.Hash, u64(uint64(t.ID))); err != nil {
+		return err
+	}
+	return putJSON(tx.b(bTokens), u64(uint64(t.ID)), t)
+}
+
+// Token reads a token.
+func (tx *Tx) Token(id ID) (Token, error) {
+	var t Token
+	if err := getJSON(tx.b(bTokens), u64(uint64(id)), &t); err != nil {
+		return Token{}, fmt.Errorf("store: token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// TokenByHash finds a token by the SHA-256 of its secret.
+func (tx *Tx) TokenByHash(hash []byte) (Token, error) {
+	v := tx.b(bTokensByHash).Get(hash)
+	if v == nil {
+		return Token{}, fmt.Errorf("store: token: %w", ErrNotFound)
+	}
+	return tx.Token(ID(getU64(v)))
+}
+
+// DeleteToken removes a token.
+func (tx *Tx) DeleteToken(id ID) error {
+	t, err := tx.Token(id)
+	if err != nil {
+		return err
+	}
+	if err := tx.b(bTokensByHash).Delete(t.Hash); err != nil {
+		return err
+	}
+	return tx.b(bTokens).Delete(u64(uint64(id)))
+}
+
+// Tokens lists the tokens of user u (all users when u is 0).
+func (tx *Tx) Tokens(u ID) ([]Token, error) {
+	var out []Token
+	err := tx.b(bTokens).ForEach(func(_, v []byte) error {
+		var t Token
+		if err := unmarshal(v, &t); err != nil {
+			return err
+		}
+		if u == 0 || t.UserID == u {
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// --- notifications ---
+
+// AddNotification stores n (n.ID and n.UserID set by the caller).
+func (tx *Tx) AddNotification(n *Notification) error {
+	return putJSON(tx.b(bNotifications), k(u64(uint64(n.UserID)), u64(uint64(n.ID))), n)
+}
+
+// Notifications lists user u's notifications, newest first.
+func (tx *Tx) Notifications(u ID, p Page) ([]Notification, error) {
+	prefix := u64(uint64(u))
+	var before []byte
+	if p.Before != 0 {
+		before = k(prefix, u64(uint64(p.Before)))
+	}
+	var out []Notification
+	var err error
+	revScan(tx.b(bNotifications), prefix, before, func(_, v []byte) bool {
+		var n Notification
+		if err = unmarshal(v, &n); err != nil {
+			return false
+		}
+		out = append(out, n)
+		return len(out) < p.limit()
+	})
+	return out, err
+}
+
+// ClearNotification removes one of user u's notifications (ErrNotFound
+// when it is not theirs).
+func (tx *Tx) ClearNotification(u, id ID) error {
+	key := k(u64(uint64(u)), u64(uint64(id)))
+	if tx.b(bNotifications).Get(key) == nil {
+		return fmt.Errorf("store: notification %s: %w", id, ErrNotFound)
+	}
+	return tx.b(bNotifications).Delete(key)
+}
+
+// ClearNotifications removes all of user u's notifications and says how
+// many there were.
+func (tx *Tx) ClearNotifications(u ID) (int, error) {
+	prefix := u64(uint64(u))
+	var keys [][]byte
+	fwdScan(tx.b(bNotifications), prefix, nil, func(key, _ []byte) bool {
+		keys = append(keys, clone(key))
+		return true
+	})
+	for _, key := range keys {
+		if err := tx.b(bNotifications).Delete(key); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// --- contacts ---
+
+// Contact reads the contact that has number among its phones.
+func (tx *Tx) Contact(number string) (Contact, error) {
+	key := []byte(number)
+	if v := tx.b(bContactPhones).Get(key); v != nil {
+		key = clone(v)
+	}
+	var c Contact
+	if err := getJSON(tx.b(bContacts), key, &c); err != nil {
+		return Contact{}, fmt.Errorf("store: contact %s: %w", number, err)
+	}
+	return c, nil
+}
+
+// PutContact creates or replaces the contact keyed by c.Number (its default
+// SMS number), re-pointing the phone index at it. A phone that belonged to
+// another contact moves to this one.
+func (tx *Tx) PutContact(c *Contact) error {
+	key := []byte(c.Number)
+	var old Contact
+	if err := getJSON(tx.b(bContacts), key, &old); err == nil {
+		for _, ph := range old.Phones {
+			if v := tx.b(bContactPhones).Get([]byte(ph.Number)); v != nil && bytes.Equal(v, key) {
+				if err := tx.b(bContactPhones).Delete([]byte(ph.Number)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := tx.b(bContactPhones).Put(key, key); err != nil {
+		return err
+	}
+	for _, ph := range c.Phones {
+		if err := tx.b(bContactPhones).Put([]byte(ph.Number), key); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.b(bContacts), key, c)
+}
+
+// DeleteContact removes the contact keyed by number.
+func (tx *Tx) DeleteContact(number string) error {
+	c, err := tx.Contact(number)
+	if err != nil {
+		return err
+	}
+	key := []byte(c.Number)
+	for _, ph := range append(c.Phones, Phone{Number: c.Number}) {
+		if v := tx.b(bContactPhones).Get([]byte(ph.Number)); v != nil && bytes.Equal(v, key) {
+			if err := tx.b(bContactPhones).Delete([]byte(ph.Number)); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.b(bContacts).Delete(key)
+}
+
+// Contacts calls fn for every contact in number order until fn returns
+// false (a full scan: contacts are few next to messages).
+func (tx *Tx) Contacts(fn func(Contact) bool) error {
+	c := tx.b(bContacts).Cursor()
+	for key, v := c.First(); key != nil; key, v = c.Next() {
+		var ct Contact
+		if err := unmarshal(v, &ct); err != nil {
+			return err
+		}
+		if !fn(ct) {
+			break
+		}
+	}
+	return nil
+}
+
+// --- idempotency ---
+
+// Idempotency reads the record of user u's key (ErrNotFound when unused).
+func (tx *Tx) Idempotency(u ID, key string) (Idempotency, error) {
+	var r Idempotency
+	err := getJSON(tx.b(bIdem), k(u64(uint64(u)), []byte(key)), &r)
+	return r, err
+}
+
+// PutIdempotency remembers that user u's key created r.BatchID.
+func (tx *Tx) PutIdempotency(u ID, key string, r *Idempotency) error {
+	if err := tx.b(bIdxIdemTime).Put(k(tns(r.CreatedAt), u64(uint64(u)), []byte(key)), nil); err != nil {
+		return err
+	}
+	return putJSON(tx.b(bIdem), k(u64(uint64(u)), []byte(key)), r)
+}
+
+// --- webhooks ---
+
+// PutWebhook creates or replaces a webhook subscription.
+func (tx *Tx) PutWebhook(w *Webhook) error {
+	return putJSON(tx.b(bWebhooks), u64(uint64(w.ID)), w)
+}
+
+// Webhook reads one subscription.
+func (tx *Tx) Webhook(id ID) (Webhook, error) {
+	var w Webhook
+	if err := getJSON(tx.b(bWebhooks), u64(uint64(id)), &w); err != nil {
+		return Webhook{}, fmt.Errorf("store: webhook %s: %w", id, err)
+	}
+	return w, nil
+}
+
+// DeleteWebhook removes a subscription.
+func (tx *Tx) DeleteWebhook(id ID) error {
+	if tx.b(bWebhooks).Get(u64(uint64(id))) == nil {
+		return fmt.Errorf("store: webhook %s: %w", id, ErrNotFound)
+	}
+	return tx.b(bWebhooks).Delete(u64(uint64(id)))
+}
+
+// Webhooks lists all subscriptions.
+func (tx *Tx) Webhooks() ([]Webhook, error) {
+	var out []Webhook
+	err := tx.b(bWebhooks).ForEach(func(_, v []byte) error {
+		var w Webhook
+		if err := unmarshal(v, &w); err != nil {
+			return err
+		}
+		out = append(out, w)
+		return nil
+	})
+	return out, err
+}
+
+// EnqueueDelivery stores a new pending delivery due at d.NextAttempt (now
+// when zero). d.ID is assigned when zero.
+func (tx *Tx) EnqueueDelivery(d *WebhookDelivery) error {
+	if d.ID == 0 {
+		d.ID = tx.NewID()
+	}
+	now := tx.Now()
+	if d.NextAttempt.IsZero() {
+		d.NextAttempt = now
+	}
+	d.State, d.CreatedAt, d.UpdatedAt = DeliveryPending, now, now
+	if err := tx.b(bIdxWebhookDue).Put(k(tns(d.NextAttempt), u64(uint64(d.ID))), nil); err != nil {
+		return err
+	}
+	return putJSON(tx.b(bWebhookDeliveries), u64(uint64(d.ID)), d)
+}
+
+// Delivery reads one delivery.
+func (tx *Tx) Delivery(id ID) (WebhookDelivery, error) {
+	var d WebhookDelivery
+	if err := getJSON(tx.b(bWebhookDeliveries), u64(uint64(id)), &d); err != nil {
+		return WebhookDelivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// DueDeliveries lists pending deliveries due at or before now, oldest due
+// first.
+func (tx *Tx) DueDeliveries(now time.Time, limit int) ([]WebhookDelivery, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []WebhookDelivery
+	var err error
+	lim := string(tns(now))
+	fwdScan(tx.b(bIdxWebhookDue), nil, nil, func(key, _ []byte) bool {
+		if string(key[:8]) > lim {
+			return false
+		}
+		var d WebhookDelivery
+		if d, err = tx.Delivery(ID(getU64(key[8:]))); err != nil {
+			return false
+		}
+		out = append(out, d)
+		return len(out) < limit
+	})
+	return out, err
+}
+
+// NextDelivery is when the earliest pending delivery is due.
+func (tx *Tx) NextDelivery() (time.Time, bool) {
+	key, _ := tx.b(bIdxWebhookDue).Cursor().First()
+	if key == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(getU64(key[:8]))).UTC(), true
+}
+
+// MarkDeliveryAttempt records one attempt: done (ok), retried at next, or,
+// with a zero next, failed for good.
+func (tx *Tx) MarkDeliveryAttempt(id ID, ok bool, errText string, next time.Time) (WebhookDelivery, error) {
+	d, err := tx.Delivery(id)
+	if err != nil {
+		return d, err
+	}
+	if d.State == DeliveryPending {
+		if err := tx.b(bIdxWebhookDue).Delete(k(tns(d.NextAttempt), u64(uint64(id)))); err != nil {
+			return d, err
+		}
+	}
+	d.Attempts++
+	d.UpdatedAt = tx.Now()
+	d.LastError = errText
+	switch {
+	case ok:
+		d.State, d.LastError = DeliveryDone, ""
+	case next.IsZero():
+		d.State = DeliveryFailed
+	default:
+		d.State, d.NextAttempt = DeliveryPending, next
+		if err := tx.b(bIdxWebhookDue).Put(k(tns(next), u64(uint64(id))), nil); err != nil {
+			return d, err
+		}
+	}
+	return d, putJSON(tx.b(bWebhookDeliveries), u64(uint64(id)), &d)
+}
+
+// --- inbound ---
+
+// SeenInbound reports whether dedupKey was stored before.
+func (tx *Tx) SeenInbound(dedupKey string) bool {
+	return tx.b(bInboundDedup).Get([]byte(dedupKey)) != nil
+}
+
+// MarkInbound remembers dedupKey (a part that was stored) so that reading it
+// again is recognised.
+func (tx *Tx) MarkInbound(dedupKey string) error {
+	now := tns(tx.Now())
+	if err := tx.b(bIdxDedupTime).Put(k(now, []byte(dedupKey)), nil); err != nil {
+		return err
+	}
+	return tx.b(bInboundDedup).Put([]byte(dedupKey), now)
+}
+
+// PutPendingPart keeps a part of an unfinished multipart message.
+func (tx *Tx) PutPendingPart(p *InboundPart) error {
+	return putJSON(tx.b(bInboundPending), k(str(p.Key), []byte{byte(p.Seq)}), p)
+}
+
+// PendingParts lists the parts kept under key, in sequence order.
+func (tx *Tx) PendingParts(key string) ([]InboundPart, error) {
+	var out []InboundPart
+	var err error
+	fwdScan(tx.b(bInboundPending), str(key), nil, func(_, v []byte) bool {
+		var p InboundPart
+		if err = unmarshal(v, &p); err != nil {
+			return false
+		}
+		out = append(out, p)
+		return true
+	})
+	return out, err
+}
+
+// PendingKeys lists every key with pending parts and the time its first
+// part arrived (reassembly after a restart, and the incomplete timeout).
+func (tx *Tx) PendingKeys() (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := tx.b(bInboundPending).ForEach(func(_, v []byte) error {
+		var p InboundPart
+		if err := unmarshal(v, &p); err != nil {
+			return err
+		}
+		if t, ok := out[p.Key]; !ok || p.ReceivedAt.Before(t) {
+			out[p.Key] = p.ReceivedAt
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeletePending removes every part kept under key (the message was
+// assembled, in the same transaction).
+func (tx *Tx) DeletePending(key string) error {
+	var keys [][]byte
+	fwdScan(tx.b(bInboundPending), str(key), nil, func(kk, _ []byte) bool {
+		keys = append(keys, clone(kk))
+		return true
+	})
+	for _, kk := range keys {
+		if err := tx.b(bInboundPending).Delete(kk); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"time"
+)
+
+// IDAt is the smallest ID made at or after t: IDs below it are older.
+func IDAt(t time.Time) ID { return ID(uint64(t.UnixMilli()) << idCounterBits) }
+
+// PurgeResult counts what one PurgeBatch removed.
+type PurgeResult struct {
+	Messages, DedupKeys, IdempotencyKeys, Deliveries int
+	// Next resumes the walk over messages (messages not yet final are
+	// skipped, not deleted); zero when the walk reached the cutoff.
+	Next ID
+}
+
+// PurgeBatch deletes, in one short write transaction, at most max records
+// older than cutoff: messages in a final state (or sent) created before
+// cutoff, starting at ID from, then dedup keys, idempotency keys and
+// finished webhook deliveries. Call it repeatedly (passing Next) so that the
+// dispatcher and readers get the database between batches.
+func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error) {
+	if max <= 0 {
+		max = 500
+	}
+	var r PurgeResult
+	err := db.Update(func(tx *Tx) error {
+		r = PurgeResult{}
+		end := IDAt(cutoff)
+		var ids []ID
+		c := tx.b(bMessages).Cursor()
+		key, v := c.Seek(u64(uint64(from)))
+		for ; key != nil && len(ids) < max; key, v = c.Next() {
+			id := ID(getU64(key))
+			if id >= end {
+				key = nil
+				break
+			}
+			var m Message
+			if err := unmarshal(v, &m); err != nil {
+				return err
+			}
+			if m.State.Final() || m.State == StateSent || m.Direction == Incoming {
+				ids = append(ids, id)
+			}
+			r.Next = id + 1
+		}
+		if key == nil {
+			r.Next = 0
+		}
+		for _, id := range ids {
+			if err := tx.DeleteMessage(id); err != nil {
+				return err
+			}
+		}
+		r.Messages = len(ids)
+		budget := max - len(ids)
+		limit := string(tns(cutoff))
+		var err error
+		if r.DedupKeys, err = tx.purgeTimeIndex(bIdxDedupTime, bInboundDedup, limit, budget, func(key []byte) []byte { return key[8:] }); err != nil {
+			return err
+		}
+		budget -= r.DedupKeys
+		if r.IdempotencyKeys, err = tx.purgeTimeIndex(bIdxIdemTime, bIdem, limit, budget, func(key []byte) []byte { return key[8:] }); err != nil {
+			return err
+		}
+		budget -= r.IdempotencyKeys
+		// Finished deliveries: their IDs sort by creation time.
+		var dels [][]byte
+		dc := tx.b(bWebhookDeliveries).Cursor()
+		for key, v := dc.First(); key != nil && len(dels) < budget && ID(getU64(key)) < end; key, v = dc.Next() {
+			var d WebhookDelivery
+			if err := unmarshal(v, &d); err != nil {
+				return err
+			}
+			if d.State != DeliveryPending {
+				dels = append(dels, clone(key))
+			}
+		}
+		for _, key := range dels {
+			if err := tx.b(bWebhookDeliveries).Delete(key); err != nil {
+				return err
+			}
+		}
+		r.Deliveries = len(dels)
+		return nil
+	})
+	return r, err
+}
+
+// purgeTimeIndex deletes up to max entries of a u64(time)|... index older
+// than limit, with the records they point at (target(key) in data).
+func (tx *Tx) purgeTimeIndex(idx, data []byte, limit string, max int, target func([]byte) []byte) (int, error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	var keys [][]byte
+	c := tx.b(idx).Cursor()
+	for key, _ := c.First(); key != nil && string(key[:8]) < limit && len(keys) < max; key, _ = c.Next() {
+		keys = append(keys, clone(key))
+	}
+	for _, key := range keys {
+		if err := tx.b(data).Delete(target(key)); err != nil {
+			return 0, err
+		}
+		if err := tx.b(idx).Delete(key); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// Stats counts records, for /metrics and the benchmark.
+type Stats struct {
+	Messages, Parts, Conversations, Users, Queued int
+}
+
+// Stats counts records. It walks the buckets: for tools and tests, not for
+// hot paths.
+func (tx *Tx) Stats() Stats {
+	n := func(b []byte) int { return tx.b(b).Stats().KeyN }
+	return Stats{
+		Messages: n(bMessages), Parts: n(bParts), Conversations: n(bConversations),
+		Users: n(bUsers), Queued: n(bIdxDue),
+	}
+}

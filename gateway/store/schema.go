@@ -1,0 +1,208 @@
+package store
+
+import "time"
+
+// The storage layout: every bucket, its key format and the format version it
+// arrived in. Nothing outside this file invents a bucket or a key layout.
+//
+// Conventions
+//   - Integers in keys are big-endian so that byte order is numeric order.
+//   - u64(x) is 8 octets; str(s) is one length octet followed by s (at most
+//     255 octets), used wherever a string is followed by more key material so
+//     that one number is never a prefix of another's range.
+//   - IDs (type ID) are u64 values that sort by creation time (see NewID).
+//   - Values are JSON documents of the record types in types.go. JSON keeps
+//     the format readable with `bbolt` tools and lets a field be added without
+//     a migration (unknown fields are ignored, missing ones are zero).
+//   - An index value is empty unless stated.
+//
+// Format history
+//   - 1 (first release): everything below.
+//
+// Migration path: Open reads meta/"version". A file with no version is new and
+// is stamped with FormatVersion. A file with an older version runs, in one
+// write transaction each, the migrations[v] that bring it from v to v+1, in
+// order; a newer version than this binary knows is refused (ErrNewerFormat)
+// rather than risk corrupting it.
+
+// FormatVersion is the layout version this code writes.
+const FormatVersion = 1
+
+// Bucket names (all arrived in version 1).
+var (
+	// meta: "version" -> u64 format version; "ref" -> u64 last
+	// concatenation reference handed out.
+	bMeta = []byte("meta")
+
+	// messages: u64(messageID) -> Message. One row per recipient; the ID
+	// sorts by time so a cursor over this bucket is the time order (the
+	// retention purge walks it from the start).
+	bMessages = []byte("messages")
+	// parts: u64(messageID) | u8(seq) -> Part (seq is 1-based).
+	bParts = []byte("parts")
+	// batches: u64(batchID) | u64(messageID): the messages of one Send.
+	bBatches = []byte("batches")
+	// conversations: E.164 number -> Conversation.
+	bConversations = []byte("conversations")
+
+	// idx_conv: str(number) | u64(messageID): a conversation's messages in
+	// time order (thread loading).
+	bIdxConv = []byte("idx_conv")
+	// idx_user: u64(userID) | u64(messageID): messages associated with a
+	// user (sent by them, or incoming and associated), newest last.
+	bIdxUser = []byte("idx_user")
+	// idx_user_nomkt: the same without marketing messages.
+	bIdxUserNoMkt = []byte("idx_user_nomkt")
+	// idx_user_sent: u64(userID) | str(number) | u64(messageID): the
+	// messages a user sent to one number (threads of outgoing_only users).
+	bIdxUserSent = []byte("idx_user_sent")
+	// uconv: u64(userID) | number -> UserConv (the user's sort keys for that
+	// conversation).
+	bUConv = []byte("uconv")
+	// uconv_all: u64(userID) | u64(lastMessageID) | number: a user's
+	// conversations by their last message, marketing included.
+	bUConvAll = []byte("uconv_all")
+	// uconv_nomkt: u64(userID) | u8(hasPlain) | u64(lastID) | number: the
+	// same with marketing ignored; hasPlain is 1 when lastID is the last
+	// non-marketing message, 0 when the conversation holds only marketing
+	// (then lastID is its last marketing message and it sorts after all
+	// others).
+	bUConvNoMkt = []byte("uconv_nomkt")
+	// unassigned: number -> u64(lastMessageID): conversations whose incoming
+	// messages nobody is associated with (the admins' unassigned inbox).
+	bUnassigned = []byte("unassigned")
+	// unassigned_time: u64(lastMessageID) | number.
+	bUnassignedTime = []byte("unassigned_time")
+
+	// idx_msg_state: u8(state) | u64(messageID): messages by state.
+	bIdxMsgState = []byte("idx_msg_state")
+	// idx_part_state: u8(state) | u64(messageID) | u8(seq): parts by state
+	// (startup recovery finds "submitting" parts with it).
+	bIdxPartState = []byte("idx_part_state")
+	// idx_due: u64(nextAttempt unix ns) | u64(messageID) | u8(seq): the
+	// outbox, queued parts by when they may be sent.
+	bIdxDue = []byte("idx_due")
+	// idx_mr: str(modem) | u16(MR) | u64(messageID) | u8(seq): sent parts by
+	// the reference their modem gave them (status report matching); newest
+	// last within one (modem, MR).
+	bIdxMR = []byte("idx_mr")
+	// idx_failures: u64(failedAt unix ns) | u64(messageID): failed and
+	// unknown messages not yet dismissed, by time.
+	bIdxFailures = []byte("idx_failures")
+	// idempotency: u64(userID) | key -> Idempotency.
+	bIdem = []byte("idempotency")
+	// idx_idem_time: u64(created unix ns) | u64(userID) | key (purge).
+	bIdxIdemTime = []byte("idx_idem_time")
+
+	// contacts: E.164 default number -> Contact.
+	bContacts = []byte("contacts")
+	// contact_phones: E.164 number -> E.164 default number of its contact.
+	bContactPhones = []byte("contact_phones")
+
+	// users: u64(userID) -> User.
+	bUsers = []byte("users")
+	// users_by_name: lower-cased name -> u64(userID).
+	bUsersByName = []byte("users_by_name")
+	// tokens: u64(tokenID) -> Token.
+	bTokens = []byte("tokens")
+	// tokens_by_hash: sha256(secret) -> u64(tokenID).
+	bTokensByHash = []byte("tokens_by_hash")
+	// notifications: u64(userID) | u64(notificationID) -> Notification.
+	bNotifications = []byte("notifications")
+	// settings: name -> raw JSON value.
+	bSettings = []byte("settings")
+
+	// webhooks: u64(webhookID) -> Webhook.
+	bWebhooks = []byte("webhooks")
+	// webhook_deliveries: u64(deliveryID) -> WebhookDelivery.
+	bWebhookDeliveries = []byte("webhook_deliveries")
+	// idx_webhook_due: u64(nextAttempt unix ns) | u64(deliveryID): pending
+	// deliveries by when they are due.
+	bIdxWebhookDue = []byte("idx_webhook_due")
+
+	// inbound_pending: str(key) | u8(seq) -> InboundPart: received parts of
+	// multipart messages not yet complete (key: originator, reference,
+	// total; chosen by the caller).
+	bInboundPending = []byte("inbound_pending")
+	// inbound_dedup: dedup key -> u64(stored unix ns): parts already stored,
+	// so a part read again after a crash is recognised.
+	bInboundDedup = []byte("inbound_dedup")
+	// idx_dedup_time: u64(stored unix ns) | dedup key (purge).
+	bIdxDedupTime = []byte("idx_dedup_time")
+)
+
+// allBuckets is created by Open (and by migrations for the version that
+// introduced them).
+var allBuckets = [][]byte{
+	bMeta, bMessages, bParts, bBatches, bConversations,
+	bIdxConv, bIdxUser, bIdxUserNoMkt, bIdxUserSent, bUConv, bUConvAll, bUConvNoMkt,
+	bUnassigned, bUnassignedTime, bIdxMsgState, bIdxPartState, bIdxDue, bIdxMR,
+	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
+	bUsersByName, bTokens, bTokensByHash, bNotifications, bSettings, bWebhooks,
+	bWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
+}
+
+// migration brings a file from version v to v+1 inside one transaction.
+type migration func(tx *Tx) error
+
+// migrations[v] upgrades version v to v+1. Version 1 is the first release,
+// so there is nothing yet; a version 2 appends its function here and bumps
+// FormatVersion.
+var migrations = map[uint64]migration{}
+
+// state codes used in index keys. The names are the API's; the codes are
+// only the on-disk order and must never be renumbered.
+var stateCode = map[State]byte{
+	StateQueued: 1, StateSubmitting: 2, StateSent: 3, StateDelivered: 4,
+	StateFailed: 5, StateUnknown: 6, StateCancelled: 7, StateExpired: 8,
+}
+
+// key helpers
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	putU64(b[:], v)
+	return b[:]
+}
+
+func putU64(b []byte, v uint64) {
+	_ = b[7]
+	b[0], b[1], b[2], b[3] = byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32)
+	b[4], b[5], b[6], b[7] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+}
+
+func getU64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+// k concatenates key pieces.
+func k(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func str(s string) []byte {
+	if len(s) > 255 {
+		s = s[:255]
+	}
+	return append([]byte{byte(len(s))}, s...)
+}
+
+func tns(t time.Time) []byte {
+	n := t.UnixNano()
+	if n < 0 {
+		n = 0
+	}
+	return u64(uint64(n))
+}
+
+func partKey(id ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
