@@ -49,16 +49,6 @@ type DecodeOptions struct {
 	Length int
 }
 
-
-// Encode builds the TPDU (without SMSC prefix) of an SMS-SUBMIT, SMS-DELIVER
-// or SMS-STATUS-REPORT.
-func Encode(m *Message) ([]byte, error) { return nil, errTODO }
-
-// WithSMSC prefixes a TPDU with the SMSC address octets and returns it in
-// hex as AT+CMGS takes it, and the TPDU length n for "AT+CMGS=<n>". A zero
-// smsc gives the prefix "00": use the SIM's default service centre.
-func WithSMSC(smsc Address, tpdu []byte) (hex string, tpduLen int) { return "", len(tpdu) }
-
 // NationalMode says whether segmentation may use national language shift
 // tables.
 type NationalMode struct {

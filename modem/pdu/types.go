@@ -164,6 +164,11 @@ type Message struct {
 	// COMMAND. Encode prefers Data over Text when Data is not nil, so a
 	// decoded message re-encodes byte for byte.
 	Data []byte
+	// SpareBits holds the unused high bits of the last 7-bit user data
+	// octet as decoded (shifted down; most phones send zeros, some do not,
+	// as V23). Encode writes them back when it encodes Data, so a decoded
+	// SUBMIT re-encodes byte for byte.
+	SpareBits byte
 
 	// Warnings lists what lenient decoding tolerated.
 	Warnings []string

@@ -172,3 +172,52 @@ func udl(m *Message) int {
 	}
 	return h + len(m.Data)
 }
+
+func TestVectorsReencodeSubmit(t *testing.T) {
+	n := 0
+	for _, v := range loadVectors(t) {
+		if v.Type != "SUBMIT" {
+			continue
+		}
+		n++
+		t.Run(v.ID, func(t *testing.T) {
+			m := decodeVector(t, v)
+			tpdu, err := Encode(m)
+			if err != nil {
+				t.Fatalf("encode: %v", err)
+			}
+			want := strings.ToUpper(v.Hex)
+			got, tlen := WithSMSC(m.SMSC, tpdu)
+			if !v.SMSC {
+				got = got[2:]
+			}
+			if got != want {
+				t.Errorf("re-encoded\n got %s\nwant %s", got, want)
+			}
+			if tlen != len(tpdu) {
+				t.Errorf("tpdu length %d, want %d", tlen, len(tpdu))
+			}
+			// And from the text alone, as a caller would build it: the
+			// same octets but for the spare bits a phone may have set.
+			text := m.Text
+			m.Data, m.SpareBits = nil, 0
+			tpdu2, err := Encode(m)
+			if err != nil {
+				t.Fatalf("encode from text: %v", err)
+			}
+			if len(tpdu2) != len(tpdu) || string(tpdu2[:len(tpdu)-1]) != string(tpdu[:len(tpdu)-1]) {
+				t.Errorf("from text\n got %X\nwant %X", tpdu2, tpdu)
+			}
+			back, err := Decode(tpdu2, DecodeOptions{Direction: MO})
+			if err != nil {
+				t.Fatalf("decode the re-encoded: %v", err)
+			}
+			if back.Text != text {
+				t.Errorf("from text decodes to %q, want %q", back.Text, text)
+			}
+		})
+	}
+	if n < 5 {
+		t.Fatalf("only %d SUBMIT vectors", n)
+	}
+}
