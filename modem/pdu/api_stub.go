@@ -133,12 +133,6 @@ type Count struct {
 	UnicodeForcing []Forcing
 }
 
-// CountText counts text as Submit would segment it.
-func CountText(text string, o SegmentOptions) Count { return Count{} }
-
-// NoClass is the Class value for "no message class".
-const NoClass = -1
-
 // SubmitOptions says how to build SMS-SUBMITs.
 type SubmitOptions struct {
 	To, SMSC     Address
@@ -161,11 +155,11 @@ type Part struct {
 	Text string
 	// Seq is the part's sequence number, 1-based.
 	Seq int
+	// Hex is the PDU for AT+CMGS: the SMSC prefix (SubmitOptions.SMSC,
+	// "00" for the SIM's default) and the TPDU, in hex. The length to give
+	// AT+CMGS is len(TPDU).
+	Hex string
 }
-
-// Submit segments text and builds one SMS-SUBMIT per part (MR 0: the modem
-// assigns it). Its parts agree with CountText.
-func Submit(text string, o SubmitOptions) ([]Part, Count, error) { return nil, Count{}, errTODO }
 
 // DeliverOptions says how to build SMS-DELIVERs (for the virtual modem).
 type DeliverOptions struct {
@@ -184,9 +178,6 @@ type DeliverOptions struct {
 	Ports *Ports
 }
 
-// Deliver builds the SMS-DELIVERs that carry text (or o.Data) to a phone.
-func Deliver(text string, o DeliverOptions) ([]Part, error) { return nil, errTODO }
-
 // StatusReportOptions describes an SMS-STATUS-REPORT.
 type StatusReportOptions struct {
 	MR        int
@@ -195,9 +186,6 @@ type StatusReportOptions struct {
 	Discharge time.Time
 	Status    byte
 }
-
-// StatusReportFor builds the TPDU of an SMS-STATUS-REPORT.
-func StatusReportFor(o StatusReportOptions) ([]byte, error) { return nil, errTODO }
 
 // Joined is a reassembled message.
 type Joined struct {

@@ -280,7 +280,7 @@ func (d *decoder) userData() error {
 		}
 		septets := unpack7(make([]byte, 0, n-hs), ud[hdr:], hs*7-hdr*8, n-hs)
 		m.Data = septets
-		if bits := hdr*8 + (hs*7-hdr*8) + 7*len(septets); bits%8 != 0 && bits/8 < len(ud) {
+		if bits := hdr*8 + (hs*7 - hdr*8) + 7*len(septets); bits%8 != 0 && bits/8 < len(ud) {
 			m.SpareBits = ud[bits/8] >> (bits % 8)
 		}
 		lock, single, _ := m.UDH.National()

@@ -1,0 +1,447 @@
+package pdu
+
+import "fmt"
+
+// NoClass is the Class value for "no message class".
+const NoClass = -1
+
+// Header sizes in octets (element id and length included).
+const (
+	ieConcat8Len  = 5
+	ieConcat16Len = 6
+	ieNationalLen = 3
+)
+
+// capacity is how many units (septets, UTF-16 code units or octets) one
+// part holds after a header of ieOctets octets of elements (the UDHL octet
+// is added here when there is any element).
+func capacity(enc Encoding, ieOctets int) int {
+	h := ieOctets
+	if h > 0 {
+		h++
+	}
+	switch enc {
+	case GSM7:
+		return (140*8 - 8*h) / 7
+	case UCS2:
+		return (140 - h) / 2
+	}
+	return 140 - h
+}
+
+// fit packs units of the given costs into parts greedily, never splitting
+// one character (an escape pair, a surrogate pair) across two. When bounds
+// is not nil, the index of the first character of each part is appended.
+func fit(costs []uint8, single, multi int, bounds []int) (parts, last int, total int, out []int) {
+	for _, c := range costs {
+		total += int(c)
+	}
+	if total <= single {
+		if bounds != nil {
+			bounds = append(bounds, 0)
+		}
+		return 1, total, total, bounds
+	}
+	parts, used := 1, 0
+	if bounds != nil {
+		bounds = append(bounds, 0)
+	}
+	for i, c := range costs {
+		if used+int(c) > multi {
+			parts++
+			used = 0
+			if bounds != nil {
+				bounds = append(bounds, i)
+			}
+		}
+		used += int(c)
+	}
+	return parts, used, total, bounds
+}
+
+// option is one way to write a text: an encoding and, for 7-bit, the tables.
+type option struct {
+	enc   Encoding
+	cs    charset
+	ieLen int // octets of national elements
+	costs []uint8
+	bad   []int // indexes of characters the tables lack
+	parts int
+	last  int
+	units int
+}
+
+func (op *option) evaluate(extra, concat int) {
+	single := capacity(op.enc, op.ieLen+extra)
+	multi := capacity(op.enc, op.ieLen+extra+concat)
+	op.parts, op.last, op.units, _ = fit(op.costs, single, multi, nil)
+}
+
+func (op *option) perPart(extra, concat int) int {
+	if op.parts <= 1 {
+		return capacity(op.enc, op.ieLen+extra)
+	}
+	return capacity(op.enc, op.ieLen+extra+concat)
+}
+
+// plan is the outcome of segmentation.
+type plan struct {
+	runes []rune
+	op    option
+	count Count
+}
+
+// candidates lists the table pairs worth trying for a national mode, the
+// default alphabet first; within a language the single shift alone, the
+// locking shift alone, then both (fewer header octets first).
+func candidates(n NationalMode) []charset {
+	out := []charset{{lock: &defaultAlphabet, single: &defaultExtension}}
+	var langs []Language
+	switch {
+	case n.Auto:
+		langs = Languages()
+	case n.Language != LanguageDefault:
+		langs = []Language{n.Language}
+	}
+	for _, l := range langs {
+		for _, p := range [3][2]Language{{LanguageDefault, l}, {l, LanguageDefault}, {l, l}} {
+			if cs, ok := newCharset(p[0], p[1]); ok {
+				out = append(out, cs)
+			}
+		}
+	}
+	return out
+}
+
+func (cs *charset) ieLen() int {
+	n := 0
+	if cs.lockLang != LanguageDefault {
+		n += ieNationalLen
+	}
+	if cs.singleLang != LanguageDefault {
+		n += ieNationalLen
+	}
+	return n
+}
+
+// makePlan chooses the encoding and tables for text and counts it.
+func makePlan(text string, o SegmentOptions) (plan, error) {
+	runes := []rune(text)
+	p := plan{runes: runes}
+	extra := o.Extra.Len()
+	if extra > 0 {
+		extra-- // UDHL is added by capacity
+	}
+	concat := ieConcat8Len
+	if o.Ref16 {
+		concat = ieConcat16Len
+	}
+
+	var best *option
+	var bestBad *option
+	if o.Encoding != SegmentUCS2 {
+		cands := candidates(o.National)
+		var distinct map[rune]int32
+		var ids []int32
+		var dr []rune
+		scratch := make([]uint8, len(runes))
+		for ci := range cands {
+			op := &option{enc: GSM7, cs: cands[ci], ieLen: cands[ci].ieLen()}
+			costs := make([]uint8, len(runes))
+			if ci == 0 {
+				for i, r := range runes {
+					_, n := op.cs.septet(r)
+					if n == 0 {
+						op.bad = append(op.bad, i)
+						n = 1
+					}
+					costs[i] = uint8(n)
+				}
+			} else {
+				if distinct == nil {
+					distinct = make(map[rune]int32)
+					ids = make([]int32, len(runes))
+					for i, r := range runes {
+						id, ok := distinct[r]
+						if !ok {
+							id = int32(len(dr))
+							distinct[r] = id
+							dr = append(dr, r)
+						}
+						ids[i] = id
+					}
+				}
+				dc := scratch[:len(dr)]
+				for i, r := range dr {
+					_, n := op.cs.septet(r)
+					dc[i] = uint8(n)
+				}
+				for i, id := range ids {
+					n := dc[id]
+					if n == 0 {
+						op.bad = append(op.bad, i)
+						n = 1
+					}
+					costs[i] = n
+				}
+			}
+			op.costs = costs
+			op.evaluate(extra, concat)
+			if len(op.bad) == 0 && (best == nil || op.parts < best.parts) {
+				best = op
+			}
+			if bestBad == nil || len(op.bad) < len(bestBad.bad) {
+				bestBad = op
+			}
+			if ci == 0 && len(op.bad) == 0 && (op.parts == 1 || op.units == len(runes)) {
+				// Nothing needs an escape, or it all fits in one part: no
+				// national table can do better than the default alphabet.
+				break
+			}
+		}
+	}
+	if o.Encoding == SegmentGSM7 && best == nil {
+		p.op = *bestBad
+		p.count = countOf(&p.op, len(runes), extra, concat, bestBad, runes)
+		return p, fmt.Errorf("pdu: %w: %d character(s) are not in the GSM 7-bit tables, first %q", ErrEncoding, len(bestBad.bad), runes[bestBad.bad[0]])
+	}
+	if best == nil {
+		op := &option{enc: UCS2, costs: make([]uint8, len(runes))}
+		for i, r := range runes {
+			op.costs[i] = 1
+			if r >= 0x10000 {
+				op.costs[i] = 2
+			}
+		}
+		op.evaluate(extra, concat)
+		best = op
+	}
+	p.op = *best
+	var forcing *option
+	if best.enc == UCS2 && o.Encoding != SegmentUCS2 {
+		forcing = bestBad
+	}
+	p.count = countOf(best, len(runes), extra, concat, forcing, runes)
+	return p, nil
+}
+
+func countOf(op *option, chars, extra, concat int, forcing *option, runes []rune) Count {
+	c := Count{
+		Encoding:   op.enc,
+		Locking:    op.cs.lockLang,
+		Single:     op.cs.singleLang,
+		Characters: chars,
+		Units:      op.units,
+		Parts:      op.parts,
+		PerPart:    op.perPart(extra, concat),
+	}
+	c.Remaining = c.PerPart - op.last
+	if forcing != nil && len(forcing.bad) > 0 {
+		c.UnicodeForcing = make([]Forcing, len(forcing.bad))
+		for i, at := range forcing.bad {
+			c.UnicodeForcing[i] = Forcing{Char: string(runes[at]), Index: at}
+		}
+	}
+	return c
+}
+
+// CountText counts text as Submit would segment it. With a forced GSM 7-bit
+// encoding that cannot write the text, the characters it lacks are counted
+// as one septet each and listed in UnicodeForcing.
+func CountText(text string, o SegmentOptions) Count {
+	p, _ := makePlan(text, o)
+	return p.count
+}
+
+// segment is one part's share of the text, encoded.
+type segment struct {
+	text string
+	data []byte // septets or UTF-16BE
+}
+
+// split cuts the planned text into parts and encodes each.
+func (p *plan) split(o SegmentOptions) []segment {
+	extra := o.Extra.Len()
+	if extra > 0 {
+		extra--
+	}
+	concat := ieConcat8Len
+	if o.Ref16 {
+		concat = ieConcat16Len
+	}
+	single := capacity(p.op.enc, p.op.ieLen+extra)
+	multi := capacity(p.op.enc, p.op.ieLen+extra+concat)
+	_, _, _, bounds := fit(p.op.costs, single, multi, make([]int, 0, p.op.parts))
+	bounds = append(bounds, len(p.runes))
+	segs := make([]segment, 0, len(bounds)-1)
+	for i := 0; i+1 < len(bounds); i++ {
+		s := string(p.runes[bounds[i]:bounds[i+1]])
+		var data []byte
+		if p.op.enc == GSM7 {
+			data, _, _ = p.op.cs.encode(make([]byte, 0, multi), s)
+		} else {
+			data = appendUTF16(make([]byte, 0, 2*multi), s)
+		}
+		segs = append(segs, segment{text: s, data: data})
+	}
+	return segs
+}
+
+// header builds the user data header of part seq of total.
+func (p *plan) header(o SegmentOptions, ref uint16, seq, total int) UDH {
+	var h UDH
+	if total > 1 {
+		h = append(h, ConcatIE(Concat{Ref: ref, Total: total, Seq: seq, Ref16: o.Ref16}))
+	}
+	if p.op.cs.lockLang != LanguageDefault {
+		h = append(h, IE{ID: IENationalLock, Data: []byte{byte(p.op.cs.lockLang)}})
+	}
+	if p.op.cs.singleLang != LanguageDefault {
+		h = append(h, IE{ID: IENationalSingle, Data: []byte{byte(p.op.cs.singleLang)}})
+	}
+	return append(h, o.Extra...)
+}
+
+// Submit segments text and builds one SMS-SUBMIT per part (MR 0: the modem
+// assigns it). Its parts agree with CountText. Part.Hex carries the SMSC
+// prefix of o.SMSC for AT+CMGS. A text needing more than 255 parts is an
+// error.
+func Submit(text string, o SubmitOptions) ([]Part, Count, error) {
+	if o.To.IsZero() {
+		return nil, Count{}, fmt.Errorf("pdu: submit: %w: no destination", ErrInvalid)
+	}
+	p, err := makePlan(text, o.Segment)
+	if err != nil {
+		return nil, p.count, fmt.Errorf("pdu: submit: %w", err)
+	}
+	if p.count.Parts > 255 {
+		return nil, p.count, fmt.Errorf("pdu: submit: %w: %d parts (at most 255)", ErrInvalid, p.count.Parts)
+	}
+	if _, err := SMSCOctets(o.SMSC); err != nil {
+		return nil, p.count, err
+	}
+	segs := p.split(o.Segment)
+	parts := make([]Part, len(segs))
+	for i, s := range segs {
+		m := Message{
+			Type:         TypeSubmit,
+			Direction:    MO,
+			StatusReport: o.StatusReport,
+			Destination:  o.To,
+			Validity:     o.Validity,
+			Class:        o.Class,
+			Encoding:     p.op.enc,
+			UDH:          p.header(o.Segment, o.Ref, i+1, len(segs)),
+			Data:         s.data,
+		}
+		m.DCS = dcsFor(m.Encoding, m.Class)
+		tpdu, err := Encode(&m)
+		if err != nil {
+			return nil, p.count, fmt.Errorf("pdu: submit part %d: %w", i+1, err)
+		}
+		parts[i] = Part{TPDU: tpdu, Text: s.text, Seq: i + 1}
+		parts[i].Hex, _ = WithSMSC(o.SMSC, tpdu)
+	}
+	return parts, p.count, nil
+}
+
+// Deliver builds the SMS-DELIVERs that carry text (or o.Data) to a phone:
+// what an SC would send, for the virtual modem and tests.
+func Deliver(text string, o DeliverOptions) ([]Part, error) {
+	if o.From.IsZero() {
+		return nil, fmt.Errorf("pdu: deliver: %w: no originator", ErrInvalid)
+	}
+	scts := o.SCTS
+	if scts.IsZero() {
+		return nil, fmt.Errorf("pdu: deliver: %w: no SCTS", ErrInvalid)
+	}
+	seg := o.Segment
+	if o.Ports != nil {
+		seg.Extra = append(UDH{PortsIE(*o.Ports)}, seg.Extra...)
+	}
+	var segs []segment
+	enc := EightBit
+	var p plan
+	if o.Data != nil {
+		segs = splitOctets(o.Data, seg)
+	} else {
+		var err error
+		if p, err = makePlan(text, seg); err != nil {
+			return nil, fmt.Errorf("pdu: deliver: %w", err)
+		}
+		segs = p.split(seg)
+		enc = p.op.enc
+	}
+	if len(segs) > 255 {
+		return nil, fmt.Errorf("pdu: deliver: %w: %d parts (at most 255)", ErrInvalid, len(segs))
+	}
+	parts := make([]Part, len(segs))
+	for i, s := range segs {
+		m := Message{
+			Type:         TypeDeliver,
+			Direction:    MT,
+			MoreMessages: o.MoreMessages,
+			StatusReport: o.StatusReport,
+			Originator:   o.From,
+			Class:        o.Class,
+			Encoding:     enc,
+			SCTS:         scts,
+			Data:         s.data,
+		}
+		m.DCS = dcsFor(enc, o.Class)
+		// For 8-bit data p is the zero plan: no national elements.
+		m.UDH = p.header(seg, o.Ref, i+1, len(segs))
+		tpdu, err := Encode(&m)
+		if err != nil {
+			return nil, fmt.Errorf("pdu: deliver part %d: %w", i+1, err)
+		}
+		parts[i] = Part{TPDU: tpdu, Text: s.text, Seq: i + 1}
+		parts[i].Hex, _ = WithSMSC(Address{}, tpdu)
+	}
+	return parts, nil
+}
+
+// splitOctets cuts 8-bit data into parts.
+func splitOctets(data []byte, o SegmentOptions) []segment {
+	extra := o.Extra.Len()
+	if extra > 0 {
+		extra--
+	}
+	concat := ieConcat8Len
+	if o.Ref16 {
+		concat = ieConcat16Len
+	}
+	if single := capacity(EightBit, extra); len(data) <= single {
+		return []segment{{data: data}}
+	}
+	multi := capacity(EightBit, extra+concat)
+	var segs []segment
+	for len(data) > 0 {
+		n := min(multi, len(data))
+		segs = append(segs, segment{data: data[:n:n]})
+		data = data[n:]
+	}
+	return segs
+}
+
+// StatusReportFor builds the TPDU of an SMS-STATUS-REPORT: what an SC sends
+// back for a SUBMIT that asked for one. A zero Discharge is SCTS.
+func StatusReportFor(o StatusReportOptions) ([]byte, error) {
+	if o.SCTS.IsZero() {
+		return nil, fmt.Errorf("pdu: status report: %w: no SCTS", ErrInvalid)
+	}
+	dt := o.Discharge
+	if dt.IsZero() {
+		dt = o.SCTS
+	}
+	return Encode(&Message{
+		Type:      TypeStatusReport,
+		Direction: MT,
+		MR:        o.MR,
+		Recipient: o.Recipient,
+		SCTS:      o.SCTS,
+		Discharge: dt,
+		Status:    o.Status,
+		Class:     NoClass,
+	})
+}
