@@ -1,0 +1,13 @@
+// Package modem drives GSM modems that speak AT commands: it opens a port
+// (a serial device, /dev/serial/by-id/..., or tcp://host:port), initialises the
+// modem robustly, sends SMS parts, receives SMS and status reports, watches the
+// modem's health and recovers it when it hangs, and keeps a Pool of modems
+// identified by IMEI (not by tty name) so that a modem renumbered after a USB
+// reset is found again and resumes.
+//
+// It owns the conversation with the modem and nothing else: it never stores a
+// message, never decides whether a send is retried, and never deletes an
+// incoming message from the modem's storage before the caller says it has been
+// committed (Inbound.Commit). Framing AT lines is modem/at's job, encoding and
+// decoding TPDUs is modem/pdu's.
+package modem

@@ -1,0 +1,441 @@
+package modem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// PoolConfig configures a Pool.
+type PoolConfig struct {
+	// Modem is the template for modems found by Scan (its Port is ignored):
+	// timeouts, PIN, trace.
+	Modem Config
+	// Scan lists the ports to look for modems on, called every
+	// RescanInterval and whenever a modem is lost; ScanUSB is the usual
+	// choice. nil: only the ports given to Add.
+	Scan func(ctx context.Context) ([]string, error)
+	// RescanInterval is how often Scan runs and failed ports are retried
+	// (default 10s).
+	RescanInterval time.Duration
+	// RetryMin and RetryMax bound the backoff between attempts to open a
+	// port that failed (default 2s and 5m).
+	RetryMin, RetryMax time.Duration
+	// FailedRetry is the wait before a modem with a SIM problem (no SIM,
+	// locked, wrong PIN) is looked at again (default 5m). A rejected PIN
+	// is never entered again either way.
+	FailedRetry time.Duration
+	// EventBuffer is the capacity of the Events channel (default 256).
+	EventBuffer int
+}
+
+func (c PoolConfig) defaults() PoolConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.RescanInterval, 10*time.Second)
+	def(&c.RetryMin, 2*time.Second)
+	def(&c.RetryMax, 5*time.Minute)
+	def(&c.FailedRetry, 5*time.Minute)
+	if c.EventBuffer <= 0 {
+		c.EventBuffer = 256
+	}
+	return c
+}
+
+// Pool runs many modems, each with its own goroutine and engine. It knows
+// modems by IMEI: when one is unplugged and reappears at another port it is
+// opened again and resumes under the same ID. The gateway asks it for a
+// modem that can send now (Acquire) and reads Events for all incoming
+// traffic and state changes.
+type Pool struct {
+	cfg    PoolConfig
+	log    *slog.Logger
+	events chan Event
+	kick   chan struct{}
+
+	mu          sync.Mutex
+	ports       map[string]*portSlot
+	members     map[string]*member
+	pinRejected map[string]bool
+	changed     chan struct{} // closed and replaced on every change
+	wg          sync.WaitGroup
+}
+
+type portSlot struct {
+	cfg        Config
+	configured bool // from Add: kept even when it fails or disappears
+	busy       bool // an attempt or a running modem owns it
+	nextTry    time.Time
+	failures   int
+	lastErr    error
+}
+
+type member struct {
+	m        *Modem // nil while disconnected or failed
+	status   Status // the last status while m is nil
+	leased   bool
+	lastUsed time.Time
+}
+
+// NewPool returns a pool; call Add for configured ports and Run to start it.
+func NewPool(cfg PoolConfig, log *slog.Logger) *Pool {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.defaults()
+	return &Pool{
+		cfg:         cfg,
+		log:         log,
+		events:      make(chan Event, cfg.EventBuffer),
+		kick:        make(chan struct{}, 1),
+		ports:       map[string]*portSlot{},
+		members:     map[string]*member{},
+		pinRejected: map[string]bool{},
+		changed:     make(chan struct{}),
+	}
+}
+
+// Events delivers every modem's *Inbound, *StatusReport and *StateChanged.
+// Read it continuously: a modem waits (and keeps its messages stored) while
+// the channel is full.
+func (p *Pool) Events() <-chan Event { return p.events }
+
+// Add configures a port (device path or tcp://host:port) to keep a modem
+// on. Fields of cfg left zero take the pool's template.
+func (p *Pool) Add(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.ports[cfg.Port] = &portSlot{cfg: p.merge(cfg), configured: true}
+	p.mu.Unlock()
+	p.rescan()
+	return nil
+}
+
+// merge fills cfg's unset fields from the template.
+func (p *Pool) merge(cfg Config) Config {
+	t := p.cfg.Modem
+	t.Port = cfg.Port
+	if cfg.Baud != 0 {
+		t.Baud = cfg.Baud
+	}
+	if cfg.Flow != "" {
+		t.Flow = cfg.Flow
+	}
+	if cfg.PIN != "" {
+		t.PIN = cfg.PIN
+	}
+	if cfg.SMSC != "" {
+		t.SMSC = cfg.SMSC
+	}
+	if cfg.Trace != nil {
+		t.Trace = cfg.Trace
+	}
+	for _, d := range []struct{ dst, src *time.Duration }{
+		{&t.CommandTimeout, &cfg.CommandTimeout}, {&t.SendTimeout, &cfg.SendTimeout},
+		{&t.ProbeInterval, &cfg.ProbeInterval}, {&t.PollInterval, &cfg.PollInterval},
+		{&t.RedeliverAfter, &cfg.RedeliverAfter}, {&t.SIMWait, &cfg.SIMWait}, {&t.ResetWait, &cfg.ResetWait},
+	} {
+		if *d.src > 0 {
+			*d.dst = *d.src
+		}
+	}
+	return t
+}
+
+func (p *Pool) rescan() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// notify wakes Acquire callers. The caller holds p.mu.
+func (p *Pool) notify() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// Run looks for modems and runs them until ctx ends, then closes them all.
+func (p *Pool) Run(ctx context.Context) error {
+	t := time.NewTicker(p.cfg.RescanInterval)
+	defer t.Stop()
+	for {
+		p.scan(ctx)
+		select {
+		case <-ctx.Done():
+			p.wg.Wait()
+			return ctx.Err()
+		case <-t.C:
+		case <-p.kick:
+		}
+	}
+}
+
+func (p *Pool) scan(ctx context.Context) {
+	var found map[string]bool
+	if p.cfg.Scan != nil {
+		list, err := p.cfg.Scan(ctx)
+		if err != nil {
+			p.log.Warn("scanning for modems failed", slog.Any("error", err))
+		} else {
+			found = map[string]bool{}
+			for _, port := range list {
+				found[port] = true
+			}
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if found != nil {
+		for port := range found {
+			if _, ok := p.ports[port]; !ok {
+				c := p.cfg.Modem
+				c.Port = port
+				p.ports[port] = &portSlot{cfg: c}
+			}
+		}
+		for port, s := range p.ports {
+			if !s.configured && !s.busy && !found[port] {
+				delete(p.ports, port) // gone (unplugged)
+			}
+		}
+	}
+	now := time.Now()
+	for _, s := range p.ports {
+		if s.busy || now.Before(s.nextTry) || ctx.Err() != nil {
+			continue
+		}
+		s.busy = true
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.attempt(ctx, s)
+		}()
+	}
+}
+
+// attempt opens one port; if it holds a modem not already running, it
+// initialises and runs it until the link is lost.
+func (p *Pool) attempt(ctx context.Context, s *portSlot) {
+	cfg := s.cfg
+	log := p.log.With(slog.String("port", cfg.Port))
+	m, err := dial(ctx, cfg, log)
+	if err == nil {
+		err = m.identify(ctx)
+	}
+	if err != nil {
+		if m != nil {
+			m.Close()
+		}
+		p.failed(ctx, s, "", err)
+		return
+	}
+	id := m.ID()
+	p.mu.Lock()
+	if mem := p.members[id]; mem != nil && mem.m != nil {
+		// Another port of a modem we run already (multi-port sticks often
+		// answer AT on two). Leave it alone.
+		p.mu.Unlock()
+		m.Close()
+		p.failed(ctx, s, "", fmt.Errorf("modem: %s is another port of modem %s (running at %s)", cfg.Port, id, mem.m.Info().Port))
+		return
+	}
+	p.mu.Unlock()
+	m.pinRejected = p.isPINRejected
+	if err := m.initialise(ctx); err != nil {
+		if errors.Is(err, ErrWrongPIN) {
+			p.mu.Lock()
+			p.pinRejected[m.simKey()] = true
+			p.mu.Unlock()
+		}
+		m.setState(StateFailed, err.Error())
+		st := m.Status()
+		m.Close()
+		p.mu.Lock()
+		p.memberLocked(id).status = st
+		p.notify()
+		p.mu.Unlock()
+		p.failed(ctx, s, id, err)
+		return
+	}
+	m.setState(m.applyHealth(m.Status().Health))
+	p.mu.Lock()
+	mem := p.memberLocked(id)
+	mem.m = m
+	s.failures, s.lastErr = 0, nil
+	p.notify()
+	p.mu.Unlock()
+	log.Info("modem running", slog.String("modem", id))
+
+	// Forward the modem's events, waking Acquire on state changes.
+	out := make(chan Event)
+	fwd := make(chan struct{})
+	go func() {
+		defer close(fwd)
+		for ev := range out {
+			if _, ok := ev.(*StateChanged); ok {
+				p.mu.Lock()
+				p.notify()
+				p.mu.Unlock()
+			}
+			select {
+			case p.events <- ev:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	runErr := m.Run(ctx, out)
+	m.Close()
+	close(out)
+	<-fwd
+	st := m.Status()
+	p.mu.Lock()
+	mem.m = nil
+	mem.status = st
+	s.busy = false
+	if ctx.Err() == nil {
+		s.failures++
+		s.lastErr = runErr
+		// Look for it again at once: a renumbered tty shows up in the next scan.
+		s.nextTry = time.Now().Add(p.cfg.RetryMin)
+	}
+	p.notify()
+	p.mu.Unlock()
+	if ctx.Err() == nil {
+		log.Warn("modem stopped; looking for it again", slog.String("modem", id), slog.Any("error", runErr))
+		p.emit(ctx, &StateChanged{ModemID: id, Port: cfg.Port, State: st.State, Reason: st.Reason, At: time.Now()})
+		p.rescan()
+	}
+}
+
+func (p *Pool) memberLocked(id string) *member {
+	mem := p.members[id]
+	if mem == nil {
+		mem = &member{}
+		p.members[id] = mem
+	}
+	return mem
+}
+
+func (p *Pool) isPINRejected(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pinRejected[key]
+}
+
+// failed records a failed attempt and schedules the next one.
+func (p *Pool) failed(ctx context.Context, s *portSlot, id string, err error) {
+	sim := errors.Is(err, ErrNoSIM) || errors.Is(err, ErrSIMFailure) || errors.Is(err, ErrPINRequired) ||
+		errors.Is(err, ErrWrongPIN) || errors.Is(err, ErrPUKRequired) || errors.Is(err, ErrSIMLocked)
+	p.mu.Lock()
+	s.failures++
+	s.lastErr = err
+	wait := p.cfg.RetryMin << min(s.failures-1, 20)
+	if wait > p.cfg.RetryMax || wait <= 0 {
+		wait = p.cfg.RetryMax
+	}
+	if sim {
+		wait = p.cfg.FailedRetry
+	}
+	s.nextTry = time.Now().Add(wait)
+	s.busy = false
+	p.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	if id == "" {
+		p.log.Debug("no usable modem at port", slog.String("port", s.cfg.Port), slog.Any("error", err), slog.Duration("retry_in", wait))
+		return
+	}
+	p.log.Warn("modem cannot be used", slog.String("port", s.cfg.Port), slog.String("modem", id), slog.Any("error", err), slog.Duration("retry_in", wait))
+	p.emit(ctx, &StateChanged{ModemID: id, Port: s.cfg.Port, State: StateFailed, Reason: err.Error(), At: time.Now()})
+}
+
+func (p *Pool) emit(ctx context.Context, ev Event) {
+	select {
+	case p.events <- ev:
+	case <-ctx.Done():
+	}
+}
+
+// Modems lists every modem the pool has seen, running or not, by ID.
+func (p *Pool) Modems() []Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Status, 0, len(p.members))
+	for _, mem := range p.members {
+		st := mem.status
+		if mem.m != nil {
+			st = mem.m.Status()
+		}
+		st.Leased = mem.leased
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Modem returns the running modem with this ID (IMEI), or nil.
+func (p *Pool) Modem(id string) *Modem {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if mem := p.members[id]; mem != nil {
+		return mem.m
+	}
+	return nil
+}
+
+// Acquire waits for a modem that can send now (StateReady, not leased, and
+// accepted by want when want is not nil), leases it and returns it with the
+// function that ends the lease. Among several it picks the one idle longest.
+// Send all parts of one message through the same lease: the recipient
+// reassembles them by the sender's number.
+func (p *Pool) Acquire(ctx context.Context, want func(Status) bool) (*Modem, func(), error) {
+	for {
+		p.mu.Lock()
+		var best *member
+		for _, mem := range p.members {
+			if mem.m == nil || mem.leased {
+				continue
+			}
+			st := mem.m.Status()
+			if st.State != StateReady || want != nil && !want(st) {
+				continue
+			}
+			if best == nil || mem.lastUsed.Before(best.lastUsed) {
+				best = mem
+			}
+		}
+		if best != nil {
+			best.leased = true
+			m := best.m
+			p.mu.Unlock()
+			var once sync.Once
+			return m, func() {
+				once.Do(func() {
+					p.mu.Lock()
+					best.leased = false
+					best.lastUsed = time.Now()
+					p.notify()
+					p.mu.Unlock()
+				})
+			}, nil
+		}
+		ch := p.changed
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("modem: no modem ready to send: %w", ctx.Err())
+		case <-ch:
+		}
+	}
+}
