@@ -23,7 +23,9 @@ type command struct {
 // file named after it (pdu.go, sim.go, ...).
 func commands() map[string]command {
 	return map[string]command{
+		"pdu":     {"decode, encode and count SMS PDUs", runPDU},
 		"version": {"print the version", runVersion},
+		"sim":     {"run a virtual GSM modem (pty/TCP) and its network", runSim},
 	}
 }
 

@@ -1,0 +1,534 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const vectorsPath = "../../../shared/testdata/pdu-vectors.json"
+
+type vector struct {
+	ID     string         `json:"id"`
+	Type   string         `json:"type"`
+	SMSC   bool           `json:"smsc"`
+	Hex    string         `json:"hex"`
+	Expect map[string]any `json:"expect"`
+	Notes  string         `json:"notes"`
+}
+
+func loadVectors(t *testing.T) map[string]vector {
+	t.Helper()
+	b, err := os.ReadFile(vectorsPath)
+	if err != nil {
+		t.Fatalf("read vectors: %v", err)
+	}
+	var f struct{ Vectors []vector }
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("parse vectors: %v", err)
+	}
+	m := map[string]vector{}
+	for _, v := range f.Vectors {
+		m[v.ID] = v
+	}
+	return m
+}
+
+// runPDUCmd runs "gsmgate pdu <args>" with stdin and returns exit status,
+// stdout and stderr.
+func runPDUCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var code int
+	if stdin == "" {
+		code = run(append([]string{"pdu"}, args...), &out, &errb)
+	} else {
+		code = pduCommand(strings.NewReader(stdin))(args, &out, &errb)
+	}
+	return code, out.String(), errb.String()
+}
+
+// decodeArray runs "pdu decode" and parses its JSON array.
+func decodeArray(t *testing.T, stdin string, args ...string) []map[string]any {
+	t.Helper()
+	code, out, errs := runPDUCmd(t, stdin, append([]string{"decode"}, args...)...)
+	if code != 0 {
+		t.Fatalf("pdu decode %v: exit %d, stderr %q", args, code, errs)
+	}
+	var arr []map[string]any
+	if err := json.Unmarshal([]byte(out), &arr); err != nil {
+		t.Fatalf("pdu decode output is not a JSON array: %v\n%s", err, out)
+	}
+	return arr
+}
+
+// vectorArgs are the decode flags a vector needs.
+func vectorArgs(v vector) []string {
+	var args []string
+	if !v.SMSC {
+		args = append(args, "--tpdu")
+	}
+	if v.Type == "SUBMIT" {
+		args = append(args, "--mo")
+	}
+	return append(args, v.Hex)
+}
+
+// TestPDUDecodeVectors decodes every shared vector through the command and
+// checks each field the vector states that the JSON carries.
+func TestPDUDecodeVectors(t *testing.T) {
+	vectors := loadVectors(t)
+	if len(vectors) < 20 {
+		t.Fatalf("only %d vectors loaded", len(vectors))
+	}
+	// JSON key of the command for a key of the vectors' "expect".
+	keys := map[string]string{
+		"smsc": "smsc", "originator": "originator", "originator_alphanumeric": "originator",
+		"destination": "destination", "recipient": "recipient", "mr": "mr", "pid": "pid",
+		"dcs": "dcs", "class": "class", "scts": "scts", "discharge": "discharge",
+		"status": "status", "text": "text", "vp": "validity", "vp_absolute": "validity",
+		"vp_enhanced": "validity",
+	}
+	for id, v := range vectors {
+		t.Run(id, func(t *testing.T) {
+			arr := decodeArray(t, "", vectorArgs(v)...)
+			if len(arr) != 1 {
+				t.Fatalf("got %d objects, want 1", len(arr))
+			}
+			got := arr[0]
+			if got["type"] != v.Type {
+				t.Errorf("type = %v, want %s", got["type"], v.Type)
+			}
+			for ek, want := range v.Expect {
+				switch ek {
+				case "text_prefix":
+					if s, _ := got["text"].(string); !strings.HasPrefix(s, want.(string)) {
+						t.Errorf("text = %q, want prefix %q", s, want)
+					}
+				case "concat", "ports":
+					udh, _ := got["udh"].(map[string]any)
+					part, _ := udh[ek].(map[string]any)
+					for k, w := range want.(map[string]any) {
+						if part[k] != w {
+							t.Errorf("udh.%s.%s = %v, want %v", ek, k, part[k], w)
+						}
+					}
+				default:
+					key, ok := keys[ek]
+					if !ok {
+						continue // a field the command does not print (first_octet, udl, ...)
+					}
+					if !reflect.DeepEqual(got[key], want) {
+						t.Errorf("%s = %#v, want %#v (vector key %s)", key, got[key], want, ek)
+					}
+				}
+			}
+			if v.Expect["dcs"] == 6.0 || strings.Contains(v.Notes, "8-bit") {
+				if _, ok := got["text"]; ok {
+					t.Errorf("8-bit data has a text key")
+				}
+				if got["encoding"] != "8bit" || got["data_hex"] == nil {
+					t.Errorf("8-bit data: encoding %v, data_hex %v", got["encoding"], got["data_hex"])
+				}
+			}
+		})
+	}
+}
+
+// TestPDUDecodeKeysPerType: keys appear only where they apply.
+func TestPDUDecodeKeysPerType(t *testing.T) {
+	vectors := loadVectors(t)
+	tests := []struct {
+		id              string
+		present, absent []string
+	}{
+		{"V1", []string{"smsc", "originator", "pid", "dcs", "encoding", "text", "scts"},
+			[]string{"destination", "recipient", "mr", "status", "discharge", "validity", "udh", "class", "data_hex", "warnings"}},
+		{"V2", []string{"destination", "mr", "pid", "dcs", "text"},
+			[]string{"smsc", "originator", "recipient", "scts", "status", "validity"}},
+		{"V16", []string{"smsc", "recipient", "mr", "scts", "discharge", "status"},
+			[]string{"originator", "destination", "text", "encoding", "validity"}},
+		{"V15", []string{"class"}, nil},
+		{"V19", []string{"udh"}, nil},
+	}
+	for _, tt := range tests {
+		got := decodeArray(t, "", vectorArgs(vectors[tt.id])...)[0]
+		for _, k := range tt.present {
+			if _, ok := got[k]; !ok {
+				t.Errorf("%s: key %q missing: %v", tt.id, k, got)
+			}
+		}
+		for _, k := range tt.absent {
+			if _, ok := got[k]; ok {
+				t.Errorf("%s: key %q present: %v", tt.id, k, got[k])
+			}
+		}
+	}
+}
+
+func TestPDUDecodeUDH(t *testing.T) {
+	vectors := loadVectors(t)
+	got := decodeArray(t, "", vectorArgs(vectors["V22"])...)[0]
+	want := map[string]any{
+		"ports":    map[string]any{"source": 9200.0, "destination": 2948.0},
+		"elements": []any{map[string]any{"id": 5.0, "data": "0B8423F0"}},
+	}
+	udh, _ := got["udh"].(map[string]any)
+	if !reflect.DeepEqual(udh, want) {
+		t.Errorf("V22 udh = %#v, want %#v", udh, want)
+	}
+	got = decodeArray(t, "", vectorArgs(vectors["V6"])...)[0]
+	want = map[string]any{
+		"concat":   map[string]any{"ref": 192.0, "total": 3.0, "seq": 1.0, "ref_bits": 8.0},
+		"elements": []any{map[string]any{"id": 0.0, "data": "C00301"}},
+	}
+	if udh, _ := got["udh"].(map[string]any); !reflect.DeepEqual(udh, want) {
+		t.Errorf("V6 udh = %#v, want %#v", udh, want)
+	}
+}
+
+func TestPDUDecodeJoin(t *testing.T) {
+	vectors := loadVectors(t)
+	arr := decodeArray(t, "", "--tpdu", "--join", vectors["V8"].Hex, vectors["V6"].Hex, vectors["V7"].Hex)
+	if len(arr) != 4 {
+		t.Fatalf("got %d objects, want 3 parts and the joined one", len(arr))
+	}
+	j := arr[3]
+	if j["type"] != "joined" || j["parts"] != 3.0 || j["complete"] != true {
+		t.Errorf("joined = %v", j)
+	}
+	want := "this is a very long message that does not fit in a single SMS message"
+	if s, _ := j["text"].(string); !strings.HasPrefix(s, want) {
+		t.Errorf("joined text = %q, want prefix %q", s, want)
+	}
+
+	// Two of three parts: joined, but not complete.
+	arr = decodeArray(t, "", "--tpdu", "--join", vectors["V6"].Hex, vectors["V8"].Hex)
+	if j := arr[len(arr)-1]; j["type"] != "joined" || j["parts"] != 2.0 || j["complete"] != false {
+		t.Errorf("joined of 2 of 3 = %v", j)
+	}
+}
+
+// TestPDUDecodeStdin reads a modem transcript: the +CMGR line's length
+// (29) disagrees with the 27-octet TPDU of V18, which lenient decoding
+// reports as a warning.
+func TestPDUDecodeStdin(t *testing.T) {
+	vectors := loadVectors(t)
+	transcript := "AT+CMGR=3\r\n+CMGR: 0,,29\r\n" + vectors["V18"].Hex + "\r\n\r\nOK\r\n" + vectors["V1"].Hex + "\n"
+	arr := decodeArray(t, transcript, "-")
+	if len(arr) != 2 {
+		t.Fatalf("got %d objects, want 2: %v", len(arr), arr)
+	}
+	if arr[0]["type"] != "STATUS-REPORT" || arr[0]["recipient"] != "+6285717373455" {
+		t.Errorf("first = %v", arr[0])
+	}
+	if w, _ := arr[0]["warnings"].([]any); len(w) == 0 {
+		t.Errorf("declared length 29 for 27 octets gave no warning: %v", arr[0])
+	}
+	if arr[1]["text"] != "Woot" {
+		t.Errorf("second = %v", arr[1])
+	}
+}
+
+func TestPDUErrors(t *testing.T) {
+	vectors := loadVectors(t)
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"no subcommand", nil, "usage"},
+		{"unknown subcommand", []string{"frobnicate"}, `unknown subcommand "frobnicate"`},
+		{"decode nothing", []string{"decode"}, "no PDU"},
+		{"decode bad hex", []string{"decode", "07911614zz"}, "PDU 1"},
+		{"decode truncated", []string{"decode", "07911614220991F1040B91"}, "PDU 1"},
+		{"decode second bad", []string{"decode", vectors["V1"].Hex, "00"}, "PDU 2"},
+		{"decode mo and mt", []string{"decode", "--mo", "--mt", vectors["V1"].Hex}, "exclude"},
+		{"decode unknown flag", []string{"decode", "--frob", vectors["V1"].Hex}, "frob"},
+		{"decode join inconsistent", []string{"decode", "--join", vectors["V4"].Hex}, "join"},
+		{"encode no text", []string{"encode", "--to", "+12345"}, "TEXT"},
+		{"encode no destination", []string{"encode", "hello"}, "--to"},
+		{"encode two texts", []string{"encode", "a", "b"}, "TEXT"},
+		{"encode gsm7 impossible", []string{"encode", "--to", "+12345", "--encoding", "gsm7", "漢字"}, "encode"},
+		{"encode bad encoding", []string{"encode", "--to", "+12345", "--encoding", "latin1", "x"}, "--encoding"},
+		{"encode bad national", []string{"encode", "--to", "+12345", "--national", "klingon", "x"}, "--national"},
+		{"encode bad ref", []string{"encode", "--to", "+12345", "--ref", "256", "x"}, "--ref"},
+		{"encode bad class", []string{"encode", "--to", "+12345", "--class", "4", "x"}, "--class"},
+		{"encode bad validity", []string{"encode", "--to", "+12345", "--validity", "soon", "x"}, "--validity"},
+		{"encode bad number", []string{"encode", "--to", "+12ab34567890123", "x"}, "--to"},
+		{"count no text", []string{"count"}, "TEXT"},
+		{"count bad national", []string{"count", "--national", "elvish", "x"}, "--national"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runPDUCmd(t, "", tt.args...)
+			if code != 1 {
+				t.Errorf("exit = %d, want 1 (stdout %q, stderr %q)", code, out, errs)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if !strings.Contains(errs, tt.stderr) {
+				t.Errorf("stderr = %q, want it to mention %q", errs, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestPDUHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"decode", "--help"}, {"encode", "-h"}, {"count", "--help"}} {
+		code, out, errs := runPDUCmd(t, "", args...)
+		if code != 0 || errs != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		if !strings.Contains(out, "usage: gsmgate pdu") {
+			t.Errorf("%v: stdout %q has no usage", args, out)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "pdu") {
+		t.Errorf("gsmgate --help does not list pdu: %q", out.String())
+	}
+}
+
+type encodeResult struct {
+	Encoding string `json:"encoding"`
+	Parts    []struct {
+		PDU        string `json:"pdu"`
+		TPDULength int    `json:"tpdu_length"`
+	} `json:"parts"`
+}
+
+func encode(t *testing.T, stdin string, args ...string) encodeResult {
+	t.Helper()
+	code, out, errs := runPDUCmd(t, stdin, append([]string{"encode"}, args...)...)
+	if code != 0 {
+		t.Fatalf("pdu encode %v: exit %d, stderr %q", args, code, errs)
+	}
+	var r encodeResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("pdu encode output: %v\n%s", err, out)
+	}
+	return r
+}
+
+// TestPDUEncodeVectors re-encodes SUBMITs of the shared vectors byte for
+// byte.
+func TestPDUEncodeVectors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+		n    int
+	}{
+		// V2 with MR 0 (the modem assigns it) and the default SMSC prefix.
+		{"V2", []string{"--to", "+12345", "Hello world"}, "0001000591214 3F500000BC8329BFD06DDDF723619", 20},
+		// V11 exactly: SMSC, relative validity of 4 days (0xAA), "Δ".
+		{"V11", []string{"--smsc", "+79262000331", "--to", "+79269965690", "--validity", "4d", "crap Δ"},
+			"07919762020033F111000B919762995696F00000AA066379180E8200", 20},
+		// V24: national number, unknown SMSC type, validity 0xFF (63 weeks).
+		{"V24", []string{"--smsc", "1234", "--to", "1234", "--validity", "63w", "123456"},
+			"038121431100048121430000FF0631D98C56B301", 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := encode(t, "", tt.args...)
+			want := strings.ReplaceAll(tt.want, " ", "")
+			if r.Encoding != "gsm7" || len(r.Parts) != 1 {
+				t.Fatalf("got %+v", r)
+			}
+			if !strings.EqualFold(r.Parts[0].PDU, want) || r.Parts[0].TPDULength != tt.n {
+				t.Errorf("pdu = %s (n %d)\nwant  %s (n %d)", r.Parts[0].PDU, r.Parts[0].TPDULength, want, tt.n)
+			}
+		})
+	}
+}
+
+// TestPDUEncodeRoundTrip encodes, then decodes the parts with the command
+// itself and checks what comes back.
+func TestPDUEncodeRoundTrip(t *testing.T) {
+	long := strings.Repeat("abcdefghij", 16) + "x" // 161 characters: two parts
+	tests := []struct {
+		name      string
+		args      []string
+		text      string
+		encoding  string
+		parts     int
+		refBits   float64
+		national  bool
+		flagCheck func(t *testing.T, obj map[string]any)
+	}{
+		{name: "short", args: []string{"--to", "+4477001234", "hello"}, text: "hello", encoding: "gsm7", parts: 1},
+		{name: "two parts", args: []string{"--to", "+4477001234", "--ref", "200", long}, text: long, encoding: "gsm7", parts: 2, refBits: 8},
+		{name: "ref16", args: []string{"--to", "+4477001234", "--ref16", "--ref", "4660", long}, text: long, encoding: "gsm7", parts: 2, refBits: 16},
+		{name: "emoji", args: []string{"--to", "+4477001234", "smile 😁"}, text: "smile 😁", encoding: "ucs2", parts: 1},
+		{name: "forced ucs2", args: []string{"--to", "+4477001234", "--encoding", "ucs2", "plain"}, text: "plain", encoding: "ucs2", parts: 1},
+		{name: "turkish", args: []string{"--to", "+905321234567", "--national", "turkish", "Işık ğüzel"}, text: "Işık ğüzel", encoding: "gsm7", parts: 1,
+			national: true},
+		{name: "flags after text", args: []string{"flash", "--class", "0", "--status-report", "--to", "+4477001234"}, text: "flash", encoding: "gsm7", parts: 1,
+			flagCheck: func(t *testing.T, obj map[string]any) {
+				if obj["class"] != 0.0 {
+					t.Errorf("class = %v, want 0", obj["class"])
+				}
+			}},
+		{name: "validity", args: []string{"--to", "+4477001234", "--validity", "12h", "v"}, text: "v", encoding: "gsm7", parts: 1,
+			flagCheck: func(t *testing.T, obj map[string]any) {
+				if obj["validity"] != "12 hours" {
+					t.Errorf("validity = %v", obj["validity"])
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := encode(t, "", tt.args...)
+			if r.Encoding != tt.encoding || len(r.Parts) != tt.parts {
+				t.Fatalf("encoding %s, %d parts; want %s, %d", r.Encoding, len(r.Parts), tt.encoding, tt.parts)
+			}
+			args := []string{"--mo", "--join"}
+			for _, p := range r.Parts {
+				if got := len(p.PDU)/2 - 1 - int(hexByte(t, p.PDU[:2])); got != p.TPDULength {
+					t.Errorf("tpdu_length %d, but the pdu has %d TPDU octets", p.TPDULength, got)
+				}
+				if p.TPDULength > 140+13+12 { // header fields plus 140 octets of user data at most
+					t.Errorf("tpdu_length %d too long", p.TPDULength)
+				}
+				args = append(args, p.PDU)
+			}
+			arr := decodeArray(t, "", args...)
+			for i, obj := range arr[:len(arr)-1] {
+				if obj["type"] != "SUBMIT" || obj["encoding"] != tt.encoding {
+					t.Errorf("part %d: %v", i+1, obj)
+				}
+				udh, _ := obj["udh"].(map[string]any)
+				if tt.parts > 1 {
+					c, _ := udh["concat"].(map[string]any)
+					if c["seq"] != float64(i+1) || c["total"] != float64(tt.parts) || c["ref_bits"] != tt.refBits {
+						t.Errorf("part %d concat = %v", i+1, c)
+					}
+				}
+				if tt.national && udh["national"] == nil {
+					t.Errorf("part %d has no national language element: %v", i+1, udh)
+				}
+				if tt.flagCheck != nil {
+					tt.flagCheck(t, obj)
+				}
+			}
+			if j := arr[len(arr)-1]; j["text"] != tt.text || j["complete"] != true {
+				t.Errorf("joined = %v, want text %q", j, tt.text)
+			}
+		})
+	}
+}
+
+func hexByte(t *testing.T, s string) byte {
+	t.Helper()
+	var b byte
+	if _, err := fmt.Sscanf(s, "%02X", &b); err != nil {
+		t.Fatalf("hex %q: %v", s, err)
+	}
+	return b
+}
+
+func TestPDUEncodeStdin(t *testing.T) {
+	r := encode(t, "Hello from stdin\n", "--to", "+4477001234", "--ref", "1", "-")
+	arr := decodeArray(t, "", "--mo", r.Parts[0].PDU)
+	if arr[0]["text"] != "Hello from stdin" {
+		t.Errorf("text = %q", arr[0]["text"])
+	}
+}
+
+// TestPDUEncodeRandomRef: without --ref a multi-part text gets some
+// reference, the same in all its parts.
+func TestPDUEncodeRandomRef(t *testing.T) {
+	r := encode(t, "", "--to", "+4477001234", strings.Repeat("x", 400))
+	if len(r.Parts) != 3 {
+		t.Fatalf("%d parts, want 3", len(r.Parts))
+	}
+	var args []string
+	for _, p := range r.Parts {
+		args = append(args, p.PDU)
+	}
+	arr := decodeArray(t, "", append([]string{"--mo"}, args...)...)
+	ref := arr[0]["udh"].(map[string]any)["concat"].(map[string]any)["ref"]
+	for _, o := range arr[1:] {
+		if got := o["udh"].(map[string]any)["concat"].(map[string]any)["ref"]; got != ref {
+			t.Errorf("ref %v in one part, %v in another", ref, got)
+		}
+	}
+}
+
+func TestPDUCount(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ascii", []string{"hello"},
+			`{"encoding":"gsm7","characters":5,"units":5,"parts":1,"per_part":160,"remaining":155,"unicode_forcing":[]}`},
+		{"full part", []string{strings.Repeat("a", 160)},
+			`{"encoding":"gsm7","characters":160,"units":160,"parts":1,"per_part":160,"remaining":0,"unicode_forcing":[]}`},
+		{"two parts", []string{strings.Repeat("a", 161)},
+			`{"encoding":"gsm7","characters":161,"units":161,"parts":2,"per_part":153,"remaining":145,"unicode_forcing":[]}`},
+		{"escape counts two", []string{"a€"},
+			`{"encoding":"gsm7","characters":2,"units":3,"parts":1,"per_part":160,"remaining":157,"unicode_forcing":[]}`},
+		{"curly quote", []string{"it’s"},
+			`{"encoding":"ucs2","characters":4,"units":4,"parts":1,"per_part":70,"remaining":66,"unicode_forcing":[{"char":"’","index":2}]}`},
+		{"emoji surrogates", []string{"😁😁"},
+			`{"encoding":"ucs2","characters":2,"units":4,"parts":1,"per_part":70,"remaining":66,"unicode_forcing":[{"char":"😁","index":0},{"char":"😁","index":1}]}`},
+		{"ucs2 two parts", []string{strings.Repeat("ж", 71)},
+			`{"encoding":"ucs2","characters":71,"units":71,"parts":2,"per_part":67,"remaining":63,"unicode_forcing":[` +
+				strings.TrimSuffix(strings.Repeat(`{"char":"ж","index":%d},`, 71), ",") + `]}`},
+		// ı and ş are in the Turkish single shift table (2 septets each,
+		// header 0x24: 155 left) and in the locking table (1 septet each,
+		// headers 0x25 and 0x24: 152 left); the single shift alone leaves
+		// one septet more.
+		{"national turkish", []string{"--national", "turkish", "ış"},
+			`{"encoding":"gsm7","characters":2,"units":4,"parts":1,"per_part":155,"remaining":151,"unicode_forcing":[],"national":{"locking":"default","single":"turkish"}}`},
+		{"national needed", []string{"ış"},
+			`{"encoding":"ucs2","characters":2,"units":2,"parts":1,"per_part":70,"remaining":68,"unicode_forcing":[{"char":"ı","index":0},{"char":"ş","index":1}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.want
+			if strings.Contains(want, "%d") {
+				idx := make([]any, 71)
+				for i := range idx {
+					idx[i] = i
+				}
+				want = fmt.Sprintf(want, idx...)
+			}
+			code, out, errs := runPDUCmd(t, "", append([]string{"count"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			var got, exp any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("output: %v\n%s", err, out)
+			}
+			if err := json.Unmarshal([]byte(want), &exp); err != nil {
+				t.Fatalf("want: %v", err)
+			}
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("count %v\n got %s\nwant %s", tt.args, strings.Join(strings.Fields(out), ""), want)
+			}
+		})
+	}
+}
+
+func TestPDUCountStdin(t *testing.T) {
+	code, out, errs := runPDUCmd(t, "two\nlines\n", "count", "-")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c["characters"] != 9.0 { // "two\nlines": the final line break is dropped
+		t.Errorf("characters = %v, want 9", c["characters"])
+	}
+}
