@@ -1,12 +1,9 @@
 package pdu
 
 import (
-	"errors"
-	"sync"
 	"time"
 )
 
-var errTODO = errors.New("pdu: not implemented yet")
 
 // ValidityFormat is TP-VPF (TS 23.040 §9.2.3.3); the values are the two
 // bits as they sit at bits 4..3 of a SUBMIT's first octet.
@@ -187,53 +184,3 @@ type StatusReportOptions struct {
 	Status    byte
 }
 
-// Joined is a reassembled message.
-type Joined struct {
-	Originator Address
-	Encoding   Encoding
-	Text       string
-	Data       []byte
-	// Parts is how many distinct parts arrived, Total how many the header
-	// announced (1 for a single message).
-	Parts, Total int
-	Complete     bool
-	// Missing lists the sequence numbers that did not arrive.
-	Missing []int
-	// SCTS is the time stamp of the first part.
-	SCTS time.Time
-}
-
-// Join joins the parts of one message. UCS-2 parts are joined on their
-// octets so a surrogate pair split by a sender still decodes.
-func Join(parts []*Message) (*Joined, error) { return nil, errTODO }
-
-// Collector reassembles concatenated messages from parts arriving in any
-// order. It is safe for concurrent use.
-type Collector struct {
-	mu      sync.Mutex
-	timeout time.Duration
-	now     func() time.Time
-}
-
-// NewCollector returns a collector that hands over an incomplete message
-// timeout after its first part arrived. now is the clock (time.Now when
-// nil).
-func NewCollector(timeout time.Duration, now func() time.Time) *Collector {
-	if now == nil {
-		now = time.Now
-	}
-	return &Collector{timeout: timeout, now: now}
-}
-
-// Add adds a part. It returns the joined message when m completes one (or
-// is not part of a concatenated message), nil while parts are missing.
-func (c *Collector) Add(m *Message) (*Joined, error) { return nil, errTODO }
-
-// Expire hands over, incomplete, the messages whose first part arrived more
-// than the timeout ago.
-func (c *Collector) Expire() []*Joined { return nil }
-
-// StatusText describes TP-ST (TS 23.040 §9.2.3.15): its meaning in words,
-// whether it is final (delivered or failed for good; false while the SC
-// still tries), and ok false for a value the spec reserves.
-func StatusText(st byte) (meaning string, final bool, ok bool) { return "", false, false }
