@@ -25,6 +25,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"pdu":     {"decode, encode and count SMS PDUs", runPDU},
 		"version": {"print the version", runVersion},
+		"sim":     {"run a virtual GSM modem (pty/TCP) and its network", runSim},
 	}
 }
 

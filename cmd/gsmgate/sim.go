@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+// simFlags are the sim subcommand's settings.
+type simFlags struct {
+	listen, link, profile, control, pin, number string
+	pty                                         bool
+	latency                                     time.Duration
+}
+
+func runSim(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return simMain(ctx, args, stdout, stderr, nil)
+}
+
+// simMain runs the virtual modem until ctx ends. ready, if not nil, gets
+// the control endpoint's address once everything is serving (tests use it;
+// the addresses are also printed).
+func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) int {
+	fs := flag.NewFlagSet("gsmgate sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f simFlags
+	fs.StringVar(&f.listen, "listen", "", "serve the modem on raw TCP, as ser2net does (tcp://127.0.0.1:7001)")
+	fs.BoolVar(&f.pty, "pty", false, "serve the modem on a pseudo-terminal and print its path")
+	fs.StringVar(&f.link, "link", "", "keep a symlink at this path pointing at the pty (implies --pty)")
+	fs.StringVar(&f.profile, "profile", "generic", "quirk profile: "+strings.Join(sim.Profiles(), ", "))
+	fs.StringVar(&f.control, "control", "", "serve the JSON control endpoint on this loopback address (127.0.0.1:7002)")
+	fs.StringVar(&f.pin, "pin", "", "lock the SIM with this PIN")
+	fs.StringVar(&f.number, "number", "+447700900123", "the modem's own number")
+	fs.DurationVar(&f.latency, "latency", 0, "how long each send takes (2s-6s is realistic)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gsmgate sim [--pty] [--link PATH] [--listen tcp://HOST:PORT] [--profile NAME] [--control HOST:PORT]")
+		fmt.Fprintln(stderr, "\nRuns a virtual GSM modem and its network until interrupted. See the README, \"The virtual modem\".")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gsmgate sim: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if f.link != "" {
+		f.pty = true
+	}
+	if !f.pty && f.listen == "" {
+		fmt.Fprintln(stderr, "gsmgate sim: give --pty, --listen or both")
+		return 2
+	}
+	tcpAddr := ""
+	if f.listen != "" {
+		a, found := strings.CutPrefix(f.listen, "tcp://")
+		if !found {
+			fmt.Fprintf(stderr, "gsmgate sim: --listen %q: want tcp://HOST:PORT\n", f.listen)
+			return 2
+		}
+		tcpAddr = a
+	}
+	if f.control != "" {
+		if err := checkLoopback(f.control); err != nil {
+			fmt.Fprintf(stderr, "gsmgate sim: --control: %v\n", err)
+			return 2
+		}
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	network := sim.NewNetwork(sim.NetworkOptions{Logger: log})
+	m, err := network.AddModem(sim.ModemOptions{Profile: f.profile, PIN: f.pin, OwnNumber: f.number, Latency: f.latency, PTYLink: f.link})
+	if err != nil {
+		fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
+		return 2
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if f.pty {
+		path, err := m.ServePTY(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "pty %s\n", path)
+		if f.link != "" {
+			fmt.Fprintf(stdout, "link %s\n", f.link)
+		}
+	}
+	if tcpAddr != "" {
+		a, err := m.ServeTCP(ctx, tcpAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "tcp %s\n", a)
+	}
+	controlAddr := ""
+	if f.control != "" {
+		var lc net.ListenConfig
+		l, err := lc.Listen(ctx, "tcp", f.control)
+		if err != nil {
+			fmt.Fprintf(stderr, "gsmgate sim: control: %v\n", err)
+			return 1
+		}
+		controlAddr = l.Addr().String()
+		srv := &http.Server{Handler: network.ControlHandler(ctx, m), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(l)
+		defer srv.Close()
+		fmt.Fprintf(stdout, "control http://%s\n", controlAddr)
+	}
+	fmt.Fprintf(stdout, "modem %s profile %s imei %s\n", f.number, m.Options().Profile, m.IMEI())
+	if ready != nil {
+		ready <- controlAddr
+	}
+	<-ctx.Done()
+	return 0
+}
+
+// checkLoopback refuses a control address that is not on loopback: the
+// endpoint has no authentication.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (the endpoint has no authentication)", addr)
+	}
+	return nil
+}
