@@ -195,3 +195,11 @@ func (tx *Tx) Failures(cursor []byte, limit int) ([]FailureRef, error) {
 	})
 	return out, err
 }
+
+// UserConvNumbers calls fn with every number user u has a conversation
+// with (a range scan of the user's entries), until fn returns false.
+func (tx *Tx) UserConvNumbers(u ID, fn func(number string) bool) {
+	fwdScan(tx.b(bUConv), u64(uint64(u)), nil, func(key, _ []byte) bool {
+		return fn(string(key[8:]))
+	})
+}

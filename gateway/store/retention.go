@@ -16,9 +16,9 @@ type PurgeResult struct {
 }
 
 // PurgeBatch deletes, in one short write transaction, at most max records
-// older than cutoff: messages in a final state (or sent) created before
-// cutoff, starting at ID from, then dedup keys, idempotency keys and
-// finished webhook deliveries. Call it repeatedly (passing Next) so that the
+// older than cutoff: messages in a final state (or sent, or incoming)
+// created before cutoff, starting at ID from, then finished webhook
+// deliveries. Call it repeatedly (passing Next) so that the
 // dispatcher and readers get the database between batches.
 func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error) {
 	if max <= 0 {
@@ -56,16 +56,6 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		}
 		r.Messages = len(ids)
 		budget := max - len(ids)
-		limit := string(tns(cutoff))
-		var err error
-		if r.DedupKeys, err = tx.purgeTimeIndex(bIdxDedupTime, bInboundDedup, limit, budget, func(key []byte) []byte { return key[8:] }); err != nil {
-			return err
-		}
-		budget -= r.DedupKeys
-		if r.IdempotencyKeys, err = tx.purgeTimeIndex(bIdxIdemTime, bIdem, limit, budget, func(key []byte) []byte { return key[8:] }); err != nil {
-			return err
-		}
-		budget -= r.IdempotencyKeys
 		// Finished deliveries: their IDs sort by creation time.
 		var dels [][]byte
 		dc := tx.b(bWebhookDeliveries).Cursor()
@@ -85,6 +75,27 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		}
 		r.Deliveries = len(dels)
 		return nil
+	})
+	return r, err
+}
+
+// PurgeKeys deletes, in one write transaction, at most max dedup keys of
+// received parts stored before dedupBefore and idempotency keys created
+// before idemBefore.
+func (db *DB) PurgeKeys(dedupBefore, idemBefore time.Time, max int) (PurgeResult, error) {
+	if max <= 0 {
+		max = 500
+	}
+	var r PurgeResult
+	err := db.Update(func(tx *Tx) error {
+		r = PurgeResult{}
+		var err error
+		tail := func(key []byte) []byte { return key[8:] }
+		if r.DedupKeys, err = tx.purgeTimeIndex(bIdxDedupTime, bInboundDedup, string(tns(dedupBefore)), max, tail); err != nil {
+			return err
+		}
+		r.IdempotencyKeys, err = tx.purgeTimeIndex(bIdxIdemTime, bIdem, string(tns(idemBefore)), max-r.DedupKeys, tail)
+		return err
 	})
 	return r, err
 }

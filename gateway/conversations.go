@@ -1,0 +1,502 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+// Visibility rules, enforced here for every listing and lookup:
+//   - an admin sees every message and the unassigned inbox;
+//   - a user in outgoing_only sees only the messages they sent;
+//   - a user in incoming_and_outgoing sees the whole conversation (their
+//     colleagues' messages, labelled with the author, and incoming ones) of
+//     every number they are associated with: they sent to it, or an
+//     incoming message from it was associated with them.
+// What a user may not see is reported as ErrNotFound, never as forbidden,
+// so that its existence does not leak.
+
+func (s *Service) viewer(tx *store.Tx, id store.ID) (store.User, error) {
+	u, err := tx.User(id)
+	if err != nil || u.Disabled {
+		return store.User{}, ErrUnauthorized
+	}
+	return u, nil
+}
+
+// canSee applies the visibility rules to one message.
+func canSee(tx *store.Tx, u store.User, m *store.Message) bool {
+	if u.Role == store.RoleAdmin {
+		return true
+	}
+	if m.Direction == store.Outgoing && m.UserID == u.ID {
+		return true
+	}
+	if u.Visibility == store.VisibilityOwn {
+		return false
+	}
+	return inConversation(tx, u, m.Number)
+}
+
+// inConversation: u (incoming_and_outgoing) is associated with number.
+func inConversation(tx *store.Tx, u store.User, number string) bool {
+	c, err := tx.Conversation(number)
+	return err == nil && slices.Contains(c.Users, u.ID)
+}
+
+// ConversationQuery selects a page of a user's conversation list.
+type ConversationQuery struct {
+	// Unassigned lists the unassigned inbox instead (admins only).
+	Unassigned bool
+	// Cursor continues from the previous page's Next.
+	Cursor string
+	Limit  int
+}
+
+// ConversationItem is one row of a conversation list.
+type ConversationItem struct {
+	Number string
+	// SortAt is the time of the message that places the row: the user's
+	// last message with the number (marketing ignored unless the user's
+	// include_marketed_when_sorting says otherwise).
+	SortAt time.Time
+	// Last is the newest message of the conversation the user may see.
+	Last store.Message
+	// Count is the number of messages in the conversation (0 for an
+	// outgoing_only user, who sees only their own).
+	Count      int
+	Contact    *store.Contact
+	Unassigned bool
+}
+
+// ConversationPage is a page of conversations, most recent first.
+type ConversationPage struct {
+	Items []ConversationItem
+	// Next is the cursor of the following page, "" at the end.
+	Next string
+}
+
+// Conversations lists the viewer's conversations, most recent first.
+func (s *Service) Conversations(ctx context.Context, viewer store.ID, q ConversationQuery) (ConversationPage, error) {
+	if err := ctxErr(ctx); err != nil {
+		return ConversationPage{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var cursor []byte
+	if q.Cursor != "" {
+		var err error
+		if cursor, err = base64.RawURLEncoding.DecodeString(q.Cursor); err != nil {
+			return ConversationPage{}, invalid("cursor", "not a cursor this server gave")
+		}
+	}
+	var page ConversationPage
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
+		var refs []store.ConvRef
+		if q.Unassigned {
+			if u.Role != store.RoleAdmin {
+				return ErrForbidden
+			}
+			refs = tx.UnassignedConversations(cursor, limit+1)
+		} else {
+			refs = tx.UserConversations(u.ID, !u.IncludeMarketedWhenSorting, cursor, limit+1)
+		}
+		if len(refs) > limit {
+			refs = refs[:limit]
+			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
+		}
+		for _, r := range refs {
+			item := ConversationItem{Number: r.Number, Unassigned: q.Unassigned}
+			sortMsg, err := tx.Message(r.SortID)
+			if err == nil {
+				item.SortAt = sortMsg.CreatedAt
+			} else {
+				item.SortAt = r.SortID.Time() // purged by retention
+			}
+			conv, err := tx.Conversation(r.Number)
+			if err != nil {
+				continue // emptied by retention after the index was read
+			}
+			if u.Visibility == store.VisibilityOwn && u.Role != store.RoleAdmin {
+				own, err := tx.UserSentMessages(u.ID, r.Number, store.Page{Limit: 1})
+				if err != nil {
+					return err
+				}
+				if len(own) > 0 {
+					item.Last = own[0]
+				}
+			} else {
+				item.Count = conv.Count
+				if item.Last, err = tx.Message(conv.LastMessageID); err != nil {
+					item.Last = sortMsg
+				}
+			}
+			if c, err := tx.Contact(r.Number); err == nil {
+				item.Contact = &c
+			}
+			page.Items = append(page.Items, item)
+		}
+		return nil
+	})
+	return page, err
+}
+
+// ThreadMessage is one message of a thread as a user sees it.
+type ThreadMessage struct {
+	store.Message
+	// Author is the sending user's name for outgoing messages.
+	Author string
+	// Own is set on the viewer's own outgoing messages.
+	Own bool
+}
+
+// ThreadQuery selects a page of a thread: the Limit messages (default 50)
+// before the message Before (zero: the newest).
+type ThreadQuery struct {
+	Before store.ID
+	Limit  int
+}
+
+// ThreadPage is a page of a thread, oldest first.
+type ThreadPage struct {
+	Number   string
+	Messages []ThreadMessage
+	// Older is the Before of the previous (older) page, zero when there is
+	// none.
+	Older   store.ID
+	Contact *store.Contact
+}
+
+// ConversationNumber reads a conversation number from a URL or form: E.164
+// after normalisation, or as given for an alphanumeric sender.
+func (s *Service) ConversationNumber(raw string) string {
+	if n, err := s.NormalizeNumber(raw); err == nil {
+		return n
+	}
+	return strings.TrimSpace(raw)
+}
+
+// Thread loads the messages with number that the viewer may see, oldest
+// first. ErrNotFound when the viewer may see none of the conversation.
+func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q ThreadQuery) (ThreadPage, error) {
+	if err := ctxErr(ctx); err != nil {
+		return ThreadPage{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	number = s.ConversationNumber(number)
+	page := ThreadPage{Number: number}
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
+		var msgs []store.Message
+		p := store.Page{Before: q.Before, Limit: limit + 1}
+		switch {
+		case u.Role == store.RoleAdmin:
+			msgs, err = tx.ConversationMessages(number, p)
+		case u.Visibility == store.VisibilityOwn:
+			msgs, err = tx.UserSentMessages(u.ID, number, p)
+		case inConversation(tx, u, number):
+			msgs, err = tx.ConversationMessages(number, p)
+		default:
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 && q.Before == 0 {
+			return ErrNotFound
+		}
+		if len(msgs) > limit {
+			msgs = msgs[:limit]
+			page.Older = msgs[limit-1].ID
+		}
+		names := map[store.ID]string{}
+		page.Messages = make([]ThreadMessage, len(msgs))
+		for i, m := range msgs {
+			tm := ThreadMessage{Message: m, Own: m.Direction == store.Outgoing && m.UserID == u.ID}
+			if m.Direction == store.Outgoing && m.UserID != 0 {
+				name, ok := names[m.UserID]
+				if !ok {
+					if au, err := tx.User(m.UserID); err == nil {
+						name = au.Name
+					}
+					names[m.UserID] = name
+				}
+				tm.Author = name
+			}
+			page.Messages[len(msgs)-1-i] = tm // newest-first scan, oldest-first page
+		}
+		if c, err := tx.Contact(number); err == nil {
+			page.Contact = &c
+		}
+		return nil
+	})
+	return page, err
+}
+
+// MessageDetail is one message with its parts.
+type MessageDetail struct {
+	store.Message
+	Parts  []store.Part
+	Author string
+}
+
+// Message loads one message the viewer may see (ErrNotFound otherwise).
+func (s *Service) Message(ctx context.Context, viewer, id store.ID) (MessageDetail, error) {
+	var d MessageDetail
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
+		m, err := tx.Message(id)
+		if err != nil || !canSee(tx, u, &m) {
+			return ErrNotFound
+		}
+		d.Message = m
+		if d.Parts, err = tx.Parts(id); err != nil {
+			return err
+		}
+		if m.UserID != 0 {
+			if au, err := tx.User(m.UserID); err == nil {
+				d.Author = au.Name
+			}
+		}
+		return nil
+	})
+	return d, err
+}
+
+// MessageQuery selects a page of messages for the API.
+type MessageQuery struct {
+	// State filters on one state ("" for all).
+	State store.State
+	// Batch lists the messages of one Send.
+	Batch  store.ID
+	Before store.ID
+	Limit  int
+}
+
+// Messages lists the messages the viewer may see, newest first. For an
+// admin a state filter is a range scan of the state index; for others it
+// filters their own index.
+func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery) ([]store.Message, error) {
+	if q.State != "" && !q.State.Valid() {
+		return nil, invalid("state", fmt.Sprintf("unknown state %q", q.State))
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	var out []store.Message
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
+		if q.Batch != 0 {
+			msgs, err := tx.BatchMessages(q.Batch)
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				if canSee(tx, u, &m) && (q.State == "" || m.State == q.State) {
+					out = append(out, m)
+				}
+			}
+			return nil
+		}
+		before := q.Before
+		for len(out) < limit {
+			var page []store.Message
+			p := store.Page{Before: before, Limit: 200}
+			switch {
+			case u.Role == store.RoleAdmin && q.State != "":
+				page, err = tx.MessagesByState(q.State, p)
+			case u.Role == store.RoleAdmin:
+				page, err = tx.AllMessages(p)
+			default:
+				page, err = tx.UserMessages(u.ID, false, p)
+			}
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if (q.State == "" || m.State == q.State) && canSee(tx, u, &m) {
+					out = append(out, m)
+					if len(out) == limit {
+						break
+					}
+				}
+			}
+			if len(page) < 200 {
+				break
+			}
+			before = page[len(page)-1].ID
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SearchResult holds what matched a search.
+type SearchResult struct {
+	// Conversations matched by number or contact name.
+	Conversations []ConversationItem
+	// Messages matched by text, newest first.
+	Messages []store.Message
+}
+
+// SearchScanLimit bounds the text search: it looks at this many of the
+// newest messages the viewer may see.
+const SearchScanLimit = 20000
+
+// Search finds, among what the viewer may see, conversations whose number
+// contains the query's digits or whose contact's name contains the query,
+// and messages whose text contains it (case-insensitive).
+func (s *Service) Search(ctx context.Context, viewer store.ID, query string, limit int) (SearchResult, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return SearchResult{}, invalid("q", "empty search")
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	lq := strings.ToLower(query)
+	digits := strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, query)
+	numeric := len(digits) >= 3 && strings.Trim(query, "+0123456789 -()") == ""
+	var res SearchResult
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
+		visibleConv := func(number string) bool {
+			if u.Role == store.RoleAdmin {
+				_, err := tx.Conversation(number)
+				return err == nil
+			}
+			_, err := tx.UserConv(u.ID, number)
+			if err != nil {
+				return false
+			}
+			return u.Visibility == store.VisibilityOwn || inConversation(tx, u, number)
+		}
+		seen := map[string]bool{}
+		addConv := func(number string) {
+			if seen[number] || len(res.Conversations) >= limit {
+				return
+			}
+			seen[number] = true
+			conv, err := tx.Conversation(number)
+			if err != nil {
+				return
+			}
+			item := ConversationItem{Number: number, SortAt: conv.LastAt, Count: conv.Count, Unassigned: tx.IsUnassigned(number)}
+			if u.Role != store.RoleAdmin && u.Visibility == store.VisibilityOwn {
+				item.Count = 0
+				if own, err := tx.UserSentMessages(u.ID, number, store.Page{Limit: 1}); err == nil && len(own) > 0 {
+					item.Last, item.SortAt = own[0], own[0].CreatedAt
+				}
+			} else if m, err := tx.Message(conv.LastMessageID); err == nil {
+				item.Last = m
+			}
+			if c, err := tx.Contact(number); err == nil {
+				item.Contact = &c
+			}
+			res.Conversations = append(res.Conversations, item)
+		}
+		if numeric {
+			match := func(number string) bool {
+				if strings.Contains(number, digits) {
+					addConv(number)
+				}
+				return len(res.Conversations) < limit
+			}
+			if u.Role == store.RoleAdmin {
+				if err := tx.AllConversations(func(c store.Conversation) bool { return match(c.Number) }); err != nil {
+					return err
+				}
+			} else {
+				tx.UserConvNumbers(u.ID, func(n string) bool {
+					if !visibleConv(n) {
+						return true
+					}
+					return match(n)
+				})
+			}
+		}
+		if err := tx.Contacts(func(c store.Contact) bool {
+			if !strings.Contains(strings.ToLower(c.Name), lq) && !strings.Contains(strings.ToLower(c.Company), lq) {
+				return true
+			}
+			for _, n := range append([]string{c.Number}, phoneNumbers(c.Phones)...) {
+				if visibleConv(n) {
+					addConv(n)
+				}
+			}
+			return len(res.Conversations) < limit
+		}); err != nil {
+			return err
+		}
+		scanned := 0
+		var before store.ID
+		for scanned < SearchScanLimit && len(res.Messages) < limit {
+			var page []store.Message
+			p := store.Page{Before: before, Limit: 500}
+			if u.Role == store.RoleAdmin || u.Visibility == store.VisibilityAll {
+				page, err = tx.AllMessages(p)
+			} else {
+				page, err = tx.UserMessages(u.ID, false, p)
+			}
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if strings.Contains(strings.ToLower(m.Text), lq) && canSee(tx, u, &m) {
+					res.Messages = append(res.Messages, m)
+					if len(res.Messages) == limit {
+						break
+					}
+				}
+			}
+			scanned += len(page)
+			if len(page) < 500 {
+				break
+			}
+			before = page[len(page)-1].ID
+		}
+		return nil
+	})
+	return res, err
+}
+
+func phoneNumbers(ps []store.Phone) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Number
+	}
+	return out
+}

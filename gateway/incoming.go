@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+// Incoming is a received message, assembled by the inbox from its parts.
+type Incoming struct {
+	// From is the originator as received; it is normalised to E.164 when it
+	// is a number, kept as is when alphanumeric.
+	From     string
+	Text     string
+	Data     []byte
+	Encoding string
+	Modem    string
+	// SCTS is the service centre's time stamp (zero: unknown).
+	SCTS time.Time
+	// Parts is how many parts arrived; Incomplete when some never did.
+	Parts      int
+	Incomplete bool
+	// PendingKey, when set, names stored pending parts to delete in the
+	// same transaction (the message they made is now stored).
+	PendingKey string
+	// DedupKeys are remembered in the same transaction, so the parts are
+	// recognised if a modem hands them over again.
+	DedupKeys []string
+}
+
+// AcceptIncoming stores a received message in one transaction: it joins the
+// conversation with its number and is associated with every user in
+// incoming_and_outgoing mode who has sent to or received from that number
+// before (outgoing_only users do not see incoming messages); with none, it
+// goes to the unassigned inbox and the admins are notified. Each associated
+// user gets a notification, kept until cleared. Events follow the commit.
+func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Message, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.Message{}, err
+	}
+	if in.From == "" {
+		return store.Message{}, invalid("from", "empty originator")
+	}
+	number := s.ConversationNumber(in.From)
+	now := s.clock.Now()
+	var m store.Message
+	var notes []store.Notification
+	err := s.st.Batch(func(tx *store.Tx) error {
+		notes = notes[:0]
+		var users []store.ID
+		if conv, err := tx.Conversation(number); err == nil {
+			for _, id := range conv.Users {
+				u, err := tx.User(id)
+				if err == nil && !u.Disabled && u.Visibility == store.VisibilityAll {
+					users = append(users, id)
+				}
+			}
+		}
+		notify := slices.Clone(users)
+		if len(users) == 0 {
+			all, err := tx.Users()
+			if err != nil {
+				return err
+			}
+			for _, u := range all {
+				if u.Role == store.RoleAdmin && !u.Disabled {
+					notify = append(notify, u.ID)
+				}
+			}
+		}
+		parts := in.Parts
+		if parts == 0 {
+			parts = 1
+		}
+		m = store.Message{
+			ID: tx.NewID(), Direction: store.Incoming, Number: number, Text: in.Text, Data: in.Data,
+			Encoding: in.Encoding, Parts: parts, State: store.StateDelivered, Users: users,
+			CreatedAt: now, DeliveredAt: in.SCTS, Modem: in.Modem, Incomplete: in.Incomplete,
+		}
+		if err := tx.InsertMessage(&m, nil); err != nil {
+			return err
+		}
+		for _, uid := range notify {
+			n := store.Notification{ID: tx.NewID(), UserID: uid, Kind: "message_received", MessageID: m.ID,
+				Number: number, Text: previewText(&m), CreatedAt: now}
+			if err := tx.AddNotification(&n); err != nil {
+				return err
+			}
+			notes = append(notes, n)
+		}
+		if in.PendingKey != "" {
+			if err := tx.DeletePending(in.PendingKey); err != nil {
+				return err
+			}
+		}
+		for _, k := range in.DedupKeys {
+			if err := tx.MarkInbound(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Message{}, fmt.Errorf("gateway: store incoming from %s: %w", number, err)
+	}
+	s.log.Info("message received", "message", m.ID, "from", number, "users", len(m.Users), "modem", in.Modem, "incomplete", in.Incomplete)
+	s.bus.Publish(&MessageReceived{At: now, Message: m})
+	for _, n := range notes {
+		s.bus.Publish(&NotificationAdded{At: now, Notification: n})
+	}
+	return m, nil
+}
+
+func previewText(m *store.Message) string {
+	if m.Text == "" && len(m.Data) > 0 {
+		return fmt.Sprintf("[%d octets of data]", len(m.Data))
+	}
+	r := []rune(m.Text)
+	if len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return m.Text
+}
+
+// Notifications lists the user's notifications, newest first.
+func (s *Service) Notifications(ctx context.Context, user store.ID, p store.Page) ([]store.Notification, error) {
+	var out []store.Notification
+	err := s.st.View(func(tx *store.Tx) error {
+		var err error
+		out, err = tx.Notifications(user, p)
+		return err
+	})
+	return out, err
+}
+
+// ClearNotification removes one of the user's notifications.
+func (s *Service) ClearNotification(ctx context.Context, user, id store.ID) error {
+	return s.st.Update(func(tx *store.Tx) error { return tx.ClearNotification(user, id) })
+}
+
+// ClearNotifications removes all of the user's notifications.
+func (s *Service) ClearNotifications(ctx context.Context, user store.ID) (int, error) {
+	var n int
+	err := s.st.Update(func(tx *store.Tx) error {
+		var err error
+		n, err = tx.ClearNotifications(user)
+		return err
+	})
+	return n, err
+}

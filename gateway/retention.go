@@ -1,0 +1,82 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+// PurgeTotals counts what one retention pass removed.
+type PurgeTotals struct {
+	Messages, DedupKeys, IdempotencyKeys, Deliveries, Batches int
+}
+
+// PurgeOnce removes what retention allows, in small transactions
+// (Options.PurgeBatch records each) so the dispatcher and readers are never
+// held up for long: messages (in a final state, or sent) older than
+// Options.Retention, finished webhook deliveries as old, part dedup keys
+// older than Options.DedupTTL and idempotency keys older than
+// Options.IdempotencyTTL. With no Retention only the keys are purged.
+func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
+	now := s.clock.Now()
+	var t PurgeTotals
+	for {
+		if err := ctxErr(ctx); err != nil {
+			return t, err
+		}
+		r, err := s.st.PurgeKeys(now.Add(-s.opt.DedupTTL), now.Add(-s.opt.IdempotencyTTL), s.opt.PurgeBatch)
+		if err != nil {
+			return t, fmt.Errorf("gateway: retention: %w", err)
+		}
+		t.Batches++
+		t.DedupKeys += r.DedupKeys
+		t.IdempotencyKeys += r.IdempotencyKeys
+		if r.DedupKeys+r.IdempotencyKeys < s.opt.PurgeBatch {
+			break
+		}
+	}
+	if s.opt.Retention > 0 {
+		cutoff := now.Add(-s.opt.Retention)
+		var from store.ID
+		for {
+			if err := ctxErr(ctx); err != nil {
+				return t, err
+			}
+			r, err := s.st.PurgeBatch(cutoff, from, s.opt.PurgeBatch)
+			if err != nil {
+				return t, fmt.Errorf("gateway: retention: %w", err)
+			}
+			t.Batches++
+			t.Messages += r.Messages
+			t.Deliveries += r.Deliveries
+			if r.Next == 0 {
+				break
+			}
+			from = r.Next
+		}
+	}
+	if t.Messages+t.DedupKeys+t.IdempotencyKeys+t.Deliveries > 0 {
+		s.log.Info("retention purge", "messages", t.Messages, "dedup_keys", t.DedupKeys,
+			"idempotency_keys", t.IdempotencyKeys, "webhook_deliveries", t.Deliveries, "transactions", t.Batches)
+	}
+	return t, nil
+}
+
+// RunRetention purges at start and then every Options.PurgeInterval until
+// ctx ends.
+func (s *Service) RunRetention(ctx context.Context) {
+	tick := time.NewTicker(s.opt.PurgeInterval)
+	defer tick.Stop()
+	for {
+		if _, err := s.PurgeOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retention purge failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

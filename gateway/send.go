@@ -1,0 +1,253 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem/pdu"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// SendRequest is one send: one text to one or several recipients.
+type SendRequest struct {
+	// UserID is the sending user (required).
+	UserID store.ID
+	// To lists the recipients as typed; each is normalised to E.164 with
+	// the default country. Several recipients make a marketing send.
+	To   []string
+	Text string
+	// CRM optionally names the CRM record the message was sent from.
+	CRM *store.CRMRef
+	// StatusReport asks the network for delivery reports.
+	StatusReport bool
+	// SendAt delays sending (zero: now).
+	SendAt time.Time
+	// ExpiresAt gives up on parts not sent by then (zero: never).
+	ExpiresAt time.Time
+	// IdempotencyKey makes a retried request return the first one's result
+	// instead of sending again (scoped to the user, remembered for
+	// Options.IdempotencyTTL).
+	IdempotencyKey string
+}
+
+// SendResult says what Send accepted.
+type SendResult struct {
+	BatchID store.ID
+	// Messages are the accepted messages (one per valid recipient, in the
+	// order of To), committed as queued.
+	Messages []store.Message
+	// Rejected lists the recipients that were not accepted, by index in To
+	// (Field "to").
+	Rejected []FieldError
+	// Count is the segmentation of the text, computed once: the parts
+	// stored and sent for every recipient.
+	Count pdu.Count
+	// Duplicate is set when the idempotency key matched an earlier request
+	// and nothing new was sent.
+	Duplicate bool
+}
+
+// NormalizeNumber reads a phone number as a person typed it and returns it in
+// E.164, using the default country for national numbers.
+func (s *Service) NormalizeNumber(raw string) (string, error) {
+	in := strings.TrimSpace(raw)
+	if in == "" {
+		return "", errors.New("empty number")
+	}
+	if strings.HasPrefix(in, "00") {
+		in = "+" + in[2:]
+	}
+	region := s.opt.DefaultCountry
+	if region == "" && !strings.HasPrefix(in, "+") {
+		return "", errors.New("not in international format (+...) and no default country is configured")
+	}
+	if region == "" {
+		region = "ZZ"
+	}
+	num, err := phonenumbers.Parse(in, region)
+	if err != nil {
+		return "", fmt.Errorf("not a phone number: %s", strings.ToLower(err.Error()))
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", errors.New("not a valid phone number for its country")
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// CountText is the segmentation Send would use for text.
+func (s *Service) CountText(text string) pdu.Count { return pdu.CountText(text, s.opt.Segment) }
+
+// Send validates and accepts a send. Every valid recipient's message, parts
+// and index entries are committed in one transaction before Send returns.
+// Invalid recipients are listed in SendResult.Rejected while the valid ones
+// go ahead; when none is valid (or the text or user is wrong) the error is a
+// *ValidationError. A repeated IdempotencyKey returns the first result with
+// Duplicate set (ErrIdempotencyConflict when the request differs).
+func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	verr := &ValidationError{}
+	if req.UserID == 0 {
+		verr.add("user_id", -1, "", "a sending user is required")
+	}
+	if req.Text == "" {
+		verr.add("text", -1, "", "text is empty")
+	}
+	if len(req.To) == 0 {
+		verr.add("to", -1, "", "no recipient")
+	} else if len(req.To) > s.opt.MaxRecipients {
+		verr.add("to", -1, "", fmt.Sprintf("%d recipients; at most %d in one send", len(req.To), s.opt.MaxRecipients))
+	}
+	if !req.ExpiresAt.IsZero() && !req.SendAt.IsZero() && !req.ExpiresAt.After(req.SendAt) {
+		verr.add("expires_at", -1, "", "expires before the send-at time")
+	}
+	if len(req.IdempotencyKey) > 200 {
+		verr.add("idempotency_key", -1, "", "longer than 200 characters")
+	}
+	var count pdu.Count
+	if req.Text != "" {
+		count = pdu.CountText(req.Text, s.opt.Segment)
+		if count.Parts > s.opt.MaxParts {
+			verr.add("text", -1, "", fmt.Sprintf("needs %d SMS parts; at most %d", count.Parts, s.opt.MaxParts))
+		}
+	}
+	if err := verr.errOrNil(); err != nil {
+		return nil, err
+	}
+
+	type recipient struct {
+		number string
+		addr   pdu.Address
+	}
+	var valid []recipient
+	var rejected []FieldError
+	seen := map[string]int{}
+	for i, raw := range req.To {
+		n, err := s.NormalizeNumber(raw)
+		if err != nil {
+			rejected = append(rejected, FieldError{Field: "to", Index: i, Value: raw, Reason: err.Error()})
+			continue
+		}
+		if j, dup := seen[n]; dup {
+			rejected = append(rejected, FieldError{Field: "to", Index: i, Value: raw, Reason: fmt.Sprintf("same number as recipient %d", j)})
+			continue
+		}
+		seen[n] = i
+		addr, err := pdu.ParseAddress(n)
+		if err != nil {
+			rejected = append(rejected, FieldError{Field: "to", Index: i, Value: raw, Reason: err.Error()})
+			continue
+		}
+		valid = append(valid, recipient{n, addr})
+	}
+	if len(valid) == 0 {
+		return nil, &ValidationError{Fields: rejected}
+	}
+	marketing := len(req.To) > 1
+	fp := fingerprint(req)
+
+	now := s.clock.Now()
+	due := now
+	if req.SendAt.After(now) {
+		due = req.SendAt
+	}
+	var res *SendResult
+	err := s.st.Batch(func(tx *store.Tx) error {
+		res = &SendResult{Rejected: rejected, Count: count}
+		u, err := tx.User(req.UserID)
+		if err != nil || u.Disabled {
+			return &ValidationError{Fields: []FieldError{{Field: "user_id", Index: -1, Reason: "unknown or disabled user"}}}
+		}
+		if req.IdempotencyKey != "" {
+			rec, err := tx.Idempotency(req.UserID, req.IdempotencyKey)
+			if err == nil && now.Sub(rec.CreatedAt) < s.opt.IdempotencyTTL {
+				if string(rec.Fingerprint) != string(fp) {
+					return ErrIdempotencyConflict
+				}
+				msgs, err := tx.BatchMessages(rec.BatchID)
+				if err != nil {
+					return err
+				}
+				res.BatchID, res.Messages, res.Duplicate = rec.BatchID, msgs, true
+				return nil
+			}
+		}
+		res.BatchID = tx.NewID()
+		res.Messages = make([]store.Message, 0, len(valid))
+		for _, r := range valid {
+			ref, err := tx.NextRef()
+			if err != nil {
+				return err
+			}
+			if !s.opt.Segment.Ref16 {
+				ref &= 0xff
+			}
+			pparts, c, err := pdu.Submit(req.Text, pdu.SubmitOptions{To: r.addr, StatusReport: req.StatusReport, Class: -1, Ref: ref, Segment: s.opt.Segment})
+			if err != nil {
+				return fmt.Errorf("gateway: encode to %s: %w", r.number, err)
+			}
+			if c.Parts != count.Parts || len(pparts) != count.Parts {
+				return fmt.Errorf("gateway: segmentation disagrees with the count (%d parts, counted %d)", len(pparts), count.Parts)
+			}
+			parts := make([]store.Part, len(pparts))
+			for i, pp := range pparts {
+				parts[i] = store.Part{Seq: pp.Seq, TPDU: pp.TPDU, NextAttempt: due}
+			}
+			m := store.Message{
+				ID: tx.NewID(), BatchID: res.BatchID, Direction: store.Outgoing, Number: r.number,
+				Text: req.Text, Encoding: count.Encoding.String(), Parts: count.Parts, UserID: req.UserID,
+				Marketing: marketing, StatusReport: req.StatusReport, CRM: req.CRM, CreatedAt: now,
+				SendAt: req.SendAt, ExpiresAt: req.ExpiresAt,
+			}
+			if count.Parts > 1 {
+				m.Ref = ref
+			}
+			if err := tx.InsertMessage(&m, parts); err != nil {
+				return err
+			}
+			res.Messages = append(res.Messages, m)
+		}
+		if req.IdempotencyKey != "" {
+			if err := tx.PutIdempotency(req.UserID, req.IdempotencyKey, &store.Idempotency{BatchID: res.BatchID, Fingerprint: fp, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) || errors.Is(err, ErrIdempotencyConflict) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("gateway: send: %w", err)
+	}
+	if !res.Duplicate {
+		s.log.Info("send accepted", "batch", res.BatchID, "user", req.UserID, "recipients", len(res.Messages),
+			"rejected", len(rejected), "parts", count.Parts, "encoding", count.Encoding.String())
+		if !due.After(now) {
+			s.WakeOutbox()
+		}
+	}
+	return res, nil
+}
+
+// fingerprint identifies a request for idempotency: same user, same
+// recipients, text and options.
+func fingerprint(req SendRequest) []byte {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(req.UserID))
+	h.Write(b[:])
+	fmt.Fprintf(h, "%q|%q|%v|%d|%d|", req.To, req.Text, req.StatusReport, req.SendAt.UnixNano(), req.ExpiresAt.UnixNano())
+	if req.CRM != nil {
+		fmt.Fprintf(h, "%q|%q", req.CRM.Type, req.CRM.ID)
+	}
+	return h.Sum(nil)
+}

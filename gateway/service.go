@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem/pdu"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Clock is the source of time; tests inject a fake.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now implements Clock.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Options tune the service. The zero value of each field means its default.
+type Options struct {
+	// DefaultCountry is the ISO 3166-1 region ("GB", "DE") national
+	// numbers are read in. Without it only "+..." numbers are accepted.
+	DefaultCountry string
+	// MaxRecipients caps one Send (default 10000).
+	MaxRecipients int
+	// MaxParts caps the SMS parts of one text (default 10).
+	MaxParts int
+	// Segment says how texts are segmented (default: cheapest encoding, no
+	// national tables, 8-bit references).
+	Segment pdu.SegmentOptions
+	// Retention is how long messages are kept; 0 keeps them forever.
+	Retention time.Duration
+	// PurgeBatch is how many records one retention transaction deletes
+	// (default 500): small, so the dispatcher never waits long.
+	PurgeBatch int
+	// PurgeInterval is how often RunRetention purges (default 1 h).
+	PurgeInterval time.Duration
+	// IdempotencyTTL is how long an idempotency key is remembered (default
+	// 24 h).
+	IdempotencyTTL time.Duration
+	// DedupTTL is how long the keys of received parts are remembered to
+	// recognise a part read again (default 7 days).
+	DedupTTL time.Duration
+	// PasswordCost is the bcrypt cost (default bcrypt.DefaultCost).
+	PasswordCost int
+	// TokenTouchInterval: a token's LastUsedAt is written at most this
+	// often (default 1 min), so reads stay reads.
+	TokenTouchInterval time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.MaxRecipients <= 0 {
+		o.MaxRecipients = 10000
+	}
+	if o.MaxParts <= 0 {
+		o.MaxParts = 10
+	}
+	if o.PurgeBatch <= 0 {
+		o.PurgeBatch = 500
+	}
+	if o.PurgeInterval <= 0 {
+		o.PurgeInterval = time.Hour
+	}
+	if o.IdempotencyTTL <= 0 {
+		o.IdempotencyTTL = 24 * time.Hour
+	}
+	if o.DedupTTL <= 0 {
+		o.DedupTTL = 7 * 24 * time.Hour
+	}
+	if o.PasswordCost <= 0 {
+		o.PasswordCost = 10
+	}
+	if o.TokenTouchInterval <= 0 {
+		o.TokenTouchInterval = time.Minute
+	}
+}
+
+// Service is the gateway core. It is safe for concurrent use.
+type Service struct {
+	st    *store.DB
+	clock Clock
+	log   *slog.Logger
+	opt   Options
+	bus   *Bus
+	wake  chan struct{}
+}
+
+// New returns a service over an open store. The store's own clock should be
+// the same as clock (IDs are made from it).
+func New(st *store.DB, clock Clock, log *slog.Logger, o Options) (*Service, error) {
+	if st == nil {
+		return nil, fmt.Errorf("gateway: nil store")
+	}
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	o.DefaultCountry = strings.ToUpper(strings.TrimSpace(o.DefaultCountry))
+	if o.DefaultCountry != "" && phonenumbers.GetCountryCodeForRegion(o.DefaultCountry) == 0 {
+		return nil, fmt.Errorf("gateway: default country %q is not an ISO 3166 region code", o.DefaultCountry)
+	}
+	o.defaults()
+	return &Service{st: st, clock: clock, log: log, opt: o, bus: NewBus(), wake: make(chan struct{}, 1)}, nil
+}
+
+// Store is the underlying store (for the dispatcher, the inbox and tools).
+func (s *Service) Store() *store.DB { return s.st }
+
+// Bus is the event bus.
+func (s *Service) Bus() *Bus { return s.bus }
+
+// Options returns the options in effect (defaults filled in).
+func (s *Service) Options() Options { return s.opt }
+
+// OutboxWake is signalled (without blocking, coalesced) whenever parts
+// become due: a Send without a send-at time, a Retry. The dispatcher waits
+// on it instead of polling.
+func (s *Service) OutboxWake() <-chan struct{} { return s.wake }
+
+// WakeOutbox signals OutboxWake.
+func (s *Service) WakeOutbox() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// PublishStatus publishes what changed for a message: StatusChanged when
+// its state differs from prev, and SendFailed when it became a failure.
+// The dispatcher calls it after each commit.
+func (s *Service) PublishStatus(prev store.State, m store.Message) {
+	if m.State == prev {
+		return
+	}
+	now := s.clock.Now()
+	s.bus.Publish(&StatusChanged{At: now, Message: m, Previous: prev})
+	if m.State.IsFailure() && !prev.IsFailure() {
+		s.bus.Publish(&SendFailed{At: now, Message: m})
+	}
+}
+
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	return nil
+}
