@@ -13,12 +13,11 @@ func revScan(b *bolt.Bucket, prefix, before []byte, fn func(k, v []byte) bool) {
 	c := b.Cursor()
 	var key, val []byte
 	if before != nil {
-		key, val = c.Seek(before)
-		if key == nil {
+		// Seek lands on the first key >= before: the one below it is
+		// the start (or the last key when all are below).
+		if key, _ = c.Seek(before); key == nil {
 			key, val = c.Last()
-		}
-		// Seek lands on the first key >= before: step back below it.
-		for key != nil && bytes.Compare(key, before) >= 0 {
+		} else {
 			key, val = c.Prev()
 		}
 	} else {
@@ -27,7 +26,7 @@ func revScan(b *bolt.Bucket, prefix, before []byte, fn func(k, v []byte) bool) {
 		if end == nil {
 			key, val = c.Last()
 		} else {
-			key, val = c.Seek(end)
+			key, _ = c.Seek(end)
 			if key == nil {
 				key, val = c.Last()
 			} else {
