@@ -1,0 +1,206 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+func TestSendValidatesRecipientsByIndex(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "hi",
+		To: []string{"07911 123451", "12", "+44 7911 123452", "hello", "07911123451", "+1 999 555 0147"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range res.Messages {
+		got = append(got, m.Number)
+	}
+	if want := []string{numA, numB}; !reflect.DeepEqual(got, want) {
+		// +1 999 is not an area code.
+		t.Fatalf("accepted %v, want %v", got, want)
+	}
+	var idx []int
+	for _, r := range res.Rejected {
+		idx = append(idx, r.Index)
+		if r.Field != "to" || r.Reason == "" {
+			t.Errorf("rejection %+v lacks field or reason", r)
+		}
+	}
+	if want := []int{1, 3, 4, 5}; !reflect.DeepEqual(idx, want) {
+		t.Fatalf("rejected indexes %v, want %v", idx, want)
+	}
+	if !strings.Contains(res.Rejected[2].Reason, "recipient 0") {
+		t.Errorf("duplicate reason %q does not name the first recipient", res.Rejected[2].Reason)
+	}
+	for _, m := range res.Messages {
+		if !m.Marketing || m.BatchID != res.BatchID || m.State != store.StateQueued {
+			t.Errorf("message %+v: want marketing, batch %s, queued", m, res.BatchID)
+		}
+	}
+}
+
+func TestSendRejectsAllInvalid(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	cases := []struct {
+		name   string
+		req    SendRequest
+		fields []string
+	}{
+		{"no valid number", SendRequest{UserID: u.ID, Text: "x", To: []string{"abc", "1"}}, []string{"to", "to"}},
+		{"empty text", SendRequest{UserID: u.ID, To: []string{numA}}, []string{"text"}},
+		{"no recipients", SendRequest{UserID: u.ID, Text: "x"}, []string{"to"}},
+		{"unknown user", SendRequest{UserID: 99, Text: "x", To: []string{numA}}, []string{"user_id"}},
+		{"too long", SendRequest{UserID: u.ID, Text: strings.Repeat("x", 160*11), To: []string{numA}}, []string{"text"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := e.s.Send(context.Background(), c.req)
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v, want *ValidationError", err)
+			}
+			var fields []string
+			for _, f := range ve.Fields {
+				fields = append(fields, f.Field)
+			}
+			if !reflect.DeepEqual(fields, c.fields) {
+				t.Fatalf("fields %v, want %v", fields, c.fields)
+			}
+		})
+	}
+}
+
+func TestSendCommitsBeforeReturning(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	text := strings.Repeat("long text ", 40) // 400 GSM characters: 3 parts
+	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: text, To: []string{numA}, StatusReport: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count.Parts != 3 || !reflect.DeepEqual(res.Count, e.s.CountText(text)) {
+		t.Fatalf("count %+v, want 3 parts equal to CountText", res.Count)
+	}
+	select {
+	case <-e.s.OutboxWake():
+	default:
+		t.Fatal("outbox not woken after an immediate send")
+	}
+	// Close and reopen: what Send returned is on disk.
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(e.path, store.Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *store.Tx) error {
+		m, err := tx.Message(res.Messages[0].ID)
+		if err != nil {
+			return err
+		}
+		parts, err := tx.Parts(m.ID)
+		if err != nil {
+			return err
+		}
+		if m.Parts != 3 || len(parts) != 3 || m.Ref == 0 || !m.StatusReport {
+			t.Errorf("stored message %+v with %d parts", m, len(parts))
+		}
+		for i, p := range parts {
+			if p.Seq != i+1 || p.State != store.StateQueued || len(p.TPDU) == 0 || p.MR != -1 {
+				t.Errorf("part %d: %+v", i, p)
+			}
+		}
+		if n, ok := tx.NextDue(); !ok || !n.Equal(m.CreatedAt) {
+			t.Errorf("next due %v %v, want %v", n, ok, m.CreatedAt)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSendIdempotency(t *testing.T) {
+	e := newEnv(t, Options{IdempotencyTTL: time.Hour})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	v := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	req := SendRequest{UserID: u.ID, Text: "once", To: []string{numA, numB}, IdempotencyKey: "k1"}
+	first, err := e.s.Send(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	again, err := e.s.Send(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.BatchID != first.BatchID || len(again.Messages) != 2 || again.Messages[0].ID != first.Messages[0].ID {
+		t.Fatalf("replay %+v, want the first batch %s", again, first.BatchID)
+	}
+	changed := req
+	changed.Text = "other"
+	if _, err := e.s.Send(context.Background(), changed); !errors.Is(err, ErrIdempotencyConflict) {
+		t.Fatalf("changed request: err %v, want ErrIdempotencyConflict", err)
+	}
+	// The key is the user's: another user may use it.
+	other := req
+	other.UserID = v.ID
+	if r, err := e.s.Send(context.Background(), other); err != nil || r.Duplicate {
+		t.Fatalf("other user's key: %+v %v", r, err)
+	}
+	// Past the TTL (and purged) the key is new again.
+	e.clock.Advance(2 * time.Hour)
+	if _, err := e.s.PurgeOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.s.Send(context.Background(), req); err != nil || r.Duplicate || r.BatchID == first.BatchID {
+		t.Fatalf("after TTL: %+v %v", r, err)
+	}
+	var n int
+	_ = e.db.View(func(tx *store.Tx) error { n = tx.Stats().Messages; return nil })
+	if n != 6 {
+		t.Fatalf("%d messages stored, want 6 (2 + 2 other user + 2 after TTL)", n)
+	}
+}
+
+func TestSendSingleRecipientIsNotMarketing(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	res := e.send(u, "hello", numA)
+	if res.Messages[0].Marketing {
+		t.Fatal("single recipient marked marketing")
+	}
+}
+
+func TestNormalizeNumber(t *testing.T) {
+	e := newEnv(t, Options{DefaultCountry: "DE"})
+	cases := []struct{ in, want string }{
+		{"030 901820", "+4930901820"},
+		{"+49 30 901820", "+4930901820"},
+		{"0049 30 901820", "+4930901820"},
+		{"+44 7911 123451", numA},
+		{"(030) 901-820", "+4930901820"},
+	}
+	for _, c := range cases {
+		got, err := e.s.NormalizeNumber(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("NormalizeNumber(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "12", "abc", "+999 123"} {
+		if got, err := e.s.NormalizeNumber(bad); err == nil {
+			t.Errorf("NormalizeNumber(%q) = %q, want error", bad, got)
+		}
+	}
+}
