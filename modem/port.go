@@ -50,6 +50,12 @@ func OpenPort(ctx context.Context, port string, baud int, flow FlowControl) (io.
 	}
 	p, err := serial.Open(port, mode)
 	if err != nil {
+		// A pty (and some USB-UART drivers) cannot set the modem lines:
+		// open without touching them.
+		mode.InitialStatusBits = nil
+		p, err = serial.Open(port, mode)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("modem: open %s: %w", port, err)
 	}
 	switch flow {

@@ -278,7 +278,7 @@ func (r *runner) sweep() error {
 			}
 		}
 		for _, s := range list {
-			if err := r.deliverStored(st, s, true); err != nil {
+			if err := r.deliverStored(st, s); err != nil {
 				return err
 			}
 		}
@@ -321,12 +321,13 @@ func (r *runner) indicated(u at.URC) error {
 	if !ok {
 		return nil
 	}
-	return r.deliverStored(storage, s, false)
+	return r.deliverStored(storage, s)
 }
 
 // deliverStored delivers one stored message unless it was delivered a short
-// while ago and is still waiting for its commit.
-func (r *runner) deliverStored(storage string, s storedSMS, fromPoll bool) error {
+// while ago and is still waiting for its commit (a poll and an indication
+// often find the same message).
+func (r *runner) deliverStored(storage string, s storedSMS) error {
 	m := r.m
 	if s.Stat == 2 || s.Stat == 3 {
 		return nil // an outgoing message stored on the SIM: not ours to deliver
@@ -335,7 +336,7 @@ func (r *runner) deliverStored(storage string, s storedSMS, fromPoll bool) error
 	now := time.Now()
 	m.mu.Lock()
 	p, seen := m.pending[key]
-	if fromPoll && seen && p.hex == s.PDU && now.Sub(p.at) < m.cfg.RedeliverAfter {
+	if seen && p.hex == s.PDU && now.Sub(p.at) < m.cfg.RedeliverAfter {
 		m.mu.Unlock()
 		return nil
 	}

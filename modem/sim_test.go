@@ -1,0 +1,229 @@
+package modem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/modem/pdu"
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+// This file runs the driver against the virtual modem over a real pty and
+// over TCP, for every quirk profile.
+
+var transports = []string{"pty", "tcp"}
+
+// testLog logs to the test output when GSMGATE_TEST_LOG is set.
+func testLog(t *testing.T) *slog.Logger {
+	if os.Getenv("GSMGATE_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// serve serves a virtual modem and returns the port to open.
+func serve(t *testing.T, ctx context.Context, m *sim.Modem, transport string) string {
+	t.Helper()
+	switch transport {
+	case "pty":
+		p, err := m.ServePTY(ctx)
+		if err != nil {
+			t.Fatalf("ServePTY: %v", err)
+		}
+		return p
+	case "tcp":
+		a, err := m.ServeTCP(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("ServeTCP: %v", err)
+		}
+		return "tcp://" + a
+	}
+	t.Fatalf("unknown transport %q", transport)
+	return ""
+}
+
+// testConfig has short intervals so tests do not wait for minutes.
+func testConfig(port string) Config {
+	return Config{
+		Port:           port,
+		CommandTimeout: 2 * time.Second,
+		SendTimeout:    5 * time.Second,
+		ProbeInterval:  200 * time.Millisecond,
+		PollInterval:   500 * time.Millisecond,
+		RedeliverAfter: time.Hour,
+		SIMWait:        5 * time.Second,
+		ResetWait:      5 * time.Second,
+	}
+}
+
+// rig is one virtual modem, opened and running.
+type rig struct {
+	net    *sim.Network
+	sm     *sim.Modem
+	m      *Modem
+	events chan Event
+	done   chan error
+	port   string
+}
+
+func newRig(t *testing.T, profile, transport string, o sim.ModemOptions, tweak func(*Config)) *rig {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	n := sim.NewNetwork(sim.NetworkOptions{Clock: sim.NewFakeClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))})
+	o.Profile = profile
+	if o.Latency == 0 {
+		o.Latency = 5 * time.Millisecond
+	}
+	sm, err := n.AddModem(o)
+	if err != nil {
+		t.Fatalf("AddModem: %v", err)
+	}
+	port := serve(t, ctx, sm, transport)
+	cfg := testConfig(port)
+	if os.Getenv("GSMGATE_TEST_TRACE") != "" {
+		cfg.Trace = tWriter{t}
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	m, err := Open(ctx, cfg, testLog(t))
+	if err != nil {
+		t.Fatalf("Open(%s): %v", port, err)
+	}
+	r := &rig{net: n, sm: sm, m: m, events: make(chan Event, 64), done: make(chan error, 1), port: port}
+	go func() { r.done <- m.Run(ctx, r.events) }()
+	t.Cleanup(func() {
+		cancel()
+		m.Close()
+		<-r.done
+	})
+	return r
+}
+
+// next waits for the next event of type T, skipping others.
+func next[T Event](t *testing.T, ch <-chan Event) T {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case ev := <-ch:
+			if v, ok := ev.(T); ok {
+				return v
+			}
+		case <-timeout:
+			var zero T
+			t.Fatalf("no %T event within 15s", zero)
+			return zero
+		}
+	}
+}
+
+func forEachProfile(t *testing.T, f func(t *testing.T, profile, transport string)) {
+	for _, p := range sim.Profiles() {
+		for _, tr := range transports {
+			t.Run(p+"/"+tr, func(t *testing.T) {
+				t.Parallel()
+				f(t, p, tr)
+			})
+		}
+	}
+}
+
+func submit(t *testing.T, text, to string, report bool) []pdu.Part {
+	t.Helper()
+	addr, err := pdu.ParseAddress(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, _, err := pdu.Submit(text, pdu.SubmitOptions{To: addr, StatusReport: report, Class: pdu.NoClass, Ref: 42})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	return parts
+}
+
+func TestSimOpenIdentity(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, profile, transport string) {
+		r := newRig(t, profile, transport, sim.ModemOptions{OwnNumber: "+447700900123"}, nil)
+		o := r.sm.Options()
+		info := r.m.Info()
+		if info.IMEI != o.IMEI || info.ID != o.IMEI {
+			t.Errorf("IMEI = %q (ID %q), want %q", info.IMEI, info.ID, o.IMEI)
+		}
+		if info.ICCID != strings.TrimRight(o.ICCID, "F") || info.IMSI != o.IMSI {
+			t.Errorf("SIM = %q/%q, want %q/%q", info.ICCID, info.IMSI, o.ICCID, o.IMSI)
+		}
+		if info.OwnNumber != "+447700900123" {
+			t.Errorf("OwnNumber = %q", info.OwnNumber)
+		}
+		if st, reason := r.m.State(); st != StateReady {
+			t.Errorf("state = %s (%s), want ready", st, reason)
+		}
+		h := r.m.Status().Health
+		if h.Signal.RSSI != 20 || h.Signal.DBm != -73 || !h.Registration.Registered() || h.Operator == "" {
+			t.Errorf("health = %+v", h)
+		}
+		t.Logf("info %+v", info)
+	})
+}
+
+func TestSimSendWithStatusReports(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, profile, transport string) {
+		r := newRig(t, profile, transport, sim.ModemOptions{}, nil)
+		long := strings.Repeat("Long message to check concatenation works. ", 6)
+		for _, text := range []string{"Hello from gsmgate", long} {
+			parts := submit(t, text, "+447700900555", true)
+			var mrs []int
+			for _, p := range parts {
+				mr, err := r.m.SendPart(context.Background(), p.TPDU)
+				if err != nil {
+					t.Fatalf("SendPart: %v", err)
+				}
+				mrs = append(mrs, mr)
+			}
+			r.net.Advance(5 * time.Second) // the network reports after 2s by default
+			got := map[int]bool{}
+			for range mrs {
+				sr := next[*StatusReport](t, r.events)
+				if sr.Recipient != "+447700900555" || sr.Status != 0 {
+					t.Errorf("status report %+v", sr)
+				}
+				got[sr.MR] = true
+				if err := sr.Commit(context.Background()); err != nil {
+					t.Errorf("commit report: %v", err)
+				}
+			}
+			for _, mr := range mrs {
+				if !got[mr] {
+					t.Errorf("no status report for MR %d (got %v)", mr, got)
+				}
+			}
+		}
+		sent := r.net.Sent()
+		if len(sent) < 2 {
+			t.Fatalf("network got %d parts", len(sent))
+		}
+		if sent[0].Text != "Hello from gsmgate" || sent[0].To != "+447700900555" {
+			t.Errorf("first sent part = %+v", sent[0])
+		}
+	})
+}
+
+var _ = errors.Is
+var _ = fmt.Sprint
+var _ sync.Mutex
