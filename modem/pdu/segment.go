@@ -77,6 +77,15 @@ func (op *option) evaluate(extra, concat int) {
 	op.parts, op.last, op.units, _ = fit(op.costs, single, multi, nil)
 }
 
+// better reports whether op beats o: fewer parts, then more room left in
+// the last part.
+func (op *option) better(o *option, extra, concat int) bool {
+	if op.parts != o.parts {
+		return op.parts < o.parts
+	}
+	return op.perPart(extra, concat)-op.last > o.perPart(extra, concat)-o.last
+}
+
 func (op *option) perPart(extra, concat int) int {
 	if op.parts <= 1 {
 		return capacity(op.enc, op.ieLen+extra)
@@ -187,7 +196,7 @@ func makePlan(text string, o SegmentOptions) (plan, error) {
 			}
 			op.costs = costs
 			op.evaluate(extra, concat)
-			if len(op.bad) == 0 && (best == nil || op.parts < best.parts) {
+			if len(op.bad) == 0 && (best == nil || op.better(best, extra, concat)) {
 				best = op
 			}
 			if bestBad == nil || len(op.bad) < len(bestBad.bad) {
