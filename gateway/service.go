@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/store"
@@ -88,6 +89,9 @@ type Service struct {
 	opt   Options
 	bus   *Bus
 	wake  chan struct{}
+
+	dummyOnce sync.Once
+	dummyHash []byte // compared against for unknown login names
 }
 
 // New returns a service over an open store. The store's own clock should be

@@ -200,7 +200,10 @@ func (s *Service) Login(ctx context.Context, name, password string) (store.User,
 	})
 	if err != nil {
 		// Spend the time a check would, so timing does not reveal names.
-		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z7C9r8nD3/HJzHcLz6xE6G2."), []byte(password))
+		s.dummyOnce.Do(func() {
+			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("gsmgate dummy password"), s.opt.PasswordCost)
+		})
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 		return store.User{}, ErrUnauthorized
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil || u.Disabled {
