@@ -482,12 +482,11 @@ func TestPDUCount(t *testing.T) {
 		{"ucs2 two parts", []string{strings.Repeat("ж", 71)},
 			`{"encoding":"ucs2","characters":71,"units":71,"parts":2,"per_part":67,"remaining":63,"unicode_forcing":[` +
 				strings.TrimSuffix(strings.Repeat(`{"char":"ж","index":%d},`, 71), ",") + `]}`},
-		// ı and ş are in the Turkish single shift table (2 septets each,
-		// header 0x24: 155 left) and in the locking table (1 septet each,
-		// headers 0x25 and 0x24: 152 left); the single shift alone leaves
-		// one septet more.
+		// ı and ş are in the Turkish locking table (1 septet each) and its
+		// single shift table (2 each). Locking alone (header 0x25: 155 per
+		// part) leaves 153; single shift alone 151; both (152 per part) 150.
 		{"national turkish", []string{"--national", "turkish", "ış"},
-			`{"encoding":"gsm7","characters":2,"units":4,"parts":1,"per_part":155,"remaining":151,"unicode_forcing":[],"national":{"locking":"default","single":"turkish"}}`},
+			`{"encoding":"gsm7","characters":2,"units":2,"parts":1,"per_part":155,"remaining":153,"unicode_forcing":[],"national":{"locking":"turkish","single":"default"}}`},
 		{"national needed", []string{"ış"},
 			`{"encoding":"ucs2","characters":2,"units":2,"parts":1,"per_part":70,"remaining":68,"unicode_forcing":[{"char":"ı","index":0},{"char":"ş","index":1}]}`},
 	}
