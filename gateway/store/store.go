@@ -101,7 +101,11 @@ func Open(path string, o Options) (*DB, error) {
 }
 
 // setup creates the buckets and runs migrations.
-func (db *DB) setup() error {
+func (db *DB) setup() error { return db.migrateTo(FormatVersion, migrations) }
+
+// migrateTo brings the file to version target with migs (a parameter so
+// that tests can exercise the path before a second version exists).
+func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 	return db.bolt.Update(func(btx *bolt.Tx) error {
 		meta, err := btx.CreateBucketIfNotExists(bMeta)
 		if err != nil {
@@ -111,13 +115,13 @@ func (db *DB) setup() error {
 		if v := meta.Get([]byte("version")); v != nil {
 			version = getU64(v)
 		}
-		if version > FormatVersion {
-			return fmt.Errorf("%w (file version %d, this binary %d)", ErrNewerFormat, version, FormatVersion)
+		if version > target {
+			return fmt.Errorf("%w (file version %d, this binary %d)", ErrNewerFormat, version, target)
 		}
 		tx := &Tx{tx: btx, db: db}
 		if version != 0 {
-			for v := version; v < FormatVersion; v++ {
-				m, ok := migrations[v]
+			for v := version; v < target; v++ {
+				m, ok := migs[v]
 				if !ok {
 					return fmt.Errorf("store: no migration from format %d", v)
 				}
@@ -131,7 +135,7 @@ func (db *DB) setup() error {
 				return err
 			}
 		}
-		return meta.Put([]byte("version"), u64(FormatVersion))
+		return meta.Put([]byte("version"), u64(target))
 	})
 }
 

@@ -1,0 +1,378 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func openTest(t *testing.T) (*DB, *clock, string) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, Options{Now: c.Now, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, c, path
+}
+
+func TestOpenLockedFileTimesOut(t *testing.T) {
+	_, _, path := openTest(t)
+	_, err := Open(path, Options{Timeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
+
+func TestOpenRefusesNewerFormat(t *testing.T) {
+	db, _, path := openTest(t)
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bMeta).Put([]byte("version"), u64(FormatVersion+1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrNewerFormat) {
+		t.Fatalf("open: %v, want ErrNewerFormat", err)
+	}
+}
+
+func TestOpenRunsMigrations(t *testing.T) {
+	db, _, _ := openTest(t)
+	var ran []uint64
+	migs := map[uint64]migration{
+		FormatVersion: func(tx *Tx) error {
+			ran = append(ran, FormatVersion)
+			return tx.PutSetting("migrated", true)
+		},
+		FormatVersion + 1: func(tx *Tx) error {
+			ran = append(ran, FormatVersion+1)
+			return nil
+		},
+	}
+	if err := db.migrateTo(FormatVersion+2, migs); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ran, []uint64{FormatVersion, FormatVersion + 1}) {
+		t.Fatalf("ran %v", ran)
+	}
+	var v uint64
+	var migrated bool
+	_ = db.View(func(tx *Tx) error {
+		v = getU64(tx.b(bMeta).Get([]byte("version")))
+		return tx.Setting("migrated", &migrated)
+	})
+	if v != FormatVersion+2 || !migrated {
+		t.Fatalf("version %d migrated %v", v, migrated)
+	}
+	// Idempotent: nothing runs again; a missing step is an error.
+	ran = nil
+	if err := db.migrateTo(FormatVersion+2, migs); err != nil || len(ran) != 0 {
+		t.Fatalf("rerun: %v %v", ran, err)
+	}
+	if err := db.migrateTo(FormatVersion+3, migs); err == nil {
+		t.Fatal("missing migration not reported")
+	}
+}
+
+func TestIDsIncreaseEvenWhenTheClockGoesBack(t *testing.T) {
+	db, c, path := openTest(t)
+	a := db.NewID()
+	b := db.NewID()
+	c.t = c.t.Add(-time.Hour)
+	cc := db.NewID()
+	if !(a < b && b < cc) {
+		t.Fatalf("ids %v %v %v not increasing", a, b, cc)
+	}
+	if got := a.Time(); !got.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a.Time() = %v", got)
+	}
+	m := Message{ID: cc, Direction: Incoming, Number: "+441", State: StateDelivered}
+	if err := db.Update(func(tx *Tx) error { return tx.InsertMessage(&m, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2, err := Open(path, Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if d := db2.NewID(); d <= cc {
+		t.Fatalf("after reopen %v <= %v", d, cc)
+	}
+	// Text form round-trips and sorts.
+	for _, id := range []ID{a, cc, 1, 1<<64 - 1} {
+		back, err := ParseID(id.String())
+		if err != nil || back != id {
+			t.Fatalf("ParseID(%s) = %v %v", id, back, err)
+		}
+	}
+	if a.String() >= cc.String() {
+		t.Fatal("text form does not sort")
+	}
+}
+
+func TestRollUp(t *testing.T) {
+	ps := func(states ...State) []Part {
+		var out []Part
+		for _, s := range states {
+			out = append(out, Part{State: s})
+		}
+		return out
+	}
+	cases := []struct {
+		parts []Part
+		want  State
+	}{
+		{ps(StateQueued), StateQueued},
+		{ps(StateSent, StateQueued), StateQueued},
+		{ps(StateSent, StateSubmitting), StateSubmitting},
+		{ps(StateSent, StateSent), StateSent},
+		{ps(StateDelivered, StateSent), StateSent},
+		{ps(StateDelivered, StateDelivered), StateDelivered},
+		{ps(StateDelivered, StateFailed), StateFailed},
+		{ps(StateUnknown, StateSent), StateUnknown},
+		{ps(StateFailed, StateUnknown), StateFailed},
+		{ps(StateExpired, StateQueued), StateExpired},
+		{ps(StateCancelled, StateCancelled), StateCancelled},
+		{nil, StateQueued},
+	}
+	for _, c := range cases {
+		if got := RollUp(c.parts); got != c.want {
+			t.Errorf("RollUp(%v) = %s, want %s", c.parts, got, c.want)
+		}
+	}
+}
+
+func insertOut(t *testing.T, db *DB, number string, user ID, nparts int) Message {
+	t.Helper()
+	m := Message{ID: db.NewID(), Direction: Outgoing, Number: number, UserID: user, Text: "t"}
+	parts := make([]Part, nparts)
+	for i := range parts {
+		parts[i].TPDU = []byte{byte(i)}
+		parts[i].NextAttempt = db.Now()
+	}
+	if err := db.Update(func(tx *Tx) error { return tx.InsertMessage(&m, parts) }); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMRIndexFollowsThePart(t *testing.T) {
+	db, c, _ := openTest(t)
+	m := insertOut(t, db, "+441", 7, 1)
+	if _, ok, _ := db.ClaimDue("m1", nil); !ok {
+		t.Fatal("nothing due")
+	}
+	find := func(mr int, since time.Time) bool {
+		var ok bool
+		_ = db.View(func(tx *Tx) error { _, ok, _ = tx.FindByMR("m1", mr, "+441", since); return nil })
+		return ok
+	}
+	if err := db.Update(func(tx *Tx) error { _, err := tx.MarkSent(m.ID, 1, "m1", 255); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if !find(255, time.Time{}) || find(254, time.Time{}) {
+		t.Fatal("MR 255 not found or 254 found")
+	}
+	// Too old for the recency window.
+	if find(255, c.t.Add(time.Second)) {
+		t.Fatal("matched a part sent before the window")
+	}
+	// A retry removes the old MR from the index.
+	if err := db.Update(func(tx *Tx) error { _, err := tx.MarkRetry(m.ID, 1, "busy", c.t); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if find(255, time.Time{}) {
+		t.Fatal("stale MR still indexed after retry")
+	}
+	// The same MR reused later on another message: the newest wins.
+	if _, ok, _ := db.ClaimDue("m1", nil); !ok {
+		t.Fatal("retried part not due")
+	}
+	_ = db.Update(func(tx *Tx) error { _, err := tx.MarkSent(m.ID, 1, "m1", 9); return err })
+	c.t = c.t.Add(time.Minute)
+	m2 := insertOut(t, db, "+441", 7, 1)
+	db.ClaimDue("m1", nil)
+	_ = db.Update(func(tx *Tx) error { _, err := tx.MarkSent(m2.ID, 1, "m1", 9); return err })
+	var d Due
+	_ = db.View(func(tx *Tx) error { d, _, _ = tx.FindByMR("m1", 9, "+441", time.Time{}); return nil })
+	if d.Message.ID != m2.ID {
+		t.Fatalf("FindByMR picked %s, want the newest %s", d.Message.ID, m2.ID)
+	}
+}
+
+func TestClaimDueAcceptAndOrder(t *testing.T) {
+	db, c, _ := openTest(t)
+	a := insertOut(t, db, "+441", 1, 2)
+	c.t = c.t.Add(time.Second)
+	b := insertOut(t, db, "+442", 1, 1)
+	// The dispatcher may refuse a part (e.g. it wants another modem).
+	d, ok, err := db.ClaimDue("m2", func(m *Message, p *Part) bool { return m.ID == b.ID })
+	if err != nil || !ok || d.Message.ID != b.ID {
+		t.Fatalf("accept filter: %+v %v %v", d, ok, err)
+	}
+	var got []int
+	for {
+		d, ok, _ := db.ClaimDue("m1", nil)
+		if !ok {
+			break
+		}
+		if d.Message.ID != a.ID {
+			t.Fatalf("claimed %s", d.Message.ID)
+		}
+		got = append(got, d.Part.Seq)
+	}
+	if !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Fatalf("parts claimed in order %v", got)
+	}
+	var subs []Part
+	_ = db.View(func(tx *Tx) error { subs, _ = tx.PartsInState(StateSubmitting, 0); return nil })
+	if len(subs) != 3 {
+		t.Fatalf("%d submitting parts, want 3", len(subs))
+	}
+}
+
+func TestWebhookDeliveries(t *testing.T) {
+	db, c, _ := openTest(t)
+	var d1, d2 WebhookDelivery
+	err := db.Update(func(tx *Tx) error {
+		d1 = WebhookDelivery{WebhookID: 1, Event: "message.received", Payload: []byte(`{}`)}
+		d2 = WebhookDelivery{WebhookID: 1, Event: "message.status", Payload: []byte(`{}`), NextAttempt: c.t.Add(time.Hour)}
+		if err := tx.EnqueueDelivery(&d1); err != nil {
+			return err
+		}
+		return tx.EnqueueDelivery(&d2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := func() []ID {
+		var ids []ID
+		_ = db.View(func(tx *Tx) error {
+			ds, _ := tx.DueDeliveries(c.t, 10)
+			for _, d := range ds {
+				ids = append(ids, d.ID)
+			}
+			return nil
+		})
+		return ids
+	}
+	if got := due(); !reflect.DeepEqual(got, []ID{d1.ID}) {
+		t.Fatalf("due %v", got)
+	}
+	_ = db.Update(func(tx *Tx) error {
+		_, err := tx.MarkDeliveryAttempt(d1.ID, false, "503", c.t.Add(2*time.Hour))
+		return err
+	})
+	c.t = c.t.Add(90 * time.Minute)
+	if got := due(); !reflect.DeepEqual(got, []ID{d2.ID}) {
+		t.Fatalf("due after retry scheduling %v", got)
+	}
+	_ = db.Update(func(tx *Tx) error { _, err := tx.MarkDeliveryAttempt(d2.ID, true, "", time.Time{}); return err })
+	c.t = c.t.Add(time.Hour)
+	_ = db.Update(func(tx *Tx) error {
+		d, err := tx.MarkDeliveryAttempt(d1.ID, false, "503", time.Time{})
+		if d.State != DeliveryFailed || d.Attempts != 2 || d.LastError != "503" {
+			t.Errorf("given up delivery %+v", d)
+		}
+		return err
+	})
+	if got := due(); len(got) != 0 {
+		t.Fatalf("due after all done %v", got)
+	}
+}
+
+func TestInboundPendingAndDedup(t *testing.T) {
+	db, c, _ := openTest(t)
+	err := db.Update(func(tx *Tx) error {
+		for _, seq := range []int{2, 1} {
+			p := InboundPart{Key: "+441/7/3", Seq: seq, Total: 3, Originator: "+441", PDU: []byte{byte(seq)}, ReceivedAt: c.t}
+			if err := tx.PutPendingPart(&p); err != nil {
+				return err
+			}
+			if err := tx.MarkInbound("+441/7/3/" + string(rune('0'+seq))); err != nil {
+				return err
+			}
+		}
+		return tx.PutPendingPart(&InboundPart{Key: "+442/1/2", Seq: 1, Total: 2, ReceivedAt: c.t.Add(time.Second)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.View(func(tx *Tx) error {
+		ps, _ := tx.PendingParts("+441/7/3")
+		if len(ps) != 2 || ps[0].Seq != 1 || ps[1].Seq != 2 {
+			t.Errorf("pending %+v", ps)
+		}
+		keys, _ := tx.PendingKeys()
+		if len(keys) != 2 || !keys["+441/7/3"].Equal(c.t) {
+			t.Errorf("keys %v", keys)
+		}
+		if !tx.SeenInbound("+441/7/3/1") || tx.SeenInbound("+441/7/3/3") {
+			t.Error("dedup keys wrong")
+		}
+		return nil
+	})
+	_ = db.Update(func(tx *Tx) error { return tx.DeletePending("+441/7/3") })
+	_ = db.View(func(tx *Tx) error {
+		if ps, _ := tx.PendingParts("+441/7/3"); len(ps) != 0 {
+			t.Errorf("not deleted %+v", ps)
+		}
+		if ps, _ := tx.PendingParts("+442/1/2"); len(ps) != 1 {
+			t.Errorf("other key touched %+v", ps)
+		}
+		return nil
+	})
+	// Dedup keys expire.
+	r, err := db.PurgeKeys(c.t.Add(time.Hour), c.t, 10)
+	if err != nil || r.DedupKeys != 2 {
+		t.Fatalf("purge keys %+v %v", r, err)
+	}
+	_ = db.View(func(tx *Tx) error {
+		if tx.SeenInbound("+441/7/3/1") {
+			t.Error("dedup key survived purge")
+		}
+		return nil
+	})
+}
+
+func TestPrefixEnd(t *testing.T) {
+	cases := []struct{ in, want []byte }{
+		{[]byte{1, 2}, []byte{1, 3}},
+		{[]byte{1, 0xff}, []byte{2}},
+		{[]byte{0xff, 0xff}, nil},
+		{nil, nil},
+	}
+	for _, c := range cases {
+		if got := prefixEnd(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("prefixEnd(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzParseID(f *testing.F) {
+	for _, s := range []string{"0000000000000001", "ffffffffffffffff", "", "zz", "00000000000000000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseID(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseID(id.String())
+		if err != nil || back != id {
+			t.Fatalf("round trip %q → %v → %v %v", s, id, back, err)
+		}
+	})
+}
