@@ -134,7 +134,9 @@ func TestCancelRetryDismiss(t *testing.T) {
 	if _, err := e.s.Cancel(ctx, u.ID, b); !errors.Is(err, ErrConflict) {
 		t.Fatalf("cancel of a message in flight: %v", err)
 	}
-	m = e.update(func(tx *store.Tx) (store.Message, error) { return tx.MarkFailed(b, 2, "the network refused the message") })
+	m = e.update(func(tx *store.Tx) (store.Message, error) {
+		return tx.MarkFailed(b, 2, "the network refused the message")
+	})
 	e.s.PublishStatus(store.StateSubmitting, m)
 	if m.State != store.StateFailed || m.Reason != "the network refused the message" {
 		t.Fatalf("failed: %+v", m)
