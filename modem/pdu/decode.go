@@ -656,7 +656,7 @@ func DecodeHex(s string, o DecodeOptions) (*Message, error) {
 			return nil, decErr("hex", len(b), fmt.Errorf("%w: odd number of hex digits", ErrInvalid))
 		}
 		if warn == "" {
-			warn = fmt.Sprintf("hex: odd number of digits; the last one is ignored")
+			warn = "hex: odd number of digits; the last one is ignored"
 		}
 	}
 	m, err := Decode(b, o)

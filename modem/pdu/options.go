@@ -4,7 +4,6 @@ import (
 	"time"
 )
 
-
 // ValidityFormat is TP-VPF (TS 23.040 §9.2.3.3); the values are the two
 // bits as they sit at bits 4..3 of a SUBMIT's first octet.
 type ValidityFormat int
@@ -183,4 +182,3 @@ type StatusReportOptions struct {
 	Discharge time.Time
 	Status    byte
 }
-

@@ -29,10 +29,10 @@ func decodeTime(b []byte) (time.Time, error) {
 	if tz&0x08 != 0 {
 		q = -q
 	}
+	// Two digits of year: always this century. No SMS was ever stamped in
+	// the 1990s by equipment still in service, and libGammu's encoder also
+	// writes 2000+YY (its decoder maps 90..99 oddly).
 	year := 2000 + v[0]
-	if v[0] >= 90 {
-		year = 1900 + v[0]
-	}
 	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
 		return time.Time{}, fmt.Errorf("%w: date %02d-%02d-%02d %02d:%02d:%02d", ErrInvalid, v[0], v[1], v[2], v[3], v[4], v[5])
 	}
