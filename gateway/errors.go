@@ -25,6 +25,9 @@ var (
 	// ErrUnauthorized: unknown, revoked or expired token, wrong password or
 	// disabled user.
 	ErrUnauthorized = errors.New("gateway: unauthorized")
+	// ErrDuplicate: an incoming message whose parts were all stored before
+	// (read again from a modem after a crash); nothing new was stored.
+	ErrDuplicate = errors.New("gateway: incoming message already stored")
 	// ErrExists: a unique name is taken.
 	ErrExists = store.ErrExists
 )

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,8 +28,12 @@ type Incoming struct {
 	// same transaction (the message they made is now stored).
 	PendingKey string
 	// DedupKeys are remembered in the same transaction, so the parts are
-	// recognised if a modem hands them over again.
+	// recognised if a modem hands them over again. When every one of them
+	// was seen before, nothing is stored and AcceptIncoming returns
+	// ErrDuplicate.
 	DedupKeys []string
+	// RawPDUs are the PDUs as received, kept with the message.
+	RawPDUs [][]byte
 }
 
 // AcceptIncoming stores a received message in one transaction: it joins the
@@ -50,6 +55,17 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 	var notes []store.Notification
 	err := s.st.Batch(func(tx *store.Tx) error {
 		notes = notes[:0]
+		if len(in.DedupKeys) > 0 {
+			seen := 0
+			for _, k := range in.DedupKeys {
+				if tx.SeenInbound(k) {
+					seen++
+				}
+			}
+			if seen == len(in.DedupKeys) {
+				return ErrDuplicate
+			}
+		}
 		var users []store.ID
 		if conv, err := tx.Conversation(number); err == nil {
 			for _, id := range conv.Users {
@@ -79,6 +95,7 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 			ID: tx.NewID(), Direction: store.Incoming, Number: number, Text: in.Text, Data: in.Data,
 			Encoding: in.Encoding, Parts: parts, State: store.StateDelivered, Users: users,
 			CreatedAt: now, DeliveredAt: in.SCTS, Modem: in.Modem, Incomplete: in.Incomplete,
+			RawPDUs: in.RawPDUs,
 		}
 		if err := tx.InsertMessage(&m, nil); err != nil {
 			return err
@@ -103,6 +120,9 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 		}
 		return nil
 	})
+	if errors.Is(err, ErrDuplicate) {
+		return store.Message{}, err
+	}
 	if err != nil {
 		return store.Message{}, fmt.Errorf("gateway: store incoming from %s: %w", number, err)
 	}

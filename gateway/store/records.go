@@ -456,3 +456,29 @@ func (tx *Tx) DeletePending(key string) error {
 	}
 	return nil
 }
+
+// StoreInboundPart commits a received part of a multipart message with its
+// dedup key, so that the modem may delete it afterwards. dup is true (and
+// nothing is written) when dedupKey was stored before: the part was read
+// again after a crash. parts are all the parts now kept under p.Key.
+func (db *DB) StoreInboundPart(p InboundPart, dedupKey string) (dup bool, parts []InboundPart, err error) {
+	err = db.Batch(func(tx *Tx) error {
+		dup, parts = false, nil
+		if dedupKey != "" && tx.SeenInbound(dedupKey) {
+			dup = true
+			return nil
+		}
+		if err := tx.PutPendingPart(&p); err != nil {
+			return err
+		}
+		if dedupKey != "" {
+			if err := tx.MarkInbound(dedupKey); err != nil {
+				return err
+			}
+		}
+		var err error
+		parts, err = tx.PendingParts(p.Key)
+		return err
+	})
+	return dup, parts, err
+}

@@ -138,6 +138,8 @@ type Message struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Ref is the concatenation reference of a multipart message.
 	Ref uint16 `json:"ref,omitempty"`
+	// RawPDUs keeps the PDUs an incoming message was received as.
+	RawPDUs [][]byte `json:"raw_pdus,omitempty"`
 }
 
 // Part is one SMS of an outgoing message.
