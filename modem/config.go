@@ -20,6 +20,11 @@ type Config struct {
 	// PIN unlocks the SIM when it asks for one. A PIN the SIM rejects is
 	// never entered a second time: Open fails with ErrWrongPIN.
 	PIN string
+	// CNMI forces the new-message indication setting, e.g. "2,2,0,1,0" for
+	// direct delivery (+CMT/+CDS acknowledged with +CNMA) on a modem whose
+	// storage misbehaves. Default: chosen from what +CNMI=? offers,
+	// preferring store-and-indicate (+CMTI), with fallbacks.
+	CNMI string
 	// SMSC overrides the SIM's service centre for sending ("" = the SIM's).
 	SMSC string
 

@@ -17,6 +17,8 @@ func newEngine(rwc io.ReadWriteCloser, cfg Config, log *slog.Logger, onURC func(
 	opts := []at.Option{
 		at.WithTimeout(cfg.CommandTimeout),
 		at.WithLongTimeout(cfg.SendTimeout),
+		// A hung modem costs up to three of these per resynchronisation.
+		at.WithResyncTimeout(min(cfg.CommandTimeout/2, 3*time.Second)),
 		at.WithLogger(log),
 		at.WithURCHandler(onURC),
 	}

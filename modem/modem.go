@@ -247,9 +247,9 @@ func (m *Modem) exec(ctx context.Context, cmd string) ([]string, error) {
 	return m.execT(ctx, cmd, m.cfg.CommandTimeout)
 }
 
+// execT runs one command with timeout d, counted by the engine from when the
+// command is written (not while it waits behind another).
 func (m *Modem) execT(ctx context.Context, cmd string, d time.Duration) ([]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	lines, err := m.eng.Exec(ctx, cmd, d)
 	if err != nil {
 		if strings.HasPrefix(cmd, "AT+CPIN=") {
@@ -612,8 +612,12 @@ func (m *Modem) chooseCNMI(ctx context.Context) error {
 	} else if linkFailure(err) {
 		return err
 	}
+	cands := cnmiCandidates(sup)
+	if m.cfg.CNMI != "" {
+		cands = append([]string{m.cfg.CNMI}, cands...)
+	}
 	var last error
-	for _, c := range cnmiCandidates(sup) {
+	for _, c := range cands {
 		_, err := m.exec(ctx, "AT+CNMI="+c)
 		if err == nil {
 			m.mu.Lock()
@@ -719,8 +723,6 @@ func (m *Modem) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 		return 0, &SendError{Class: Temporary, Code: -1, Reason: "cancelled before sending", Err: err}
 	}
 	hexPDU, n := pdu.WithSMSC(m.smsc, tpdu)
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.SendTimeout)
-	defer cancel()
 	lines, err := m.eng.ExecSMS(ctx, fmt.Sprintf("AT+CMGS=%d", n), hexPDU, m.cfg.SendTimeout)
 	if err != nil {
 		se := classifyCause(err)

@@ -136,6 +136,9 @@ func (p *Pool) merge(cfg Config) Config {
 	if cfg.SMSC != "" {
 		t.SMSC = cfg.SMSC
 	}
+	if cfg.CNMI != "" {
+		t.CNMI = cfg.CNMI
+	}
 	if cfg.Trace != nil {
 		t.Trace = cfg.Trace
 	}

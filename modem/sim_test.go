@@ -227,3 +227,114 @@ func TestSimSendWithStatusReports(t *testing.T) {
 var _ = errors.Is
 var _ = fmt.Sprint
 var _ sync.Mutex
+
+// inboundKinds are the kinds of SMS a modem receives.
+func inboundKinds() []struct {
+	name  string
+	sms   sim.InboundSMS
+	parts int // events expected (duplicates included)
+	check func(t *testing.T, in []*Inbound)
+} {
+	class0 := 0
+	long := strings.Repeat("Concatenated and out of order. ", 8)
+	text := func(want, from string) func(t *testing.T, in []*Inbound) {
+		return func(t *testing.T, in []*Inbound) {
+			t.Helper()
+			var msgs []*pdu.Message
+			for _, e := range in {
+				if e.Msg == nil {
+					t.Fatalf("undecoded inbound: %v", e.DecodeErr)
+				}
+				if e.Msg.Originator.String() != from {
+					t.Errorf("originator = %q, want %q", e.Msg.Originator.String(), from)
+				}
+				msgs = append(msgs, e.Msg)
+			}
+			j, err := pdu.Join(msgs)
+			if err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			if j.Text != want {
+				t.Errorf("text = %q, want %q", j.Text, want)
+			}
+		}
+	}
+	return []struct {
+		name  string
+		sms   sim.InboundSMS
+		parts int
+		check func(t *testing.T, in []*Inbound)
+	}{
+		{"gsm7", sim.InboundSMS{From: "+447700900999", Text: "Hello @ £5 {ok}"}, 1, text("Hello @ £5 {ok}", "+447700900999")},
+		{"ucs2", sim.InboundSMS{From: "+447700900999", Text: "Привет 👋"}, 1, text("Привет 👋", "+447700900999")},
+		{"alphanumeric", sim.InboundSMS{From: "MyBank", Text: "Code 1234"}, 1, text("Code 1234", "MyBank")},
+		{"flash", sim.InboundSMS{From: "+447700900999", Text: "Flash!", Class: &class0}, 1, func(t *testing.T, in []*Inbound) {
+			if in[0].Msg == nil || in[0].Msg.Class != 0 {
+				t.Errorf("class 0 message decoded as %+v", in[0].Msg)
+			}
+		}},
+		{"multipart out of order with a duplicate", sim.InboundSMS{From: "+447700900999", Text: long, Order: []int{2, 1}, Duplicate: []int{2}}, 3, func(t *testing.T, in []*Inbound) {
+			seen := map[int]bool{}
+			var uniq []*pdu.Message
+			for _, e := range in {
+				c, ok := e.Msg.UDH.Concat()
+				if !ok {
+					t.Fatalf("part without concatenation header")
+				}
+				if !seen[c.Seq] {
+					seen[c.Seq] = true
+					uniq = append(uniq, e.Msg)
+				}
+			}
+			j, err := pdu.Join(uniq)
+			if err != nil || j.Text != long || !j.Complete {
+				t.Errorf("joined %+v, %v", j, err)
+			}
+		}},
+		{"8-bit data with ports", sim.InboundSMS{From: "+447700900999", Data: []byte{0xde, 0xad, 0xbe, 0xef}, DstPort: 2948, SrcPort: 9200}, 1, func(t *testing.T, in []*Inbound) {
+			m := in[0].Msg
+			p, ok := m.UDH.Ports()
+			if m.Encoding != pdu.EightBit || !ok || p.Destination != 2948 || string(m.Data) != "\xde\xad\xbe\xef" {
+				t.Errorf("data message decoded as %+v (ports %+v)", m, p)
+			}
+		}},
+	}
+}
+
+func TestSimReceiveEveryKind(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		mode := "stored"
+		if direct {
+			mode = "direct"
+		}
+		t.Run(mode, func(t *testing.T) {
+			forEachProfile(t, func(t *testing.T, profile, transport string) {
+				r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) {
+					if direct {
+						c.CNMI = "2,2,0,1,0"
+					}
+				})
+				for _, k := range inboundKinds() {
+					if _, err := r.net.Inbound(r.sm, k.sms); err != nil {
+						t.Fatalf("%s: Inbound: %v", k.name, err)
+					}
+					var got []*Inbound
+					for range k.parts {
+						in := next[*Inbound](t, r.events)
+						if direct != (in.Storage == "") {
+							t.Errorf("%s: delivered from storage %q, index %d", k.name, in.Storage, in.Index)
+						}
+						if err := in.Commit(context.Background()); err != nil {
+							t.Errorf("%s: commit: %v", k.name, err)
+						}
+						got = append(got, in)
+					}
+					k.check(t, got)
+				}
+				if st := r.sm.Stored(); len(st) != 0 {
+					t.Errorf("messages left on the modem after commit: %+v", st)
+				}
+			})
+		})
+	}
+}
