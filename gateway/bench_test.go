@@ -106,7 +106,7 @@ func bigFixture(b *testing.B) string {
 	if err != nil {
 		dir = os.TempDir()
 	}
-	path := filepath.Join(dir, "gsmgate-bench", fmt.Sprintf("big-v%d-%d.db", store.FormatVersion, bigMessages))
+	path := filepath.Join(dir, "gsmgate-bench", fmt.Sprintf("big-v%d-%d-b.db", store.FormatVersion, bigMessages))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}

@@ -54,6 +54,8 @@ func inConversation(tx *store.Tx, u store.User, number string) bool {
 type ConversationQuery struct {
 	// Unassigned lists the unassigned inbox instead (admins only).
 	Unassigned bool
+	// All lists every conversation by its last message (admins only).
+	All bool
 	// Cursor continues from the previous page's Next.
 	Cursor string
 	Limit  int
@@ -105,11 +107,13 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			return err
 		}
 		var refs []store.ConvRef
+		if (q.Unassigned || q.All) && u.Role != store.RoleAdmin {
+			return ErrForbidden
+		}
 		if q.Unassigned {
-			if u.Role != store.RoleAdmin {
-				return ErrForbidden
-			}
 			refs = tx.UnassignedConversations(cursor, limit+1)
+		} else if q.All {
+			refs = tx.RecentConversations(cursor, limit+1)
 		} else {
 			refs = tx.UserConversations(u.ID, !u.IncludeMarketedWhenSorting, cursor, limit+1)
 		}
@@ -118,7 +122,7 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
 		}
 		for _, r := range refs {
-			item := ConversationItem{Number: r.Number, Unassigned: q.Unassigned}
+			item := ConversationItem{Number: r.Number, Unassigned: q.Unassigned || (q.All && tx.IsUnassigned(r.Number))}
 			sortMsg, err := tx.Message(r.SortID)
 			if err == nil {
 				item.SortAt = sortMsg.CreatedAt

@@ -185,6 +185,20 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if _, err := e.s.Conversations(ctx, alice.ID, ConversationQuery{Unassigned: true}); !errors.Is(err, ErrForbidden) {
 		t.Errorf("staff unassigned listing: %v, want ErrForbidden", err)
 	}
+	if _, err := e.s.Conversations(ctx, alice.ID, ConversationQuery{All: true}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("staff all listing: %v, want ErrForbidden", err)
+	}
+	all, err := e.s.Conversations(ctx, admin.ID, ConversationQuery{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var allNums []string
+	for _, it := range all.Items {
+		allNums = append(allNums, it.Number)
+	}
+	if want := []string{numC, numB, numA}; !reflect.DeepEqual(allNums, want) || !all.Items[0].Unassigned || all.Items[2].Unassigned {
+		t.Errorf("admin all listing %v (%+v), want %v", allNums, all.Items, want)
+	}
 	if _, err := e.thread(alice, numC); !errors.Is(err, ErrNotFound) {
 		t.Errorf("staff read unassigned thread: %v", err)
 	}

@@ -148,6 +148,20 @@ func (tx *Tx) UnassignedConversations(cursor []byte, limit int) []ConvRef {
 	return out
 }
 
+// RecentConversations lists every conversation by its last message, most
+// recent first.
+func (tx *Tx) RecentConversations(cursor []byte, limit int) []ConvRef {
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []ConvRef
+	revScan(tx.b(bIdxConvLast), nil, cursor, func(key, _ []byte) bool {
+		out = append(out, ConvRef{Number: string(key[8:]), SortID: ID(getU64(key[:8])), Cursor: clone(key)})
+		return len(out) < limit
+	})
+	return out
+}
+
 // IsUnassigned reports whether the conversation with number is in the
 // unassigned inbox.
 func (tx *Tx) IsUnassigned(number string) bool {

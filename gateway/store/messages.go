@@ -101,6 +101,14 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 	conv.Number = m.Number
 	conv.Count++
 	if m.ID > conv.LastMessageID {
+		if conv.LastMessageID != 0 {
+			if err := tx.b(bIdxConvLast).Delete(k(u64(uint64(conv.LastMessageID)), []byte(m.Number))); err != nil {
+				return err
+			}
+		}
+		if err := tx.b(bIdxConvLast).Put(k(id, []byte(m.Number)), nil); err != nil {
+			return err
+		}
 		conv.LastMessageID, conv.LastAt, conv.LastDirection = m.ID, m.CreatedAt, m.Direction
 		conv.LastText = preview(m)
 	}
@@ -490,6 +498,9 @@ func (tx *Tx) deleteConversation(conv Conversation) error {
 		}
 	}
 	if err := tx.removeUnassigned(conv.Number); err != nil {
+		return err
+	}
+	if err := tx.b(bIdxConvLast).Delete(k(u64(uint64(conv.LastMessageID)), []byte(conv.Number))); err != nil {
 		return err
 	}
 	return tx.b(bConversations).Delete([]byte(conv.Number))

@@ -45,6 +45,9 @@ var (
 	// conversations: E.164 number -> Conversation.
 	bConversations = []byte("conversations")
 
+	// idx_conv_last: u64(lastMessageID) | number: every conversation by its
+	// last message (the admins' "all conversations" listing).
+	bIdxConvLast = []byte("idx_conv_last")
 	// idx_conv: str(number) | u64(messageID): a conversation's messages in
 	// time order (thread loading).
 	bIdxConv = []byte("idx_conv")
@@ -135,7 +138,7 @@ var (
 // introduced them).
 var allBuckets = [][]byte{
 	bMeta, bMessages, bParts, bBatches, bConversations,
-	bIdxConv, bIdxUser, bIdxUserNoMkt, bIdxUserSent, bUConv, bUConvAll, bUConvNoMkt,
+	bIdxConv, bIdxConvLast, bIdxUser, bIdxUserNoMkt, bIdxUserSent, bUConv, bUConvAll, bUConvNoMkt,
 	bUnassigned, bUnassignedTime, bIdxMsgState, bIdxPartState, bIdxDue, bIdxMR,
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bSettings, bWebhooks,
