@@ -115,6 +115,8 @@ func bigFixture(b *testing.B) string {
 	}
 	tmp := path + ".tmp"
 	os.Remove(tmp)
+	began := time.Now()
+	defer func() { b.Logf("built the fixture in %v", time.Since(began).Round(time.Second)) }()
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var now atomic.Int64
 	now.Store(start.UnixNano())
@@ -230,6 +232,13 @@ func BenchmarkBig(b *testing.B) {
 				b.Fatalf("%d items, %v", len(p.Items), err)
 			}
 			busiest = p.Items[0].Number
+		}
+	})
+	b.Run("ConversationListAllAdmin", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if p, err := s.Conversations(ctx, admin.ID, ConversationQuery{All: true, Limit: 50}); err != nil || len(p.Items) != 50 {
+				b.Fatal(err)
+			}
 		}
 	})
 	b.Run("ConversationListPage20", func(b *testing.B) {
