@@ -206,7 +206,7 @@ func readPDULines(r io.Reader) ([]pduInput, error) {
 		case strings.HasPrefix(line, "+"):
 			length = 0
 			if i := strings.LastIndexAny(line, ":,"); i >= 0 {
-				if n, err := strconv.Atoi(strings.TrimSpace(line[i+1:])); err == nil {
+				if n, err := strconv.Atoi(strings.TrimSpace(line[i+1:])); err == nil && n > 0 {
 					length = n
 				}
 			}

@@ -531,3 +531,67 @@ func TestPDUCountStdin(t *testing.T) {
 		t.Errorf("characters = %v, want 9", c["characters"])
 	}
 }
+
+// FuzzReadPDULines: any transcript splits into non-empty PDU lines with a
+// positive declared length or none.
+func FuzzReadPDULines(f *testing.F) {
+	f.Add("AT+CMGR=3\r\n+CMGR: 0,,29\r\n07912658050000F006010D91265817373754F501010161705382010101617083820000\r\n\r\nOK\r\n")
+	f.Add("+CMT: ,24\n00040B911234567890F000000250100173832305C8329BFD06\n")
+	f.Add("+CMGL: 1,0,,-3\n00\n+CDS: 99999999999999999999\nzz\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		in, err := readPDULines(strings.NewReader(s))
+		if err != nil {
+			return // a line longer than the scanner takes
+		}
+		for _, p := range in {
+			if p.hex == "" || strings.ContainsAny(p.hex, "\r\n") || p.length < 0 {
+				t.Errorf("bad input %+v from %q", p, s)
+			}
+		}
+	})
+}
+
+// FuzzPDUDecodeCommand runs "pdu decode --join -" on any stdin: it never
+// panics, exits 0 or 1, and on 0 prints a JSON array with one object per
+// PDU line plus the joined one.
+func FuzzPDUDecodeCommand(f *testing.F) {
+	b, err := os.ReadFile(vectorsPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var vf struct{ Vectors []vector }
+	if err := json.Unmarshal(b, &vf); err != nil {
+		f.Fatal(err)
+	}
+	for _, v := range vf.Vectors {
+		f.Add(v.Hex, !v.SMSC, v.Type == "SUBMIT")
+	}
+	f.Add("+CMGR: 0,,29\n07912658050000F006010D91265817373754F501010161705382010101617083820000\n", false, false)
+	f.Fuzz(func(t *testing.T, stdin string, tpdu, mo bool) {
+		args := []string{"decode", "--join"}
+		if tpdu {
+			args = append(args, "--tpdu")
+		}
+		if mo {
+			args = append(args, "--mo")
+		}
+		var out, errb bytes.Buffer
+		code := pduCommand(strings.NewReader(stdin))(append(args, "-"), &out, &errb)
+		switch code {
+		case 1:
+			if out.Len() != 0 || errb.Len() == 0 {
+				t.Errorf("exit 1 with stdout %q, stderr %q", out.String(), errb.String())
+			}
+		case 0:
+			var arr []map[string]any
+			if err := json.Unmarshal(out.Bytes(), &arr); err != nil || len(arr) < 2 {
+				t.Errorf("exit 0 with output %q (%v)", out.String(), err)
+			} else if arr[len(arr)-1]["type"] != "joined" {
+				t.Errorf("last object %v is not the joined one", arr[len(arr)-1])
+			}
+		default:
+			t.Errorf("exit %d", code)
+		}
+	})
+}
