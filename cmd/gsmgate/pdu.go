@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -189,16 +188,20 @@ type pduInput struct {
 }
 
 // readPDULines reads PDUs from a modem transcript or a plain list: one PDU
-// per line; a "+CMGR:", "+CMGL:", "+CMT:" or "+CDS:" line gives the
+// per line (CR, LF or both end a line); a "+CMGR:", "+CMGL:", "+CMT:" or "+CDS:" line gives the
 // declared length (its last field) of the PDU on the next line; "OK",
 // "AT..." and empty lines are skipped.
 func readPDULines(r io.Reader) ([]pduInput, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read stdin: %w", err)
+	}
 	var in []pduInput
 	length := 0
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// Modems end lines with CR LF, some with a bare CR: both separate.
+	lines := strings.FieldsFunc(string(b), func(r rune) bool { return r == '\r' || r == '\n' })
+	for _, line := range lines {
+		line = strings.TrimSpace(line)
 		upper := strings.ToUpper(line)
 		switch {
 		case line == "", upper == "OK", strings.HasPrefix(upper, "AT"):
@@ -214,9 +217,6 @@ func readPDULines(r io.Reader) ([]pduInput, error) {
 		}
 		in = append(in, pduInput{hex: line, length: length})
 		length = 0
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read stdin: %w", err)
 	}
 	return in, nil
 }
