@@ -118,3 +118,22 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("revoked token works: %v", err)
 	}
 }
+
+func TestSettings(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := context.Background()
+	resend := false
+	if found, err := e.s.Setting(ctx, "resend_unknown", &resend); err != nil || found {
+		t.Fatalf("unset: %v %v", found, err)
+	}
+	if err := e.s.PutSetting(ctx, "resend_unknown", true); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := e.s.Setting(ctx, "resend_unknown", &resend); err != nil || !found || !resend {
+		t.Fatalf("set: %v %v %v", found, resend, err)
+	}
+	all, _ := e.s.Settings(ctx)
+	if string(all["resend_unknown"]) != "true" {
+		t.Fatalf("all settings %v", all)
+	}
+}
