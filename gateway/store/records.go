@@ -256,6 +256,13 @@ func (tx *Tx) Idempotency(u ID, key string) (Idempotency, error) {
 
 // PutIdempotency remembers that user u's key created r.BatchID.
 func (tx *Tx) PutIdempotency(u ID, key string, r *Idempotency) error {
+	// A reused (expired) key: drop its old purge entry, which would
+	// otherwise delete the new record early.
+	if old, err := tx.Idempotency(u, key); err == nil {
+		if err := tx.b(bIdxIdemTime).Delete(k(tns(old.CreatedAt), u64(uint64(u)), []byte(key))); err != nil {
+			return err
+		}
+	}
 	if err := tx.b(bIdxIdemTime).Put(k(tns(r.CreatedAt), u64(uint64(u)), []byte(key)), nil); err != nil {
 		return err
 	}
@@ -398,6 +405,11 @@ func (tx *Tx) SeenInbound(dedupKey string) bool {
 // again is recognised.
 func (tx *Tx) MarkInbound(dedupKey string) error {
 	now := tns(tx.Now())
+	if old := tx.b(bInboundDedup).Get([]byte(dedupKey)); old != nil {
+		if err := tx.b(bIdxDedupTime).Delete(k(clone(old), []byte(dedupKey))); err != nil {
+			return err
+		}
+	}
 	if err := tx.b(bIdxDedupTime).Put(k(now, []byte(dedupKey)), nil); err != nil {
 		return err
 	}

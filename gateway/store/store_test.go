@@ -376,3 +376,31 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+func TestReusedKeysArePurgedByTheirNewTime(t *testing.T) {
+	db, c, _ := openTest(t)
+	t0 := c.t
+	_ = db.Update(func(tx *Tx) error {
+		_ = tx.MarkInbound("k")
+		return tx.PutIdempotency(1, "key", &Idempotency{BatchID: 1, CreatedAt: t0})
+	})
+	c.t = t0.Add(48 * time.Hour)
+	_ = db.Update(func(tx *Tx) error {
+		_ = tx.MarkInbound("k")
+		return tx.PutIdempotency(1, "key", &Idempotency{BatchID: 2, CreatedAt: c.t})
+	})
+	// Purging what is older than a day must not touch the renewed keys.
+	r, err := db.PurgeKeys(t0.Add(24*time.Hour), t0.Add(24*time.Hour), 10)
+	if err != nil || r.DedupKeys != 0 || r.IdempotencyKeys != 0 {
+		t.Fatalf("purged %+v %v", r, err)
+	}
+	_ = db.View(func(tx *Tx) error {
+		if rec, err := tx.Idempotency(1, "key"); err != nil || rec.BatchID != 2 {
+			t.Errorf("renewed idempotency key lost: %+v %v", rec, err)
+		}
+		if !tx.SeenInbound("k") {
+			t.Error("renewed dedup key lost")
+		}
+		return nil
+	})
+}
