@@ -465,6 +465,22 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 		}); err != nil {
 			return err
 		}
+		// Text search: memoise the per-number visibility check.
+		seeNumber := map[string]bool{}
+		canSeeMsg := func(m *store.Message) bool {
+			if u.Role == store.RoleAdmin || (m.Direction == store.Outgoing && m.UserID == u.ID) {
+				return true
+			}
+			if u.Visibility == store.VisibilityOwn {
+				return false
+			}
+			ok, known := seeNumber[m.Number]
+			if !known {
+				ok = inConversation(tx, u, m.Number)
+				seeNumber[m.Number] = ok
+			}
+			return ok
+		}
 		scanned := 0
 		var before store.ID
 		for scanned < SearchScanLimit && len(res.Messages) < limit {
@@ -479,7 +495,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				return err
 			}
 			for _, m := range page {
-				if strings.Contains(strings.ToLower(m.Text), lq) && canSee(tx, u, &m) {
+				if strings.Contains(strings.ToLower(m.Text), lq) && canSeeMsg(&m) {
 					res.Messages = append(res.Messages, m)
 					if len(res.Messages) == limit {
 						break

@@ -204,3 +204,32 @@ func TestNormalizeNumber(t *testing.T) {
 		}
 	}
 }
+
+func FuzzNormalizeNumber(f *testing.F) {
+	for _, s := range []string{"07911 123451", "+44 7911 123451", "0044 7911 123451", "", "+", "00", "abc", "+1 (202) 555-0147", "٠٧٩١١"} {
+		f.Add(s)
+	}
+	clock := &fakeClock{t: time.Now()}
+	db, err := store.Open(f.TempDir()+"/f.db", store.Options{Now: clock.Now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	s, err := New(db, clock, nil, Options{DefaultCountry: "GB"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		n, err := s.NormalizeNumber(in)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(n, "+") || len(n) < 4 || len(n) > 16 {
+			t.Fatalf("NormalizeNumber(%q) = %q: not E.164", in, n)
+		}
+		again, err := s.NormalizeNumber(n)
+		if err != nil || again != n {
+			t.Fatalf("not stable: %q → %q → %q, %v", in, n, again, err)
+		}
+	})
+}
