@@ -64,7 +64,11 @@ func bcdDigits(b []byte, n int) (string, bool) {
 	if n < 0 {
 		n = 2 * len(b)
 	}
-	buf := make([]byte, 0, n)
+	if n > 2*len(b) {
+		n = 2 * len(b)
+	}
+	var arr [24]byte
+	buf := arr[:0]
 	for i := 0; i < n; i++ {
 		v := b[i/2]
 		if i%2 == 1 {
@@ -94,22 +98,33 @@ func allFill(b []byte, from int) bool {
 	return true
 }
 
+// addrField names the parts of an address field in errors; constants so
+// that decoding builds no strings.
+type addrField struct{ name, length, toa, digits string }
+
+var (
+	fieldOA = addrField{"oa", "oa.length", "oa.toa", "oa.digits"}
+	fieldDA = addrField{"da", "da.length", "da.toa", "da.digits"}
+	fieldRA = addrField{"ra", "ra.length", "ra.toa", "ra.digits"}
+)
+
 // address reads a TP address: length in semi-octets (digits), type of
 // address, digits (TS 23.040 §9.1.2.5).
-func (d *decoder) address(field string) (Address, error) {
+func (d *decoder) address(f addrField) (Address, error) {
+	field := f.name
 	off := d.off
-	l, err := d.octet(field + ".length")
+	l, err := d.octet(f.length)
 	if err != nil {
 		return Address{}, err
 	}
-	toa, err := d.octet(field + ".toa")
+	toa, err := d.octet(f.toa)
 	if err != nil {
 		return Address{}, err
 	}
 	if l > 20 && d.strict {
-		return Address{}, decErr(field+".length", off, fmt.Errorf("%w: %d digits (at most 20)", ErrInvalid, l))
+		return Address{}, decErr(f.length, off, fmt.Errorf("%w: %d digits (at most 20)", ErrInvalid, l))
 	}
-	raw, err := d.take(field+".digits", (int(l)+1)/2)
+	raw, err := d.take(f.digits, (int(l)+1)/2)
 	if err != nil {
 		return Address{}, err
 	}
@@ -133,7 +148,7 @@ func (d *decoder) address(field string) (Address, error) {
 	digits, ok := bcdDigits(raw, int(l))
 	if !ok {
 		if d.strict {
-			return Address{}, decErr(field+".digits", off+2, fmt.Errorf("%w: filler before the last digit", ErrInvalid))
+			return Address{}, decErr(f.digits, off+2, fmt.Errorf("%w: filler before the last digit", ErrInvalid))
 		}
 		d.warn("%s at octet %d: filler before the last digit", field, off+2)
 	}
@@ -252,6 +267,17 @@ func (d *decoder) userData() error {
 	}
 	d.off = udOff + len(ud)
 
+	// One allocation holds the user data as received (the header's
+	// elements and 8-bit or UCS-2 Data point into it) and, for 7-bit, room
+	// for the unpacked septets after it.
+	extra := 0
+	if m.Encoding == GSM7 {
+		extra = int(udl)
+	}
+	own := make([]byte, len(ud), len(ud)+extra)
+	copy(own, ud)
+	ud = own
+
 	hdr := 0 // octets of header including UDHL
 	if m.UDHI {
 		h, n, err := parseUDH(ud, udOff)
@@ -278,7 +304,8 @@ func (d *decoder) userData() error {
 		if hs > n {
 			return decErr("udl", udlOff, fmt.Errorf("%w: %d septets cannot hold a %d-octet header", ErrInvalid, udl, hdr))
 		}
-		septets := unpack7(make([]byte, 0, n-hs), ud[hdr:], hs*7-hdr*8, n-hs)
+		septets := unpack7(own[len(own):], ud[hdr:], hs*7-hdr*8, n-hs)
+		septets = septets[:len(septets):len(septets)]
 		m.Data = septets
 		if bits := hdr*8 + (hs*7 - hdr*8) + 7*len(septets); bits%8 != 0 && bits/8 < len(ud) {
 			m.SpareBits = ud[bits/8] >> (bits % 8)
@@ -294,14 +321,14 @@ func (d *decoder) userData() error {
 		if len(b)%2 != 0 {
 			d.warn("ud at octet %d: odd number of UCS-2 octets; the last one is dropped", udOff)
 		}
-		m.Data = append([]byte(nil), b...)
+		m.Data = b[:len(b):len(b)]
 		var lone int
 		m.Text, lone = decodeUTF16(b)
 		if lone > 0 {
 			d.warn("ud at octet %d: %d unpaired surrogate(s) shown as U+FFFD", udOff, lone)
 		}
 	default:
-		m.Data = append([]byte(nil), ud[hdr:]...)
+		m.Data = ud[hdr:len(ud):len(ud)]
 	}
 	return nil
 }
@@ -309,7 +336,8 @@ func (d *decoder) userData() error {
 // decodeUTF16 decodes UTF-16BE octets (an odd last octet is ignored); lone
 // surrogates become U+FFFD and are counted.
 func decodeUTF16(b []byte) (string, int) {
-	buf := make([]byte, 0, len(b)+len(b)/2)
+	var arr [256]byte
+	buf := arr[:0]
 	lone := 0
 	n := len(b) / 2
 	for i := 0; i < n; i++ {
@@ -399,7 +427,7 @@ func (d *decoder) deliver() error {
 	m.StatusReport = fo&0x20 != 0
 	m.ReplyPath = fo&0x80 != 0
 	var err error
-	if m.Originator, err = d.address("oa"); err != nil {
+	if m.Originator, err = d.address(fieldOA); err != nil {
 		return err
 	}
 	if m.PID, err = d.octet("pid"); err != nil {
@@ -431,7 +459,7 @@ func (d *decoder) submit() error {
 		return err
 	}
 	m.MR = int(mr)
-	if m.Destination, err = d.address("da"); err != nil {
+	if m.Destination, err = d.address(fieldDA); err != nil {
 		return err
 	}
 	if m.PID, err = d.octet("pid"); err != nil {
@@ -480,7 +508,7 @@ func (d *decoder) statusReport() error {
 		return err
 	}
 	m.MR = int(mr)
-	if m.Recipient, err = d.address("ra"); err != nil {
+	if m.Recipient, err = d.address(fieldRA); err != nil {
 		return err
 	}
 	if m.SCTS, err = d.time("scts"); err != nil {
@@ -602,7 +630,7 @@ func (d *decoder) command() error {
 		return err
 	}
 	m.MessageNumber = int(mn)
-	if m.Destination, err = d.address("da"); err != nil {
+	if m.Destination, err = d.address(fieldDA); err != nil {
 		return err
 	}
 	cdl, err := d.octet("cdl")

@@ -120,7 +120,10 @@ func (cs *charset) septet(r rune) (code byte, n int) {
 // shift table leaves empty shows the locking table's character (TS 23.038
 // §6.2.1.1); a lone trailing escape shows as a space.
 func (cs *charset) decode(septets []byte) string {
-	buf := make([]byte, 0, len(septets)+len(septets)/2)
+	// A part holds at most 160 septets; most characters take one or two
+	// UTF-8 octets, so this stack buffer rarely has to grow.
+	var arr [320]byte
+	buf := arr[:0]
 	for i := 0; i < len(septets); i++ {
 		c := septets[i] & 0x7F
 		var r rune

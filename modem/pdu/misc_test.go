@@ -50,7 +50,7 @@ func TestAddressRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := &decoder{b: b, m: &Message{}}
-		got, err := d.address("da")
+		got, err := d.address(fieldDA)
 		if err != nil || got != a {
 			t.Errorf("%q: round trip %+v, %v", s, got, err)
 		}

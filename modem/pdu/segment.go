@@ -1,6 +1,9 @@
 package pdu
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // NoClass is the Class value for "no message class".
 const NoClass = -1
@@ -63,9 +66,9 @@ func fit(costs []uint8, single, multi int, bounds []int) (parts, last int, total
 type option struct {
 	enc   Encoding
 	cs    charset
-	ieLen int // octets of national elements
-	costs []uint8
-	bad   []int // indexes of characters the tables lack
+	ieLen int     // octets of national elements
+	costs []uint8 // units per character; 0 where the tables lack it
+	nbad  int     // characters the tables lack
 	parts int
 	last  int
 	units int
@@ -100,11 +103,10 @@ type plan struct {
 	count Count
 }
 
-// candidates lists the table pairs worth trying for a national mode, the
-// default alphabet first; within a language the single shift alone, the
-// locking shift alone, then both (fewer header octets first).
+// candidates lists the national table pairs worth trying for a mode (the
+// default alphabet is tried before them); within a language the single
+// shift alone, the locking shift alone, then both.
 func candidates(n NationalMode) []charset {
-	out := []charset{{lock: &defaultAlphabet, single: &defaultExtension}}
 	var langs []Language
 	switch {
 	case n.Auto:
@@ -112,6 +114,7 @@ func candidates(n NationalMode) []charset {
 	case n.Language != LanguageDefault:
 		langs = []Language{n.Language}
 	}
+	out := make([]charset, 0, 3*len(langs))
 	for _, l := range langs {
 		for _, p := range [3][2]Language{{LanguageDefault, l}, {l, LanguageDefault}, {l, l}} {
 			if cs, ok := newCharset(p[0], p[1]); ok {
@@ -133,6 +136,87 @@ func (cs *charset) ieLen() int {
 	return n
 }
 
+// distinctRunes indexes the different characters of a text and, for each,
+// the tables that hold it: bit l of lock (single) is set when the locking
+// (single shift) table of language l has it, bit 0 standing for the default
+// alphabet (extension table). Scanning each table once is what keeps
+// "national auto" cheap enough for every keystroke.
+type distinctRunes struct {
+	ids          []int32 // per character
+	count        []int   // occurrences per distinct character
+	lock, single []uint32
+	runeOf       []rune
+	scratchCosts []uint8
+}
+
+func newDistinct(runes []rune, cands []charset) *distinctRunes {
+	d := &distinctRunes{ids: make([]int32, len(runes))}
+	index := make(map[rune]int32)
+	for i, r := range runes {
+		id, ok := index[r]
+		if !ok {
+			id = int32(len(d.runeOf))
+			index[r] = id
+			d.runeOf = append(d.runeOf, r)
+			d.count = append(d.count, 0)
+		}
+		d.ids[i] = id
+		d.count[id]++
+	}
+	d.lock = make([]uint32, len(d.runeOf))
+	d.single = make([]uint32, len(d.runeOf))
+	// A 1024-bit filter on the low bits of the text's characters spares
+	// most table entries the map lookup.
+	var filter [16]uint64
+	for _, r := range d.runeOf {
+		filter[(r>>6)&15] |= 1 << (r & 63)
+	}
+	mark := func(t *[128]rune, l Language, masks []uint32) {
+		for c, r := range t {
+			if r == 0 || c == esc || filter[(r>>6)&15]&(1<<(r&63)) == 0 {
+				continue
+			}
+			if id, ok := index[r]; ok {
+				masks[id] |= 1 << l
+			}
+		}
+	}
+	var seenLock, seenSingle uint32
+	mark(&defaultAlphabet, 0, d.lock)
+	mark(&defaultExtension, 0, d.single)
+	for _, cs := range cands {
+		if l := cs.lockLang; l != 0 && seenLock&(1<<l) == 0 {
+			seenLock |= 1 << l
+			mark(cs.lock, l, d.lock)
+		}
+		if l := cs.singleLang; l != 0 && seenSingle&(1<<l) == 0 {
+			seenSingle |= 1 << l
+			mark(cs.single, l, d.single)
+		}
+	}
+	d.scratchCosts = make([]uint8, len(d.runeOf))
+	return d
+}
+
+// costs returns the cost per distinct character under cs (0: lacking) and
+// how many characters of the text cs lacks.
+func (d *distinctRunes) costs(cs *charset) ([]uint8, int) {
+	lb, sb := uint32(1)<<cs.lockLang, uint32(1)<<cs.singleLang
+	bad := 0
+	for i := range d.runeOf {
+		switch {
+		case d.lock[i]&lb != 0:
+			d.scratchCosts[i] = 1
+		case d.single[i]&sb != 0:
+			d.scratchCosts[i] = 2
+		default:
+			d.scratchCosts[i] = 0
+			bad += d.count[i]
+		}
+	}
+	return d.scratchCosts, bad
+}
+
 // makePlan chooses the encoding and tables for text and counts it.
 func makePlan(text string, o SegmentOptions) (plan, error) {
 	runes := []rune(text)
@@ -147,72 +231,66 @@ func makePlan(text string, o SegmentOptions) (plan, error) {
 	}
 
 	var best *option
-	var bestBad *option
+	// forcing is the 7-bit option that lacks the fewest characters: the
+	// ones it lacks are those the counter blames for UCS-2.
+	var forcing *option
 	if o.Encoding != SegmentUCS2 {
-		cands := candidates(o.National)
-		var distinct map[rune]int32
-		var ids []int32
-		var dr []rune
-		scratch := make([]uint8, len(runes))
-		for ci := range cands {
-			op := &option{enc: GSM7, cs: cands[ci], ieLen: cands[ci].ieLen()}
-			costs := make([]uint8, len(runes))
-			if ci == 0 {
-				for i, r := range runes {
-					_, n := op.cs.septet(r)
-					if n == 0 {
-						op.bad = append(op.bad, i)
-						n = 1
-					}
-					costs[i] = uint8(n)
-				}
-			} else {
-				if distinct == nil {
-					distinct = make(map[rune]int32)
-					ids = make([]int32, len(runes))
-					for i, r := range runes {
-						id, ok := distinct[r]
-						if !ok {
-							id = int32(len(dr))
-							distinct[r] = id
-							dr = append(dr, r)
-						}
-						ids[i] = id
-					}
-				}
-				dc := scratch[:len(dr)]
-				for i, r := range dr {
-					_, n := op.cs.septet(r)
-					dc[i] = uint8(n)
-				}
-				for i, id := range ids {
-					n := dc[id]
-					if n == 0 {
-						op.bad = append(op.bad, i)
-						n = 1
-					}
-					costs[i] = n
-				}
+		def := &option{enc: GSM7, cs: charset{lock: &defaultAlphabet, single: &defaultExtension}}
+		def.costs = make([]uint8, len(runes))
+		escapes := 0
+		for i, r := range runes {
+			_, n := def.cs.septet(r)
+			switch n {
+			case 0:
+				def.nbad++
+			case 2:
+				escapes++
 			}
-			op.costs = costs
-			op.evaluate(extra, concat)
-			if len(op.bad) == 0 && (best == nil || op.better(best, extra, concat)) {
-				best = op
-			}
-			if bestBad == nil || len(op.bad) < len(bestBad.bad) {
-				bestBad = op
-			}
-			if ci == 0 && len(op.bad) == 0 && (op.parts == 1 || op.units == len(runes)) {
-				// Nothing needs an escape, or it all fits in one part: no
-				// national table can do better than the default alphabet.
-				break
+			def.costs[i] = uint8(n)
+		}
+		def.evaluate(extra, concat)
+		forcing = def
+		if def.nbad == 0 {
+			best = def
+		}
+		// A national table can only help when the default alphabet cannot
+		// write the text, or its escapes push it past one part.
+		if cands := candidates(o.National); len(cands) > 0 && (def.nbad > 0 || escapes > 0 && def.parts > 1) {
+			d := newDistinct(runes, cands)
+			for ci := range cands {
+				dc, bad := d.costs(&cands[ci])
+				if bad > 0 {
+					if bad < forcing.nbad {
+						forcing = &option{enc: GSM7, cs: cands[ci], nbad: bad, costs: expand(d, dc)}
+					}
+					continue
+				}
+				op := &option{enc: GSM7, cs: cands[ci], ieLen: cands[ci].ieLen(), costs: expand(d, dc)}
+				op.evaluate(extra, concat)
+				if best == nil || op.better(best, extra, concat) {
+					best = op
+				}
+				if forcing.nbad > 0 {
+					forcing = op
+				}
 			}
 		}
 	}
 	if o.Encoding == SegmentGSM7 && best == nil {
-		p.op = *bestBad
-		p.count = countOf(&p.op, len(runes), extra, concat, bestBad, runes)
-		return p, fmt.Errorf("pdu: %w: %d character(s) are not in the GSM 7-bit tables, first %q", ErrEncoding, len(bestBad.bad), runes[bestBad.bad[0]])
+		// Count what can be counted: each lacking character as one septet.
+		op := *forcing
+		op.costs = append([]uint8(nil), op.costs...)
+		for i, c := range op.costs {
+			if c == 0 {
+				op.costs[i] = 1
+			}
+		}
+		op.ieLen = op.cs.ieLen()
+		op.evaluate(extra, concat)
+		p.op = op
+		p.count = countOf(&op, text, len(runes), extra, concat, forcing)
+		first := p.count.UnicodeForcing[0].Char
+		return p, fmt.Errorf("pdu: %w: %d character(s) are not in the GSM 7-bit tables, first %q", ErrEncoding, forcing.nbad, first)
 	}
 	if best == nil {
 		op := &option{enc: UCS2, costs: make([]uint8, len(runes))}
@@ -226,15 +304,23 @@ func makePlan(text string, o SegmentOptions) (plan, error) {
 		best = op
 	}
 	p.op = *best
-	var forcing *option
-	if best.enc == UCS2 && o.Encoding != SegmentUCS2 {
-		forcing = bestBad
+	if best.enc != UCS2 || o.Encoding == SegmentUCS2 {
+		forcing = nil
 	}
-	p.count = countOf(best, len(runes), extra, concat, forcing, runes)
+	p.count = countOf(best, text, len(runes), extra, concat, forcing)
 	return p, nil
 }
 
-func countOf(op *option, chars, extra, concat int, forcing *option, runes []rune) Count {
+// expand turns costs per distinct character into costs per character.
+func expand(d *distinctRunes, dc []uint8) []uint8 {
+	costs := make([]uint8, len(d.ids))
+	for i, id := range d.ids {
+		costs[i] = dc[id]
+	}
+	return costs
+}
+
+func countOf(op *option, text string, chars, extra, concat int, forcing *option) Count {
 	c := Count{
 		Encoding:   op.enc,
 		Locking:    op.cs.lockLang,
@@ -245,10 +331,16 @@ func countOf(op *option, chars, extra, concat int, forcing *option, runes []rune
 		PerPart:    op.perPart(extra, concat),
 	}
 	c.Remaining = c.PerPart - op.last
-	if forcing != nil && len(forcing.bad) > 0 {
-		c.UnicodeForcing = make([]Forcing, len(forcing.bad))
-		for i, at := range forcing.bad {
-			c.UnicodeForcing[i] = Forcing{Char: string(runes[at]), Index: at}
+	if forcing != nil && forcing.nbad > 0 {
+		// Slices of text: no allocation per character.
+		c.UnicodeForcing = make([]Forcing, 0, forcing.nbad)
+		i := 0
+		for at := range text {
+			if forcing.costs[i] == 0 {
+				_, size := utf8.DecodeRuneInString(text[at:])
+				c.UnicodeForcing = append(c.UnicodeForcing, Forcing{Char: text[at : at+size], Index: i})
+			}
+			i++
 		}
 	}
 	return c

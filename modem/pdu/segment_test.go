@@ -198,3 +198,14 @@ func TestSubmitFields(t *testing.T) {
 		t.Errorf("hex\n got %s\nwant %s", parts[0].Hex, want)
 	}
 }
+
+func TestCountInvalidUTF8(t *testing.T) {
+	c := CountText("a\xffb\xe2\x82", SegmentOptions{National: NationalMode{Auto: true}})
+	// Each invalid byte is one character (U+FFFD), as []rune counts them.
+	if c.Encoding != UCS2 || c.Characters != 5 || len(c.UnicodeForcing) != 3 {
+		t.Fatalf("count = %+v", c)
+	}
+	if c.UnicodeForcing[0] != (Forcing{Char: "\xff", Index: 1}) || c.UnicodeForcing[2] != (Forcing{Char: "\x82", Index: 4}) {
+		t.Errorf("forcing = %+v", c.UnicodeForcing)
+	}
+}

@@ -5,6 +5,23 @@ import (
 	"time"
 )
 
+// maxQuarters bounds a time zone: ±79 quarter hours is what the two
+// semi-octets can hold (real zones stay within ±14 hours).
+const maxQuarters = 79
+
+// zones holds one fixed zone per quarter hour offset, built once and never
+// written after, so that decoding a time stamp allocates no location.
+var zones = func() (z [2*maxQuarters + 1]*time.Location) {
+	for q := -maxQuarters; q <= maxQuarters; q++ {
+		if q == 0 {
+			z[q+maxQuarters] = time.UTC
+			continue
+		}
+		z[q+maxQuarters] = time.FixedZone("", q*15*60)
+	}
+	return z
+}()
+
 // decodeTime reads a 7-octet service centre time stamp (TS 23.040
 // §9.2.3.11): semi-octet swapped YYMMDDhhmmss and a zone in quarter hours
 // whose sign is bit 3 of the first semi-octet.
@@ -23,7 +40,7 @@ func decodeTime(b []byte) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: time zone octet %02X", ErrInvalid, tz)
 	}
 	q := int(tens)*10 + int(units)
-	if q > 14*4 {
+	if q > maxQuarters {
 		return time.Time{}, fmt.Errorf("%w: time zone %d quarter hours", ErrInvalid, q)
 	}
 	if tz&0x08 != 0 {
@@ -36,11 +53,7 @@ func decodeTime(b []byte) (time.Time, error) {
 	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
 		return time.Time{}, fmt.Errorf("%w: date %02d-%02d-%02d %02d:%02d:%02d", ErrInvalid, v[0], v[1], v[2], v[3], v[4], v[5])
 	}
-	loc := time.UTC
-	if q != 0 {
-		loc = time.FixedZone("", q*15*60)
-	}
-	return time.Date(year, time.Month(v[1]), v[2], v[3], v[4], v[5], 0, loc), nil
+	return time.Date(year, time.Month(v[1]), v[2], v[3], v[4], v[5], 0, zones[q+maxQuarters]), nil
 }
 
 // appendTime writes t as a time stamp in t's own zone (rounded to the

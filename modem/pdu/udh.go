@@ -146,7 +146,8 @@ func PortsIE(p Ports) IE {
 
 // parseUDH parses the header at the start of ud (ud[0] is UDHL). It returns
 // the header and the number of octets it occupies including UDHL. off is the
-// offset of ud in the TPDU, for errors.
+// offset of ud in the TPDU, for errors. The elements' Data point into ud,
+// which the caller owns.
 func parseUDH(ud []byte, off int) (UDH, int, error) {
 	if len(ud) == 0 {
 		return nil, 0, &DecodeError{Field: "udhl", Offset: off, Err: ErrUnderflow}
@@ -169,8 +170,7 @@ func parseUDH(ud []byte, off int) (UDH, int, error) {
 		n++
 	}
 	h := make(UDH, 0, n)
-	data := make([]byte, l)
-	copy(data, ud[1:1+l])
+	data := ud[1 : 1+l]
 	for i := 0; i < l; {
 		il := int(data[i+1])
 		h = append(h, IE{ID: data[i], Data: data[i+2 : i+2+il : i+2+il]})
