@@ -42,7 +42,7 @@ func waitState(t *testing.T, ch <-chan Event, id string, want State, substr stri
 
 func TestSimSendErrorsClassified(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, profile, transport string) {
-		r := newRig(t, profile, transport, sim.ModemOptions{}, nil)
+		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) { c.SendTimeout = time.Second })
 		tpdu := submit(t, "hi", "+447700900555", false)[0].TPDU
 		r.sm.SetFaults(sim.Faults{SendErrors: []int{27, 1, 500}})
 		for _, want := range []struct {
@@ -119,7 +119,7 @@ func TestSimStorageFullThenEmptied(t *testing.T) {
 
 func TestSimHungModemRecovers(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, profile, transport string) {
-		r := newRig(t, profile, transport, sim.ModemOptions{}, nil)
+		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) { c.CommandTimeout = 500 * time.Millisecond })
 		id := r.m.ID()
 		next[*StateChanged](t, r.events) // the initial state
 		r.sm.Hang(true)
@@ -137,7 +137,7 @@ func TestSimHungModemRecovers(t *testing.T) {
 
 func TestSimHungForeverGivesUp(t *testing.T) {
 	r := newRig(t, "generic", "pty", sim.ModemOptions{}, func(c *Config) {
-		c.CommandTimeout = time.Second
+		c.CommandTimeout = 500 * time.Millisecond
 		c.ResetWait = time.Second
 	})
 	r.sm.Hang(true)

@@ -1,9 +1,9 @@
 package modem
 
 import (
+	"bytes"
 	"context"
-	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -26,6 +26,38 @@ func testLog(t *testing.T) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// traceOnFailure collects the AT trace and prints it if the test fails (or
+// always when GSMGATE_TEST_TRACE is set).
+func traceOnFailure(t *testing.T) io.Writer {
+	if os.Getenv("GSMGATE_TEST_TRACE") != "" {
+		return tWriter{t}
+	}
+	b := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("AT trace:\n%s", b.String())
+		}
+	})
+	return b
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type tWriter struct{ t *testing.T }
@@ -95,9 +127,7 @@ func newRig(t *testing.T, profile, transport string, o sim.ModemOptions, tweak f
 	}
 	port := serve(t, ctx, sm, transport)
 	cfg := testConfig(port)
-	if os.Getenv("GSMGATE_TEST_TRACE") != "" {
-		cfg.Trace = tWriter{t}
-	}
+	cfg.Trace = traceOnFailure(t)
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -223,10 +253,6 @@ func TestSimSendWithStatusReports(t *testing.T) {
 		}
 	})
 }
-
-var _ = errors.Is
-var _ = fmt.Sprint
-var _ sync.Mutex
 
 // inboundKinds are the kinds of SMS a modem receives.
 func inboundKinds() []struct {
