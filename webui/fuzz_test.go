@@ -1,0 +1,54 @@
+package webui
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// FuzzRequestBodies feeds arbitrary bytes to the JSON decoding and checks of
+// every request body: nothing panics, and every refusal is a catalogue
+// error with a 4xx status whose position lies inside the body.
+func FuzzRequestBodies(f *testing.F) {
+	for _, s := range []string{
+		`{"to":"+447911123456","text":"hi"}`,
+		`{"to":["+447911123456","07911 123457"],"text":"hi","ref":{"type":"a","id":"1"},"status_report":true,"send_at":"2030-01-01T00:00:00Z"}`,
+		`{"to":5}`, `{"to":[1]}`, `{"text":"x","colour":1}`, "{\n\"to\":\n", `{} {}`, ``, `null`, `[]`, `"x"`,
+		`{"name":"A","phones":[{"number":"1","label":"x"}]}`, `{"url":"http://a","events":["message.sent"],"secret":"s"}`,
+		"{\"text\":\"\xff\"}", `{"to":"1","text":"a","expires_at":"2000-01-01T00:00:00Z"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	o := Options{}
+	o.defaults()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		check := func(err error) {
+			if err == nil {
+				return
+			}
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v (%T) is not an APIError", err, err)
+			}
+			if ae.Status < 400 || ae.Status > 499 {
+				t.Fatalf("status %d for %q", ae.Status, body)
+			}
+			if p, ok := ae.Details.(jsonPosition); ok && (p.Offset < 0 || p.Offset > int64(len(body)) || p.Line < 1 || p.Column < 1) {
+				t.Fatalf("position %+v outside a body of %d bytes", p, len(body))
+			}
+		}
+		var sb sendBody
+		err := decodeJSON(body, &sb)
+		check(err)
+		if err == nil {
+			check(sb.validate(o, now))
+		}
+		var cb contactBody
+		check(decodeJSON(body, &cb))
+		var wb webhookBody
+		check(decodeJSON(body, &wb))
+		var cnt countBody
+		check(decodeJSON(body, &cnt))
+	})
+}

@@ -1,0 +1,333 @@
+package webui
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+// boolQuery reads an optional true/false query parameter.
+func boolQuery(c *gin.Context, name string) (*bool, error) {
+	v, ok := c.GetQuery(name)
+	if !ok || v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, ErrInvalidField.With(map[string]string{"field": name}, "%s must be true or false, not %q", name, v)
+	}
+	return &b, nil
+}
+
+// userQuery resolves ?user=NAME: admins may read any user's view, others
+// only their own.
+func (s *Server) userQuery(c *gin.Context) (Viewer, bool) {
+	p := principal(c)
+	v := p.viewer()
+	name := c.Query("user")
+	if name == "" || name == p.User {
+		return v, true
+	}
+	if !p.Admin {
+		s.fail(c, ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may read another user's conversations"))
+		return v, false
+	}
+	u, err := s.gw.UserByName(c.Request.Context(), name)
+	if err != nil {
+		s.fail(c, ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", name))
+		return v, false
+	}
+	// An admin reading as a user sees what that user sees.
+	return Viewer{UserID: u.ID, Admin: u.Role == store.RoleAdmin}, true
+}
+
+func (s *Server) listConversations(c *gin.Context) {
+	p, err := page(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	mk, err := boolQuery(c, "include_marketing")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	un, err := boolQuery(c, "unassigned")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, ok := s.userQuery(c)
+	if !ok {
+		return
+	}
+	q := ConversationQuery{Page: p, IncludeMarketing: mk, Unassigned: un != nil && *un}
+	if q.Unassigned && !v.Admin {
+		s.fail(c, ErrForbidden.With(nil, "the unassigned inbox is for admins"))
+		return
+	}
+	cs, next, err := s.gw.Conversations(c.Request.Context(), v, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if cs == nil {
+		cs = []Conversation{}
+	}
+	writeJSON(c, http.StatusOK, listResponse[Conversation]{Items: cs, NextCursor: next})
+}
+
+// pathNumber normalises the {number} path parameter.
+func (s *Server) pathNumber(c *gin.Context) (string, bool) {
+	raw := c.Param("number")
+	n, err := s.gw.Normalize(raw)
+	if err != nil {
+		s.fail(c, ErrInvalidNumber.With(map[string]string{"number": raw}, "%q is not a phone number: %v", raw, err))
+		return "", false
+	}
+	return n, true
+}
+
+func (s *Server) conversationMessages(c *gin.Context) {
+	p, err := page(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, ok := s.userQuery(c)
+	if !ok {
+		return
+	}
+	number, ok := s.pathNumber(c)
+	if !ok {
+		return
+	}
+	ms, next, err := s.gw.Thread(c.Request.Context(), v, number, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms), NextCursor: next})
+}
+
+// contactBody is the JSON of PUT /api/v1/contacts/{number}.
+type contactBody struct {
+	Name     string        `json:"name"`
+	JobTitle string        `json:"job_title"`
+	Company  string        `json:"company"`
+	Email    string        `json:"email"`
+	Phones   []store.Phone `json:"phones"`
+	CRMURL   string        `json:"crm_url"`
+	Ref      *store.CRMRef `json:"ref"`
+}
+
+func (s *Server) putContact(c *gin.Context) {
+	number, ok := s.pathNumber(c)
+	if !ok {
+		return
+	}
+	var b contactBody
+	if !s.bind(c, &b) {
+		return
+	}
+	for field, v := range map[string]string{"name": b.Name, "job_title": b.JobTitle, "company": b.Company, "email": b.Email, "crm_url": b.CRMURL} {
+		if utf8.RuneCountInString(v) > 500 {
+			s.fail(c, ErrInvalidField.With(map[string]string{"field": field}, "field %q is longer than 500 characters", field))
+			return
+		}
+	}
+	ct := store.Contact{Number: number, Name: b.Name, JobTitle: b.JobTitle, Company: b.Company, Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref}
+	for i, ph := range b.Phones {
+		n, err := s.gw.Normalize(ph.Number)
+		if err != nil {
+			s.fail(c, ErrInvalidNumber.With(map[string]any{"field": "phones", "index": i, "number": ph.Number},
+				"phones[%d]: %q is not a phone number: %v", i, ph.Number, err))
+			return
+		}
+		ct.Phones = append(ct.Phones, store.Phone{Number: n, Label: ph.Label})
+	}
+	saved, err := s.gw.PutContact(c.Request.Context(), ct)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, saved)
+}
+
+func (s *Server) getContact(c *gin.Context) {
+	number, ok := s.pathNumber(c)
+	if !ok {
+		return
+	}
+	ct, err := s.gw.Contact(c.Request.Context(), number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, ct)
+}
+
+func (s *Server) deleteContact(c *gin.Context) {
+	number, ok := s.pathNumber(c)
+	if !ok {
+		return
+	}
+	if err := s.gw.DeleteContact(c.Request.Context(), number); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) listModems(c *gin.Context) {
+	ms := s.gw.Modems(c.Request.Context())
+	if ms == nil {
+		ms = []ModemStatus{}
+	}
+	writeJSON(c, http.StatusOK, listResponse[ModemStatus]{Items: ms})
+}
+
+// countBody is the JSON of POST /api/v1/count.
+type countBody struct {
+	Text *string `json:"text"`
+}
+
+type countView struct {
+	Encoding   string   `json:"encoding"`
+	Characters int      `json:"characters"`
+	Units      int      `json:"units"`
+	Parts      int      `json:"parts"`
+	PerPart    int      `json:"per_part"`
+	Remaining  int      `json:"remaining"`
+	Unicode    []string `json:"unicode_characters,omitempty"`
+}
+
+func (s *Server) count(c *gin.Context) {
+	var b countBody
+	if !s.bind(c, &b) {
+		return
+	}
+	if b.Text == nil {
+		s.fail(c, ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required`))
+		return
+	}
+	if n := utf8.RuneCountInString(*b.Text); n > s.opts.MaxTextChars {
+		s.fail(c, ErrTextTooLong.With(map[string]int{"limit": s.opts.MaxTextChars, "got": n},
+			"the text has %d characters; the limit is %d", n, s.opts.MaxTextChars))
+		return
+	}
+	cnt := s.gw.CountText(*b.Text)
+	v := countView{Encoding: cnt.Encoding.String(), Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart, Remaining: cnt.Remaining}
+	for _, f := range cnt.UnicodeForcing {
+		v.Unicode = append(v.Unicode, f.Char)
+	}
+	writeJSON(c, http.StatusOK, v)
+}
+
+// webhookBody is the JSON of POST /api/v1/webhooks.
+type webhookBody struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	Secret string   `json:"secret"`
+}
+
+type webhookView struct {
+	ID         string         `json:"id"`
+	URL        string         `json:"url"`
+	Events     []string       `json:"events"`
+	HasSecret  bool           `json:"has_secret"`
+	CreatedAt  time.Time      `json:"created_at"`
+	Deliveries []deliveryView `json:"last_deliveries,omitempty"`
+}
+
+type deliveryView struct {
+	ID          string    `json:"id"`
+	Event       string    `json:"event"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func viewWebhook(h store.Webhook, ds []store.WebhookDelivery) webhookView {
+	v := webhookView{ID: h.ID.String(), URL: h.URL, Events: h.Events, HasSecret: h.Secret != "", CreatedAt: h.CreatedAt}
+	for _, d := range ds {
+		dv := deliveryView{ID: d.ID.String(), Event: d.Event, State: d.State, Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		if d.State == store.DeliveryPending {
+			dv.NextAttempt = d.NextAttempt
+		}
+		v.Deliveries = append(v.Deliveries, dv)
+	}
+	return v
+}
+
+func (s *Server) createWebhook(c *gin.Context) {
+	var b webhookBody
+	if !s.bind(c, &b) {
+		return
+	}
+	h, err := s.hooks.Create(c.Request.Context(), store.Webhook{URL: b.URL, Events: b.Events, Secret: b.Secret, UserID: principal(c).UserID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusCreated, viewWebhook(h, nil))
+}
+
+func (s *Server) listWebhooks(c *gin.Context) {
+	hs, err := s.hooks.List(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]webhookView, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, viewWebhook(h, nil))
+	}
+	writeJSON(c, http.StatusOK, listResponse[webhookView]{Items: out})
+}
+
+func (s *Server) webhookID(c *gin.Context) (store.ID, bool) {
+	id, err := store.ParseID(c.Param("id"))
+	if err != nil {
+		s.fail(c, ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no webhook %q", c.Param("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) getWebhook(c *gin.Context) {
+	id, ok := s.webhookID(c)
+	if !ok {
+		return
+	}
+	h, err := s.hooks.Get(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ds, err := s.hooks.Deliveries(c.Request.Context(), id, 20)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, viewWebhook(h, ds))
+}
+
+func (s *Server) deleteWebhook(c *gin.Context) {
+	id, ok := s.webhookID(c)
+	if !ok {
+		return
+	}
+	if err := s.hooks.Delete(c.Request.Context(), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

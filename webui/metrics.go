@@ -1,0 +1,130 @@
+package webui
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the Prometheus series on /metrics. Gauges are read from the
+// gateway at scrape time (so they are never stale); counters and the latency
+// histogram are fed from the event bus by RunMetrics.
+type metrics struct {
+	accepted prometheus.Counter
+	outcomes *prometheus.CounterVec
+	latency  prometheus.Histogram
+	dropped  prometheus.Counter
+}
+
+func newMetrics(reg *prometheus.Registry, gw Gateway, hooks Webhooks) *metrics {
+	m := &metrics{
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gsmgate_messages_accepted_total", Help: "Messages (one per recipient) accepted by the API.",
+		}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gsmgate_messages_total",
+			Help: "Messages by outcome: sent, delivered, failed, unknown, expired, cancelled, received.",
+		}, []string{"outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gsmgate_send_latency_seconds",
+			Help:    "Time from a message's acceptance to the modem's +CMGS answer for its last part.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800},
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gsmgate_metrics_events_dropped_total", Help: "Bus events the metrics subscriber missed because it was behind.",
+		}),
+	}
+	for _, o := range []string{"sent", "delivered", "failed", "unknown", "expired", "cancelled", "received"} {
+		m.outcomes.WithLabelValues(o)
+	}
+	reg.MustRegister(m.accepted, m.outcomes, m.latency, m.dropped, &gaugeCollector{gw: gw, hooks: hooks})
+	// A registry handed in by the caller may already carry these.
+	_ = reg.Register(collectors.NewGoCollector())
+	_ = reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+var (
+	descQueue = prometheus.NewDesc("gsmgate_queue_depth", "Message parts waiting to be sent.", nil, nil)
+	descSig   = prometheus.NewDesc("gsmgate_modem_signal_dbm", "Modem received signal strength in dBm (0 when unknown).", []string{"modem"}, nil)
+	descBars  = prometheus.NewDesc("gsmgate_modem_signal_bars", "Modem signal as 0..5 bars.", []string{"modem"}, nil)
+	descReg   = prometheus.NewDesc("gsmgate_modem_registered", "1 when the modem is registered on a network.", []string{"modem", "registration"}, nil)
+	descMQ    = prometheus.NewDesc("gsmgate_modem_queue_depth", "Parts waiting for this modem.", []string{"modem"}, nil)
+	descHooks = prometheus.NewDesc("gsmgate_webhook_backlog", "Webhook deliveries not yet made.", nil, nil)
+)
+
+// gaugeCollector reads the current values at scrape time.
+type gaugeCollector struct {
+	gw    Gateway
+	hooks Webhooks
+}
+
+func (g *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descMQ, descHooks} {
+		ch <- d
+	}
+}
+
+func (g *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(g.gw.QueueDepth()))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, m := range g.gw.Modems(ctx) {
+		ch <- prometheus.MustNewConstMetric(descSig, prometheus.GaugeValue, float64(m.SignalDBm), m.Name)
+		ch <- prometheus.MustNewConstMetric(descBars, prometheus.GaugeValue, float64(m.SignalBars), m.Name)
+		reg := 0.0
+		if m.Registered {
+			reg = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descReg, prometheus.GaugeValue, reg, m.Name, m.Registration)
+		ch <- prometheus.MustNewConstMetric(descMQ, prometheus.GaugeValue, float64(m.QueueDepth), m.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(descHooks, prometheus.GaugeValue, float64(g.hooks.Backlog()))
+}
+
+// RunMetrics feeds the outcome counters and the latency histogram from the
+// bus until ctx ends.
+func (s *Server) RunMetrics(ctx context.Context) {
+	events, cancel := s.gw.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			s.metrics.observe(e)
+		}
+	}
+}
+
+func (m *metrics) observe(e Event) {
+	switch e.Type {
+	case "message.received":
+		m.outcomes.WithLabelValues("received").Inc()
+	case "message.sent":
+		m.outcomes.WithLabelValues("sent").Inc()
+		if e.Latency > 0 {
+			m.latency.Observe(e.Latency.Seconds())
+		}
+	case "message.delivered":
+		m.outcomes.WithLabelValues("delivered").Inc()
+	case "message.failed":
+		if e.Message != nil {
+			switch e.Message.State {
+			case "unknown", "expired":
+				m.outcomes.WithLabelValues(string(e.Message.State)).Inc()
+				return
+			}
+		}
+		m.outcomes.WithLabelValues("failed").Inc()
+	case "message.cancelled":
+		m.outcomes.WithLabelValues("cancelled").Inc()
+	case "events.dropped":
+		m.dropped.Inc()
+	}
+}

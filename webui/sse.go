@@ -1,0 +1,97 @@
+package webui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// sseHeartbeat keeps proxies from closing an idle stream.
+const sseHeartbeat = 15 * time.Second
+
+// mayRead reports whether the principal may see e: admins see everything,
+// others the events about messages associated with them and modem states.
+func mayRead(p Principal, e Event) bool {
+	if p.Admin {
+		return true
+	}
+	if e.Type == "modem.state" {
+		return true
+	}
+	return p.UserID != 0 && slices.Contains(e.UserIDs, p.UserID)
+}
+
+// events streams the bus as server-sent events. The handler runs in the
+// request's goroutine until the client goes away or the server drains; the
+// gin.Context never leaves it.
+func (s *Server) events(c *gin.Context) {
+	p := principal(c)
+	flusher, ok := c.Writer.(http.Flusher)
+	if !ok {
+		s.fail(c, ErrInternal.With(nil, "streaming is not supported by this connection"))
+		return
+	}
+	sub, cancel := s.gw.Subscribe()
+	defer cancel()
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	fmt.Fprint(c.Writer, ": gsmgate events\nretry: 3000\n\n")
+	flusher.Flush()
+
+	ctx := c.Request.Context()
+	tick := time.NewTicker(sseHeartbeat)
+	defer tick.Stop()
+	var seq uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := fmt.Fprint(c.Writer, ": ping\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+		case e, ok := <-sub:
+			if !ok {
+				return
+			}
+			if !mayRead(p, e) {
+				continue
+			}
+			body, err := json.Marshal(sseEvent(e))
+			if err != nil {
+				s.log.Error("webui: encode event", "type", e.Type, "error", err)
+				continue
+			}
+			seq++
+			if _, err := fmt.Fprintf(c.Writer, "id: %d\nevent: %s\ndata: %s\n\n", seq, e.Type, body); err != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+type sseBody struct {
+	Type    string       `json:"type"`
+	At      time.Time    `json:"at"`
+	Message *messageView `json:"message,omitempty"`
+	Modem   *ModemStatus `json:"modem,omitempty"`
+}
+
+func sseEvent(e Event) sseBody {
+	b := sseBody{Type: e.Type, At: e.At, Modem: e.Modem}
+	if e.Message != nil {
+		v := viewMessage(*e.Message, nil)
+		b.Message = &v
+	}
+	return b
+}

@@ -1,0 +1,71 @@
+package webui
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+// TestEventsFilteredByReader: a staff token sees events of its own
+// messages, not a colleague's; the stream is plain SSE.
+func TestEventsFilteredByReader(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	later := time.Now().Add(time.Hour).Format(time.RFC3339)
+	send := func(tok, to string) string {
+		r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": to, "text": "x", "send_at": later})
+		var sr sendResponse
+		r.json(t, &sr)
+		return sr.Messages[0].ID
+	}
+	bobs := send(bob, "+447911123451")
+	alices := send(alice, "+447911123452")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("status %d, content type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	sc := bufio.NewScanner(res.Body)
+	// The preamble comment arrives first, so the subscription exists.
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), ":") {
+		t.Fatalf("first line %q", sc.Text())
+	}
+
+	if r := e.do("DELETE", "/api/v1/messages/"+bobs, bob, nil); r.status != 200 {
+		t.Fatalf("bob cancels: %d %s", r.status, r.body)
+	}
+	if r := e.do("DELETE", "/api/v1/messages/"+alices, alice, nil); r.status != 200 {
+		t.Fatalf("alice cancels: %d %s", r.status, r.body)
+	}
+	var event, data string
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			event = v
+		}
+		if v, ok := strings.CutPrefix(line, "data: "); ok {
+			data = v
+			break
+		}
+	}
+	if event != "message.cancelled" {
+		t.Fatalf("event %q (%s)", event, data)
+	}
+	if !strings.Contains(data, alices) || strings.Contains(data, bobs) {
+		t.Fatalf("alice's first event is not about her message: %s", data)
+	}
+}
