@@ -689,3 +689,36 @@ func TestMeanings(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoToggle: ATE1/ATE0 switch echo mid-session, as a real modem does
+// (ATE1 itself is not echoed, ATE0 is).
+func TestEchoToggle(t *testing.T) {
+	for _, seed := range seeds {
+		r := newRig(t, seed, nil)
+		r.p.script = func(p *peer, cmd string) {
+			switch cmd {
+			case "ATE1":
+				p.send("\r\nOK\r\n")
+				p.setEcho(true)
+			case "ATE0":
+				p.setEcho(false)
+				p.send("\r\nOK\r\n")
+			case "AT+CSQ":
+				p.send("\r\n+CSQ: 4,99\r\n\r\nOK\r\n")
+			}
+		}
+		for _, cmd := range []string{"AT+CSQ", "ATE1", "AT+CSQ", "ATE0", "AT+CSQ", "ATE1", "AT+CSQ"} {
+			lines, err := r.e.Exec(ctx(t), cmd)
+			if err != nil {
+				t.Fatalf("seed %d %s: %v", seed, cmd, err)
+			}
+			want := []string(nil)
+			if cmd == "AT+CSQ" {
+				want = []string{"+CSQ: 4,99"}
+			}
+			if !reflect.DeepEqual(lines, want) {
+				t.Errorf("seed %d %s: %q", seed, cmd, lines)
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package at
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -232,5 +231,3 @@ func (p *peer) waitFor(t testing.TB, want string) {
 		}
 	}
 }
-
-func isErr(err, target error) bool { return errors.Is(err, target) }
