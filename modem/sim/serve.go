@@ -42,6 +42,10 @@ func openPTY(avoid string) (*ptyPort, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sim: open pty: %w", err)
 		}
+		if master, err = pollable(master); err != nil {
+			slave.Close()
+			return nil, err
+		}
 		p := &ptyPort{master: master, slave: slave, path: slave.Name()}
 		if err := makeRaw(slave); err != nil {
 			p.close()
@@ -53,6 +57,23 @@ func openPTY(avoid string) (*ptyPort, error) {
 		spare = append(spare, p)
 	}
 	return nil, errors.New("sim: open pty: kept getting the old path")
+}
+
+// pollable returns the master side as a file the Go poller manages, so that
+// Close interrupts a Read in progress (pty.Open hands it back in blocking
+// mode, where a Read would block Unplug forever).
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("sim: dup pty: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sim: pty non-blocking: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
 }
 
 // makeRaw puts the tty in raw mode before any client opens it: without
