@@ -80,13 +80,12 @@ func ParseAddress(s string) (Address, error) {
 	}
 	intl := false
 	rest := s
+	// "00..." stays as dialled (unknown TON): whether 00 is the
+	// international prefix depends on the country, which is the gateway's
+	// business (it normalises to E.164 with its default country).
 	if strings.HasPrefix(rest, "+") {
 		intl = true
 		rest = rest[1:]
-	} else if strings.HasPrefix(rest, "00") && len(rest) > 4 && allDialable(rest) {
-		// "00" is the international prefix in most of the world; keep it as
-		// dialled (unknown TON) rather than guessing.
-		intl = false
 	}
 	digits := make([]byte, 0, len(rest))
 	alpha := false
@@ -122,16 +121,6 @@ func ParseAddress(s string) (Address, error) {
 		a.TON = TONInternational
 	}
 	return a, nil
-}
-
-func allDialable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == ' ' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // String gives the E.164 form "+digits" for an international number, the

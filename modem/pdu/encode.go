@@ -198,9 +198,19 @@ func b2i(b bool) byte {
 // or SMS-STATUS-REPORT. The first octet comes from the flags (FirstOctet is
 // ignored) and UDHI from whether UDH has elements. DCS is written as it is
 // when not 0 (its alphabet is then the one used); otherwise it is built from
-// Encoding and Class. The user data is Data when not nil (septets for
-// gsm7), else Text.
+// Encoding and Class — and Class 0 means a flash message, so set NoClass
+// when building a Message by hand. The user data is Data when not nil
+// (septets for gsm7), else Text; 7-bit text is written with the national
+// tables the header names.
 func Encode(m *Message) ([]byte, error) {
+	for _, ie := range m.UDH {
+		if len(ie.Data) > 255 {
+			return nil, fmt.Errorf("pdu: encode udh: %w: element 0x%02X has %d octets", ErrInvalid, ie.ID, len(ie.Data))
+		}
+	}
+	if n := m.UDH.Len(); n > 140 {
+		return nil, fmt.Errorf("pdu: encode udh: %w: header of %d octets", ErrInvalid, n)
+	}
 	enc, dcs := m.Encoding, m.DCS
 	if dcs == 0 {
 		dcs = dcsFor(enc, m.Class)

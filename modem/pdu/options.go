@@ -37,7 +37,9 @@ type DecodeOptions struct {
 	// in PDU mode); false for a bare TPDU.
 	SMSC bool
 	// Strict fails on what lenient mode (the default) tolerates with a
-	// warning: a trailing quote or garbage, user data longer than declared.
+	// warning: trailing octets or hex garbage, user data shorter than
+	// declared, a broken user data header, a mismatched declared Length,
+	// an impossible time stamp, an address longer than 20 digits.
 	Strict bool
 	// Length, when not 0, is the TPDU length the modem declared (the
 	// <length> of +CMGR, +CMGL, +CMT). A mismatch is a warning in lenient
@@ -51,8 +53,10 @@ type NationalMode struct {
 	// Auto tries every language and keeps the one that needs the fewest
 	// parts (ties go to the default alphabet).
 	Auto bool
-	// Language, when not LanguageDefault and Auto is false, uses that
-	// language's tables (locking when defined, single shift when defined).
+	// Language, when not LanguageDefault and Auto is false, tries that
+	// language's tables (single shift alone, locking shift alone, both) and
+	// uses them when they need fewer parts than the default alphabet, or
+	// when the default alphabet cannot write the text at all.
 	Language Language
 }
 
@@ -139,7 +143,7 @@ type SubmitOptions struct {
 	// NoClass.
 	Class int
 	// Ref is the concatenation reference used when the text needs several
-	// parts.
+	// parts: its low 8 bits unless Segment.Ref16.
 	Ref     uint16
 	Segment SegmentOptions
 }

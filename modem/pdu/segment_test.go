@@ -112,8 +112,8 @@ func checkRoundTrip(t *testing.T, text string, o SubmitOptions) []*Message {
 		if n := udl(m); (m.Encoding == GSM7 && n > 160) || (m.Encoding != GSM7 && n > 140) {
 			t.Errorf("part %d: user data %d units", i+1, n)
 		}
-		if m.UDH.Len()+len(m.Data) > 140 && m.Encoding != GSM7 {
-			t.Errorf("part %d over 140 octets", i+1)
+		if n := udl(m); m.Encoding == GSM7 && (n*7+7)/8 > 140 || m.Encoding != GSM7 && n > 140 {
+			t.Errorf("part %d: user data over 140 octets", i+1)
 		}
 		if m.Text != p.Text {
 			t.Errorf("part %d decodes to %q, want %q", i+1, m.Text, p.Text)
