@@ -120,7 +120,8 @@ type Found struct {
 
 // Probe opens a port, reads identity, SIM and network state, and closes it.
 // It changes nothing on the modem beyond echo and error reporting, and
-// never enters a PIN.
+// never enters a PIN. A modem whose SIM is missing or locked is reported
+// with its Info and Health and an error (ErrNoSIM, ErrPINRequired, ...).
 func Probe(ctx context.Context, cfg Config, log *slog.Logger) (Info, Health, error) {
 	m, err := dial(ctx, cfg, log)
 	if err != nil {
@@ -133,6 +134,16 @@ func Probe(ctx context.Context, cfg Config, log *slog.Logger) (Info, Health, err
 	h, err := m.Health(ctx)
 	if err != nil {
 		return m.Info(), h, err
+	}
+	switch h.SIM {
+	case SIMAbsent:
+		return m.Info(), h, ErrNoSIM
+	case SIMFailed:
+		return m.Info(), h, ErrSIMFailure
+	case SIMPIN:
+		return m.Info(), h, ErrPINRequired
+	case SIMPUK:
+		return m.Info(), h, ErrPUKRequired
 	}
 	if h.SIM == SIMReady {
 		if lines, err := m.exec(ctx, "AT+CIMI"); err == nil {

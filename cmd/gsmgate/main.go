@@ -24,6 +24,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"pdu":     {"decode, encode and count SMS PDUs", runPDU},
+		"modems":  {"list the GSM modems found (port, USB ids, model, IMEI, SIM, operator, signal)", runModems},
 		"version": {"print the version", runVersion},
 		"sim":     {"run a virtual GSM modem (pty/TCP) and its network", runSim},
 	}
