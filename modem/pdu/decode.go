@@ -3,6 +3,7 @@ package pdu
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -520,7 +521,17 @@ func (d *decoder) statusReport() error {
 	if m.Status, err = d.octet("st"); err != nil {
 		return err
 	}
-	return d.optional()
+	// The optional part is where SCs are sloppiest; in lenient mode a
+	// broken one costs only itself.
+	if err := d.optional(); err != nil {
+		if d.strict {
+			return err
+		}
+		d.warn("optional fields after the status ignored: %v", err)
+		m.PID, m.DCS, m.Encoding, m.Class, m.UDH, m.UDHI, m.Text, m.Data = 0, 0, GSM7, -1, nil, false, "", nil
+		d.off = len(d.b)
+	}
+	return nil
 }
 
 // optional reads TP-PI and the optional PID, DCS and user data it
@@ -649,6 +660,10 @@ func (d *decoder) command() error {
 // ignored; in lenient mode a trailing quote or other garbage, and an odd
 // last digit, are dropped with a warning.
 func DecodeHex(s string, o DecodeOptions) (*Message, error) {
+	if !o.Strict {
+		// A quote or spaces before the digits, as some modems print them.
+		s = strings.TrimLeft(s, "\" \t\r\n")
+	}
 	b := make([]byte, 0, len(s)/2)
 	var warn string
 	half, nibbles := byte(0), 0

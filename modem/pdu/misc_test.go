@@ -110,6 +110,7 @@ func TestDecodeLenient(t *testing.T) {
 		{"declared length", v1, DecodeOptions{SMSC: true, Length: 25}, "declared TPDU length 25"},
 		{"ud short", v1[:len(v1)-2], DecodeOptions{SMSC: true}, "only 3 present"},
 		{"odd digit", v1 + "F", DecodeOptions{SMSC: true}, "odd"},
+		{"leading quote", `"` + v1 + `"`, DecodeOptions{SMSC: true}, "ignored"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +129,21 @@ func TestDecodeLenient(t *testing.T) {
 				t.Error("strict mode accepted it")
 			}
 		})
+	}
+}
+
+func TestDecodeStatusReportBrokenOptional(t *testing.T) {
+	// V16 with a TP-PI that promises user data which is not there.
+	h := "079194710600400706360d91947106000000f1222061514574402220615145844000" + "04"
+	m, err := DecodeHex(h, DecodeOptions{Direction: MT, SMSC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MR != 54 || m.Status != 0 || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "optional") {
+		t.Errorf("mr %d status %d warnings %q", m.MR, m.Status, m.Warnings)
+	}
+	if _, err := DecodeHex(h, DecodeOptions{Direction: MT, SMSC: true, Strict: true}); err == nil {
+		t.Error("strict accepted it")
 	}
 }
 
