@@ -116,6 +116,7 @@ type Engine struct {
 	pendNeed int
 	err      error
 
+	handler   atomic.Pointer[func(URC)]
 	dropped   atomic.Uint64
 	done      chan struct{}
 	closeOnce sync.Once
@@ -173,6 +174,9 @@ func New(rw io.ReadWriteCloser, opts ...Option) *Engine {
 	}
 	if cfg.trace != nil {
 		e.trace = &tracer{w: cfg.trace}
+	}
+	if cfg.handler != nil {
+		e.handler.Store(&cfg.handler)
 	}
 	go e.readLoop()
 	go e.writeLoop()
@@ -276,11 +280,43 @@ func (e *Engine) dispatchLoop() {
 }
 
 func (e *Engine) handle(u URC) {
-	if e.cfg.handler == nil {
-		e.log.Debug("at: unsolicited", slog.String("line", redact(u.Line)))
+	h := e.handler.Load()
+	if h == nil || *h == nil {
+		e.log.Debug("at: unsolicited, no handler", slog.String("line", redact(u.Line)))
 		return
 	}
-	e.cfg.handler(u)
+	(*h)(u)
+}
+
+// SetURCHandler replaces the URC handler (see WithURCHandler), for a driver
+// that is handed an engine already running; nil discards URCs. URCs already
+// queued go to the new handler.
+func (e *Engine) SetURCHandler(h func(URC)) {
+	if h == nil {
+		e.handler.Store(nil)
+		return
+	}
+	e.handler.Store(&h)
+}
+
+// Resync proves the link is in step, as after a timeout: ESC, then "AT"
+// until an answer not owed to an abandoned command arrives (up to 3 probes
+// of WithResyncTimeout each). It is the first step of a driver's recovery of
+// a modem that stopped answering; the error wraps ErrTimeout when the modem
+// stays silent.
+func (e *Engine) Resync(ctx context.Context) error {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("at: resync: %w", ctxErr(ctx))
+	case <-e.done:
+		return fmt.Errorf("at: resync: %w", e.Err())
+	}
+	defer func() { <-e.sem }()
+	if err := e.resync(ctx); err != nil {
+		return fmt.Errorf("at: %w", err)
+	}
+	return nil
 }
 
 // deliver queues u; called with mu held, never blocks.

@@ -722,3 +722,51 @@ func TestEchoToggle(t *testing.T) {
 		}
 	}
 }
+
+func TestResync(t *testing.T) {
+	var mu sync.Mutex
+	silent := true
+	r := newRig(t, 9, func(p *peer, cmd string) {
+		mu.Lock()
+		s := silent
+		mu.Unlock()
+		if !s {
+			p.send("\r\nOK\r\n")
+		}
+	}, WithResyncTimeout(20*time.Millisecond))
+	if err := r.e.Resync(ctx(t)); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("silent modem: %v, want ErrTimeout", err)
+	}
+	mu.Lock()
+	silent = false
+	mu.Unlock()
+	// The modem wakes up having dropped the three unanswered probes, so the
+	// engine owes answers that never come: it credits the first OK to them,
+	// sees the link go quiet, forgets the debt and probes again. The next
+	// command then gets its own answer.
+	if err := r.e.Resync(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.e.Exec(ctx(t), "AT"); err != nil {
+		t.Fatal(err)
+	}
+	got := r.p.received()
+	if want := []string{"<ESC>", "AT", "<ESC>", "AT", "<ESC>", "AT", "<ESC>", "AT"}; !reflect.DeepEqual(got[:8], want) {
+		t.Errorf("peer received %q", got)
+	}
+}
+
+func TestSetURCHandler(t *testing.T) {
+	r := newRig(t, 10, nil)
+	got := make(chan URC, 1)
+	r.e.SetURCHandler(func(u URC) { got <- u })
+	r.p.send("\r\n^BOOT:1,2\r\n")
+	select {
+	case u := <-got:
+		if u.Prefix != "^BOOT" {
+			t.Errorf("%+v", u)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no URC")
+	}
+}
