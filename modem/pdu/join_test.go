@@ -182,3 +182,47 @@ func TestStatusText(t *testing.T) {
 		}
 	}
 }
+
+func TestCollectorConcurrent(t *testing.T) {
+	c := NewCollector(time.Hour, nil)
+	const senders = 8
+	done := make(chan string, senders)
+	for s := 0; s < senders; s++ {
+		go func(s int) {
+			from := Address{TON: TONInternational, NPI: NPIISDN, Digits: "4477009000" + string(rune('0'+s))}
+			text := strings.Repeat(string(rune('a'+s)), 400)
+			parts, err := Deliver(text, DeliverOptions{From: from, SCTS: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Class: NoClass, Ref: 5})
+			if err != nil {
+				done <- "deliver: " + err.Error()
+				return
+			}
+			var got *Joined
+			for i := len(parts) - 1; i >= 0; i-- {
+				m, err := Decode(parts[i].TPDU, DecodeOptions{Direction: MT})
+				if err != nil {
+					done <- err.Error()
+					return
+				}
+				if j, err := c.Add(m); err != nil {
+					done <- err.Error()
+					return
+				} else if j != nil {
+					got = j
+				}
+			}
+			if got == nil || got.Text != text {
+				done <- "sender " + from.Digits + ": not joined"
+				return
+			}
+			done <- ""
+		}(s)
+	}
+	for s := 0; s < senders; s++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+	if c.Pending() != 0 {
+		t.Errorf("%d pending", c.Pending())
+	}
+}
