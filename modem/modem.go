@@ -345,7 +345,6 @@ func (m *Modem) identify(ctx context.Context) error {
 	info.Port = m.info.Port
 	m.info = info
 	m.mu.Unlock()
-	m.log = m.log.With(slog.String("modem", info.IMEI))
 	if err := m.readICCID(ctx); err != nil && linkFailure(err) {
 		return fail("identity", err)
 	}

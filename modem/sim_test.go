@@ -213,8 +213,18 @@ func TestSimOpenIdentity(t *testing.T) {
 }
 
 func TestSimSendWithStatusReports(t *testing.T) {
+	for _, mode := range []string{"stored", "direct"} {
+		t.Run(mode, func(t *testing.T) { testSendWithStatusReports(t, mode == "direct") })
+	}
+}
+
+func testSendWithStatusReports(t *testing.T, direct bool) {
 	forEachProfile(t, func(t *testing.T, profile, transport string) {
-		r := newRig(t, profile, transport, sim.ModemOptions{}, nil)
+		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) {
+			if direct {
+				c.CNMI = "2,2,0,1,0" // +CMT and +CDS, acknowledged with +CNMA
+			}
+		})
 		long := strings.Repeat("Long message to check concatenation works. ", 6)
 		for _, text := range []string{"Hello from gsmgate", long} {
 			parts := submit(t, text, "+447700900555", true)
@@ -230,7 +240,7 @@ func TestSimSendWithStatusReports(t *testing.T) {
 			got := map[int]bool{}
 			for range mrs {
 				sr := next[*StatusReport](t, r.events)
-				if sr.Recipient != "+447700900555" || sr.Status != 0 {
+				if sr.Recipient != "+447700900555" || sr.Status != 0 || direct != (sr.Storage == "") {
 					t.Errorf("status report %+v", sr)
 				}
 				got[sr.MR] = true
