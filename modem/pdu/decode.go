@@ -589,7 +589,6 @@ func (d *decoder) report(t Type) error {
 		fcs, _ := d.octet("fcs")
 		m.FCS = int(fcs)
 	}
-	piOff := d.off
 	pi, err := d.octet("pi")
 	if err != nil {
 		return err
@@ -617,7 +616,6 @@ func (d *decoder) report(t Type) error {
 	if pi&0x04 != 0 {
 		return d.userData()
 	}
-	_ = piOff
 	return nil
 }
 
