@@ -27,6 +27,10 @@ func commands() map[string]command {
 		"modems":  {"list the GSM modems found (port, USB ids, model, IMEI, SIM, operator, signal)", runModems},
 		"version": {"print the version", runVersion},
 		"sim":     {"run a virtual GSM modem (pty/TCP) and its network", runSim},
+		"config":  {"check or show the configuration", runConfig},
+		"user":    {"add, list users, change a password (on the data directory)", runUser},
+		"token":   {"create, list, revoke API tokens (on the data directory)", runToken},
+		"send":    {"send an SMS through the running daemon's API", runSend},
 	}
 }
 

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
+
+func runToken(args []string, stdout, stderr io.Writer) int {
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: gsmgate token create --user NAME [--scopes send,read] [--name LABEL] [--expires 720h]")
+		fmt.Fprintln(w, "       gsmgate token list [--user NAME]")
+		fmt.Fprintln(w, "       gsmgate token revoke ID")
+		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. They open the database directly: stop the daemon first.")
+		fmt.Fprintln(w, "Scopes: send, read, admin (admin implies the others). The secret is shown once, at creation.")
+	}
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	sub, rest := args[0], args[1:]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		usage(stdout)
+		return 0
+	}
+	switch sub {
+	case "create", "list", "revoke":
+	default:
+		fmt.Fprintf(stderr, "gsmgate token: unknown subcommand %q\n", sub)
+		usage(stderr)
+		return 2
+	}
+	fs := flag.NewFlagSet("gsmgate token "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	user := fs.String("user", "", "the user the token acts for (create; filter for list)")
+	scopes := fs.String("scopes", "send,read", "comma-separated scopes (create)")
+	name := fs.String("name", "", "a label for the token (create; default the user's name and the date)")
+	expires := fs.Duration("expires", 0, "lifetime, e.g. 720h (create; default never)")
+	if code, ok := parseFlags(fs, rest); !ok {
+		return code
+	}
+	if sub == "create" && *user == "" {
+		fmt.Fprintln(stderr, "gsmgate token create: --user is required")
+		return 2
+	}
+	if sub == "revoke" && fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "gsmgate token revoke: give the token ID (gsmgate token list shows them)")
+		return 2
+	}
+	cfg, err := c.load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	svc, closeDB, err := openService(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "gsmgate token:", err)
+		return 1
+	}
+	defer closeDB()
+	ctx := context.Background()
+	switch sub {
+	case "create":
+		u, err := findUser(ctx, svc, *user)
+		if err != nil {
+			return errorLine(stderr, "gsmgate token create", err)
+		}
+		label := *name
+		if label == "" {
+			label = u.Name + "-" + time.Now().Format("20060102")
+		}
+		var exp time.Time
+		if *expires > 0 {
+			exp = time.Now().Add(*expires)
+		}
+		t, secret, err := svc.CreateToken(ctx, u.ID, label, scopesFrom(*scopes), exp)
+		if err != nil {
+			return errorLine(stderr, "gsmgate token create", err)
+		}
+		fmt.Fprintf(stdout, "token %s (%s) for %s, scopes %s\n", t.ID, t.Name, u.Name, joinScopes(t.Scopes))
+		fmt.Fprintf(stdout, "secret: %s\n(shown once: use it as \"Authorization: Bearer <secret>\", or as the password with the name as login on /3rdparty/v1)\n", secret)
+	case "list":
+		var uid store.ID
+		if *user != "" {
+			u, err := findUser(ctx, svc, *user)
+			if err != nil {
+				return errorLine(stderr, "gsmgate token list", err)
+			}
+			uid = u.ID
+		}
+		ts, err := svc.ListTokens(ctx, uid)
+		if err != nil {
+			return errorLine(stderr, "gsmgate token list", err)
+		}
+		names := map[store.ID]string{}
+		us, _ := svc.Users(ctx)
+		for _, u := range us {
+			names[u.ID] = u.Name
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tUSER\tSCOPES\tPREFIX\tCREATED\tEXPIRES\tLAST USED")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, names[t.UserID], joinScopes(t.Scopes), t.Prefix,
+				t.CreatedAt.Format("2006-01-02 15:04"), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
+		}
+		tw.Flush()
+	case "revoke":
+		id, err := store.ParseID(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintf(stderr, "gsmgate token revoke: %q is not a token ID\n", fs.Arg(0))
+			return 2
+		}
+		ts, err := svc.ListTokens(ctx, 0)
+		if err != nil {
+			return errorLine(stderr, "gsmgate token revoke", err)
+		}
+		for _, t := range ts {
+			if t.ID == id {
+				// The operator on the box acts as the token's owner.
+				if err := svc.RevokeToken(ctx, t.UserID, id); err != nil {
+					return errorLine(stderr, "gsmgate token revoke", err)
+				}
+				fmt.Fprintf(stdout, "token %s (%s) revoked\n", t.ID, t.Name)
+				return 0
+			}
+		}
+		fmt.Fprintf(stderr, "gsmgate token revoke: no token %s\n", id)
+		return 1
+	}
+	return 0
+}
+
+func joinScopes(ss []store.Scope) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ",")
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
