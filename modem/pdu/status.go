@@ -32,8 +32,8 @@ func (c StatusClass) String() string {
 func (c StatusClass) Final() bool { return c != StatusPending }
 
 // ClassifyStatus puts a TP-ST value in its group. Values with bit 7 set are
-// reserved; the spec says to treat them as "service rejected" (0x63), so
-// they classify as StatusFailedTemporary.
+// reserved; they classify as StatusFailedTemporary (final, like "service
+// rejected" 0x63), so a gateway stops waiting rather than waiting forever.
 func ClassifyStatus(st byte) StatusClass {
 	if st&0x80 != 0 {
 		return StatusFailedTemporary
@@ -82,7 +82,7 @@ func StatusText(st byte) (meaning string, final bool, ok bool) {
 		return "SC-specific status (" + cl.String() + ")", cl.Final(), true
 	}
 	if st&0x80 != 0 {
-		return "reserved status, treated as service rejected", true, false
+		return "reserved status, treated as a final failure", true, false
 	}
 	return "reserved status (" + cl.String() + ")", cl.Final(), false
 }
