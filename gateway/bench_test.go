@@ -183,18 +183,23 @@ func bigFixture(b *testing.B) string {
 	return path
 }
 
-func rssKB() int64 {
+// rss reads the resident set (total, anonymous = heap and stacks, file =
+// the bbolt mmap pages touched) in MiB from /proc/self/status.
+func rss() string {
 	raw, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return -1
+		return "unknown"
 	}
+	var parts []string
 	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			v, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return v
+		for _, key := range []string{"VmRSS:", "RssAnon:", "RssFile:"} {
+			if strings.HasPrefix(line, key) {
+				v, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+				parts = append(parts, fmt.Sprintf("%s %d MiB", strings.TrimSuffix(key, ":"), v>>10))
+			}
 		}
 	}
-	return -1
+	return strings.Join(parts, ", ")
 }
 
 // BenchmarkBig runs the listings against a million stored messages. It
@@ -224,6 +229,7 @@ func BenchmarkBig(b *testing.B) {
 	if size, err := db.Size(); err == nil {
 		b.Logf("fixture %s: %d MiB", path, size>>20)
 	}
+	b.Logf("RSS after open: %s", rss())
 	busiest := ""
 	b.Run("ConversationList", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
@@ -278,5 +284,5 @@ func BenchmarkBig(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	})
-	b.Logf("RSS after the listings: %d MiB", rssKB()>>10)
+	b.Logf("RSS after the listings: %s", rss())
 }
