@@ -1,0 +1,545 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem"
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+// This file runs the dispatcher and the inbox against virtual modems over a
+// real pty or TCP, through the real modem driver and Pool, on a real bbolt
+// file.
+
+// shiftClock is the wall clock moved forward by a settable offset, so that a
+// test can jump a day ahead while timers still run on real time.
+type shiftClock struct{ off atomic.Int64 }
+
+func (c *shiftClock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *shiftClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// attempt is one SendPart call seen by recModems.
+type attempt struct {
+	modem string
+	err   error
+}
+
+// recModems records every SendPart that goes through it.
+type recModems struct {
+	inner    Modems
+	mu       sync.Mutex
+	attempts []attempt
+	gaps     []time.Duration // idle time between a send's answer and the next send on the same modem
+	last     map[string]time.Time
+}
+
+func (r *recModems) Acquire(ctx context.Context, want func(modem.Status) bool) (Sender, func(), error) {
+	s, release, err := r.inner.Acquire(ctx, want)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &recSender{Sender: s, r: r}, release, nil
+}
+
+func (r *recModems) Modems() []modem.Status     { return r.inner.Modems() }
+func (r *recModems) Events() <-chan modem.Event { return r.inner.Events() }
+
+func (r *recModems) log() []attempt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]attempt(nil), r.attempts...)
+}
+
+type recSender struct {
+	Sender
+	r *recModems
+}
+
+func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
+	start := time.Now()
+	s.r.mu.Lock()
+	if t, ok := s.r.last[s.ID()]; ok {
+		s.r.gaps = append(s.r.gaps, start.Sub(t))
+	}
+	delete(s.r.last, s.ID())
+	s.r.mu.Unlock()
+	mr, err := s.Sender.SendPart(ctx, tpdu)
+	s.r.mu.Lock()
+	s.r.attempts = append(s.r.attempts, attempt{s.ID(), err})
+	if err == nil {
+		s.r.last[s.ID()] = time.Now()
+	}
+	s.r.mu.Unlock()
+	return mr, err
+}
+
+type mrig struct {
+	t     testing.TB
+	net   *sim.Network
+	sims  []*sim.Modem
+	ports []string
+	path  string
+	db    *store.DB
+	s     *Service
+	clock *shiftClock
+	user  store.User
+	rec   *recModems
+	pool  *modem.Pool
+	stop  func()
+	sub   *Subscription
+	// notReady: start does not wait for the modems to be ready.
+	notReady bool
+}
+
+func rigLog(t testing.TB) *slog.Logger {
+	if os.Getenv("GSMGATE_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func testPoolConfig() modem.PoolConfig {
+	return modem.PoolConfig{
+		Modem: modem.Config{CommandTimeout: 2 * time.Second, SendTimeout: time.Second, ProbeInterval: time.Second,
+			PollInterval: time.Second, RedeliverAfter: time.Hour, SIMWait: 5 * time.Second, ResetWait: 5 * time.Second},
+		RescanInterval: 100 * time.Millisecond, RetryMin: 50 * time.Millisecond, RetryMax: time.Second,
+	}
+}
+
+// newMRig makes a network with n virtual modems served over transport
+// ("pty" or "tcp") and a store; start runs the gateway on them.
+func newMRig(t testing.TB, n int, transport string, mo sim.ModemOptions) *mrig {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := &mrig{t: t, net: sim.NewNetwork(sim.NetworkOptions{}), clock: &shiftClock{}}
+	if mo.Latency == 0 {
+		mo.Latency = 5 * time.Millisecond
+	}
+	for i := range n {
+		o := mo
+		o.OwnNumber = fmt.Sprintf("+4477009000%02d", i+1)
+		sm, err := r.net.AddModem(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var port string
+		if transport == "pty" {
+			port, err = sm.ServePTY(ctx)
+		} else {
+			var a string
+			a, err = sm.ServeTCP(ctx, "127.0.0.1:0")
+			port = "tcp://" + a
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.sims, r.ports = append(r.sims, sm), append(r.ports, port)
+	}
+	r.path = filepath.Join(t.TempDir(), "gsmgate.db")
+	r.open()
+	u, err := r.s.CreateUser(context.Background(), NewUser{Name: "alice", Password: "password-alice", Role: store.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.user = u
+	return r
+}
+
+func (r *mrig) open() {
+	db, err := store.Open(r.path, store.Options{Now: r.clock.Now, Timeout: 5 * time.Second})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	s, err := New(db, r.clock, rigLog(r.t), Options{DefaultCountry: "GB", PasswordCost: 4})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { db.Close() })
+	r.db, r.s = db, s
+	r.sub = s.Bus().Subscribe(4096, nil)
+}
+
+// start runs the gateway (pool, recovery, dispatcher, inbox) until stop.
+func (r *mrig) start(o ModemOptions) {
+	r.t.Helper()
+	if o.RetryMin == 0 {
+		o.RetryMin, o.RetryMax = 20*time.Millisecond, 200*time.Millisecond
+	}
+	pool := modem.NewPool(testPoolConfig(), rigLog(r.t))
+	for _, p := range r.ports {
+		if err := pool.Add(modem.Config{Port: p}); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.pool = pool
+	r.rec = &recModems{inner: PoolModems(pool), last: map[string]time.Time{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	poolCtx, stopPool := context.WithCancel(context.Background())
+	poolDone := make(chan struct{})
+	go func() { defer close(poolDone); _ = pool.Run(poolCtx) }()
+	done := make(chan error, 1)
+	go func() { done <- r.s.RunModems(ctx, r.rec, o) }()
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				r.t.Errorf("RunModems: %v", err)
+			}
+			stopPool()
+			<-poolDone
+		})
+	}
+	r.t.Cleanup(r.stop)
+	if !r.notReady {
+		r.waitReady(len(r.ports))
+	}
+}
+
+func (r *mrig) waitReady(n int) {
+	r.t.Helper()
+	r.waitFor("modems ready", func() bool {
+		ready := 0
+		for _, st := range r.pool.Modems() {
+			if st.State == modem.StateReady {
+				ready++
+			}
+		}
+		return ready >= n
+	})
+}
+
+// waitFor polls cond until it holds (15 s at most: a failure, not a timing
+// assertion).
+func (r *mrig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (r *mrig) send(text string, report bool, to ...string) []store.Message {
+	r.t.Helper()
+	res, err := r.s.Send(context.Background(), SendRequest{UserID: r.user.ID, To: to, Text: text, StatusReport: report})
+	if err != nil {
+		r.t.Fatalf("Send: %v", err)
+	}
+	return res.Messages
+}
+
+func (r *mrig) message(id store.ID) (store.Message, []store.Part) {
+	r.t.Helper()
+	var m store.Message
+	var parts []store.Part
+	if err := r.db.View(func(tx *store.Tx) error {
+		var err error
+		if m, err = tx.Message(id); err != nil {
+			return err
+		}
+		parts, err = tx.Parts(id)
+		return err
+	}); err != nil {
+		r.t.Fatal(err)
+	}
+	return m, parts
+}
+
+func (r *mrig) waitState(id store.ID, want ...store.State) store.Message {
+	r.t.Helper()
+	var m store.Message
+	r.waitFor(fmt.Sprintf("message %s to be %v", id, want), func() bool {
+		m, _ = r.message(id)
+		for _, w := range want {
+			if m.State == w {
+				return true
+			}
+		}
+		return false
+	})
+	return m
+}
+
+// incoming lists the stored incoming messages, oldest first.
+func (r *mrig) incoming() []store.Message {
+	r.t.Helper()
+	var out []store.Message
+	if err := r.db.View(func(tx *store.Tx) error {
+		all, err := tx.AllMessages(store.Page{Limit: 1000})
+		for i := len(all) - 1; i >= 0; i-- {
+			if all[i].Direction == store.Incoming {
+				out = append(out, all[i])
+			}
+		}
+		return err
+	}); err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}
+
+func (r *mrig) pendingParts() int {
+	n := 0
+	_ = r.db.View(func(tx *store.Tx) error {
+		keys, err := tx.PendingKeys()
+		for k := range keys {
+			ps, _ := tx.PendingParts(k)
+			n += len(ps)
+		}
+		return err
+	})
+	return n
+}
+
+// events drains the events seen so far.
+func (r *mrig) events() []Event {
+	var out []Event
+	for {
+		select {
+		case e := <-r.sub.C:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+const recipient = "+447911123459"
+
+func TestDispatchSingleAndMultipartWithReports(t *testing.T) {
+	for _, tr := range []string{"pty", "tcp"} {
+		t.Run(tr, func(t *testing.T) {
+			r := newMRig(t, 1, tr, sim.ModemOptions{})
+			r.start(ModemOptions{})
+			long := threeParts("A long message split into parts. ") // 3 parts
+			single := r.send("Hello from the dispatcher", true, recipient)[0]
+			multi := r.send(long, true, recipient)[0]
+			if multi.Parts != 3 {
+				t.Fatalf("long text counted as %d parts", multi.Parts)
+			}
+			r.waitState(single.ID, store.StateDelivered)
+			m := r.waitState(multi.ID, store.StateDelivered)
+			if m.DeliveredAt.IsZero() || m.SentAt.IsZero() {
+				t.Errorf("delivered message without times: %+v", m)
+			}
+			sent := r.net.Sent()
+			if len(sent) != 4 {
+				t.Fatalf("network got %d parts, want 4", len(sent))
+			}
+			if sent[0].Text != "Hello from the dispatcher" || sent[0].To != recipient || !sent[0].Report {
+				t.Errorf("single part = %+v", sent[0])
+			}
+			for i, p := range sent[1:] {
+				if p.Part != i+1 || p.Total != 3 || p.Ref != int(multi.Ref) {
+					t.Errorf("part %d = ref %d %d/%d, want ref %d %d/3", i+1, p.Ref, p.Part, p.Total, multi.Ref, i+1)
+				}
+			}
+			_, parts := r.message(multi.ID)
+			for _, p := range parts {
+				if p.State != store.StateDelivered || p.MR < 0 || p.Modem != r.sims[0].IMEI() {
+					t.Errorf("part %+v", p)
+				}
+			}
+			var states []store.State
+			for _, e := range r.events() {
+				if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == multi.ID {
+					states = append(states, sc.Message.State)
+				}
+			}
+			want := []store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}
+			if fmt.Sprint(states) != fmt.Sprint(want) {
+				t.Errorf("status events %v, want %v", states, want)
+			}
+		})
+	}
+}
+
+func TestDispatchTemporaryErrorRetriesOnAnotherModem(t *testing.T) {
+	r := newMRig(t, 2, "tcp", sim.ModemOptions{})
+	// Each modem fails its next send with "network out of order" (38).
+	for _, sm := range r.sims {
+		sm.SetFaults(sim.Faults{SendErrors: []int{38}})
+	}
+	r.start(ModemOptions{})
+	m := r.send("retry me elsewhere", false, recipient)[0]
+	m = r.waitState(m.ID, store.StateSent)
+	log := r.rec.log()
+	if len(log) != 3 {
+		t.Fatalf("attempts %+v, want 3 (fail, fail elsewhere, succeed)", log)
+	}
+	if log[0].err == nil || log[1].err == nil || log[2].err != nil {
+		t.Fatalf("attempts %+v", log)
+	}
+	if log[0].modem == log[1].modem || log[1].modem == log[2].modem {
+		t.Errorf("retries stayed on one modem: %+v", log)
+	}
+	if m.Attempts != 3 || m.Modem != log[2].modem {
+		t.Errorf("message %+v", m)
+	}
+}
+
+func TestDispatchPermanentErrorFailsInWordsAndQueueGoesOn(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{1}}) // unassigned number
+	r.start(ModemOptions{})
+	bad := r.send("to a number that does not exist", false, "+447911123458")[0]
+	good := r.send("to a good one", false, recipient)[0]
+	m := r.waitState(bad.ID, store.StateFailed)
+	r.waitState(good.ID, store.StateSent)
+	if !strings.Contains(m.Reason, "unassigned") || !strings.Contains(m.Reason, "+CMS ERROR: 1") {
+		t.Errorf("reason %q does not say what happened", m.Reason)
+	}
+	if m.Attempts != 1 {
+		t.Errorf("a permanent error was retried: %d attempts", m.Attempts)
+	}
+	failed := false
+	for _, e := range r.events() {
+		if sf, ok := e.(*SendFailed); ok && sf.Message.ID == bad.ID {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Error("no SendFailed event")
+	}
+	fp, err := r.s.Failures(context.Background(), r.user.ID, "", 10)
+	if err != nil || len(fp.Items) != 1 || fp.Items[0].ID != bad.ID {
+		t.Errorf("failures listing %+v %v", fp, err)
+	}
+}
+
+func TestDispatchMultipartRetriesFromTheFailedPart(t *testing.T) {
+	r := newMRig(t, 1, "pty", sim.ModemOptions{})
+	// Part 1 goes, part 2 meets congestion (42) twice, then goes.
+	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0, 42, 42}})
+	r.start(ModemOptions{})
+	long := threeParts("Retried from the part that failed. ")
+	m := r.send(long, false, recipient)[0]
+	m = r.waitState(m.ID, store.StateSent)
+	sent := r.net.Sent()
+	if len(sent) != 3 {
+		t.Fatalf("network got %d parts, want 3 (no part twice)", len(sent))
+	}
+	for i, p := range sent {
+		if p.Part != i+1 || p.Ref != int(m.Ref) {
+			t.Errorf("sent part %d: %d/%d ref %d, want ref %d", i, p.Part, p.Total, p.Ref, m.Ref)
+		}
+	}
+	_, parts := r.message(m.ID)
+	if parts[0].Attempts != 1 || parts[1].Attempts != 3 || parts[2].Attempts != 1 {
+		t.Errorf("attempts per part %d %d %d, want 1 3 1", parts[0].Attempts, parts[1].Attempts, parts[2].Attempts)
+	}
+}
+
+func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{42, 42, 42}})
+	r.start(ModemOptions{MaxAttempts: 3})
+	m := r.send("never gets through", false, recipient)[0]
+	m = r.waitState(m.ID, store.StateFailed)
+	if !strings.Contains(m.Reason, "gave up after 3 attempts") || !strings.Contains(m.Reason, "+CMS ERROR: 42") {
+		t.Errorf("reason %q", m.Reason)
+	}
+}
+
+func TestDispatchSendTimeoutIsUnknownNotResent(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0}, SendTimeouts: 1})
+	r.start(ModemOptions{})
+	long := threeParts("Part two is lost in the modem. ")
+	m := r.send(long, false, recipient)[0]
+	m = r.waitState(m.ID, store.StateUnknown)
+	if !strings.HasPrefix(m.Reason, "outcome unknown") {
+		t.Errorf("reason %q", m.Reason)
+	}
+	_, parts := r.message(m.ID)
+	if parts[0].State != store.StateSent || parts[1].State != store.StateUnknown || parts[2].State != store.StateCancelled {
+		t.Errorf("part states %s %s %s", parts[0].State, parts[1].State, parts[2].State)
+	}
+	// Retry sends the unknown part and the rest, with the same reference.
+	if _, err := r.s.Retry(context.Background(), r.user.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(m.ID, store.StateSent)
+	var refs []string
+	for _, p := range r.net.Sent() {
+		refs = append(refs, fmt.Sprintf("%d:%d", p.Ref, p.Part))
+	}
+	want := fmt.Sprintf("[%[1]d:1 %[1]d:2 %[1]d:2 %[1]d:3]", m.Ref)
+	if fmt.Sprint(refs) != want {
+		t.Errorf("network got %v, want %s", refs, want)
+	}
+}
+
+func TestStatusReportFailureFailsTheMessage(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.net.SetReportOutcome(sim.ReportOutcome{Kind: sim.PermanentFailure, Status: 0x41})
+	r.start(ModemOptions{})
+	m := r.send("this one bounces", true, recipient)[0]
+	m = r.waitState(m.ID, store.StateFailed)
+	if !strings.Contains(m.Reason, "not delivered") || !strings.Contains(strings.ToLower(m.Reason), "incompatible destination") {
+		t.Errorf("reason %q", m.Reason)
+	}
+	r.waitFor("the report deleted from the modem", func() bool { return len(r.sims[0].Stored()) == 0 })
+}
+
+func TestStatusReportsRollUpOnlyWhenAllPartsDelivered(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.net.SetReportOutcome(sim.ReportOutcome{Kind: sim.TemporaryThenDelivered, Delay: 50 * time.Millisecond})
+	r.start(ModemOptions{})
+	m := r.send(threeParts("Two parts, each reported. "), true, recipient)[0]
+	r.waitState(m.ID, store.StateDelivered)
+	_, parts := r.message(m.ID)
+	for _, p := range parts {
+		if p.State != store.StateDelivered {
+			t.Errorf("part %d is %s in a delivered message", p.Seq, p.State)
+		}
+	}
+	var seen []store.State
+	for _, e := range r.events() {
+		if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == m.ID {
+			seen = append(seen, sc.Message.State)
+		}
+	}
+	if seen[len(seen)-1] != store.StateDelivered || fmt.Sprint(seen) != fmt.Sprint([]store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}) {
+		t.Errorf("states %v", seen)
+	}
+}
+
+func TestDispatchExpiry(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{NoNetwork: true})
+	r.notReady = true
+	r.start(ModemOptions{Rescan: 20 * time.Millisecond})
+	// No network: nothing can go; the message expires while it waits.
+	res, err := r.s.Send(context.Background(), SendRequest{UserID: r.user.ID, To: []string{recipient}, Text: "too late",
+		ExpiresAt: r.clock.Now().Add(100 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.waitState(res.Messages[0].ID, store.StateExpired)
+	if m.Reason == "" || len(r.net.Sent()) != 0 {
+		t.Errorf("expired %+v, network got %d", m, len(r.net.Sent()))
+	}
+}
+
+// threeParts repeats s into a GSM 7-bit text of three SMS parts.
+func threeParts(s string) string {
+	var b strings.Builder
+	for b.Len() < 320 {
+		b.WriteString(s)
+	}
+	return b.String()[:320]
+}

@@ -1,0 +1,64 @@
+package store
+
+import "time"
+
+// Outbox helpers the dispatcher needs beside outbox.go.
+
+// ExpireDue marks expired the queued parts of messages whose ExpiresAt has
+// passed, looking at no more than scan entries of the outbox (oldest due
+// first), and returns the messages it changed with their previous state so
+// that the caller can publish the change. ClaimDue expires what it meets
+// silently; calling this first lets every expiry be reported.
+func (tx *Tx) ExpireDue(scan int) (changed []Message, prev []State, err error) {
+	now := tx.Now()
+	seen := map[ID]bool{}
+	var ids []ID
+	c := tx.b(bIdxDue).Cursor()
+	n := 0
+	for key, _ := c.First(); key != nil && (scan <= 0 || n < scan); key, _ = c.Next() {
+		n++
+		id := ID(getU64(key[8:16]))
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		m, err := tx.Message(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if m.ExpiresAt.IsZero() || now.Before(m.ExpiresAt) {
+			continue
+		}
+		old := m.State
+		m, err = tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
+			for i := range parts {
+				if parts[i].State == StateQueued {
+					parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		changed = append(changed, m)
+		prev = append(prev, old)
+	}
+	return changed, prev, nil
+}
+
+// NextDueAfter is the earliest NextAttempt among queued parts that is
+// later than t (ok false when there is none): when the parts due now cannot
+// be taken (they wait for an earlier part), the dispatcher sets its timer
+// for this one.
+func (tx *Tx) NextDueAfter(t time.Time) (time.Time, bool) {
+	after := getU64(tns(t)) + 1
+	key, _ := tx.b(bIdxDue).Cursor().Seek(u64(after))
+	if key == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(getU64(key[:8]))).UTC(), true
+}
