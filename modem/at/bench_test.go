@@ -64,3 +64,36 @@ func BenchmarkFramer(b *testing.B) {
 		f.feed(data, func(token) { n++ })
 	}
 }
+
+// BenchmarkExecPty is the same round trip over a raw-mode pty, the closest
+// stand-in for a USB serial port without hardware.
+func BenchmarkExecPty(b *testing.B) {
+	tty, m := openPty(b)
+	e := New(tty)
+	defer e.Close()
+	defer m.Close()
+	go func() {
+		buf := make([]byte, 256)
+		reply := []byte("\r\n+CSQ: 20,99\r\n\r\nOK\r\n")
+		for {
+			n, err := m.Read(buf)
+			if err != nil {
+				return
+			}
+			for _, c := range buf[:n] {
+				if c == '\r' {
+					if _, err := m.Write(reply); err != nil {
+						return
+					}
+				}
+			}
+		}
+	}()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Exec(ctx, "AT+CSQ"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
