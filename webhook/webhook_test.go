@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -326,5 +327,57 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10 s")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestBridgeDeliversBusEvents(t *testing.T) {
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	_, now := testClock()
+	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
+	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond})
+	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventReceived, "sms:received"}}); err != nil {
+		t.Fatal(err)
+	}
+	bus := gateway.NewBus()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.Bridge(ctx, bus) }()
+	go func() { defer wg.Done(); _ = s.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	// The bridge subscribes asynchronously: publish until it has picked
+	// one up (a received message the bus had no subscriber for is lost by
+	// design of the bus, not of the sender).
+	m := store.Message{ID: 42, Direction: store.Incoming, Number: "+447911123456", Text: "yes please", State: store.StateDelivered}
+	waitFor(t, func() bool {
+		rcv.mu.Lock()
+		n := len(rcv.bodies)
+		rcv.mu.Unlock()
+		if n == 0 && s.Backlog() == 0 {
+			bus.Publish(&gateway.MessageReceived{At: now(), Message: m})
+		}
+		return n >= 2
+	})
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	var native, smsgate bool
+	for _, b := range rcv.bodies {
+		var env map[string]any
+		if err := json.Unmarshal(b, &env); err != nil {
+			t.Fatal(err)
+		}
+		switch env["event"] {
+		case EventReceived:
+			native = env["data"].(map[string]any)["text"] == "yes please"
+		case "sms:received":
+			p := env["payload"].(map[string]any)
+			smsgate = p["message"] == "yes please" && p["phoneNumber"] == "+447911123456"
+		}
+	}
+	if !native || !smsgate {
+		t.Fatalf("bodies: %s", rcv.bodies)
 	}
 }
