@@ -133,12 +133,17 @@ func (d *decoder) address(f addrField) (Address, error) {
 	if a.TON == TONAlphanumeric {
 		n := int(l) * 4 / 7
 		septets := unpack7(make([]byte, 0, n), raw, 0, n)
-		// Some operators declare one septet more than the name has and
-		// fill it with a padding value (V20: "O2" sent as 6 semi-octets,
-		// the third septet 0x11). A length that counts whole octets, ending
-		// in a septet of pure padding, gives that septet away.
+		// Senders pad the name to whole octets and count the padding in
+		// the length. Rounding 7n bits up to octets can add a phantom
+		// septet of zero bits ('@'); one operator pads with 0x11 (V20: "O2"
+		// sent as 6 semi-octets, 3 septets and 3 spare bits). A trailing
+		// septet like that after an even length is dropped — '_' only
+		// when the length leaves spare bits, as a genuine 8-character name
+		// ending in '_' fills 14 semi-octets exactly. (A 3-, 10- or
+		// 11-character name really ending in '_' loses it: V20's shape.)
 		if l%2 == 0 && len(septets) > 1 {
-			if last := septets[len(septets)-1]; last == 0x00 || last == 0x11 {
+			last := septets[len(septets)-1]
+			if last == 0x00 || last == 0x11 && (int(l)*4)%7 != 0 {
 				septets = septets[:len(septets)-1]
 			}
 		}

@@ -43,7 +43,7 @@ func TestParseAddress(t *testing.T) {
 }
 
 func TestAddressRoundTrip(t *testing.T) {
-	for _, s := range []string{"+447700900123", "12345", "123456", "O2", "Vodafone", "ABCDEFGHIJK", "*#1"} {
+	for _, s := range []string{"+447700900123", "12345", "123456", "O2", "Vodafone", "ABCDEFGHIJK", "*#1", "MY_SHOP_", "SHOP_"} {
 		a := mustAddr(t, s)
 		b, err := appendAddress(nil, a, "da")
 		if err != nil {
