@@ -74,6 +74,31 @@ func ListPorts() ([]PortInfo, error) {
 	return out, nil
 }
 
+// LookupPort describes a port given by path: its USB details when the
+// enumerator knows the device (also through a /dev/serial/by-id link), else
+// just the path (a pty, tcp://host:port).
+func LookupPort(path string) PortInfo {
+	pi := PortInfo{Path: path, Device: path}
+	if strings.HasPrefix(path, "tcp://") {
+		return pi
+	}
+	dev, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return pi
+	}
+	ports, err := ListPorts()
+	if err != nil {
+		return pi
+	}
+	for _, p := range ports {
+		if p.Device == dev {
+			p.Path = path
+			return p
+		}
+	}
+	return pi
+}
+
 // stableNames maps device paths to the symlinks in dir that point at them.
 func stableNames(dir string) map[string]string {
 	out := map[string]string{}

@@ -8,6 +8,18 @@
 // It owns the conversation with the modem and nothing else: it never stores a
 // message, never decides whether a send is retried, and never deletes an
 // incoming message from the modem's storage before the caller says it has been
-// committed (Inbound.Commit). Framing AT lines is modem/at's job, encoding and
-// decoding TPDUs is modem/pdu's.
+// committed (Inbound.Commit, StatusReport.Commit). Framing AT lines is
+// modem/at's job, encoding and decoding TPDUs is modem/pdu's.
+//
+// A gateway uses the Pool:
+//
+//	p := modem.NewPool(modem.PoolConfig{Modem: defaults, Scan: modem.ScanUSB}, log)
+//	p.Add(modem.Config{Port: "tcp://10.0.0.5:7000", PIN: "1234"}) // configured ports, if any
+//	go p.Run(ctx)
+//	go func() { for ev := range p.Events() { ... ev.(*modem.Inbound).Commit(ctx) after storing ... } }()
+//	m, release, err := p.Acquire(ctx, nil) // a modem that can send now
+//	mr, err := m.SendPart(ctx, tpdu)       // modem.Classify(err): Temporary, Permanent, Unknown
+//	release()
+//
+// A single modem: Open, then Run with an event channel, SendPart, Close.
 package modem

@@ -156,13 +156,29 @@ func (r *runner) onError(err error) error {
 	return r.recover(err)
 }
 
-// probe is the periodic liveness and health check.
+// probe is the periodic liveness and health check. A modem that was
+// failed (SIM removed) and looks usable again is initialised afresh first:
+// a re-inserted SIM needs its PIN and settings again.
 func (r *runner) probe() error {
 	h, err := r.m.Health(r.ctx)
 	if err != nil {
 		return err
 	}
-	return r.transition(r.m.applyHealth(h))
+	was, _ := r.m.State()
+	st, reason := r.m.applyHealth(h)
+	if was == StateFailed && st != StateFailed {
+		if err := r.m.initialise(r.ctx); err != nil {
+			if linkFailure(err) {
+				return err
+			}
+			return r.transition(StateFailed, err.Error())
+		}
+		if h, err = r.m.Health(r.ctx); err != nil {
+			return err
+		}
+		st, reason = r.m.applyHealth(h)
+	}
+	return r.transition(st, reason)
 }
 
 // recover brings back a modem that stopped answering, in escalating steps.

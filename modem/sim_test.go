@@ -208,7 +208,26 @@ func TestSimOpenIdentity(t *testing.T) {
 		if h.Signal.RSSI != 20 || h.Signal.DBm != -73 || !h.Registration.Registered() || h.Operator == "" {
 			t.Errorf("health = %+v", h)
 		}
-		t.Logf("info %+v", info)
+		if info.CNMI == "" || info.Storage == "" || len(info.Storages) == 0 {
+			t.Errorf("settings not recorded: %+v", info)
+		}
+	})
+}
+
+// TestSimCNMIFallback: a +CNMI setting the modem rejects (quectel answers
+// +CMS ERROR: 500, others 303) is followed by the next candidate.
+func TestSimCNMIFallback(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, profile, transport string) {
+		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) { c.CNMI = "3,3,3,3,3" })
+		if got := r.m.Info().CNMI; got != "2,1,0,2,0" {
+			t.Errorf("CNMI = %q, want the first supported candidate 2,1,0,2,0", got)
+		}
+		if _, err := r.net.Inbound(r.sm, sim.InboundSMS{From: "+447700900999", Text: "after fallback"}); err != nil {
+			t.Fatal(err)
+		}
+		if in := next[*Inbound](t, r.events); in.Msg == nil || in.Msg.Text != "after fallback" {
+			t.Errorf("inbound = %+v", in)
+		}
 	})
 }
 

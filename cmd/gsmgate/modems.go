@@ -74,7 +74,7 @@ func modemsMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var candidates []modem.PortInfo
 	if len(ports) > 0 {
 		for _, p := range ports {
-			candidates = append(candidates, modem.PortInfo{Path: p, Device: p})
+			candidates = append(candidates, modem.LookupPort(p))
 		}
 	} else {
 		list, err := modem.USBPorts(all)
