@@ -188,6 +188,23 @@ func TestSegmentNationalCapacity(t *testing.T) {
 	}
 }
 
+func TestNationalOnlyWhenItSavesAPart(t *testing.T) {
+	// 80 '{' and 10 '€': 180 septets, 2 parts by default; with Turkish
+	// locking (€ is one septet there) 170, still 2 parts: the default
+	// alphabet stays, though the national option has more room left.
+	text := strings.Repeat("{", 80) + strings.Repeat("€", 10)
+	c := CountText(text, SegmentOptions{National: NationalMode{Auto: true}})
+	if c.Locking != LanguageDefault || c.Single != LanguageDefault || c.Parts != 2 {
+		t.Errorf("count = %+v; want the default alphabet", c)
+	}
+	// 150 euros: 300 septets, 2 parts by default, 1 with a locking shift
+	// table that has € (Turkish 0x04, Portuguese 0x18): that saves a part.
+	c = CountText(strings.Repeat("€", 150), SegmentOptions{National: NationalMode{Auto: true}})
+	if c.Parts != 1 || c.Locking == LanguageDefault {
+		t.Errorf("count = %+v; want one part with a locking table", c)
+	}
+}
+
 func TestParseNationalMode(t *testing.T) {
 	for in, want := range map[string]NationalMode{
 		"none": {}, "": {}, "auto": {Auto: true}, "turkish": {Language: LanguageTurkish}, "Urdu": {Language: LanguageUrdu}, "2": {Language: LanguageSpanish},

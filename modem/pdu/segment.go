@@ -267,7 +267,17 @@ func makePlan(text string, o SegmentOptions) (plan, error) {
 				}
 				op := &option{enc: GSM7, cs: cands[ci], ieLen: cands[ci].ieLen(), costs: expand(d, dc)}
 				op.evaluate(extra, concat)
-				if best == nil || op.better(best, extra, concat) {
+				// Against the default alphabet a national table must save a
+				// part (not every handset renders them); among national
+				// options the one with most room left wins a tie.
+				switch {
+				case best == nil:
+					best = op
+				case best == def:
+					if op.parts < def.parts {
+						best = op
+					}
+				case op.better(best, extra, concat):
 					best = op
 				}
 				if forcing.nbad > 0 {
