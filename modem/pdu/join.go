@@ -112,15 +112,25 @@ func samePart(a, b *Message) bool {
 }
 
 // joinSeq joins parts by sequence (index seq-1; nil where missing).
+// Consecutive UCS-2 parts are decoded together from their octets and
+// consecutive 7-bit parts with the same tables from their septets, so a
+// surrogate pair or an escape sequence a sender split across two parts
+// still decodes.
 func joinSeq(key string, bySeq []*Message, total int) *Joined {
 	j := &Joined{Total: total, Key: key}
 	var text strings.Builder
-	var run []byte // pending UCS-2 octets, joined before decoding
+	var run16 []byte // pending UCS-2 octets
+	var run7 []byte  // pending septets, decoded with cs7
+	var cs7 charset
 	flush := func() {
-		if len(run) > 0 {
-			s, _ := decodeUTF16(run)
+		if len(run16) > 0 {
+			s, _ := decodeUTF16(run16)
 			text.WriteString(s)
-			run = run[:0]
+			run16 = run16[:0]
+		}
+		if len(run7) > 0 {
+			text.WriteString(cs7.decode(run7))
+			run7 = run7[:0]
 		}
 	}
 	for i, m := range bySeq {
@@ -138,10 +148,18 @@ func joinSeq(key string, bySeq []*Message, total int) *Joined {
 		switch m.Encoding {
 		case UCS2:
 			j.Encoding = UCS2
-			run = append(run, m.Data[:len(m.Data)&^1]...)
+			if len(run7) > 0 {
+				flush()
+			}
+			run16 = append(run16, m.Data[:len(m.Data)&^1]...)
 		case GSM7:
-			flush()
-			text.WriteString(m.Text)
+			lock, single, _ := m.UDH.National()
+			cs, _ := newCharset(lock, single)
+			if len(run16) > 0 || len(run7) > 0 && (cs.lock != cs7.lock || cs.single != cs7.single) {
+				flush()
+			}
+			cs7 = cs
+			run7 = append(run7, m.Data...)
 		default:
 			flush()
 		}

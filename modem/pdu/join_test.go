@@ -114,6 +114,23 @@ func TestJoinUCS2SurrogateSplitAcrossParts(t *testing.T) {
 	}
 }
 
+func TestJoinGSM7EscapeSplitAcrossParts(t *testing.T) {
+	// A sender that put the escape at the end of part 1 and '€' (0x65)
+	// at the start of part 2.
+	mk := func(seq int, septets []byte) *Message {
+		return &Message{Type: TypeDeliver, Encoding: GSM7, Data: septets, Text: (&charset{lock: &defaultAlphabet, single: &defaultExtension}).decode(septets),
+			Originator: Address{TON: TONInternational, NPI: NPIISDN, Digits: "441"},
+			UDH:        UDH{ConcatIE(Concat{Ref: 7, Total: 2, Seq: seq})}}
+	}
+	j, err := Join([]*Message{mk(2, []byte{0x65, 'b'}), mk(1, []byte{'a', esc})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Text != "a€b" {
+		t.Errorf("text %q, want %q", j.Text, "a€b")
+	}
+}
+
 func TestCollectorReusedReference(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	c := NewCollector(time.Hour, clk.now)
