@@ -276,3 +276,5 @@ func splitLines(s string) []string {
 	}
 	return append(out, s[start:])
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
