@@ -288,3 +288,14 @@ func TestDCSGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestDirectionForStat(t *testing.T) {
+	for stat, want := range map[int]Direction{0: MT, 1: MT, 2: MO, 3: MO} {
+		if d, ok := DirectionForStat(stat); !ok || d != want {
+			t.Errorf("stat %d: %v %v", stat, d, ok)
+		}
+	}
+	if _, ok := DirectionForStat(4); ok {
+		t.Error("stat 4 accepted")
+	}
+}

@@ -29,6 +29,20 @@ func (d Direction) String() string {
 	return fmt.Sprintf("direction(%d)", int(d))
 }
 
+// DirectionForStat gives the direction of a PDU listed by AT+CMGL or read
+// by AT+CMGR in PDU mode from its <stat> (TS 27.005 §3.1): 0 and 1 are
+// received messages (MT), 2 and 3 stored outgoing ones (MO), 4 (all) is
+// not a message's state; ok is false for it and unknown values.
+func DirectionForStat(stat int) (d Direction, ok bool) {
+	switch stat {
+	case 0, 1:
+		return MT, true
+	case 2, 3:
+		return MO, true
+	}
+	return MT, false
+}
+
 // Type is the kind of TPDU.
 type Type int
 
