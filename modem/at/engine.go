@@ -113,7 +113,8 @@ type Engine struct {
 	consumed int        // finals eaten by owed during the current resync probe
 	desync   bool       // a command was abandoned; resync before the next
 	pend     *URC       // multi-line URC being collected
-	pendNeed int
+	pendNeed int        // lines still to collect into pend.Extra
+	pendMore int        // >0: pend is a +CUSD whose quoted text goes on; lines it may still take
 	err      error
 
 	handler   atomic.Pointer[func(URC)]
@@ -366,7 +367,8 @@ func (e *Engine) queueWrite(b []byte) {
 
 // handleLine classifies one trimmed line (mu held). The rules, in order:
 //  1. empty lines are dropped;
-//  2. a line continuing a multi-line URC (the PDU after +CMT:) belongs to it;
+//  2. a line continuing a multi-line URC (the PDU after +CMT:, or the rest
+//     of a +CUSD whose quoted text holds line ends) belongs to it;
 //  3. the echo of the running command or of its PDU is dropped;
 //  4. a final result code ends the running command - unless finals are owed
 //     to abandoned commands, which take them first (the modem answers in
@@ -384,7 +386,15 @@ func (e *Engine) handleLine(line string) {
 		return
 	}
 	if e.pend != nil {
-		if final, _ := parseFinal(line); !final {
+		if final, _ := parseFinal(line); !final && e.pendMore > 0 {
+			e.pend.Line += "\n" + line
+			e.pendMore--
+			if strings.Count(e.pend.Line, `"`)%2 == 0 || e.pendMore == 0 {
+				e.deliver(*e.pend)
+				e.pend = nil
+			}
+			return
+		} else if !final {
 			e.pend.Extra = append(e.pend.Extra, line)
 			if len(e.pend.Extra) >= e.pendNeed {
 				e.deliver(*e.pend)
@@ -422,7 +432,13 @@ func (e *Engine) handleLine(line string) {
 	if n, ok := e.cfg.urcs[name]; ok && !(e.owed == 0 && c != nil && owns(c.parts, name)) && !(e.owed > 0 && owns(e.lateOwn, name)) {
 		u := URC{Prefix: name, Line: line, Time: time.Now()}
 		if n > 1 {
-			e.pend, e.pendNeed = &u, n-1
+			e.pend, e.pendNeed, e.pendMore = &u, n-1, 0
+			return
+		}
+		if quotedURCs[name] && strings.Count(line, `"`)%2 == 1 {
+			// USSD text may contain line ends: keep the lines up to the
+			// closing quote, joined by "\n", in Line.
+			e.pend, e.pendNeed, e.pendMore = &u, 0, maxQuotedLines
 			return
 		}
 		e.deliver(u)

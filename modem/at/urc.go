@@ -10,7 +10,8 @@ type URC struct {
 	// Prefix is the registered name, upper case, without a colon:
 	// "+CMTI", "+CMT", "RING", "^RSSI", "CALL READY".
 	Prefix string
-	// Line is the whole first line, e.g. `+CMTI: "SM",3`.
+	// Line is the whole first line, e.g. `+CMTI: "SM",3`. For +CUSD whose
+	// quoted text spans lines, those lines joined by "\n".
 	Line string
 	// Extra holds the following lines the registry says belong to it, e.g.
 	// the PDU line of +CMT, +CDS and +CBM. It may be shorter than registered
@@ -32,6 +33,13 @@ var defaultURCs = map[string]int{
 	"+QIND": 1, "+QUSIM": 1, "RDY": 1, "CALL READY": 1, "SMS READY": 1, "PB DONE": 1,
 	"NORMAL POWER DOWN": 1, "POWERED DOWN": 1, "*PSUTTZ": 1, "DST": 1, "+PACSP": 1,
 }
+
+// quotedURCs may carry a quoted text with line ends in it (USSD menus):
+// lines up to the closing quote, at most maxQuotedLines more, are joined into
+// URC.Line with "\n".
+var quotedURCs = map[string]bool{"+CUSD": true}
+
+const maxQuotedLines = 32
 
 func normName(p string) string {
 	return strings.ToUpper(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(p), ":")))
