@@ -1,0 +1,135 @@
+package modem
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+// silentPort is a pty nobody answers on: the diagnostic or GPS port of a
+// multi-port stick.
+func silentPort(t *testing.T) string {
+	t.Helper()
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	return slave.Name()
+}
+
+func runPool(t *testing.T, ctx context.Context, p *Pool) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = p.Run(ctx) }()
+	t.Cleanup(wg.Wait)
+}
+
+func TestProbeSilentPort(t *testing.T) {
+	_, _, err := Probe(context.Background(), Config{Port: silentPort(t), CommandTimeout: 300 * time.Millisecond}, nil)
+	if !errors.Is(err, ErrNotAModem) {
+		t.Errorf("Probe of a silent port: %v, want ErrNotAModem", err)
+	}
+}
+
+// TestSimPoolMultiPort: of a stick's ports, one is silent and two answer AT
+// for the same modem (as many sticks do); the pool runs the modem once.
+func TestSimPoolMultiPort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := sim.NewNetwork(sim.NetworkOptions{})
+	sm, err := n.AddModem(sim.ModemOptions{Profile: "huawei"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptyPath, err := sm.ServePTY(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, err := sm.ServeTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent := silentPort(t)
+	tmpl := testConfig("")
+	tmpl.CommandTimeout = 300 * time.Millisecond
+	p := NewPool(PoolConfig{
+		Modem:          tmpl,
+		Scan:           func(context.Context) ([]string, error) { return []string{silent, ptyPath}, nil },
+		RescanInterval: 20 * time.Millisecond,
+		RetryMin:       10 * time.Millisecond,
+		RetryMax:       50 * time.Millisecond,
+	}, testLog(t))
+	if err := p.Add(Config{Port: "tcp://" + tcp}); err != nil {
+		t.Fatal(err)
+	}
+	runPool(t, ctx, p)
+	actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+	defer acancel()
+	m, release, err := p.Acquire(actx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID() != sm.IMEI() {
+		t.Errorf("modem %q, want %q", m.ID(), sm.IMEI())
+	}
+	// Hold the lease: a second Acquire must wait, as there is one modem.
+	short, scancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer scancel()
+	if m2, _, err := p.Acquire(short, nil); err == nil {
+		t.Errorf("second Acquire got %q while the only modem is leased", m2.ID())
+	}
+	if mods := p.Modems(); len(mods) != 1 || !mods[0].Leased {
+		t.Errorf("Modems() = %+v, want the one modem, leased", mods)
+	}
+	release()
+	if _, release2, err := p.Acquire(actx, func(s Status) bool { return s.ID == sm.IMEI() }); err != nil {
+		t.Errorf("Acquire after release: %v", err)
+	} else {
+		release2()
+	}
+}
+
+// TestSimPoolStableLink: a port configured as a stable name (a udev
+// /dev/serial/by-id style symlink) that moves to a new pty on replug.
+func TestSimPoolStableLink(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	link := filepath.Join(t.TempDir(), "usb-gsmgate-modem-if02-port0")
+	n := sim.NewNetwork(sim.NetworkOptions{})
+	sm, err := n.AddModem(sim.ModemOptions{Profile: "sim800", PTYLink: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := sm.ServePTY(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(PoolConfig{Modem: testConfig(""), RescanInterval: 20 * time.Millisecond, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}, testLog(t))
+	if err := p.Add(Config{Port: link}); err != nil {
+		t.Fatal(err)
+	}
+	runPool(t, ctx, p)
+	waitState(t, p.Events(), sm.IMEI(), StateReady, "")
+	sm.Unplug()
+	waitState(t, p.Events(), sm.IMEI(), StateDisconnected, "")
+	second, err := sm.Replug(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target, _ := os.Readlink(link); second == first || target != second {
+		t.Fatalf("link points at %q; replugged at %q (was %q)", target, second, first)
+	}
+	waitState(t, p.Events(), sm.IMEI(), StateReady, "")
+	if m := p.Modem(sm.IMEI()); m == nil || m.Info().Port != link {
+		t.Errorf("modem after replug: %+v", m)
+	}
+}
