@@ -77,7 +77,13 @@ func Open(path string, o Options) (*DB, error) {
 	if o.MaxBatchDelay <= 0 {
 		o.MaxBatchDelay = 2 * time.Millisecond
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly, FreelistType: bolt.FreelistMapType})
+	// NoFreelistSync (etcd's choice too): the freelist is rebuilt by a scan
+	// at open instead of being written at every commit. After a retention
+	// purge or at a million messages the freelist is large, and writing it
+	// made each single Send 2-3 times slower (BENCHMARKS.md). The price is
+	// a scan at open, which brings the file into the page cache (RssFile).
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
