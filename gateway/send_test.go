@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,4 +234,55 @@ func FuzzNormalizeNumber(f *testing.F) {
 			t.Fatalf("not stable: %q → %q → %q, %v", in, n, again, err)
 		}
 	})
+}
+
+func TestConcurrentSendsShareCommitsAndKeys(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	const n = 20
+	results := make(chan *SendResult, 2*n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(2)
+		go func(i int) { // distinct sends
+			defer wg.Done()
+			r, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "x", To: []string{fmt.Sprintf("+4479111234%02d", i)}})
+			if err != nil {
+				errs <- err
+			}
+			_ = r
+		}(i)
+		go func() { // the same keyed request, retried by an impatient client
+			defer wg.Done()
+			r, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "once", To: []string{numA}, IdempotencyKey: "same"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- r
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(results)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	batches := map[store.ID]int{}
+	fresh := 0
+	for r := range results {
+		batches[r.BatchID]++
+		if !r.Duplicate {
+			fresh++
+		}
+	}
+	if len(batches) != 1 || fresh != 1 {
+		t.Fatalf("keyed sends made batches %v with %d fresh, want one batch created once", batches, fresh)
+	}
+	var stored int
+	_ = e.db.View(func(tx *store.Tx) error { stored = tx.Stats().Messages; return nil })
+	if stored != n+1 {
+		t.Fatalf("%d messages stored, want %d", stored, n+1)
+	}
 }
