@@ -314,8 +314,8 @@ func (p *Pool) attempt(ctx context.Context, s *portSlot) {
 	p.notify()
 	p.mu.Unlock()
 	if ctx.Err() == nil {
+		// Run has reported the state (disconnected, failed) itself.
 		log.Warn("modem stopped; looking for it again", slog.String("modem", id), slog.Any("error", runErr))
-		p.emit(ctx, &StateChanged{ModemID: id, Port: cfg.Port, State: st.State, Reason: st.Reason, At: time.Now()})
 		p.rescan()
 	}
 }

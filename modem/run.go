@@ -121,20 +121,16 @@ func (m *Modem) Run(ctx context.Context, out chan<- Event) error {
 	}
 }
 
-// lost reports the link loss and returns the error Run ends with.
+// lost reports the link loss and returns the error Run ends with: it wraps
+// both ErrClosed and the engine's cause (at.ErrClosed and the read error).
 func (r *runner) lost() error {
 	cause := r.m.eng.Err()
 	if cause == nil {
-		cause = fmt.Errorf("%w: link closed", ErrClosed)
+		cause = errors.New("link closed")
 	}
 	r.m.setState(StateDisconnected, "link lost: "+cause.Error())
-	// The consumer may be gone already; do not block on it.
-	s := r.m.Status()
-	select {
-	case r.out <- &StateChanged{ModemID: s.ID, Port: s.Port, State: s.State, Reason: s.Reason, At: s.Since}:
-	default:
-	}
-	return fmt.Errorf("modem %s: %w", s.ID, cause)
+	_ = r.stateEvent()
+	return fmt.Errorf("modem %s: %w: %w", r.m.ID(), ErrClosed, cause)
 }
 
 // onError decides what an error from the loop's work means: nothing (the

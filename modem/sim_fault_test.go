@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/modem/at"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -386,4 +387,30 @@ func TestSimPoolNoSIMNotInTightLoop(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestSimUnplugClosesCleanly: an unplugged modem ends Run with an error
+// that says so, and refuses sends as temporary (not ready) afterwards.
+func TestSimUnplugClosesCleanly(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, profile, transport string) {
+		r := newRig(t, profile, transport, sim.ModemOptions{}, nil)
+		r.sm.Unplug()
+		var err error
+		select {
+		case err = <-r.done:
+			r.done <- err
+		case <-time.After(15 * time.Second):
+			t.Fatal("Run did not end after unplug")
+		}
+		if !errors.Is(err, ErrClosed) || !errors.Is(err, at.ErrClosed) {
+			t.Errorf("Run ended with %v, want ErrClosed", err)
+		}
+		if st, reason := r.m.State(); st != StateDisconnected || !strings.Contains(reason, "link lost") {
+			t.Errorf("state = %s (%s)", st, reason)
+		}
+		_, err = r.m.SendPart(context.Background(), submit(t, "x", "+447700900555", false)[0].TPDU)
+		if !IsTemporary(err) {
+			t.Errorf("send after unplug: %v (class %s)", err, Classify(err))
+		}
+	})
 }
