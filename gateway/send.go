@@ -108,6 +108,9 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 	if !req.ExpiresAt.IsZero() && !req.SendAt.IsZero() && !req.ExpiresAt.After(req.SendAt) {
 		verr.add("expires_at", -1, "", "expires before the send-at time")
 	}
+	if !req.ExpiresAt.IsZero() && !req.ExpiresAt.After(s.clock.Now()) {
+		verr.add("expires_at", -1, "", "already in the past")
+	}
 	if len(req.IdempotencyKey) > 200 {
 		verr.add("idempotency_key", -1, "", "longer than 200 characters")
 	}
@@ -158,6 +161,12 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 	if req.SendAt.After(now) {
 		due = req.SendAt
 	}
+	// The network may give up at the expiry too: a relative validity
+	// period counted from when the part is due (rounded up by the codec).
+	var validity pdu.Validity
+	if !req.ExpiresAt.IsZero() {
+		validity = pdu.Validity{Format: pdu.ValidityRelative, Relative: req.ExpiresAt.Sub(due)}
+	}
 	var res *SendResult
 	err := s.st.Batch(func(tx *store.Tx) error {
 		res = &SendResult{Rejected: rejected, Count: count}
@@ -189,7 +198,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 			if !s.opt.Segment.Ref16 {
 				ref &= 0xff
 			}
-			pparts, c, err := pdu.Submit(req.Text, pdu.SubmitOptions{To: r.addr, StatusReport: req.StatusReport, Class: -1, Ref: ref, Segment: s.opt.Segment})
+			pparts, c, err := pdu.Submit(req.Text, pdu.SubmitOptions{To: r.addr, StatusReport: req.StatusReport, Class: -1, Ref: ref, Segment: s.opt.Segment, Validity: validity})
 			if err != nil {
 				return fmt.Errorf("gateway: encode to %s: %w", r.number, err)
 			}

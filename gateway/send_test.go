@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem/pdu"
 )
 
 func TestSendValidatesRecipientsByIndex(t *testing.T) {
@@ -62,6 +63,7 @@ func TestSendRejectsAllInvalid(t *testing.T) {
 		{"no recipients", SendRequest{UserID: u.ID, Text: "x"}, []string{"to"}},
 		{"unknown user", SendRequest{UserID: 99, Text: "x", To: []string{numA}}, []string{"user_id"}},
 		{"too long", SendRequest{UserID: u.ID, Text: strings.Repeat("x", 160*11), To: []string{numA}}, []string{"text"}},
+		{"expired", SendRequest{UserID: u.ID, Text: "x", To: []string{numA}, ExpiresAt: e.clock.Now().Add(-time.Second)}, []string{"expires_at"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -173,6 +175,24 @@ func TestSendIdempotency(t *testing.T) {
 	_ = e.db.View(func(tx *store.Tx) error { n = tx.Stats().Messages; return nil })
 	if n != 6 {
 		t.Fatalf("%d messages stored, want 6 (2 + 2 other user + 2 after TTL)", n)
+	}
+}
+
+func TestSendSetsValidityFromExpiry(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "x", To: []string{numA}, ExpiresAt: e.clock.Now().Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpdu []byte
+	_ = e.db.View(func(tx *store.Tx) error { p, _ := tx.Part(res.Messages[0].ID, 1); tpdu = p.TPDU; return nil })
+	m, err := pdu.Decode(tpdu, pdu.DecodeOptions{Direction: pdu.MO})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Validity.Format != pdu.ValidityRelative || m.Validity.Relative != 2*time.Hour {
+		t.Fatalf("validity %+v, want relative 2h", m.Validity)
 	}
 }
 
