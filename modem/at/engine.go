@@ -231,13 +231,13 @@ func (e *Engine) readLoop() {
 			f.feed(buf[:n], e.handleToken)
 		}
 		if err != nil {
-			e.shutdown(fmt.Errorf("%w: read: %w", ErrClosed, err))
 			e.mu.Lock()
 			if e.pend != nil { // deliver what we have of a cut multi-line URC
 				e.deliver(*e.pend)
 				e.pend = nil
 			}
 			e.mu.Unlock()
+			e.shutdown(fmt.Errorf("%w: read: %w", ErrClosed, err))
 			return
 		}
 	}
@@ -261,13 +261,15 @@ func (e *Engine) writeLoop() {
 	}
 }
 
+// dispatchLoop runs until the reader has exited, then hands over what is
+// still queued, so every URC the reader framed is delivered, in order.
 func (e *Engine) dispatchLoop() {
 	defer close(e.dispatchDone)
 	for {
 		select {
 		case u := <-e.urcs:
 			e.handle(u)
-		case <-e.done:
+		case <-e.readerDone:
 			for { // deliver what was already queued, in order
 				select {
 				case u := <-e.urcs:
