@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,10 @@ type Server struct {
 	metrics  *metrics
 	draining atomic.Bool
 	routes   []route
+	// streams is closed by CloseStreams to end SSE streams, which would
+	// otherwise keep http.Server.Shutdown waiting.
+	streams   chan struct{}
+	closeOnce sync.Once
 }
 
 // route is one registered API route with the scope it needs; the OpenAPI
@@ -95,7 +100,8 @@ func New(gw Gateway, auth Authenticator, hooks Webhooks, opts Options) *Server {
 	opts.defaults()
 	s := &Server{
 		gw: gw, auth: auth, hooks: hooks, opts: opts, log: opts.Logger, now: opts.Now,
-		limits: newLimiters(opts.RatePerSecond, opts.RateBurst),
+		limits:  newLimiters(opts.RatePerSecond, opts.RateBurst),
+		streams: make(chan struct{}),
 	}
 	reg := opts.Registry
 	if reg == nil {
@@ -112,6 +118,10 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Drain makes the API refuse new work (503 shutting_down on sends) while
 // reads keep working; serve calls it first on SIGTERM.
 func (s *Server) Drain() { s.draining.Store(true) }
+
+// CloseStreams ends the server-sent event streams (clients reconnect to the
+// next process); serve calls it before http.Server.Shutdown.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.streams) }) }
 
 func (s *Server) router(reg *prometheus.Registry) *gin.Engine {
 	e := gin.New()

@@ -54,6 +54,8 @@ func (s *Server) events(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.streams:
+			return
 		case <-tick.C:
 			if _, err := fmt.Fprint(c.Writer, ": ping\n\n"); err != nil {
 				return

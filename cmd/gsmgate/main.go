@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"user":    {"add, list users, change a password (on the data directory)", runUser},
 		"token":   {"create, list, revoke API tokens (on the data directory)", runToken},
 		"send":    {"send an SMS through the running daemon's API", runSend},
+		"serve":   {"run the gateway: modems, API, webhooks (--demo: virtual modem)", runServe},
 	}
 }
 
