@@ -58,13 +58,7 @@ func TestInboxReceivesEveryKind(t *testing.T) {
 			if r.pendingParts() != 0 {
 				t.Errorf("%d pending parts left", r.pendingParts())
 			}
-			n := 0
-			for _, e := range r.events() {
-				if _, ok := e.(*MessageReceived); ok {
-					n++
-				}
-			}
-			if n != 4 {
+			if n := r.countEvents(func(e Event) bool { _, ok := e.(*MessageReceived); return ok }, 4); n != 4 {
 				t.Errorf("%d MessageReceived events, want 4", n)
 			}
 		})

@@ -97,6 +97,7 @@ type mrig struct {
 	pool  *modem.Pool
 	stop  func()
 	sub   *Subscription
+	seen  []Event
 	// notReady: start does not wait for the modems to be ready.
 	notReady bool
 }
@@ -305,17 +306,54 @@ func (r *mrig) pendingParts() int {
 	return n
 }
 
-// events drains the events seen so far.
-func (r *mrig) events() []Event {
-	var out []Event
-	for {
+// statesOf collects the StatusChanged states of message id until one is
+// final (the event follows the commit, so it may come just after the store
+// shows the state).
+func (r *mrig) statesOf(id store.ID, final store.State) []store.State {
+	r.t.Helper()
+	var out []store.State
+	for _, e := range r.seen {
+		if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == id {
+			out = append(out, sc.Message.State)
+		}
+	}
+	timeout := time.After(5 * time.Second)
+	for len(out) == 0 || out[len(out)-1] != final {
 		select {
 		case e := <-r.sub.C:
-			out = append(out, e)
-		default:
+			r.seen = append(r.seen, e)
+			if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == id {
+				out = append(out, sc.Message.State)
+			}
+		case <-timeout:
 			return out
 		}
 	}
+	return out
+}
+
+// countEvents counts the events match accepts, waiting (5 s at most) until
+// there are want of them.
+func (r *mrig) countEvents(match func(Event) bool, want int) int {
+	n := 0
+	for _, e := range r.seen {
+		if match(e) {
+			n++
+		}
+	}
+	timeout := time.After(5 * time.Second)
+	for n < want {
+		select {
+		case e := <-r.sub.C:
+			r.seen = append(r.seen, e)
+			if match(e) {
+				n++
+			}
+		case <-timeout:
+			return n
+		}
+	}
+	return n
 }
 
 const recipient = "+447911123459"
@@ -354,12 +392,7 @@ func TestDispatchSingleAndMultipartWithReports(t *testing.T) {
 					t.Errorf("part %+v", p)
 				}
 			}
-			var states []store.State
-			for _, e := range r.events() {
-				if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == multi.ID {
-					states = append(states, sc.Message.State)
-				}
-			}
+			states := r.statesOf(multi.ID, store.StateDelivered)
 			want := []store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}
 			if fmt.Sprint(states) != fmt.Sprint(want) {
 				t.Errorf("status events %v, want %v", states, want)
@@ -406,13 +439,7 @@ func TestDispatchPermanentErrorFailsInWordsAndQueueGoesOn(t *testing.T) {
 	if m.Attempts != 1 {
 		t.Errorf("a permanent error was retried: %d attempts", m.Attempts)
 	}
-	failed := false
-	for _, e := range r.events() {
-		if sf, ok := e.(*SendFailed); ok && sf.Message.ID == bad.ID {
-			failed = true
-		}
-	}
-	if !failed {
+	if r.countEvents(func(e Event) bool { sf, ok := e.(*SendFailed); return ok && sf.Message.ID == bad.ID }, 1) != 1 {
 		t.Error("no SendFailed event")
 	}
 	fp, err := r.s.Failures(context.Background(), r.user.ID, "", 10)
@@ -508,13 +535,8 @@ func TestStatusReportsRollUpOnlyWhenAllPartsDelivered(t *testing.T) {
 			t.Errorf("part %d is %s in a delivered message", p.Seq, p.State)
 		}
 	}
-	var seen []store.State
-	for _, e := range r.events() {
-		if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == m.ID {
-			seen = append(seen, sc.Message.State)
-		}
-	}
-	if seen[len(seen)-1] != store.StateDelivered || fmt.Sprint(seen) != fmt.Sprint([]store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}) {
+	seen := r.statesOf(m.ID, store.StateDelivered)
+	if fmt.Sprint(seen) != fmt.Sprint([]store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}) {
 		t.Errorf("states %v", seen)
 	}
 }

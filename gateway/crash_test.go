@@ -1,0 +1,550 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem"
+	"github.com/gsmgate/gsmgate/modem/pdu"
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+// The crash test: a child process (this test binary, re-executed with
+// GSMGATE_CRASH_CHILD set) runs the gateway against virtual modems that live
+// in the parent and are reached over TCP. The child accepts a storm of sends
+// and prints each accepted message's ID once Send has returned (committed);
+// meanwhile the parent floods the modems with incoming SMS. The parent kills
+// the child with SIGKILL at a random moment, then opens the database as a
+// restart would (RecoverAtStartup) and checks the promises:
+//
+//   - every accepted message is in the store, in a definite state (no part
+//     left "submitting");
+//   - no part reached the network twice, a part the network got is sent,
+//     delivered or unknown, and a part the store calls sent or delivered
+//     reached the network;
+//   - every incoming SMS is stored at most once, and one not stored yet has
+//     all its parts still on the modem, waiting in the store, or held by the
+//     network: nothing was deleted from a modem before it was stored.
+//
+// A last child runs until the outbox is idle and the modems are empty: then
+// every incoming SMS is stored exactly once.
+//
+// Rounds: GSMGATE_CRASH_KILLS (default 24; 300 with GSMGATE_LONG=1).
+// GSMGATE_CRASH_SEED replays a run.
+
+const crashUser = "storm"
+
+func TestCrashChild(t *testing.T) {
+	if os.Getenv("GSMGATE_CRASH_CHILD") == "" {
+		t.Skip("helper process of TestCrashKill9; runs only when re-executed by it")
+	}
+	crashChild()
+}
+
+// crashChild runs the gateway until killed; it never returns.
+func crashChild() {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+	logf, _ := os.OpenFile(os.Getenv("GSMGATE_CRASH_LOG"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	log := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	db, err := store.Open(os.Getenv("GSMGATE_CRASH_DB"), store.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		fail(err)
+	}
+	s, err := New(db, nil, log, Options{DefaultCountry: "GB", PasswordCost: 4})
+	if err != nil {
+		fail(err)
+	}
+	var u store.User
+	if err := db.View(func(tx *store.Tx) error { u, err = tx.UserByName(crashUser); return err }); err != nil {
+		fail(err)
+	}
+	cfg := testPoolConfig()
+	cfg.Modem.SendTimeout = 2 * time.Second
+	pool := modem.NewPool(cfg, log)
+	for _, p := range strings.Split(os.Getenv("GSMGATE_CRASH_PORTS"), ",") {
+		if err := pool.Add(modem.Config{Port: p}); err != nil {
+			fail(err)
+		}
+	}
+	go func() {
+		_ = s.Run(context.Background(), pool, ModemOptions{RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+	}()
+	out := bufio.NewWriter(os.Stdout)
+	var mu sync.Mutex
+	say := func(format string, a ...any) {
+		mu.Lock()
+		fmt.Fprintf(out, format+"\n", a...)
+		out.Flush()
+		mu.Unlock()
+	}
+	say("READY")
+	go func() {
+		idle := false
+		for range time.Tick(20 * time.Millisecond) {
+			var due, busy bool
+			_ = db.View(func(tx *store.Tx) error {
+				_, due = tx.NextDue()
+				ps, _ := tx.PartsInState(store.StateSubmitting, 1)
+				busy = len(ps) > 0
+				return nil
+			})
+			if now := !due && !busy; now != idle {
+				idle = now
+				if idle {
+					say("IDLE")
+				}
+			}
+		}
+	}()
+	round, _ := strconv.Atoi(os.Getenv("GSMGATE_CRASH_ROUND"))
+	sends, _ := strconv.Atoi(os.Getenv("GSMGATE_CRASH_SENDS"))
+	rnd := rand.New(rand.NewPCG(uint64(round), 7))
+	for i := range sends {
+		text := fmt.Sprintf("storm r%d n%d", round, i)
+		if i%3 == 1 {
+			text = threeParts(text + " long ")
+		}
+		to := []string{fmt.Sprintf("+4479111%02d%03d", round%100, i)}
+		if i%5 == 4 {
+			to = append(to, fmt.Sprintf("+4479112%02d%03d", round%100, i))
+		}
+		res, err := s.Send(context.Background(), SendRequest{UserID: u.ID, To: to, Text: text, StatusReport: i%2 == 0})
+		if err != nil {
+			fail(err)
+		}
+		for _, m := range res.Messages {
+			say("A %s", m.ID)
+		}
+		time.Sleep(time.Duration(3+rnd.IntN(10)) * time.Millisecond)
+	}
+	select {}
+}
+
+// injected is an SMS the parent sent to a modem.
+type injected struct {
+	from  string
+	text  string
+	parts int
+	modem *sim.Modem
+}
+
+type crashRun struct {
+	t        *testing.T
+	dir      string
+	path     string
+	net      *sim.Network
+	sims     []*sim.Modem
+	ports    []string
+	accepted map[store.ID]bool
+	inbound  []injected
+	rnd      *rand.Rand
+	figures  struct{ kills, submitting, unknown, sent, received, redelivered int }
+}
+
+func TestCrashKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test spawns processes")
+	}
+	kills := 24
+	if os.Getenv("GSMGATE_LONG") != "" {
+		kills = 300
+	}
+	if v, err := strconv.Atoi(os.Getenv("GSMGATE_CRASH_KILLS")); err == nil {
+		kills = v
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v, err := strconv.ParseUint(os.Getenv("GSMGATE_CRASH_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("seed %d (GSMGATE_CRASH_SEED replays), %d kills", seed, kills)
+	r := &crashRun{t: t, dir: t.TempDir(), accepted: map[store.ID]bool{}, rnd: rand.New(rand.NewPCG(seed, 1)),
+		net: sim.NewNetwork(sim.NetworkOptions{})}
+	r.path = filepath.Join(r.dir, "gsmgate.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range 2 {
+		sm, err := r.net.AddModem(sim.ModemOptions{OwnNumber: fmt.Sprintf("+4477009001%02d", i), Latency: 3 * time.Millisecond,
+			LatencyMax: 15 * time.Millisecond, SMCapacity: 255, MECapacity: 255})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := sm.ServeTCP(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.sims, r.ports = append(r.sims, sm), append(r.ports, "tcp://"+a)
+	}
+	db, err := store.Open(r.path, store.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(db, nil, nil, Options{DefaultCountry: "GB", PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, NewUser{Name: crashUser, Password: "password-storm"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	for round := range kills {
+		// Now and then the modems fail sends: temporary and permanent
+		// errors and a send that is never answered (outcome unknown).
+		if r.rnd.IntN(4) == 0 {
+			sm := r.sims[r.rnd.IntN(len(r.sims))]
+			sm.SetFaults(sim.Faults{SendErrors: []int{0, 42, 0, 38}, SendTimeouts: r.rnd.IntN(2)})
+		}
+		r.round(round, 15+r.rnd.IntN(20), time.Duration(50+r.rnd.IntN(1200))*time.Millisecond, false)
+		if t.Failed() {
+			t.Fatalf("round %d failed (seed %d); child log in %s", round, seed, filepath.Join(r.dir, "child.log"))
+		}
+	}
+	// The last child drains everything.
+	for _, sm := range r.sims {
+		sm.SetFaults(sim.Faults{})
+	}
+	r.round(kills, 0, 0, true)
+	r.final()
+	t.Logf("%d kills; %d messages accepted, %d parts reached the network, %d parts found submitting after a kill (%d became unknown); %d incoming SMS stored; %d stored parts were still on a modem at a kill (read again, recognised)",
+		r.figures.kills, len(r.accepted), r.figures.sent, r.figures.submitting, r.figures.unknown, r.figures.received, r.figures.redelivered)
+}
+
+// round runs one child. It sends `sends` messages while the parent floods
+// the modems, and is killed after `life` (drain: once everything is done).
+func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
+	t := r.t
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), "GSMGATE_CRASH_CHILD=1", "GSMGATE_CRASH_DB="+r.path,
+		"GSMGATE_CRASH_PORTS="+strings.Join(r.ports, ","), "GSMGATE_CRASH_ROUND="+strconv.Itoa(round),
+		"GSMGATE_CRASH_SENDS="+strconv.Itoa(sends), "GSMGATE_CRASH_LOG="+filepath.Join(r.dir, "child.log"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	idle := make(chan struct{}, 16)
+	lines := make(chan struct{})
+	var ids []store.ID
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "A "):
+				id, err := store.ParseID(strings.TrimPrefix(line, "A "))
+				if err == nil {
+					ids = append(ids, id)
+				}
+			case line == "IDLE":
+				select {
+				case idle <- struct{}{}:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+
+	// The inbound flood, until the kill.
+	stopFlood := make(chan struct{})
+	floodDone := make(chan struct{})
+	go func() {
+		defer close(floodDone)
+		n := 0
+		for {
+			select {
+			case <-stopFlood:
+				return
+			case <-time.After(time.Duration(5+r.rnd.IntN(25)) * time.Millisecond):
+			}
+			if drain {
+				return
+			}
+			n++
+			in := injected{from: fmt.Sprintf("+4477009%02d%03d", round%100, n), modem: r.sims[r.rnd.IntN(len(r.sims))]}
+			in.text = fmt.Sprintf("flood r%d n%d", round, n)
+			sms := sim.InboundSMS{From: in.from, Text: in.text}
+			if n%4 == 0 {
+				in.text = threeParts(in.text + " multipart ")
+				sms.Text = in.text
+				sms.Order = []int{2, 3, 1}
+			}
+			parts, err := r.net.Inbound(in.modem, sms)
+			if err != nil {
+				t.Errorf("inbound: %v", err)
+				return
+			}
+			in.parts = parts
+			r.inbound = append(r.inbound, in)
+		}
+	}()
+
+	if drain {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			empty := true
+			for _, sm := range r.sims {
+				if sm.Held() > 0 {
+					empty = false
+				}
+				for _, st := range sm.Stored() {
+					// Status reports of parts whose MR a kill lost match
+					// nothing and wait OrphanWait before they go.
+					if !st.Report {
+						empty = false
+					}
+				}
+			}
+			if empty {
+				select {
+				case <-idle:
+					// Idle after the modems emptied: commits are done too.
+					goto kill
+				case <-time.After(100 * time.Millisecond):
+				}
+			} else {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("the last child did not drain in 60 s")
+				goto kill
+			}
+		}
+	} else {
+		time.Sleep(life)
+	}
+kill:
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	close(stopFlood)
+	<-floodDone
+	<-lines
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("child ended by itself (%v): %s", cmd.ProcessState, stderr.String())
+	}
+	r.figures.kills++
+	if os.Getenv("GSMGATE_CRASH_VERBOSE") != "" {
+		t.Logf("round %d: child lived %v, %d accepted", round, time.Since(started), len(ids))
+	}
+	for _, id := range ids {
+		r.accepted[id] = true
+	}
+	checked := time.Now()
+	r.check()
+	if os.Getenv("GSMGATE_CRASH_VERBOSE") != "" {
+		t.Logf("round %d: check took %v", round, time.Since(checked))
+	}
+}
+
+// check opens the store as a restart does and verifies the promises.
+func (r *crashRun) check() {
+	t := r.t
+	db, err := store.Open(r.path, store.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := New(db, nil, nil, Options{DefaultCountry: "GB", PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var submitting int
+	_ = db.View(func(tx *store.Tx) error {
+		ps, _ := tx.PartsInState(store.StateSubmitting, 0)
+		submitting = len(ps)
+		return nil
+	})
+	recovered, err := s.RecoverAtStartup(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.figures.submitting += submitting
+	r.figures.unknown += len(recovered)
+
+	type pk struct {
+		id  store.ID
+		seq int
+	}
+	byPDU := map[string]pk{}
+	parts := map[pk]store.Part{}
+	incoming := map[string][]store.Message{}
+	pending := map[string]map[int]bool{}
+	err = db.View(func(tx *store.Tx) error {
+		for id := range r.accepted {
+			m, err := tx.Message(id)
+			if err != nil {
+				t.Errorf("accepted message %s lost: %v", id, err)
+				continue
+			}
+			if !m.State.Valid() || m.State == store.StateSubmitting {
+				t.Errorf("message %s in state %q after restart", id, m.State)
+			}
+		}
+		var before store.ID
+		for {
+			page, err := tx.AllMessages(store.Page{Before: before, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if m.Direction == store.Incoming {
+					incoming[m.Number] = append(incoming[m.Number], m)
+					continue
+				}
+				ps, err := tx.Parts(m.ID)
+				if err != nil {
+					return err
+				}
+				for _, p := range ps {
+					k := pk{m.ID, p.Seq}
+					parts[k] = p
+					byPDU[strings.ToUpper(hex.EncodeToString(p.TPDU))] = k
+					if p.State == store.StateSubmitting {
+						t.Errorf("part %s/%d still submitting after recovery", m.ID, p.Seq)
+					}
+				}
+			}
+			if len(page) < 1000 {
+				break
+			}
+			before = page[len(page)-1].ID
+		}
+		keys, err := tx.PendingKeys()
+		for k := range keys {
+			ps, _ := tx.PendingParts(k)
+			for _, p := range ps {
+				if pending[p.Originator] == nil {
+					pending[p.Originator] = map[int]bool{}
+				}
+				pending[p.Originator][p.Seq] = true
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Outgoing: nothing twice, nothing sent that the store does not know.
+	times := map[pk]int{}
+	sent := r.net.Sent()
+	r.figures.sent = len(sent)
+	for _, sp := range sent {
+		k, ok := byPDU[strings.ToUpper(sp.PDU)]
+		if !ok {
+			t.Errorf("the network got a part the store does not have: %+v", sp)
+			continue
+		}
+		times[k]++
+		if times[k] > 1 && parts[k].State != store.StateUnknown {
+			t.Errorf("part %s/%d reached the network %d times and is %s", k.id, k.seq, times[k], parts[k].State)
+		}
+		switch parts[k].State {
+		case store.StateSent, store.StateDelivered, store.StateUnknown:
+		default:
+			t.Errorf("part %s/%d reached the network but is %s", k.id, k.seq, parts[k].State)
+		}
+	}
+	for k, p := range parts {
+		if (p.State == store.StateSent || p.State == store.StateDelivered) && times[k] == 0 {
+			t.Errorf("part %s/%d is %s but never reached the network", k.id, k.seq, p.State)
+		}
+	}
+
+	// Incoming: at most once; if not stored, every part is somewhere.
+	onModem := map[string]map[int]bool{}
+	held := 0
+	for _, sm := range r.sims {
+		held += sm.Held()
+		for _, st := range sm.Stored() {
+			msg, err := pdu.Decode(st.TPDU, pdu.DecodeOptions{Direction: pdu.MT})
+			if err != nil || msg.Type != pdu.TypeDeliver {
+				continue
+			}
+			from := msg.Originator.String()
+			c, ok := msg.UDH.Concat()
+			seq := 1
+			if ok {
+				seq = c.Seq
+			}
+			if onModem[from] == nil {
+				onModem[from] = map[int]bool{}
+			}
+			if pending[from][seq] || len(incoming[from]) > 0 {
+				// Stored, not yet deleted when the child died: the next
+				// child reads it again and must recognise it.
+				r.figures.redelivered++
+			}
+			onModem[from][seq] = true
+		}
+	}
+	missing := 0
+	r.figures.received = 0
+	for _, in := range r.inbound {
+		got := incoming[in.from]
+		switch {
+		case len(got) > 1:
+			t.Errorf("incoming SMS from %s stored %d times", in.from, len(got))
+		case len(got) == 1:
+			r.figures.received++
+			if got[0].Text != in.text || got[0].Incomplete {
+				t.Errorf("incoming SMS from %s stored as %q (incomplete %v), sent %q", in.from, got[0].Text, got[0].Incomplete, in.text)
+			}
+		default:
+			for seq := 1; seq <= in.parts; seq++ {
+				if !onModem[in.from][seq] && !pending[in.from][seq] {
+					missing++
+				}
+			}
+		}
+	}
+	if missing > held {
+		t.Errorf("%d incoming parts are neither stored, on a modem nor held by the network (%d held): deleted before they were stored", missing, held)
+	}
+}
+
+// final checks, after the draining child, that everything arrived.
+func (r *crashRun) final() {
+	t := r.t
+	if r.figures.received != len(r.inbound) {
+		t.Errorf("%d of %d incoming SMS stored after draining", r.figures.received, len(r.inbound))
+	}
+	db, err := store.Open(r.path, store.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *store.Tx) error {
+		for id := range r.accepted {
+			m, _ := tx.Message(id)
+			if m.State == store.StateQueued || m.State == store.StateSubmitting {
+				t.Errorf("message %s still %s after draining", id, m.State)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p)
+	return s[i]
+}
+
+// BenchmarkDispatchIdleGap measures the dispatcher's idle time on a modem:
+// from the moment one part's AT+CMGS is answered (+CMGS: <mr> returned by
+// the driver) to the moment the next part is handed to the driver. In
+// between, the part is committed "sent" and the next one "submitting" in one
+// bbolt transaction (fsynced). Messages of three parts, queued before the
+// gateway starts, one modem over a pty.
+func BenchmarkDispatchIdleGap(b *testing.B) {
+	r := newMRig(b, 1, "pty", sim.ModemOptions{Latency: time.Millisecond})
+	var ids []store.ID
+	for i := range b.N {
+		ids = append(ids, r.send(threeParts(fmt.Sprintf("bench %d ", i)), false, recipient)[0].ID)
+	}
+	b.ResetTimer()
+	r.start(ModemOptions{})
+	last := ids[len(ids)-1]
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		m, _ := r.message(last)
+		if m.State == store.StateSent || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.StopTimer()
+	r.rec.mu.Lock()
+	gaps := slices.Clone(r.rec.gaps)
+	r.rec.mu.Unlock()
+	b.ReportMetric(float64(percentile(gaps, 0.5).Microseconds()), "gap-p50-µs")
+	b.ReportMetric(float64(percentile(gaps, 0.99).Microseconds()), "gap-p99-µs")
+	b.ReportMetric(float64(percentile(gaps, 1).Microseconds()), "gap-max-µs")
+	b.ReportMetric(float64(len(gaps)), "gaps")
+}
+
+// BenchmarkInboxCMTIToEvent measures the time from the virtual modem's
+// +CMTI (the network stores the SMS and indicates it) to the
+// MessageReceived event on the bus: the driver reads the PDU (AT+CMGR),
+// the inbox commits it (fsync), the event is published. One modem over a
+// pty, one SMS at a time.
+func BenchmarkInboxCMTIToEvent(b *testing.B) {
+	r := newMRig(b, 1, "pty", sim.ModemOptions{})
+	r.start(ModemOptions{})
+	sub := r.s.Bus().Subscribe(64, func(e Event) bool { _, ok := e.(*MessageReceived); return ok })
+	defer sub.Close()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		if _, err := r.net.Inbound(r.sims[0], sim.InboundSMS{From: fmt.Sprintf("+4477009%06d", i%1000000), Text: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-sub.C:
+			lat = append(lat, time.Since(t0))
+		case <-time.After(10 * time.Second):
+			b.Fatal("no event in 10 s")
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(lat, 0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
+	b.ReportMetric(float64(percentile(lat, 1).Microseconds()), "max-µs")
+}
