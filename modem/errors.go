@@ -20,6 +20,7 @@ var (
 	ErrSIMLocked   = errors.New("modem: SIM is locked")
 	ErrNoNetwork   = errors.New("modem: not registered to a network")
 	ErrNotAModem   = errors.New("modem: port does not answer AT commands")
+	ErrPortBusy    = errors.New("modem: port is in use by another program")
 	ErrClosed      = errors.New("modem: closed")
 	ErrNotReady    = errors.New("modem: not ready")
 )

@@ -2,8 +2,10 @@ package modem
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"strings"
 	"time"
@@ -56,6 +58,15 @@ func OpenPort(ctx context.Context, port string, baud int, flow FlowControl) (io.
 		p, err = serial.Open(port, mode)
 	}
 	if err != nil {
+		var pe *serial.PortError
+		if errors.As(err, &pe) {
+			switch pe.Code() {
+			case serial.PortBusy:
+				return nil, fmt.Errorf("modem: open %s: %w (is gsmgate serve or ModemManager holding it?)", port, ErrPortBusy)
+			case serial.PermissionDenied:
+				return nil, fmt.Errorf("modem: open %s: %w (add the user to the dialout group)", port, fs.ErrPermission)
+			}
+		}
 		return nil, fmt.Errorf("modem: open %s: %w", port, err)
 	}
 	switch flow {

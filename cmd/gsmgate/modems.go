@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -160,6 +161,10 @@ func problem(err error) string {
 	switch {
 	case errors.Is(err, modem.ErrNotAModem):
 		return "no answer to AT (not the modem's AT port?)"
+	case errors.Is(err, modem.ErrPortBusy):
+		return "port in use (gsmgate serve or ModemManager?)"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied (dialout group?)"
 	case errors.Is(err, modem.ErrNoSIM):
 		return "no SIM"
 	case errors.Is(err, modem.ErrPINRequired):
