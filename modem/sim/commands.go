@@ -23,13 +23,13 @@ var handlers = map[string]handler{
 	"+GCAP": hInfo(func(*Modem) string { return "+GCAP: +CGSM" }),
 	"+CIMI": hCIMI, "+CCID": hCCID, "^ICCID": hCCID, "+QCCID": hCCID, "+CNUM": hCNUM,
 	"+CMEE": hCMEE, "+CFUN": hCFUN, "+CPIN": hCPIN, "+CSQ": hCSQ, "+CREG": hCREG, "+CEREG": hCREG, "+CGREG": hCREG,
-	"+COPS": hCOPS, "+CUSD": hCUSD, "^CURC": hCURC,
+	"+COPS": hCOPS, "+CUSD": hCUSD, "^CURC": hCURC, "^PORTSEL": hPORTSEL,
 	"+CMGF": hCMGF, "+CSCS": hCSCS, "+CSCA": hCSCA, "+CSMS": hCSMS, "+CPMS": hCPMS, "+CNMI": hCNMI, "+CNMA": hCNMA,
 	"+CSDH": hCSDH, "+CSMP": hCSMP, "+CMGS": hCMGS, "+CMGW": hCMGW, "+CMGL": hCMGL, "+CMGR": hCMGR, "+CMGD": hCMGD,
 }
 
 // profileOnly limits commands to the profiles that have them.
-var profileOnly = map[string]string{"^ICCID": "huawei", "^CURC": "huawei", "+QCCID": "quectel"}
+var profileOnly = map[string]string{"^ICCID": "huawei", "^CURC": "huawei", "^PORTSEL": "huawei", "+QCCID": "quectel"}
 
 func (s *session) dispatch(c *cmd) result {
 	m := s.m
@@ -399,6 +399,25 @@ func hCURC(_ *session, m *Modem, c *cmd) result {
 			return fail(errSyntax)
 		}
 		m.st.curc = n == 1
+	}
+	return ok()
+}
+
+// hPORTSEL picks the port unsolicited codes go to on a Huawei stick;
+// gammu's Huawei support sets it after ^CURC=0. One port here, so only the
+// setting is kept.
+func hPORTSEL(_ *session, m *Modem, c *cmd) result {
+	switch c.op {
+	case opTest:
+		return ok("^PORTSEL: (0-1)")
+	case opQuery:
+		return ok(fmt.Sprintf("^PORTSEL: %d", m.st.portsel))
+	case opSet:
+		n, good := c.intParam(0, 0)
+		if !good || n < 0 || n > 1 {
+			return fail(errSyntax)
+		}
+		m.st.portsel = n
 	}
 	return ok()
 }

@@ -118,6 +118,7 @@ type state struct {
 	mem                    [3]string
 	fo, vp, pid, dcs       int // +CSMP, for text-mode sends
 	curc                   bool
+	portsel                int
 }
 
 // Modem is one virtual modem. Its methods are safe for concurrent use.
