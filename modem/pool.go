@@ -387,6 +387,39 @@ func (p *Pool) Modems() []Status {
 	return out
 }
 
+// PortStatus says what the pool found at one port, for diagnostics: a
+// configured port that never yields a modem (wrong path, permissions, not
+// the AT port) shows up here and not in Modems.
+type PortStatus struct {
+	Port       string
+	Configured bool   // from Add; false when found by Scan
+	ModemID    string // the modem running on it, if any
+	LastError  string // why the last attempt failed ("" after a success)
+	NextTry    time.Time
+}
+
+// Ports lists the ports the pool watches, sorted by port.
+func (p *Pool) Ports() []PortStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	running := map[string]string{}
+	for id, mem := range p.members {
+		if mem.m != nil {
+			running[mem.m.Info().Port] = id
+		}
+	}
+	out := make([]PortStatus, 0, len(p.ports))
+	for port, s := range p.ports {
+		ps := PortStatus{Port: port, Configured: s.configured, ModemID: running[port], NextTry: s.nextTry}
+		if s.lastErr != nil {
+			ps.LastError = s.lastErr.Error()
+		}
+		out = append(out, ps)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	return out
+}
+
 // Modem returns the running modem with this ID (IMEI), or nil.
 func (p *Pool) Modem(id string) *Modem {
 	p.mu.Lock()

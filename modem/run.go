@@ -128,6 +128,9 @@ func (r *runner) lost() error {
 	if cause == nil {
 		cause = errors.New("link closed")
 	}
+	if st, _ := r.m.State(); st == StateClosed {
+		return fmt.Errorf("modem %s: %w", r.m.ID(), ErrClosed) // Close was called
+	}
 	r.m.setState(StateDisconnected, "link lost: "+cause.Error())
 	_ = r.stateEvent()
 	return fmt.Errorf("modem %s: %w: %w", r.m.ID(), ErrClosed, cause)

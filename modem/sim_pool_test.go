@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,6 +92,27 @@ func TestSimPoolMultiPort(t *testing.T) {
 		t.Errorf("Modems() = %+v, want the one modem, leased", mods)
 	}
 	release()
+	// The silent port takes a while to give up on; wait for its verdict.
+	var ports []PortStatus
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ports = p.Ports()
+		if len(ports) == 3 && ports[0].LastError != "" && ports[1].LastError != "" {
+			break
+		}
+	}
+	var running, failing int
+	for _, ps := range ports {
+		switch {
+		case ps.ModemID == sm.IMEI():
+			running++
+		case ps.Port == silent && strings.Contains(ps.LastError, "does not answer AT"),
+			strings.Contains(ps.LastError, "another port of modem "+sm.IMEI()):
+			failing++
+		}
+	}
+	if running != 1 || failing != 2 {
+		t.Errorf("Ports() = %+v", ports)
+	}
 	if _, release2, err := p.Acquire(actx, func(s Status) bool { return s.ID == sm.IMEI() }); err != nil {
 		t.Errorf("Acquire after release: %v", err)
 	} else {
