@@ -400,3 +400,17 @@ func TestDrainRefusesSends(t *testing.T) {
 		t.Fatalf("reads while draining: %d", r.status)
 	}
 }
+
+func TestIncludeMarketingFollowsPreference(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	if r := e.do("GET", "/api/v1/conversations?include_marketing=false", tok, nil); r.status != 200 {
+		t.Fatalf("same as the preference: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/conversations?include_marketing=true", tok, nil); r.status != 400 || !strings.Contains(string(r.body), "not supported yet") {
+		t.Fatalf("override: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/conversations?include_marketing=maybe", tok, nil); r.status != 400 {
+		t.Fatalf("not a bool: %d %s", r.status, r.body)
+	}
+}

@@ -272,7 +272,8 @@ func (s *Server) createWebhook(c *gin.Context) {
 	if !s.bind(c, &b) {
 		return
 	}
-	h, err := s.hooks.Create(c.Request.Context(), store.Webhook{URL: b.URL, Events: b.Events, Secret: b.Secret, UserID: principal(c).UserID})
+	// Webhooks are an admin's: they receive every event (UserID zero).
+	h, err := s.hooks.Create(c.Request.Context(), store.Webhook{URL: b.URL, Events: b.Events, Secret: b.Secret})
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,0 +1,189 @@
+package webui
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem"
+	"github.com/gsmgate/gsmgate/modem/sim"
+	"github.com/gsmgate/gsmgate/webhook"
+)
+
+// simEnv is env plus a virtual modem on a simulated network, driven by the
+// real gateway (dispatcher and inbox).
+type simEnv struct {
+	*env
+	net *sim.Network
+	sm  *sim.Modem
+}
+
+func newSimEnv(t *testing.T) *simEnv {
+	t.Helper()
+	e := newEnv(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	n := sim.NewNetwork(sim.NetworkOptions{})
+	sm, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900001", Latency: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := sm.ServeTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pool := modem.NewPool(modem.PoolConfig{
+		Modem: modem.Config{CommandTimeout: 2 * time.Second, SendTimeout: time.Second, ProbeInterval: time.Second,
+			PollInterval: time.Second, RedeliverAfter: time.Hour, SIMWait: 5 * time.Second, ResetWait: 5 * time.Second},
+		RescanInterval: 100 * time.Millisecond, RetryMin: 50 * time.Millisecond, RetryMax: time.Second,
+	}, log)
+	if err := pool.Add(modem.Config{Port: "tcp://" + addr}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		_ = e.svc.Run(ctx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3})
+	}()
+	go func() { defer wg.Done(); _ = e.hooks.Run(ctx) }()
+	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc.Bus()) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	e.modems = nil
+	se := &simEnv{env: e, net: n, sm: sm}
+	waitFor(t, "a registered modem", func() bool {
+		for _, m := range pool.Modems() {
+			if m.State == modem.StateReady {
+				return true
+			}
+		}
+		return false
+	})
+	return se
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *env) message(t *testing.T, tok, id string) messageView {
+	t.Helper()
+	r := e.do("GET", "/api/v1/messages/"+id, tok, nil)
+	var mv messageView
+	r.json(t, &mv)
+	return mv
+}
+
+// TestVirtualModemFlows: send with a status report (delivered), a
+// multipart text, an inbound reply associated with the sender, a
+// permanent failure listed in failures and retried to success, and a
+// signed webhook for each event.
+func TestVirtualModemFlows(t *testing.T) {
+	e := newSimEnv(t)
+	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+
+	var hookMu sync.Mutex
+	var hookEvents []string
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		tsn, _ := strconv.ParseInt(r.Header.Get("X-Timestamp"), 10, 64)
+		if !webhook.Verify("hook-secret", tsn, b, r.Header.Get("X-Signature")) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		hookMu.Lock()
+		hookEvents = append(hookEvents, string(b))
+		hookMu.Unlock()
+	}))
+	defer rcv.Close()
+	if r := e.do("POST", "/api/v1/webhooks", admin, map[string]any{"url": rcv.URL, "secret": "hook-secret",
+		"events": []string{"message.sent", "message.delivered", "message.received", "message.failed"}}); r.status != 201 {
+		t.Fatalf("webhook: %d %s", r.status, r.body)
+	}
+
+	// 1. A single message with a status report: sent, then delivered.
+	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "07911 123456", "text": "Your interview is at 10:00", "status_report": true})
+	var sr sendResponse
+	r.json(t, &sr)
+	id := sr.Messages[0].ID
+	waitFor(t, "delivered", func() bool { return e.message(t, alice, id).State == store.StateDelivered })
+	mv := e.message(t, alice, id)
+	if len(mv.PartStates) != 1 || mv.PartStates[0].MR == nil || mv.SentAt.IsZero() || mv.DeliveredAt.IsZero() {
+		t.Fatalf("delivered message %+v", mv)
+	}
+
+	// 2. Multipart: three parts on the network, one message.
+	long := strings.Repeat("This text is longer than one SMS. ", 10)
+	r = e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123457", "text": long})
+	r.json(t, &sr)
+	if sr.Messages[0].Parts != 3 {
+		t.Fatalf("parts %d", sr.Messages[0].Parts)
+	}
+	mid := sr.Messages[0].ID
+	waitFor(t, "multipart sent", func() bool { return e.message(t, alice, mid).State == store.StateSent })
+	got := 0
+	for _, p := range e.net.Sent() {
+		if p.To == "+447911123457" {
+			got++
+		}
+	}
+	if got != 3 {
+		t.Fatalf("network got %d parts", got)
+	}
+
+	// 3. Inbound: the reply joins alice's conversation.
+	if _, err := e.net.Inbound(e.sm, sim.InboundSMS{From: "+447911123456", Text: "I'll be there"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply in the thread", func() bool {
+		r := e.do("GET", "/api/v1/conversations/07911123456/messages", alice, nil)
+		return strings.Contains(string(r.body), "I'll be there")
+	})
+
+	// 4. A permanent error fails the message; retry sends it.
+	e.sm.SetFaults(sim.Faults{SendErrors: []int{sim.PermanentCMS[0]}})
+	r = e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123458", "text": "first try fails"})
+	r.json(t, &sr)
+	fid := sr.Messages[0].ID
+	waitFor(t, "failed", func() bool { return e.message(t, alice, fid).State == store.StateFailed })
+	if mv := e.message(t, alice, fid); mv.Error == "" {
+		t.Fatalf("failure without a reason: %+v", mv)
+	}
+	f := e.do("GET", "/api/v1/failures", alice, nil)
+	if !strings.Contains(string(f.body), fid) {
+		t.Fatalf("failures: %s", f.body)
+	}
+	if r := e.do("POST", "/api/v1/messages/"+fid+"/retry", alice, nil); r.status != 202 {
+		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	waitFor(t, "sent after retry", func() bool { return e.message(t, alice, fid).State == store.StateSent })
+	if r := e.do("POST", "/api/v1/messages/"+fid+"/retry", alice, nil); r.status != 409 {
+		t.Fatalf("retry of a sent message: %d %s", r.status, r.body)
+	}
+
+	// Webhooks: every kind arrived, signed.
+	waitFor(t, "webhooks", func() bool {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		all := strings.Join(hookEvents, "\n")
+		return strings.Contains(all, `"event":"message.delivered"`) && strings.Contains(all, `"event":"message.received"`) &&
+			strings.Contains(all, `"event":"message.failed"`) && strings.Contains(all, `"event":"message.sent"`)
+	})
+}
