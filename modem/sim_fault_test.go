@@ -414,3 +414,37 @@ func TestSimUnplugClosesCleanly(t *testing.T) {
 		}
 	})
 }
+
+// TestSimLineNoise: garbage and malformed indications on the line are
+// ignored; sending and receiving go on.
+func TestSimLineNoise(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, profile, transport string) {
+		r := newRig(t, profile, transport, sim.ModemOptions{}, nil)
+		r.sm.InjectGarbage([]byte("\x00\xff\xfe noise\r\n+CMTI: \"SM\",notanumber\r\n+CMT: ,5\r\nZZZZ\r\n+CDSI: \r\n"))
+		r.sm.SetFaults(sim.Faults{Garbage: 2})
+		if _, err := r.m.SendPart(context.Background(), submit(t, "through noise", "+447700900555", false)[0].TPDU); err != nil {
+			t.Errorf("send with noise: %v", err)
+		}
+		if _, err := r.net.Inbound(r.sm, sim.InboundSMS{From: "+447700900999", Text: "still here"}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			in := next[*Inbound](t, r.events)
+			if in.Msg == nil {
+				// The bogus +CMT is delivered raw with its decode error:
+				// nothing a modem says is silently dropped.
+				if in.DecodeErr == nil {
+					t.Errorf("undecoded inbound without an error: %+v", in)
+				}
+				continue
+			}
+			if in.Msg.Text != "still here" {
+				t.Errorf("inbound %q", in.Msg.Text)
+			}
+			if err := in.Commit(context.Background()); err != nil {
+				t.Errorf("commit: %v", err)
+			}
+			break
+		}
+	})
+}
