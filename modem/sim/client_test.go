@@ -245,3 +245,5 @@ func dialClient(t *testing.T, addr string) *client {
 	}
 	return newClient(t, conn)
 }
+
+func hexString(b []byte) string { return hex.EncodeToString(b) }

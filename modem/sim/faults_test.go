@@ -1,0 +1,96 @@
+package sim
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSendErrorsInjected(t *testing.T) {
+	codes := append(append([]int(nil), TemporaryCMS...), PermanentCMS...)
+	for _, cmee := range []int{1, 2} {
+		r := newRig(t, ModemOptions{})
+		r.c.ok("AT+CMEE=" + itoa(cmee))
+		r.m.SetFaults(Faults{SendErrors: codes})
+		for _, code := range codes {
+			_, final := r.c.sendPDU(submitTPDU("+447700900555", "x", false))
+			want := "+CMS ERROR: " + itoa(code)
+			if cmee == 2 {
+				want = "+CMS ERROR: " + cmsText[code]
+			}
+			if final != want {
+				t.Fatalf("CMEE=%d: got %q, want %q", cmee, final, want)
+			}
+		}
+		// Faults used up: the next send goes through, with the first MR.
+		info, final := r.c.sendPDU(submitTPDU("+447700900555", "x", false))
+		if final != "OK" || info[0] != "+CMGS: 0" {
+			t.Fatalf("after faults: %q %q", info, final)
+		}
+		if len(r.net.Sent()) != 1 {
+			t.Fatalf("failed sends reached the network: %d", len(r.net.Sent()))
+		}
+	}
+}
+
+func TestSendTimeoutNeverAnswers(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.m.SetFaults(Faults{SendTimeouts: 1})
+	tp := submitTPDU("+447700900555", "lost answer", false)
+	r.c.write("AT+CMGS=" + itoa(len(tp)) + "\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write("00" + strings.ToUpper(hexString(tp)) + "\x1a")
+	// The client gives up and sends the next command: the first answer it
+	// gets is that command's, nothing of the lost send.
+	if got := r.c.ok("AT+CGMI"); !slices.Equal(got, []string{"gsmgate"}) {
+		t.Fatalf("next command got %q", got)
+	}
+	sent := r.net.Sent()
+	if len(sent) != 1 || !sent[0].TimedOut || sent[0].Text != "lost answer" {
+		t.Fatalf("network: %+v", sent)
+	}
+}
+
+func TestHangAndRecover(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.m.Hang(true)
+	r.c.write("AT+CGMI\r")
+	select {
+	case l := <-r.c.lines:
+		t.Fatalf("hung modem said %q", l)
+	case <-time.After(200 * time.Millisecond):
+	}
+	r.m.Hang(false)
+	if got := r.c.ok("AT+CGMM"); got[0] != "Virtual GSM modem" {
+		t.Fatalf("after recovery: %q", got)
+	}
+}
+
+func TestGarbageBeforeResponses(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.m.SetFaults(Faults{Garbage: 1})
+	info := r.c.ok("AT+CGMI")
+	if len(info) != 2 || info[1] != "gsmgate" || !strings.Contains(info[0], "\xff") {
+		t.Fatalf("garbage then answer: %q", info)
+	}
+	if info := r.c.ok("AT+CGMI"); len(info) != 1 {
+		t.Fatalf("garbage not used up: %q", info)
+	}
+	r.m.InjectGarbage([]byte("\x00\x00NO CARRIER?\r\n"))
+	r.c.until(func(l string) bool { return strings.Contains(l, "NO CARRIER?") })
+	r.c.ok("AT")
+}
+
+func TestLatencyStillAnswers(t *testing.T) {
+	r := newRig(t, ModemOptions{Latency: 20 * time.Millisecond, LatencyMax: 60 * time.Millisecond})
+	r.m.SetFaults(Faults{Latency: 50 * time.Millisecond})
+	for range 3 {
+		if _, final := r.c.sendPDU(submitTPDU("+447700900555", "slow", false)); final != "OK" {
+			t.Fatal(final)
+		}
+	}
+	if len(r.net.Sent()) != 3 {
+		t.Fatal("sends lost")
+	}
+}

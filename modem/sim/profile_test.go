@@ -1,0 +1,179 @@
+package sim
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProfileIdentity(t *testing.T) {
+	cases := []struct {
+		profile, cgmi, cgmm, ati0, ccid string
+	}{
+		{"generic", "gsmgate", "Virtual GSM modem", "Manufacturer: gsmgate", "+CCID: "},
+		{"sim800", "SIMCOM_Ltd", "SIMCOM_SIM800L", "SIM800 R14.18", ""},
+		{"huawei", "huawei", "E173", "Manufacturer: huawei", "+CCID: "},
+		{"quectel", "Quectel", "EC25", "Quectel", "+CCID: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.profile, func(t *testing.T) {
+			r := newRig(t, ModemOptions{Profile: tc.profile})
+			if got := r.c.ok("AT+CGMI"); got[0] != tc.cgmi {
+				t.Errorf("CGMI = %q", got)
+			}
+			if got := r.c.ok("AT+CGMM"); got[0] != tc.cgmm {
+				t.Errorf("CGMM = %q", got)
+			}
+			if got := r.c.ok("ATI"); got[0] != tc.ati0 {
+				t.Errorf("ATI = %q", got)
+			}
+			if got := r.c.ok("AT+CCID"); got[0] != tc.ccid+r.m.Options().ICCID {
+				t.Errorf("CCID = %q", got)
+			}
+		})
+	}
+}
+
+func TestProfileUnknownCommand(t *testing.T) {
+	for _, tc := range []struct{ profile, want string }{
+		{"generic", "ERROR"}, {"sim800", "ERROR"}, {"huawei", "COMMAND NOT SUPPORT"}, {"quectel", "ERROR"},
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			r := newRig(t, ModemOptions{Profile: tc.profile})
+			r.c.ok("AT+CMEE=2")
+			r.c.expect("AT+SYNCML=?", tc.want)
+		})
+	}
+}
+
+func TestProfileBootCodes(t *testing.T) {
+	cases := map[string][]string{
+		"sim800":  {"RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"},
+		"quectel": {"RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1"},
+		"huawei":  {"^BOOT:20392698,0,0,0,72", "^SRVST: 2", "^SIMST: 1", "^MODE:5,4"},
+	}
+	for profile, want := range cases {
+		t.Run(profile, func(t *testing.T) {
+			n := NewNetwork(NetworkOptions{})
+			m, _ := n.AddModem(ModemOptions{Profile: profile, FloodInterval: time.Hour})
+			path, err := m.ServePTY(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := openPTYClient(t, path)
+			var got []string
+			for range want {
+				got = append(got, c.next())
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("boot codes %q, want %q", got, want)
+			}
+			// +CFUN=1,1 resets and boots again.
+			c.write("AT+CFUN=1,1\r")
+			lines := c.until(func(l string) bool { return l == want[len(want)-1] })
+			if !slices.Contains(lines, "OK") {
+				t.Fatalf("reset: %q", lines)
+			}
+		})
+	}
+}
+
+func TestSIM800EchoesThePDUAndNeedsQuotes(t *testing.T) {
+	r := newRig(t, ModemOptions{Profile: "sim800"})
+	tp := submitTPDU("+447700900555", "hi", false)
+	pduHex := "00" + strings.ToUpper(hex.EncodeToString(tp))
+	r.c.write(fmt.Sprintf("AT+CMGS=%d\r", len(tp)))
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write(pduHex + "\x1a")
+	lines := r.c.until(isFinal)
+	if !slices.Equal(lines, []string{pduHex, "+CMGS: 0", "OK"}) {
+		t.Fatalf("sim800 send: %q", lines)
+	}
+	r.c.ok("AT+CMGF=1")
+	r.c.expect("AT+CMGS=+447700900555", "ERROR")
+	r.c.write("AT+CMGS=\"+447700900555\"\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write("quoted\x1a")
+	if lines := r.c.until(isFinal); lines[len(lines)-1] != "OK" {
+		t.Fatalf("quoted text send: %q", lines)
+	}
+	// The generic profile does not echo the PDU and takes the number bare.
+	g := newRig(t, ModemOptions{})
+	g.c.write(fmt.Sprintf("AT+CMGS=%d\r", len(tp)))
+	g.c.until(func(l string) bool { return l == "> " })
+	g.c.write(pduHex + "\x1a")
+	if lines := g.c.until(isFinal); !slices.Equal(lines, []string{"+CMGS: 0", "OK"}) {
+		t.Fatalf("generic send: %q", lines)
+	}
+	g.c.ok("AT+CMGF=1")
+	g.c.write("AT+CMGS=+447700900555\r")
+	g.c.until(func(l string) bool { return l == "> " })
+	g.c.write("\x1b")
+	g.c.until(isFinal)
+}
+
+func TestHuaweiFloodsUntilCURC0(t *testing.T) {
+	r := newRig(t, ModemOptions{Profile: "huawei", FloodInterval: 10 * time.Millisecond})
+	seen := map[string]bool{}
+	for len(seen) < 3 {
+		l := r.c.next()
+		for _, p := range []string{"^RSSI:", "^BOOT:", "^MODE:"} {
+			if strings.HasPrefix(l, p) {
+				seen[p] = true
+			}
+		}
+	}
+	// Commands are still answered in full between the codes.
+	if got := r.c.ok("AT+CSQ"); !slices.Equal(got, []string{"+CSQ: 20,99"}) {
+		t.Fatalf("CSQ amid the flood = %q", got)
+	}
+	r.c.ok("AT^CURC=0")
+	// After ^CURC=0 nothing but answers: a command and its answer, then
+	// another, with no code in between (the flood period is 10ms, so many
+	// periods pass while the client runs the second command).
+	r.c.write("AT+CGMI\r")
+	lines := r.c.until(isFinal)
+	r.c.write("AT+CGMM\r")
+	lines = append(lines, r.c.until(isFinal)...)
+	for _, l := range lines {
+		if strings.HasPrefix(l, "^") {
+			t.Fatalf("code after ^CURC=0: %q", lines)
+		}
+	}
+}
+
+func TestQuectelCNMIAndQIND(t *testing.T) {
+	r := newRig(t, ModemOptions{Profile: "quectel", PIN: "1234"})
+	r.c.ok("AT+CMEE=1")
+	r.c.ok("AT+CPIN=1234")
+	if l := r.c.waitLine("+QIND:"); l != "+QIND: SMS DONE" {
+		t.Fatalf("after PIN: %q", l)
+	}
+	if got := r.c.ok("AT+CNMI=?"); got[0] != "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)" {
+		t.Fatalf("CNMI=? = %q", got)
+	}
+	r.c.expect("AT+CNMI=3,1,0,2,0", "+CMS ERROR: 500")
+	r.c.ok("AT+CNMI=2,1,0,2,0")
+	g := newRig(t, ModemOptions{})
+	g.c.ok("AT+CMEE=1")
+	g.c.ok("AT+CNMI=3,1,0,2,0")
+	g.c.expect("AT+CNMI=4,1,0,2,0", "+CMS ERROR: 303")
+}
+
+func TestCNMIMode0BuffersUntilModeChanges(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.c.ok("AT+CNMI=0,1,0,0,0")
+	r.net.Inbound(r.m, InboundSMS{From: "+447700900999", Text: "buffered"})
+	r.c.write("AT\r")
+	if lines := r.c.until(isFinal); slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "+CMTI") }) {
+		t.Fatalf("announced in mode 0: %q", lines)
+	}
+	r.c.write("AT+CNMI=2,1,0,0,0\r")
+	lines := r.c.until(func(l string) bool { return strings.HasPrefix(l, "+CMTI") })
+	if lines[len(lines)-1] != `+CMTI: "SM",1` {
+		t.Fatalf("flush: %q", lines)
+	}
+}
