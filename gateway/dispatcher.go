@@ -101,10 +101,22 @@ func (d *dispatcher) run(ctx context.Context) {
 // expire marks expired the messages whose expiry passed while they waited
 // (even when no modem could take them) and publishes the change.
 func (d *dispatcher) expire() {
+	var ids []store.ID
+	err := d.s.st.View(func(tx *store.Tx) error {
+		var err error
+		ids, err = tx.ExpiredDue(5000)
+		return err
+	})
+	if err != nil || len(ids) == 0 {
+		if err != nil {
+			d.log.Error("looking for expired messages failed", "error", err)
+		}
+		return
+	}
 	var cs []change
-	err := d.s.st.Update(func(tx *store.Tx) error {
+	err = d.s.st.Update(func(tx *store.Tx) error {
 		cs = cs[:0]
-		ms, prev, err := tx.ExpireDue(5000)
+		ms, prev, err := tx.ExpireMessages(ids)
 		for i := range ms {
 			cs = append(cs, change{prev[i], ms[i]})
 		}

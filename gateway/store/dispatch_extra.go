@@ -1,18 +1,20 @@
 package store
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Outbox helpers the dispatcher needs beside outbox.go.
 
-// ExpireDue marks expired the queued parts of messages whose ExpiresAt has
-// passed, looking at no more than scan entries of the outbox (oldest due
-// first), and returns the messages it changed with their previous state so
-// that the caller can publish the change. ClaimDue expires what it meets
-// silently; calling this first lets every expiry be reported.
-func (tx *Tx) ExpireDue(scan int) (changed []Message, prev []State, err error) {
+// ExpiredDue lists, looking at no more than scan entries of the outbox
+// (oldest due first), the messages with queued parts whose ExpiresAt has
+// passed. It only reads, so that the scan does not hold up writers; pass
+// the result to ExpireMessages in a write transaction.
+func (tx *Tx) ExpiredDue(scan int) ([]ID, error) {
 	now := tx.Now()
 	seen := map[ID]bool{}
-	var ids []ID
+	var out []ID
 	c := tx.b(bIdxDue).Cursor()
 	n := 0
 	for key, _ := c.First(); key != nil && (scan <= 0 || n < scan); key, _ = c.Next() {
@@ -22,21 +24,41 @@ func (tx *Tx) ExpireDue(scan int) (changed []Message, prev []State, err error) {
 			continue
 		}
 		seen[id] = true
-		ids = append(ids, id)
+		m, err := tx.Message(id)
+		if err != nil {
+			return nil, err
+		}
+		if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+			out = append(out, id)
+		}
 	}
+	return out, nil
+}
+
+// ExpireMessages marks expired the queued parts of the messages in ids
+// whose ExpiresAt has passed, and returns the messages it changed with
+// their previous state so that the caller can publish the change. ClaimDue
+// expires what it meets silently; this lets every expiry be reported.
+func (tx *Tx) ExpireMessages(ids []ID) (changed []Message, prev []State, err error) {
+	now := tx.Now()
 	for _, id := range ids {
 		m, err := tx.Message(id)
 		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				continue // purged meanwhile
+			}
 			return nil, nil, err
 		}
 		if m.ExpiresAt.IsZero() || now.Before(m.ExpiresAt) {
 			continue
 		}
 		old := m.State
+		queued := false
 		m, err = tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
 			for i := range parts {
 				if parts[i].State == StateQueued {
 					parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
+					queued = true
 				}
 			}
 			return nil
@@ -44,8 +66,10 @@ func (tx *Tx) ExpireDue(scan int) (changed []Message, prev []State, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		changed = append(changed, m)
-		prev = append(prev, old)
+		if queued {
+			changed = append(changed, m)
+			prev = append(prev, old)
+		}
 	}
 	return changed, prev, nil
 }
