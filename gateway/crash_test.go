@@ -285,7 +285,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 				return
 			}
 			n++
-			in := injected{from: fmt.Sprintf("+4477009%02d%03d", round%100, n), modem: r.sims[r.rnd.IntN(len(r.sims))]}
+			in := injected{from: fmt.Sprintf("+447700%06d", len(r.inbound)+1), modem: r.sims[r.rnd.IntN(len(r.sims))]}
 			in.text = fmt.Sprintf("flood r%d n%d", round, n)
 			sms := sim.InboundSMS{From: in.from, Text: in.text}
 			if n%4 == 0 {

@@ -42,7 +42,8 @@ func event(raw []byte) *modem.Inbound {
 func TestInboxStoresAnUnreadablePDUAsData(t *testing.T) {
 	in, db := directInbox(t)
 	raw := []byte{0x00, 0x04, 0x0b, 0x91, 0x44} // ends inside the originator
-	for range 2 { // the second time it is read again and recognised
+	// The second time it is read again (after a crash) and recognised.
+	for range 2 {
 		if err := in.inbound(context.Background(), event(raw)); err != nil {
 			t.Fatal(err)
 		}
