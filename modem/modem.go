@@ -292,7 +292,7 @@ func (m *Modem) identify(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		if linkFailure(err) {
+		if linkFailure(err) && !errors.Is(err, at.ErrClosed) {
 			return fail("probe", fmt.Errorf("%w: %v", ErrNotAModem, err))
 		}
 		return fail("probe", err)
