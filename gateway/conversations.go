@@ -138,9 +138,13 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 				if err != nil {
 					return err
 				}
-				if len(own) > 0 {
-					item.Last = own[0]
+				if len(own) == 0 {
+					// Associated by an incoming message while the user was
+					// in incoming_and_outgoing mode: nothing of it is
+					// theirs to see now.
+					continue
 				}
+				item.Last = own[0]
 			} else {
 				item.Count = conv.Count
 				if item.Last, err = tx.Message(conv.LastMessageID); err != nil {

@@ -235,6 +235,34 @@ func TestAssociationOfIncoming(t *testing.T) {
 	}
 }
 
+func TestVisibilityChangeAppliesAtOnce(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	v := e.user("v", store.RoleStaff, store.VisibilityAll, false)
+	e.send(v, "colleague", numA)
+	e.send(u, "mine", numA)
+	e.receive(numA, "reply") // associated with both
+	if got, _ := e.thread(u, numA); len(got) != 3 {
+		t.Fatalf("all-mode thread %v", got)
+	}
+	own := store.VisibilityOwn
+	if _, err := e.s.UpdateUser(context.Background(), u.ID, UserUpdate{Visibility: &own}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.thread(u, numA); !reflect.DeepEqual(got, []string{"mine"}) {
+		t.Fatalf("after switching to outgoing_only: %v", got)
+	}
+	p, err := e.s.Conversations(context.Background(), u.ID, ConversationQuery{})
+	if err != nil || len(p.Items) != 1 || p.Items[0].Last.Text != "mine" {
+		t.Fatalf("list after switch %+v %v", p.Items, err)
+	}
+	// From now on replies from A are not associated with u.
+	m := e.receive(numA, "second reply")
+	if !reflect.DeepEqual(m.Users, []store.ID{v.ID}) {
+		t.Fatalf("associated with %v, want only v", m.Users)
+	}
+}
+
 func TestSearch(t *testing.T) {
 	e := newEnv(t, Options{})
 	alice := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
