@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-const vectorsPath = "../../../shared/testdata/pdu-vectors.json"
+const vectorsPath = "../../modem/pdu/testdata/pdu-vectors.json"
 
 type vector struct {
 	ID     string         `json:"id"`
