@@ -22,8 +22,10 @@
 // (one per recipient, sharing a batch id; several recipients make a
 // marketing send), its parts and its index entries in one transaction
 // before returning. Invalid recipients come back in SendResult.Rejected by
-// index; the valid ones go ahead. Cancel, Retry, Dismiss and Failures act on
-// sent messages; Message and Messages read them.
+// index; the valid ones go ahead. An expiry also becomes the SUBMIT's
+// validity period. Cancel, Retry, Dismiss and Failures act on sent
+// messages; Message reads one, Messages lists (admins: all or by state via
+// the state index; others: the messages associated with them).
 //
 // Users and tokens: CreateUser, UpdateUser, User, Users, RequireAdmin,
 // Login (bcrypt), CreateToken (secret shown once, SHA-256 kept), ListTokens,
@@ -31,15 +33,22 @@
 //
 // Conversations: Conversations (a user's list, sorted by their last
 // message, marketing ignored unless the user's preference includes it;
-// Unassigned for the admins' unassigned inbox), Thread (oldest first, as
-// the user may see it), Search (number, contact name, text).
+// Unassigned for the admins' unassigned inbox, All for every conversation),
+// Thread (oldest first, as the user may see it, colleagues' messages with
+// their author), Search (number, contact name, text over the newest
+// SearchScanLimit messages).
 //
-// Incoming: AcceptIncoming stores an assembled message, associates it and
-// notifies; Notifications, ClearNotification, ClearNotifications.
+// Incoming: the inbox commits each part with store.DB.StoreInboundPart
+// (dedup key checked and kept in the same transaction) before the modem may
+// delete it; AcceptIncoming stores the assembled message, drops its pending
+// parts, associates it and notifies, in one transaction (ErrDuplicate when
+// all its parts were stored before). Notifications, ClearNotification,
+// ClearNotifications.
 //
 // Contacts: UpsertContact, Contact, DeleteContact, Contacts.
 //
-// Retention: PurgeOnce, RunRetention.
+// Retention: PurgeOnce, RunRetention. Settings: Setting, PutSetting,
+// Settings.
 //
 // Events: Bus().Subscribe(size, filter) receives *MessageReceived,
 // *StatusChanged, *SendFailed, *ModemStateChanged and *NotificationAdded; a
@@ -56,7 +65,7 @@
 //
 // ErrNotFound (also for what the user may not see), ErrForbidden,
 // ErrConflict (the state does not allow the action), ErrUnauthorized,
-// ErrIdempotencyConflict, ErrExists, and *ValidationError listing
+// ErrIdempotencyConflict, ErrExists, ErrDuplicate, and *ValidationError listing
 // FieldErrors (field, index in a list such as "to", reason). Anything else
 // is an internal error.
 package gateway
