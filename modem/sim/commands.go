@@ -3,6 +3,8 @@ package sim
 import (
 	"encoding/hex"
 	"fmt"
+
+	"github.com/gsmgate/gsmgate/modem/pdu"
 	"strconv"
 	"strings"
 	"time"
@@ -707,7 +709,7 @@ func (s *session) finishPrompt(p *prompt) result {
 		var err error
 		tpdu, err = parseHexPDU(string(p.buf), p.length)
 		if err == nil {
-			sub, err = decodeSubmit(tpdu)
+			sub, err = acceptSubmit(tpdu)
 		}
 		if err != nil {
 			m.net.log.Info("sim: bad pdu", "modem", m.opts.IMEI, "error", err)
@@ -724,6 +726,40 @@ func (s *session) finishPrompt(p *prompt) result {
 		return ok(fmt.Sprintf("+CMGW: %d", idx))
 	}
 	return m.send(tpdu, sub, "+CMGS")
+}
+
+// acceptSubmit is the network's reading of an SMS-SUBMIT: modem/pdu
+// decides whether it is valid and what it says (the text recorded in
+// Sent), the sim's own decoder supplies the raw user data it forwards to
+// another virtual modem. A PDU the codec cannot read is refused as a real
+// modem refuses a malformed one (+CMS ERROR: 304).
+func acceptSubmit(tpdu []byte) (*submit, error) {
+	msg, err := pdu.Decode(tpdu, pdu.DecodeOptions{Direction: pdu.MO})
+	if err != nil {
+		return nil, err
+	}
+	if msg.Type != pdu.TypeSubmit {
+		return nil, fmt.Errorf("not an SMS-SUBMIT: %v", msg.Type)
+	}
+	sub, err := decodeSubmit(tpdu)
+	if err != nil {
+		return nil, err
+	}
+	sub.To = msg.Destination.String()
+	sub.MR = msg.MR
+	sub.SRR = msg.StatusReport
+	if msg.Encoding == pdu.EightBit {
+		sub.Text = hex.EncodeToString(msg.Data)
+	} else {
+		sub.Text = msg.Text
+	}
+	if c, ok := msg.UDH.Concat(); ok {
+		sub.Ref, sub.Part, sub.Total = int(c.Ref), c.Seq, c.Total
+	}
+	if p, ok := msg.UDH.Ports(); ok {
+		sub.SrcPort, sub.DstPort = p.Source, p.Destination
+	}
+	return sub, nil
 }
 
 // send submits one part to the network, applying latency and faults.
@@ -825,7 +861,7 @@ func hCMSS(_ *session, m *Modem, c *cmd) result {
 			_ = s0
 		}
 	}
-	sub, err := decodeSubmit(tpdu)
+	sub, err := acceptSubmit(tpdu)
 	if err != nil {
 		return fail(cms(cmsInvalidPDUParam))
 	}
