@@ -565,3 +565,52 @@ func threeParts(s string) string {
 	}
 	return b.String()[:320]
 }
+
+func TestDispatchCleanRestartMidMultipart(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{Latency: 150 * time.Millisecond})
+	r.start(ModemOptions{})
+	long := threeParts("Stopped and started between parts. ")
+	m := r.send(long, false, recipient)[0]
+	r.waitFor("part 1 sent", func() bool { _, ps := r.message(m.ID); return ps[0].State == store.StateSent })
+	// A clean stop lets the part on the wire finish and claims no more.
+	r.stop()
+	_, parts := r.message(m.ID)
+	for _, p := range parts {
+		if p.State == store.StateSubmitting {
+			t.Fatalf("part %d left submitting by a clean stop", p.Seq)
+		}
+	}
+	if len(r.net.Sent()) == 3 {
+		t.Fatalf("all parts went before the stop; the test needs a slower modem")
+	}
+	r.start(ModemOptions{})
+	m = r.waitState(m.ID, store.StateSent)
+	sent := r.net.Sent()
+	if len(sent) != 3 {
+		t.Fatalf("network got %d parts, want 3", len(sent))
+	}
+	for i, p := range sent {
+		if p.Part != i+1 || p.Ref != int(m.Ref) || p.Modem != r.sims[0].IMEI() {
+			t.Errorf("part %d: %+v", i+1, p)
+		}
+	}
+}
+
+func TestModemStateChangesOnTheBus(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.start(ModemOptions{})
+	imei := r.sims[0].IMEI()
+	is := func(state string) func(Event) bool {
+		return func(e Event) bool {
+			sc, ok := e.(*ModemStateChanged)
+			return ok && sc.Modem == imei && sc.State == state
+		}
+	}
+	if r.countEvents(is(string(modem.StateReady)), 1) != 1 {
+		t.Fatal("no ready event")
+	}
+	r.sims[0].Unplug()
+	if r.countEvents(is(string(modem.StateDisconnected)), 1) != 1 {
+		t.Fatal("no disconnected event after the modem was unplugged")
+	}
+}
