@@ -614,3 +614,37 @@ func TestModemStateChangesOnTheBus(t *testing.T) {
 		t.Fatal("no disconnected event after the modem was unplugged")
 	}
 }
+
+func TestStartupAfterACrashDuringSend(t *testing.T) {
+	for _, resend := range []bool{false, true} {
+		t.Run(fmt.Sprintf("resend=%v", resend), func(t *testing.T) {
+			r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+			m := r.send("caught mid-send", false, recipient)[0]
+			// A process claimed the part (committed "submitting") and died
+			// before it knew whether the modem sent it.
+			if _, ok, err := r.db.ClaimDue(r.sims[0].IMEI(), nil); err != nil || !ok {
+				t.Fatalf("claim: %v %v", ok, err)
+			}
+			if resend {
+				if err := r.db.Update(func(tx *store.Tx) error { return tx.PutSetting(SettingResendUnknown, true) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.start(ModemOptions{})
+			if !resend {
+				got := r.waitState(m.ID, store.StateUnknown)
+				if got.Reason != ReasonUnknown || len(r.net.Sent()) != 0 {
+					t.Errorf("message %+v, network got %d parts", got, len(r.net.Sent()))
+				}
+				// Retry is one click away.
+				if _, err := r.s.Retry(context.Background(), r.user.ID, m.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.waitState(m.ID, store.StateSent)
+			if len(r.net.Sent()) != 1 {
+				t.Errorf("network got %d parts, want 1", len(r.net.Sent()))
+			}
+		})
+	}
+}
