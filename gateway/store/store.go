@@ -158,6 +158,16 @@ func (db *DB) seedIDs() error {
 				db.lastID = ID(getU64(key))
 			}
 		}
+		// Notification keys lead with the user: their IDs need a walk
+		// (notifications are few: they are kept only until cleared).
+		if b := btx.Bucket(bNotifications); b != nil {
+			c := b.Cursor()
+			for key, _ := c.First(); key != nil; key, _ = c.Next() {
+				if len(key) == 16 && ID(getU64(key[8:])) > db.lastID {
+					db.lastID = ID(getU64(key[8:]))
+				}
+			}
+		}
 		return nil
 	})
 }
