@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -35,6 +34,7 @@ type Info struct {
 	IMSI         string
 	ICCID        string
 	OwnNumber    string // "" when the SIM does not know it
+	SMSC         string // the service centre the SIM names (+CSCA), "" if unknown
 	// Storage is where incoming messages are stored (+CPMS mem3); Storages
 	// are all storages polled for messages.
 	Storage  string
@@ -87,7 +87,6 @@ func (e *OpenError) Unwrap() error { return e.Err }
 type Modem struct {
 	cfg  Config
 	log  *slog.Logger
-	rwc  io.ReadWriteCloser
 	eng  link
 	smsc pdu.Address
 
@@ -152,6 +151,20 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Modem, error) {
 
 // dial opens the port and starts the engine; it does not talk to the modem.
 func dial(ctx context.Context, cfg Config, log *slog.Logger) (*Modem, error) {
+	m, err := newModem(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	rwc, err := OpenPort(ctx, m.cfg.Port, m.cfg.Baud, m.cfg.Flow)
+	if err != nil {
+		return nil, &OpenError{Port: m.cfg.Port, Step: "open port", Err: err}
+	}
+	m.eng = newEngine(rwc, m.cfg, m.log, m.onURC)
+	return m, nil
+}
+
+// newModem checks cfg and builds a Modem without a link.
+func newModem(cfg Config, log *slog.Logger) (*Modem, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -176,12 +189,6 @@ func dial(ctx context.Context, cfg Config, log *slog.Logger) (*Modem, error) {
 		}
 		m.smsc = a
 	}
-	rwc, err := OpenPort(ctx, cfg.Port, cfg.Baud, cfg.Flow)
-	if err != nil {
-		return nil, &OpenError{Port: cfg.Port, Step: "open port", Err: err}
-	}
-	m.rwc = rwc
-	m.eng = newEngine(rwc, cfg, m.log, m.onURC)
 	return m, nil
 }
 
@@ -447,6 +454,15 @@ func (m *Modem) initialise(ctx context.Context) error {
 	} else if linkFailure(err) {
 		return fail("own number", err)
 	}
+	if lines, err := m.exec(ctx, "AT+CSCA?"); err == nil {
+		if v, ok := infoLine(lines, "+CSCA:"); ok {
+			m.mu.Lock()
+			m.info.SMSC = fields(v)[0]
+			m.mu.Unlock()
+		}
+	} else if linkFailure(err) {
+		return fail("service centre", err)
+	}
 	_, _ = m.exec(ctx, "AT+COPS=3,0") // operator as a long name
 	h, err := m.Health(ctx)
 	if err != nil {
@@ -528,12 +544,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // not missed.
 func (m *Modem) chooseStorage(ctx context.Context) error {
 	lines, err := m.exec(ctx, "AT+CPMS=?")
-	if err != nil {
+	if err != nil && linkFailure(err) {
 		return err
 	}
-	lists, err := parseStorageList(lines)
+	var lists [][]string
+	if err == nil {
+		lists, err = parseStorageList(lines)
+	}
 	if err != nil {
-		return err
+		return m.currentStorage(ctx, err)
 	}
 	read := lists[0]
 	recv := lists[len(lists)-1]
@@ -573,7 +592,9 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		}
 	}
 	if best == "" {
-		return fmt.Errorf("modem: no usable message storage in %q", lines)
+		m.storeMu.Unlock()
+		defer m.storeMu.Lock()
+		return m.currentStorage(ctx, fmt.Errorf("modem: no usable message storage in %q", lines))
 	}
 	w := best
 	if !has(write, w) && len(write) > 0 {
@@ -599,6 +620,29 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 	if bestFree == 0 {
 		m.log.Warn("message storage is full; stored messages are read and delivered now, and deleted once committed", slog.String("storage", best))
 	}
+	return nil
+}
+
+// currentStorage is the fallback for a modem that does not say which
+// storages it has: keep whatever it uses now (+CPMS?), or SIM storage.
+func (m *Modem) currentStorage(ctx context.Context, why error) error {
+	name := "SM"
+	if lines, err := m.exec(ctx, "AT+CPMS?"); err == nil {
+		if v, ok := infoLine(lines, "+CPMS:"); ok {
+			if f := fields(v); len(f) > 0 && f[0] != "" {
+				name = strings.ToUpper(f[0])
+			}
+		}
+	} else if linkFailure(err) {
+		return err
+	}
+	m.log.Warn("cannot choose a message storage; using the modem's current one", slog.String("storage", name), slog.Any("reason", why))
+	m.storeMu.Lock()
+	m.mem1 = name
+	m.storeMu.Unlock()
+	m.mu.Lock()
+	m.info.Storage, m.info.Storages = name, []string{name}
+	m.mu.Unlock()
 	return nil
 }
 
@@ -630,7 +674,13 @@ func (m *Modem) chooseCNMI(ctx context.Context) error {
 		m.log.Debug("modem rejected +CNMI setting", slog.String("cnmi", c), slog.Any("error", err))
 		last = err
 	}
-	return fmt.Errorf("modem: no +CNMI setting accepted: %w", last)
+	// Without indications messages still arrive in storage, and the
+	// periodic poll finds them: slower, but nothing is lost.
+	m.log.Warn("modem accepts no +CNMI setting; relying on polling storage", slog.Duration("poll", m.cfg.PollInterval), slog.Any("error", last))
+	m.mu.Lock()
+	m.info.CNMI = ""
+	m.mu.Unlock()
+	return nil
 }
 
 // Health measures signal, registration, operator and SIM state. It returns

@@ -198,8 +198,8 @@ func TestSimOpenIdentity(t *testing.T) {
 		if info.ICCID != strings.TrimRight(o.ICCID, "F") || info.IMSI != o.IMSI {
 			t.Errorf("SIM = %q/%q, want %q/%q", info.ICCID, info.IMSI, o.ICCID, o.IMSI)
 		}
-		if info.OwnNumber != "+447700900123" {
-			t.Errorf("OwnNumber = %q", info.OwnNumber)
+		if info.OwnNumber != "+447700900123" || info.SMSC != "+447700900001" {
+			t.Errorf("OwnNumber = %q, SMSC = %q", info.OwnNumber, info.SMSC)
 		}
 		if st, reason := r.m.State(); st != StateReady {
 			t.Errorf("state = %s (%s), want ready", st, reason)
