@@ -416,7 +416,7 @@ func (d *dispatcher) failure(cur store.Due, id string, err error) func(tx *store
 		case class == modem.Temporary:
 			wait := d.backoff(attempts)
 			log.Info("temporary send error; will retry", "in", wait)
-			m, err = tx.MarkRetry(msg, seq, words, tx.Now().Add(wait))
+			m, err = markRetry(tx, msg, seq, words, tx.Now().Add(wait))
 		case d.o.ResendUnknown:
 			log.Warn("send outcome unknown; resending as configured")
 			m, err = tx.MarkRetry(msg, seq, "outcome unknown, sent again: "+words, tx.Now())
@@ -426,6 +426,25 @@ func (d *dispatcher) failure(cur store.Due, id string, err error) func(tx *store
 		}
 		return []change{{before.State, m}}, err
 	}
+}
+
+// markRetry puts part seq back in the outbox, due at next, and moves the
+// parts after it that wait to no earlier than next: they cannot go before
+// it, and left at the head of the outbox they would fill the window
+// ClaimDue looks at and hide parts that can go.
+func markRetry(tx *store.Tx, id store.ID, seq int, errText string, next time.Time) (store.Message, error) {
+	return tx.UpdateMessage(id, func(_ *store.Message, parts []store.Part) error {
+		for i := range parts {
+			p := &parts[i]
+			switch {
+			case p.Seq == seq:
+				p.State, p.Error, p.NextAttempt, p.MR = store.StateQueued, errText, next, -1
+			case p.Seq > seq && p.State == store.StateQueued && p.NextAttempt.Before(next):
+				p.NextAttempt = next
+			}
+		}
+		return nil
+	})
 }
 
 // markUnknown records that part seq may or may not have been sent. The
