@@ -648,3 +648,25 @@ func TestStartupAfterACrashDuringSend(t *testing.T) {
 		})
 	}
 }
+
+func TestDispatchMultipartRetryStaysOnTheSendingModem(t *testing.T) {
+	r := newMRig(t, 2, "tcp", sim.ModemOptions{})
+	for _, sm := range r.sims {
+		sm.SetFaults(sim.Faults{SendErrors: []int{0, 42}}) // part 1 goes, part 2 meets congestion
+	}
+	r.start(ModemOptions{})
+	m := r.send(threeParts("All parts from one number. "), false, recipient)[0]
+	r.waitState(m.ID, store.StateSent)
+	sent := r.net.Sent()
+	if len(sent) != 3 {
+		t.Fatalf("network got %d parts, want 3", len(sent))
+	}
+	for _, p := range sent {
+		if p.Modem != sent[0].Modem || p.Ref != int(m.Ref) {
+			t.Errorf("part %d from %s ref %d; part 1 from %s ref %d: the recipient could not join them", p.Part, p.Modem, p.Ref, sent[0].Modem, m.Ref)
+		}
+	}
+	if log := r.rec.log(); len(log) != 4 || log[1].err == nil {
+		t.Errorf("attempts %+v, want 4 with the second failing", log)
+	}
+}
