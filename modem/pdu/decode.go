@@ -134,16 +134,19 @@ func (d *decoder) address(f addrField) (Address, error) {
 		n := int(l) * 4 / 7
 		septets := unpack7(make([]byte, 0, n), raw, 0, n)
 		// Senders pad the name to whole octets and count the padding in
-		// the length. Rounding 7n bits up to octets can add a phantom
-		// septet of zero bits ('@'); one operator pads with 0x11 (V20: "O2"
-		// sent as 6 semi-octets, 3 septets and 3 spare bits). A trailing
-		// septet like that after an even length is dropped — '_' only
-		// when the length leaves spare bits, as a genuine 8-character name
-		// ending in '_' fills 14 semi-octets exactly. (A 3-, 10- or
-		// 11-character name really ending in '_' loses it: V20's shape.)
+		// the length. Rounding 7n bits up to whole octets adds a phantom
+		// septet of zero bits ('@') only where the octets hold one septet
+		// more than the name, i.e. 7 characters in 14 semi-octets that
+		// leave no spare bit; one operator pads with 0x11 instead (V20:
+		// "O2" sent as 6 semi-octets, 3 septets and 3 spare bits). So a
+		// trailing '@' is dropped only when the length leaves no spare
+		// bit, a trailing '_' only when it does. An honest length never
+		// has a phantom: "A@" (4 semi-octets) keeps its '@'. Ambiguous and
+		// lost: an 8-character name ending in '@', and a 2-, 3-, 9-, 10- or
+		// 11-character one ending in '_' (V20's shape).
 		if l%2 == 0 && len(septets) > 1 {
-			last := septets[len(septets)-1]
-			if last == 0x00 || last == 0x11 && (int(l)*4)%7 != 0 {
+			last, spare := septets[len(septets)-1], (int(l)*4)%7
+			if last == 0x00 && spare == 0 || last == 0x11 && spare != 0 {
 				septets = septets[:len(septets)-1]
 			}
 		}
