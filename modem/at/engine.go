@@ -118,6 +118,7 @@ type Engine struct {
 	err      error
 
 	handler   atomic.Pointer[func(URC)]
+	lastRead  atomic.Int64 // UnixNano of the last read that returned bytes
 	dropped   atomic.Uint64
 	done      chan struct{}
 	closeOnce sync.Once
@@ -227,6 +228,7 @@ func (e *Engine) readLoop() {
 	for {
 		n, err := e.rw.Read(buf)
 		if n > 0 {
+			e.lastRead.Store(time.Now().UnixNano())
 			e.trace.log("<-", buf[:n])
 			f.feed(buf[:n], e.handleToken)
 		}
@@ -584,8 +586,8 @@ func (e *Engine) do(ctx context.Context, cmd, pdu string, sms bool, timeout time
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 
-	if err := e.write(ctx, timer.C, cmd+"\r"); err != nil {
-		return e.abandon(c, false, err)
+	if queued, err := e.write(ctx, timer.C, cmd+"\r"); err != nil {
+		return e.abandon(c, queued, false, err)
 	}
 	if sms {
 		promptTimer := time.NewTimer(min(timeout, e.cfg.timeout))
@@ -595,25 +597,25 @@ func (e *Engine) do(ctx context.Context, cmd, pdu string, sms bool, timeout time
 		case <-c.done: // an error (or a strange OK) instead of the prompt
 			return e.result(c)
 		case <-promptTimer.C:
-			return e.abandon(c, true, fmt.Errorf("%w: no SMS prompt", ErrTimeout))
+			return e.abandon(c, true, true, fmt.Errorf("%w: no SMS prompt", ErrTimeout))
 		case <-timer.C:
-			return e.abandon(c, true, fmt.Errorf("%w: no SMS prompt", ErrTimeout))
+			return e.abandon(c, true, true, fmt.Errorf("%w: no SMS prompt", ErrTimeout))
 		case <-ctx.Done():
-			return e.abandon(c, true, ctxErr(ctx))
+			return e.abandon(c, true, true, ctxErr(ctx))
 		case <-e.done:
 			return nil, e.Err()
 		}
-		if err := e.write(ctx, timer.C, pdu+"\x1a"); err != nil {
-			return e.abandon(c, true, err)
+		if _, err := e.write(ctx, timer.C, pdu+"\x1a"); err != nil {
+			return e.abandon(c, true, true, err)
 		}
 	}
 	select {
 	case <-c.done:
 		return e.result(c)
 	case <-timer.C:
-		return e.abandon(c, sms, ErrTimeout)
+		return e.abandon(c, true, sms, ErrTimeout)
 	case <-ctx.Done():
-		return e.abandon(c, sms, ctxErr(ctx))
+		return e.abandon(c, true, sms, ctxErr(ctx))
 	case <-e.done:
 		return nil, e.Err()
 	}
@@ -625,38 +627,40 @@ func (e *Engine) result(c *call) ([]string, error) {
 	return c.lines, c.err
 }
 
-// write hands b to the writer goroutine and waits until it is written, the
-// deadline passes or the engine closes.
-func (e *Engine) write(ctx context.Context, deadline <-chan time.Time, s string) error {
+// write hands s to the writer goroutine and waits until it is written, the
+// deadline passes or the engine closes. queued reports whether the writer
+// got it: then it will be written even if write gave up waiting, and its
+// answer may come.
+func (e *Engine) write(ctx context.Context, deadline <-chan time.Time, s string) (queued bool, err error) {
 	req := writeReq{b: []byte(s), res: make(chan error, 1)}
 	select {
 	case e.writes <- req:
 	case <-deadline:
-		return fmt.Errorf("%w: write blocked", ErrTimeout)
+		return false, fmt.Errorf("%w: write blocked", ErrTimeout)
 	case <-ctx.Done():
-		return ctxErr(ctx)
+		return false, ctxErr(ctx)
 	case <-e.done:
-		return e.Err()
+		return false, e.Err()
 	}
 	select {
 	case err := <-req.res:
 		if err != nil {
-			return e.Err()
+			return true, e.Err()
 		}
-		return nil
+		return true, nil
 	case <-deadline:
-		return fmt.Errorf("%w: write blocked", ErrTimeout)
+		return true, fmt.Errorf("%w: write blocked", ErrTimeout)
 	case <-ctx.Done():
-		return ctxErr(ctx)
+		return true, ctxErr(ctx)
 	case <-e.done:
-		return e.Err()
+		return true, e.Err()
 	}
 }
 
-// abandon gives up on c: its answer, if it ever comes, is owed and will be
-// discarded, and the link must be resynchronised before the next command.
-// If c completed meanwhile, its real result wins.
-func (e *Engine) abandon(c *call, esc bool, cause error) ([]string, error) {
+// abandon gives up on c: if it reached the writer its answer is owed and
+// will be discarded when it comes; the link must be resynchronised before
+// the next command. If c completed meanwhile, its real result wins.
+func (e *Engine) abandon(c *call, sent, esc bool, cause error) ([]string, error) {
 	e.mu.Lock()
 	if c.finished {
 		e.mu.Unlock()
@@ -671,10 +675,12 @@ func (e *Engine) abandon(c *call, esc bool, cause error) ([]string, error) {
 	if e.cur == c {
 		e.cur = nil
 	}
-	if e.owed < maxOwed {
-		e.owed++
+	if sent {
+		if e.owed < maxOwed {
+			e.owed++
+		}
+		e.lateOwn = append(e.lateOwn, c.parts...)
 	}
-	e.lateOwn = append(e.lateOwn, c.parts...)
 	e.desync = true
 	if esc {
 		e.queueWrite([]byte{0x1b})
@@ -687,27 +693,47 @@ func (e *Engine) abandon(c *call, esc bool, cause error) ([]string, error) {
 // resync proves the link is in step again: ESC (closes a prompt a late
 // +CMGS may have opened), then "AT" until an answer that is not owed to an
 // abandoned command arrives. The caller holds the command token.
+//
+// Owed answers are counted exactly for a modem that answers every command
+// in order. A modem that dropped a command would make the count eat the
+// probe's own answer; so when a probe gets no answer of its own although
+// owed answers arrived during it, and the link has then been silent for a
+// whole resync timeout, the debt is forgotten and the next probe decides. A
+// link still talking keeps the probe waiting (up to 10 resync timeouts), so
+// a slow modem working through a queue of abandoned commands is not
+// mistaken for one that dropped them.
 func (e *Engine) resync(ctx context.Context) error {
+	T := e.cfg.resync
 	for attempt := 1; attempt <= resyncAttempts; attempt++ {
-		timer := time.NewTimer(e.cfg.resync)
-		err := e.write(ctx, timer.C, "\x1b")
 		c := newCall("AT", "", false)
 		e.mu.Lock()
 		e.cur, e.consumed = c, 0
 		e.mu.Unlock()
+		timer := time.NewTimer(T)
+		limit := time.Now().Add(10 * T)
+		_, err := e.write(ctx, timer.C, "\x1b")
+		queued := false
 		if err == nil {
-			err = e.write(ctx, timer.C, "AT\r")
+			queued, err = e.write(ctx, timer.C, "AT\r")
 		}
-		if err == nil {
+		for err == nil {
 			select {
 			case <-c.done:
 			case <-timer.C:
+				e.mu.Lock()
+				consumed := e.consumed
+				e.mu.Unlock()
+				if quiet := time.Since(e.lastReadTime()); consumed > 0 && quiet < T && time.Now().Before(limit) {
+					timer.Reset(T - quiet)
+					continue
+				}
 				err = ErrTimeout
 			case <-ctx.Done():
 				err = ctxErr(ctx)
 			case <-e.done:
 				err = e.Err()
 			}
+			break
 		}
 		timer.Stop()
 		e.mu.Lock()
@@ -722,21 +748,20 @@ func (e *Engine) resync(ctx context.Context) error {
 			e.cur = nil
 		}
 		switch {
-		case e.consumed > 0:
-			// The modem answered, we gave those answers to abandoned commands,
-			// and then it stayed quiet: it had dropped some command (or never
-			// received it). Count nothing as owed any more and probe again.
+		case e.consumed > 0 && time.Since(e.lastReadTime()) >= T:
 			e.owed, e.lateOwn = 0, nil
-		case e.owed < maxOwed:
-			e.owed++ // silent modem: our probe may still be answered later
+		case queued && e.owed < maxOwed:
+			e.owed++ // our probe may still be answered later
 		}
 		e.mu.Unlock()
-		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("resynchronise: %w", ctxErr(ctx))
-			}
+		if errors.Is(err, ErrClosed) {
 			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("resynchronise: %w", ctxErr(ctx))
 		}
 	}
 	return fmt.Errorf("resynchronise: %w: modem does not answer AT", ErrTimeout)
 }
+
+func (e *Engine) lastReadTime() time.Time { return time.Unix(0, e.lastRead.Load()) }
