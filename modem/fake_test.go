@@ -216,43 +216,57 @@ func TestInitSIMErrors(t *testing.T) {
 	}
 }
 
-// TestRecoveryEscalates: a modem that answers nothing until its radio is
-// cycled is recovered by the third step, and each step is reported in order.
+// TestRecoveryEscalates: a modem that answers nothing until it gets a
+// certain command is recovered by the step that sends it; each step is
+// reported, in order, and no step beyond the one needed is taken.
 func TestRecoveryEscalates(t *testing.T) {
-	var mu sync.Mutex
-	hung := true
-	m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if cmd == "AT+CFUN=0" {
-			hung = false // this modem comes back when its radio is switched off
-		}
-		if hung {
-			return nil, at.ErrTimeout, true
-		}
-		return nil, nil, false
-	}))
-	out := make(chan Event, 16)
-	r := &runner{m: m, ctx: context.Background(), out: out}
-	if err := r.recover(at.ErrTimeout); err != nil {
-		t.Fatalf("recover: %v", err)
-	}
-	close(out)
-	var reasons []string
-	for ev := range out {
-		sc := ev.(*StateChanged)
-		reasons = append(reasons, string(sc.State)+": "+sc.Reason)
-	}
-	want := []string{"step 1/4: resynchronise", "step 2/4: re-initialise", "step 3/4: radio off and on", "ready: registered (home); recovered by: radio off and on"}
-	if len(reasons) != len(want) {
-		t.Fatalf("reported %q", reasons)
-	}
-	for i, w := range want {
-		if !strings.Contains(reasons[i], w) {
-			t.Errorf("report %d = %q, want it to contain %q", i, reasons[i], w)
-		}
-	}
-	if len(f.sent("AT+CFUN=1,1")) != 0 {
-		t.Errorf("modem reset although the radio cycle recovered it")
+	steps := []string{"step 1/4: resynchronise", "step 2/4: re-initialise", "step 3/4: radio off and on", "step 4/4: reset the modem"}
+	for i, tc := range []struct {
+		wakeOn, by string
+	}{
+		{"AT", "resynchronise"},
+		{"ATE0", "re-initialise"},
+		{"AT+CFUN=0", "radio off and on"},
+		{"AT+CFUN=1,1", "reset the modem"},
+	} {
+		t.Run(tc.by, func(t *testing.T) {
+			var mu sync.Mutex
+			hung := true
+			m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
+				mu.Lock()
+				defer mu.Unlock()
+				if cmd == tc.wakeOn {
+					hung = false
+				}
+				if hung {
+					return nil, at.ErrTimeout, true
+				}
+				return nil, nil, false
+			}))
+			m.cfg.ResetWait = time.Second
+			out := make(chan Event, 16)
+			r := &runner{m: m, ctx: context.Background(), out: out}
+			if err := r.recover(at.ErrTimeout); err != nil {
+				t.Fatalf("recover: %v", err)
+			}
+			close(out)
+			var reasons []string
+			for ev := range out {
+				sc := ev.(*StateChanged)
+				reasons = append(reasons, string(sc.State)+": "+sc.Reason)
+			}
+			want := append(append([]string(nil), steps[:i+1]...), "ready: registered (home); recovered by: "+tc.by)
+			if len(reasons) != len(want) {
+				t.Fatalf("reported %q", reasons)
+			}
+			for j, w := range want {
+				if !strings.Contains(reasons[j], w) {
+					t.Errorf("report %d = %q, want it to contain %q", j, reasons[j], w)
+				}
+			}
+			if i < 3 && len(f.sent("AT+CFUN=1,1")) != 0 {
+				t.Errorf("modem reset although an earlier step recovered it")
+			}
+		})
 	}
 }
