@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -62,6 +63,8 @@ type DB struct {
 
 	idMu   sync.Mutex
 	lastID ID
+
+	batchers atomic.Int32 // Batch calls in progress
 }
 
 // Open opens (creating if needed) the database at path, migrating an older
@@ -222,10 +225,18 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) })
 }
 
-// Batch is Update for writes that arrive concurrently: bbolt gathers them
-// into one commit. fn may run more than once and must only change the
-// database (and variables it resets itself).
+// Batch is Update for writes that may arrive concurrently: when other
+// Batch calls are in progress, bbolt gathers them into one commit (waiting
+// up to Options.MaxBatchDelay for company); a caller alone goes straight to
+// Update rather than wait for company that is not coming. fn may run more
+// than once and must only change the database (and variables it resets
+// itself).
 func (db *DB) Batch(fn func(*Tx) error) error {
+	if db.batchers.Add(1) == 1 {
+		defer db.batchers.Add(-1)
+		return db.Update(fn)
+	}
+	defer db.batchers.Add(-1)
 	return db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) })
 }
 
