@@ -187,8 +187,8 @@ func Probe(ctx context.Context, cfg Config, log *slog.Logger) (Info, Health, err
 	return m.Info(), h, nil
 }
 
-// Discover probes ports concurrently and reports each. With ports nil it
-// probes what ScanUSB finds (all USB serial ports when all is set).
+// Discover probes ports concurrently (each with tmpl's settings) and
+// reports each, in the order given. USBPorts lists the usual candidates.
 func Discover(ctx context.Context, tmpl Config, ports []PortInfo, log *slog.Logger) []Found {
 	out := make([]Found, len(ports))
 	var wg sync.WaitGroup
