@@ -114,7 +114,13 @@ func (p *Pool) Add(cfg Config) error {
 		return err
 	}
 	p.mu.Lock()
-	p.ports[cfg.Port] = &portSlot{cfg: p.merge(cfg), configured: true}
+	if s, ok := p.ports[cfg.Port]; ok {
+		// Already watched (found by Scan, or added before): keep its
+		// state; the new settings apply from its next attempt.
+		s.cfg, s.configured = p.merge(cfg), true
+	} else {
+		p.ports[cfg.Port] = &portSlot{cfg: p.merge(cfg), configured: true}
+	}
 	p.mu.Unlock()
 	p.rescan()
 	return nil
@@ -218,18 +224,18 @@ func (p *Pool) scan(ctx context.Context) {
 			continue
 		}
 		s.busy = true
+		cfg := s.cfg
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			p.attempt(ctx, s)
+			p.attempt(ctx, s, cfg)
 		}()
 	}
 }
 
 // attempt opens one port; if it holds a modem not already running, it
 // initialises and runs it until the link is lost.
-func (p *Pool) attempt(ctx context.Context, s *portSlot) {
-	cfg := s.cfg
+func (p *Pool) attempt(ctx context.Context, s *portSlot, cfg Config) {
 	log := p.log.With(slog.String("port", cfg.Port))
 	m, err := dial(ctx, cfg, log)
 	if err == nil {
@@ -340,6 +346,7 @@ func (p *Pool) failed(ctx context.Context, s *portSlot, id string, err error) {
 	sim := errors.Is(err, ErrNoSIM) || errors.Is(err, ErrSIMFailure) || errors.Is(err, ErrPINRequired) ||
 		errors.Is(err, ErrWrongPIN) || errors.Is(err, ErrPUKRequired) || errors.Is(err, ErrSIMLocked)
 	p.mu.Lock()
+	port := s.cfg.Port
 	s.failures++
 	s.lastErr = err
 	wait := p.cfg.RetryMin << min(s.failures-1, 20)
@@ -356,11 +363,11 @@ func (p *Pool) failed(ctx context.Context, s *portSlot, id string, err error) {
 		return
 	}
 	if id == "" {
-		p.log.Debug("no usable modem at port", slog.String("port", s.cfg.Port), slog.Any("error", err), slog.Duration("retry_in", wait))
+		p.log.Debug("no usable modem at port", slog.String("port", port), slog.Any("error", err), slog.Duration("retry_in", wait))
 		return
 	}
-	p.log.Warn("modem cannot be used", slog.String("port", s.cfg.Port), slog.String("modem", id), slog.Any("error", err), slog.Duration("retry_in", wait))
-	p.emit(ctx, &StateChanged{ModemID: id, Port: s.cfg.Port, State: StateFailed, Reason: err.Error(), At: time.Now()})
+	p.log.Warn("modem cannot be used", slog.String("port", port), slog.String("modem", id), slog.Any("error", err), slog.Duration("retry_in", wait))
+	p.emit(ctx, &StateChanged{ModemID: id, Port: port, State: StateFailed, Reason: err.Error(), At: time.Now()})
 }
 
 func (p *Pool) emit(ctx context.Context, ev Event) {
