@@ -285,12 +285,39 @@ func (tx *Tx) Webhook(id ID) (Webhook, error) {
 	return w, nil
 }
 
-// DeleteWebhook removes a subscription.
+// DeleteWebhook removes a subscription with its deliveries (pending ones
+// are not sent).
 func (tx *Tx) DeleteWebhook(id ID) error {
 	if tx.b(bWebhooks).Get(u64(uint64(id))) == nil {
 		return fmt.Errorf("store: webhook %s: %w", id, ErrNotFound)
 	}
+	var keys [][]byte
+	fwdScan(tx.b(bIdxWebhookDeliveries), u64(uint64(id)), nil, func(key, _ []byte) bool {
+		keys = append(keys, clone(key))
+		return true
+	})
+	for _, key := range keys {
+		if err := tx.deleteDelivery(ID(getU64(key[8:]))); err != nil {
+			return err
+		}
+	}
 	return tx.b(bWebhooks).Delete(u64(uint64(id)))
+}
+
+func (tx *Tx) deleteDelivery(id ID) error {
+	d, err := tx.Delivery(id)
+	if err != nil {
+		return err
+	}
+	if d.State == DeliveryPending {
+		if err := tx.b(bIdxWebhookDue).Delete(k(tns(d.NextAttempt), u64(uint64(id)))); err != nil {
+			return err
+		}
+	}
+	if err := tx.b(bIdxWebhookDeliveries).Delete(k(u64(uint64(d.WebhookID)), u64(uint64(id)))); err != nil {
+		return err
+	}
+	return tx.b(bWebhookDeliveries).Delete(u64(uint64(id)))
 }
 
 // Webhooks lists all subscriptions.
@@ -319,6 +346,9 @@ func (tx *Tx) EnqueueDelivery(d *WebhookDelivery) error {
 	}
 	d.State, d.CreatedAt, d.UpdatedAt = DeliveryPending, now, now
 	if err := tx.b(bIdxWebhookDue).Put(k(tns(d.NextAttempt), u64(uint64(d.ID))), nil); err != nil {
+		return err
+	}
+	if err := tx.b(bIdxWebhookDeliveries).Put(k(u64(uint64(d.WebhookID)), u64(uint64(d.ID))), nil); err != nil {
 		return err
 	}
 	return putJSON(tx.b(bWebhookDeliveries), u64(uint64(d.ID)), d)

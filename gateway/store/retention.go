@@ -69,7 +69,7 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 			}
 		}
 		for _, key := range dels {
-			if err := tx.b(bWebhookDeliveries).Delete(key); err != nil {
+			if err := tx.deleteDelivery(ID(getU64(key))); err != nil {
 				return err
 			}
 		}

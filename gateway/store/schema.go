@@ -119,6 +119,9 @@ var (
 	bWebhooks = []byte("webhooks")
 	// webhook_deliveries: u64(deliveryID) -> WebhookDelivery.
 	bWebhookDeliveries = []byte("webhook_deliveries")
+	// idx_webhook_deliveries: u64(webhookID) | u64(deliveryID): one
+	// webhook's deliveries in time order.
+	bIdxWebhookDeliveries = []byte("idx_webhook_deliveries")
 	// idx_webhook_due: u64(nextAttempt unix ns) | u64(deliveryID): pending
 	// deliveries by when they are due.
 	bIdxWebhookDue = []byte("idx_webhook_due")
@@ -142,7 +145,7 @@ var allBuckets = [][]byte{
 	bUnassigned, bUnassignedTime, bIdxMsgState, bIdxPartState, bIdxDue, bIdxMR,
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bSettings, bWebhooks,
-	bWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
+	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.

@@ -291,6 +291,33 @@ func TestWebhookDeliveries(t *testing.T) {
 	if got := due(); len(got) != 0 {
 		t.Fatalf("due after all done %v", got)
 	}
+	_ = db.View(func(tx *Tx) error {
+		ds, _ := tx.WebhookDeliveries(1, 10, 0)
+		if len(ds) != 2 || ds[0].ID != d2.ID || tx.PendingDeliveries() != 0 {
+			t.Errorf("deliveries of webhook 1: %+v", ds)
+		}
+		return nil
+	})
+	// Deleting a webhook drops its deliveries, pending ones included.
+	_ = db.Update(func(tx *Tx) error {
+		if err := tx.PutWebhook(&Webhook{ID: 1, URL: "https://example.com/h"}); err != nil {
+			return err
+		}
+		d := WebhookDelivery{WebhookID: 1, Event: "x"}
+		if err := tx.EnqueueDelivery(&d); err != nil {
+			return err
+		}
+		if tx.PendingDeliveries() != 1 {
+			t.Error("pending not counted")
+		}
+		return tx.DeleteWebhook(1)
+	})
+	_ = db.View(func(tx *Tx) error {
+		if ds, _ := tx.WebhookDeliveries(1, 10, 0); len(ds) != 0 || tx.PendingDeliveries() != 0 {
+			t.Errorf("after delete: %d deliveries, %d pending", len(ds), tx.PendingDeliveries())
+		}
+		return nil
+	})
 }
 
 func TestInboundPendingAndDedup(t *testing.T) {

@@ -1,7 +1,7 @@
 package store
 
 // Reads the webhook sender and the API need beyond records.go (added by the
-// webui/webhook owner; no new bucket or key layout).
+// webui/webhook owner).
 
 // PendingDeliveries counts the webhook deliveries still to be made (the
 // webhook backlog on /metrics). It counts the due index, which holds exactly
@@ -16,22 +16,21 @@ func (tx *Tx) PendingDeliveries() int {
 }
 
 // WebhookDeliveries lists up to limit of a webhook's latest deliveries,
-// newest first, looking at no more than scan deliveries (all webhooks') so
-// that a busy file does not make the listing a full scan.
+// newest first. It is a range scan of idx_webhook_deliveries; scan, from
+// before that index existed, is ignored.
 func (tx *Tx) WebhookDeliveries(webhook ID, limit, scan int) ([]WebhookDelivery, error) {
+	if limit <= 0 {
+		limit = 50
+	}
 	var out []WebhookDelivery
 	var err error
-	seen := 0
-	revScan(tx.b(bWebhookDeliveries), nil, nil, func(_, v []byte) bool {
-		seen++
+	revScan(tx.b(bIdxWebhookDeliveries), u64(uint64(webhook)), nil, func(key, _ []byte) bool {
 		var d WebhookDelivery
-		if err = unmarshal(v, &d); err != nil {
+		if d, err = tx.Delivery(ID(getU64(key[8:]))); err != nil {
 			return false
 		}
-		if d.WebhookID == webhook {
-			out = append(out, d)
-		}
-		return len(out) < limit && seen < scan
+		out = append(out, d)
+		return len(out) < limit
 	})
 	return out, err
 }
