@@ -272,15 +272,6 @@ func parseStorageList(lines []string) ([][]string, error) {
 	return out, nil
 }
 
-// StorageUse is the room in one message storage.
-type StorageUse struct {
-	Name        string
-	Used, Total int
-}
-
-// Free is the number of empty slots.
-func (s StorageUse) Free() int { return s.Total - s.Used }
-
 // parseCPMSSet parses the answer to AT+CPMS="X",...: "+CPMS: u1,t1,u2,t2,u3,t3"
 // and returns mem1's use. It also accepts the read form `"SM",u1,t1,...`.
 func parseCPMSSet(lines []string) (used, total int, err error) {
