@@ -543,29 +543,47 @@ func (d *decoder) statusReport() error {
 }
 
 // optional reads TP-PI and the optional PID, DCS and user data it
-// announces (STATUS-REPORT and the reports). Nothing after the mandatory
-// fields is fine.
+// announces (STATUS-REPORT). Nothing after the mandatory fields is fine.
 func (d *decoder) optional() error {
-	m := d.m
 	if d.off >= len(d.b) {
 		return nil
 	}
-	piOff := d.off
-	pi, _ := d.octet("pi")
-	m.PI = pi
-	// Extension octets (bit 7) carry nothing defined yet: skip them.
+	pi, err := d.pi()
+	if err != nil {
+		return err
+	}
+	return d.announced(pi)
+}
+
+// pi reads TP-PI (TS 23.040 §9.2.3.27) and skips its extension octets
+// (bit 7 chains them; they announce nothing defined yet). An all-ones PI is
+// returned as 0 with a warning: some SCs pad with FF, and padding is not a
+// promise of fields.
+func (d *decoder) pi() (byte, error) {
+	off := d.off
+	pi, err := d.octet("pi")
+	if err != nil {
+		return 0, err
+	}
+	d.m.PI = pi
 	for p := pi; p&0x80 != 0 && d.off < len(d.b); {
 		p, _ = d.octet("pi")
 	}
-	if pi&0x78 != 0 && pi != 0xFF {
-		d.warn("pi at octet %d: reserved bits set in %02X", piOff, pi)
+	switch {
+	case pi == 0xFF:
+		d.warn("pi at octet %d: FF treated as padding", off)
+		return 0, nil
+	case pi&0x78 != 0:
+		// The spec says to ignore reserved bits.
+		d.warn("pi at octet %d: reserved bits set in %02X", off, pi)
 	}
-	if pi == 0xFF {
-		// Some SCs pad with FF; the spec says reserved bits are ignored, but
-		// an all-ones PI is padding, not a promise of fields.
-		d.warn("pi at octet %d: FF treated as padding", piOff)
-		return nil
-	}
+	return pi, nil
+}
+
+// announced reads the optional PID, DCS and user data that pi announces.
+// Without a DCS the user data is 7-bit (TS 23.040 §9.2.3.27).
+func (d *decoder) announced(pi byte) error {
+	m := d.m
 	var err error
 	if pi&0x01 != 0 {
 		if m.PID, err = d.octet("pid"); err != nil {
@@ -587,6 +605,8 @@ func (d *decoder) optional() error {
 	return nil
 }
 
+// report reads an SMS-SUBMIT-REPORT or SMS-DELIVER-REPORT (TS 23.040
+// §9.2.2.1a, §9.2.2.2a).
 func (d *decoder) report(t Type) error {
 	m := d.m
 	m.Type = t
@@ -597,34 +617,16 @@ func (d *decoder) report(t Type) error {
 		fcs, _ := d.octet("fcs")
 		m.FCS = int(fcs)
 	}
-	pi, err := d.octet("pi")
+	pi, err := d.pi()
 	if err != nil {
 		return err
 	}
-	m.PI = pi
 	if t == TypeSubmitReport {
 		if m.SCTS, err = d.time("scts"); err != nil {
 			return err
 		}
 	}
-	if pi&0x01 != 0 {
-		if m.PID, err = d.octet("pid"); err != nil {
-			return err
-		}
-	}
-	if pi&0x02 != 0 {
-		off := d.off
-		if m.DCS, err = d.octet("dcs"); err != nil {
-			return err
-		}
-		if err := d.dcs(off); err != nil {
-			return err
-		}
-	}
-	if pi&0x04 != 0 {
-		return d.userData()
-	}
-	return nil
+	return d.announced(pi)
 }
 
 func (d *decoder) command() error {
