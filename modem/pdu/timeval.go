@@ -53,7 +53,12 @@ func decodeTime(b []byte) (time.Time, error) {
 	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
 		return time.Time{}, fmt.Errorf("%w: date %02d-%02d-%02d %02d:%02d:%02d", ErrInvalid, v[0], v[1], v[2], v[3], v[4], v[5])
 	}
-	return time.Date(year, time.Month(v[1]), v[2], v[3], v[4], v[5], 0, zones[q+maxQuarters]), nil
+	t := time.Date(year, time.Month(v[1]), v[2], v[3], v[4], v[5], 0, zones[q+maxQuarters])
+	if t.Day() != v[2] {
+		// time.Date would quietly turn 31 February into 3 March.
+		return time.Time{}, fmt.Errorf("%w: date %02d-%02d-%02d does not exist", ErrInvalid, v[0], v[1], v[2])
+	}
+	return t, nil
 }
 
 // appendTime writes t as a time stamp in t's own zone (rounded to the
@@ -112,24 +117,32 @@ func relativeOctet(d time.Duration) byte {
 func (v Validity) RelativeOctet() byte { return relativeOctet(v.Relative) }
 
 // decodeEnhanced reads the period an enhanced validity states (TS 23.040
-// §9.2.3.12.3), and whether it is single-shot.
+// §9.2.3.12.3), and whether it is single-shot. The functionality indicator
+// may be extended by further octets (bit 7 chains them; none is defined
+// yet); the period follows the last of them.
 func decodeEnhanced(e [7]byte) (d time.Duration, singleShot bool, ok bool) {
 	singleShot = e[0]&0x40 != 0
-	if e[0]&0x80 != 0 {
-		// An extension octet follows; the period then starts one later.
-		return 0, singleShot, false
+	at := 1
+	for i := 0; e[i]&0x80 != 0; i++ {
+		if at++; at >= len(e) {
+			return 0, singleShot, false
+		}
 	}
+	p := e[at:]
 	switch e[0] & 0x07 {
 	case 0:
 		return 0, singleShot, true
 	case 1:
-		return relativeVP(e[1]), singleShot, true
+		return relativeVP(p[0]), singleShot, true
 	case 2:
-		return time.Duration(e[1]) * time.Second, singleShot, true
+		return time.Duration(p[0]) * time.Second, singleShot, true
 	case 3:
+		if len(p) < 3 {
+			return 0, singleShot, false
+		}
 		var v [3]int
 		for i := 0; i < 3; i++ {
-			lo, hi := e[1+i]&0x0F, e[1+i]>>4
+			lo, hi := p[i]&0x0F, p[i]>>4
 			if lo > 9 || hi > 9 {
 				return 0, singleShot, false
 			}
@@ -138,6 +151,35 @@ func decodeEnhanced(e [7]byte) (d time.Duration, singleShot bool, ok bool) {
 		return time.Duration(v[0])*time.Hour + time.Duration(v[1])*time.Minute + time.Duration(v[2])*time.Second, singleShot, true
 	}
 	return 0, singleShot, false
+}
+
+// EnhancedValidity builds an enhanced validity period (TS 23.040
+// §9.2.3.12.3) for d: whole seconds up to 255 s, hours, minutes and seconds
+// up to 99:59:59, beyond that the relative octet (rounded up as Relative
+// is); 0 states no period. singleShot asks the SC for a single delivery
+// attempt, the one thing only this format can say.
+func EnhancedValidity(d time.Duration, singleShot bool) Validity {
+	v := Validity{Format: ValidityEnhanced}
+	if singleShot {
+		v.Enhanced[0] = 0x40
+	}
+	secs := (d + time.Second - 1) / time.Second
+	switch {
+	case d <= 0:
+	case secs <= 255:
+		v.Enhanced[0] |= 2
+		v.Enhanced[1] = byte(secs)
+	case secs < 100*3600:
+		v.Enhanced[0] |= 3
+		for i, n := range [3]int64{int64(secs / 3600), int64(secs / 60 % 60), int64(secs % 60)} {
+			v.Enhanced[1+i] = byte(n/10) | byte(n%10)<<4
+		}
+	default:
+		v.Enhanced[0] |= 1
+		v.Enhanced[1] = relativeOctet(d)
+	}
+	v.Relative, _, _ = decodeEnhanced(v.Enhanced)
+	return v
 }
 
 // String describes the validity in words: "none", "4 days",
