@@ -43,6 +43,22 @@ func TestCountBoundaries(t *testing.T) {
 		{"35 emoji", strings.Repeat("😀", 35), SegmentOptions{}, UCS2, 70, 1, 70, 0},
 		// 33 emoji in part 1: a 34th would split its surrogate pair at unit 67.
 		{"36 emoji", strings.Repeat("😀", 36), SegmentOptions{}, UCS2, 72, 2, 67, 67 - 6},
+		// An escape pair at the edges of a part.
+		{"158+euro", strings.Repeat("a", 158) + "€", SegmentOptions{}, GSM7, 160, 1, 160, 0},
+		{"159+euro", strings.Repeat("a", 159) + "€", SegmentOptions{}, GSM7, 161, 2, 153, 153 - 8},
+		{"152+euro+10", strings.Repeat("a", 152) + "€" + strings.Repeat("b", 10), SegmentOptions{}, GSM7, 164, 2, 153, 153 - 12},
+		{"151+euro+10", strings.Repeat("a", 151) + "€" + strings.Repeat("b", 10), SegmentOptions{}, GSM7, 163, 2, 153, 153 - 10},
+		// A surrogate pair at the edges of a part.
+		{"68+emoji", strings.Repeat("я", 68) + "😀", SegmentOptions{}, UCS2, 70, 1, 70, 0},
+		{"69+emoji", strings.Repeat("я", 69) + "😀", SegmentOptions{}, UCS2, 71, 2, 67, 67 - 4},
+		{"66+emoji", strings.Repeat("я", 66) + "😀" + "я", SegmentOptions{}, UCS2, 69, 1, 70, 1},
+		{"66+emoji+4", strings.Repeat("я", 66) + "😀" + strings.Repeat("я", 4), SegmentOptions{}, UCS2, 72, 2, 67, 67 - 6},
+		{"65+emoji+4", strings.Repeat("я", 65) + "😀" + strings.Repeat("я", 4), SegmentOptions{}, UCS2, 71, 2, 67, 67 - 4},
+		// National auto: ğ is in the Turkish locking table; its element
+		// (3 octets and UDHL) leaves 155 septets, 149 beside a concat.
+		{"155 ğ auto", strings.Repeat("ğ", 155), SegmentOptions{National: NationalMode{Auto: true}}, GSM7, 155, 1, 155, 0},
+		{"156 ğ auto", strings.Repeat("ğ", 156), SegmentOptions{National: NationalMode{Auto: true}}, GSM7, 156, 2, 149, 149*2 - 156},
+		{"156 ğ none", strings.Repeat("ğ", 156), SegmentOptions{}, UCS2, 156, 3, 67, 67*3 - 156},
 		{"forced ucs2", "hello", SegmentOptions{Encoding: SegmentUCS2}, UCS2, 5, 1, 70, 65},
 		{"ports header", strings.Repeat("a", 155), SegmentOptions{Extra: UDH{PortsIE(Ports{Source: 1, Destination: 2})}}, GSM7, 155, 2, 148, 148 - 7},
 	}
