@@ -73,7 +73,7 @@ func hVerbose(s *session, _ *Modem, c *cmd) result {
 		return fail(errSyntax)
 	}
 	s.mu.Lock()
-	s.verbose = !c.hasNum || c.num == 1
+	s.verbose = c.num == 1 // a missing value is 0 (V.250 §5.3.1)
 	s.mu.Unlock()
 	return ok()
 }

@@ -119,8 +119,7 @@ func (s *session) input(c byte) {
 func (s *session) execLine(line string) {
 	line = strings.TrimSpace(line)
 	// Text before "AT" is line noise a modem ignores.
-	up := strings.ToUpper(line)
-	i := strings.Index(up, "AT")
+	i := indexAT(line)
 	if i < 0 {
 		return
 	}
@@ -366,6 +365,17 @@ func splitParams(s string) []param {
 		v = strings.TrimSpace(v)
 	}
 	return append(out, param{v: v, quoted: quoted})
+}
+
+// indexAT finds "AT" in any case, byte-wise (ToUpper would change the
+// length of a line holding invalid UTF-8).
+func indexAT(s string) int {
+	for i := 0; i+1 < len(s); i++ {
+		if (s[i]|0x20) == 'a' && (s[i+1]|0x20) == 't' {
+			return i
+		}
+	}
+	return -1
 }
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

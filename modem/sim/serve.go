@@ -274,7 +274,8 @@ type session struct {
 	m    *Modem
 	rw   io.ReadWriteCloser
 	out  chan []byte
-	done chan struct{}
+	done chan struct{} // closed when the reader ends
+	dead chan struct{} // closed when the writer ends: nothing more can be sent
 
 	mu      sync.Mutex // guards the fields below
 	echo    bool
@@ -289,7 +290,7 @@ type session struct {
 }
 
 func (m *Modem) newSession(rw io.ReadWriteCloser) *session {
-	s := &session{m: m, rw: rw, out: make(chan []byte, 1024), done: make(chan struct{}), echo: true, verbose: true}
+	s := &session{m: m, rw: rw, out: make(chan []byte, 1024), done: make(chan struct{}), dead: make(chan struct{}), echo: true, verbose: true}
 	m.mu.Lock()
 	m.sessions[s] = struct{}{}
 	m.mu.Unlock()
@@ -302,6 +303,7 @@ func (m *Modem) newSession(rw io.ReadWriteCloser) *session {
 }
 
 func (s *session) writeLoop() {
+	defer close(s.dead)
 	for {
 		select {
 		case b := <-s.out:
@@ -320,6 +322,7 @@ func (s *session) emit(b []byte) {
 	select {
 	case s.out <- b:
 	case <-s.done:
+	case <-s.dead:
 	}
 }
 
