@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -33,53 +34,74 @@ func (tx *Tx) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (Due
 		id  ID
 		seq int
 	}
-	// Collect first: changing the bucket under a cursor skips keys.
-	var cands []cand
-	c := tx.b(bIdxDue).Cursor()
-	for key, _ := c.First(); key != nil && string(key[:8]) <= string(limit); key, _ = c.Next() {
-		cands = append(cands, cand{ID(getU64(key[8:16])), int(key[16])})
-		if len(cands) >= 256 {
-			break
+	// Walk the due parts in windows: collect first (changing the bucket
+	// under a cursor skips keys), then act; go on past a window whose parts
+	// accept refused all, so parts waiting for a busy modem never hide the
+	// ones behind them.
+	var from []byte
+	for {
+		var cands []cand
+		var last []byte
+		c := tx.b(bIdxDue).Cursor()
+		key, _ := c.First()
+		if from != nil {
+			key, _ = c.Seek(from)
 		}
-	}
-	for _, cd := range cands {
-		m, err := tx.Message(cd.id)
-		if err != nil {
-			return Due{}, false, err
+		for ; key != nil && string(key[:8]) <= string(limit); key, _ = c.Next() {
+			cands = append(cands, cand{ID(getU64(key[8:16])), int(key[16])})
+			last = key
+			if len(cands) >= 256 {
+				break
+			}
 		}
-		if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-			if _, err := tx.UpdateMessage(cd.id, func(_ *Message, parts []Part) error {
-				for i := range parts {
-					if parts[i].State == StateQueued {
-						parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
-					}
-				}
-				return nil
-			}); err != nil {
+		for _, cd := range cands {
+			m, err := tx.Message(cd.id)
+			if err != nil {
 				return Due{}, false, err
 			}
-			continue
+			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+				if _, err := tx.UpdateMessage(cd.id, func(_ *Message, parts []Part) error {
+					for i := range parts {
+						if parts[i].State == StateQueued {
+							parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
+						}
+					}
+					return nil
+				}); err != nil {
+					return Due{}, false, err
+				}
+				continue
+			}
+			p, err := tx.Part(cd.id, cd.seq)
+			if err != nil {
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				return Due{}, false, err
+			}
+			if p.State != StateQueued {
+				continue // expired above with its message
+			}
+			if accept != nil && !accept(&m, &p) {
+				continue
+			}
+			var claimed Part
+			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *Part) error {
+				p.State, p.Modem, p.MR = StateSubmitting, modem, -1
+				p.Attempts++
+				claimed = *p
+				return nil
+			})
+			if err != nil {
+				return Due{}, false, err
+			}
+			return Due{Message: m, Part: claimed}, true, nil
 		}
-		p, err := tx.Part(cd.id, cd.seq)
-		if err != nil {
-			return Due{}, false, err
+		if len(cands) < 256 {
+			return Due{}, false, nil
 		}
-		if accept != nil && !accept(&m, &p) {
-			continue
-		}
-		var claimed Part
-		m, err = tx.UpdatePart(cd.id, cd.seq, func(p *Part) error {
-			p.State, p.Modem, p.MR = StateSubmitting, modem, -1
-			p.Attempts++
-			claimed = *p
-			return nil
-		})
-		if err != nil {
-			return Due{}, false, err
-		}
-		return Due{Message: m, Part: claimed}, true, nil
+		from = append(clone(last), 0) // the smallest key after last
 	}
-	return Due{}, false, nil
 }
 
 // NextDue is the earliest NextAttempt among queued parts (ok false when the

@@ -431,3 +431,19 @@ func TestReusedKeysArePurgedByTheirNewTime(t *testing.T) {
 		return nil
 	})
 }
+
+func TestClaimDueLooksPastRefusedParts(t *testing.T) {
+	db, c, _ := openTest(t)
+	for i := 0; i < 300; i++ {
+		insertOut(t, db, "+441", 1, 1)
+	}
+	c.t = c.t.Add(time.Second)
+	want := insertOut(t, db, "+442", 1, 1)
+	d, ok, err := db.ClaimDue("m1", func(m *Message, _ *Part) bool { return m.Number == "+442" })
+	if err != nil || !ok || d.Message.ID != want.ID {
+		t.Fatalf("claimed %+v %v %v; want the part behind 300 refused ones", d.Message.ID, ok, err)
+	}
+	if _, ok, _ := db.ClaimDue("m1", func(m *Message, _ *Part) bool { return m.Number == "+442" }); ok {
+		t.Fatal("claimed twice")
+	}
+}
