@@ -170,6 +170,39 @@ func TestPDUDecodeKeysPerType(t *testing.T) {
 	}
 }
 
+// TestPDUDecodeReportsAndCommand: the types a gateway rarely sees print
+// their type name and only the keys that apply, optional parameters when
+// TP-PI announces them.
+func TestPDUDecodeReportsAndCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want map[string]any
+	}{
+		{"submit-report with all", []string{"--tpdu", "0107222061514574407F080400410042"}, map[string]any{
+			"type": "SUBMIT-REPORT", "scts": "2022-02-16T15:54:47+01:00", "pid": 127.0, "dcs": 8.0, "encoding": "ucs2", "text": "AB"}},
+		{"submit-report error", []string{"--tpdu", "01C50022206151457440"}, map[string]any{
+			"type": "SUBMIT-REPORT", "scts": "2022-02-16T15:54:47+01:00"}},
+		{"deliver-report with text", []string{"--tpdu", "--mo", "0004 02C834"}, map[string]any{
+			"type": "DELIVER-REPORT", "encoding": "gsm7", "text": "Hi"}},
+		{"deliver-report 8-bit", []string{"--tpdu", "--mo", "0006 04 03 010203"}, map[string]any{
+			"type": "DELIVER-REPORT", "dcs": 4.0, "encoding": "8bit", "data_hex": "010203"}},
+		{"deliver-report error", []string{"--tpdu", "--mo", "00D300"}, map[string]any{"type": "DELIVER-REPORT"}},
+		{"command", []string{"--tpdu", "--mo", "22083F02050491214303AABBCC"}, map[string]any{
+			"type": "COMMAND", "mr": 8.0, "pid": 63.0, "destination": "+1234", "data_hex": "AABBCC"}},
+		{"command with smsc", []string{"--mo", "00 02070001050491214300"}, map[string]any{
+			"type": "COMMAND", "smsc": "", "mr": 7.0, "pid": 0.0, "destination": "+1234"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			arr := decodeArray(t, "", tt.args...)
+			if len(arr) != 1 || !reflect.DeepEqual(arr[0], tt.want) {
+				t.Errorf("decoded %v\nwant %v", arr, tt.want)
+			}
+		})
+	}
+}
+
 func TestPDUDecodeUDH(t *testing.T) {
 	vectors := loadVectors(t)
 	got := decodeArray(t, "", vectorArgs(vectors["V22"])...)[0]
@@ -359,22 +392,25 @@ func TestPDUEncodeRoundTrip(t *testing.T) {
 		encoding  string
 		parts     int
 		refBits   float64
+		ref       float64
 		national  bool
+		srr       bool // TP-SRR expected in the first octet
 		flagCheck func(t *testing.T, obj map[string]any)
 	}{
 		{name: "short", args: []string{"--to", "+4477001234", "hello"}, text: "hello", encoding: "gsm7", parts: 1},
-		{name: "two parts", args: []string{"--to", "+4477001234", "--ref", "200", long}, text: long, encoding: "gsm7", parts: 2, refBits: 8},
-		{name: "ref16", args: []string{"--to", "+4477001234", "--ref16", "--ref", "4660", long}, text: long, encoding: "gsm7", parts: 2, refBits: 16},
+		{name: "two parts", args: []string{"--to", "+4477001234", "--ref", "200", long}, text: long, encoding: "gsm7", parts: 2, refBits: 8, ref: 200},
+		{name: "ref16", args: []string{"--to", "+4477001234", "--ref16", "--ref", "4660", long}, text: long, encoding: "gsm7", parts: 2, refBits: 16, ref: 4660},
 		{name: "emoji", args: []string{"--to", "+4477001234", "smile 😁"}, text: "smile 😁", encoding: "ucs2", parts: 1},
 		{name: "forced ucs2", args: []string{"--to", "+4477001234", "--encoding", "ucs2", "plain"}, text: "plain", encoding: "ucs2", parts: 1},
 		{name: "turkish", args: []string{"--to", "+905321234567", "--national", "turkish", "Işık ğüzel"}, text: "Işık ğüzel", encoding: "gsm7", parts: 1,
 			national: true},
-		{name: "flags after text", args: []string{"flash", "--class", "0", "--status-report", "--to", "+4477001234"}, text: "flash", encoding: "gsm7", parts: 1,
+		{name: "flags after text", args: []string{"flash", "--class", "0", "--status-report", "--to", "+4477001234"}, text: "flash", encoding: "gsm7", parts: 1, srr: true,
 			flagCheck: func(t *testing.T, obj map[string]any) {
 				if obj["class"] != 0.0 {
 					t.Errorf("class = %v, want 0", obj["class"])
 				}
 			}},
+		{name: "status report", args: []string{"--status-report", "--to", "+4477001234", "sr"}, text: "sr", encoding: "gsm7", parts: 1, srr: true},
 		{name: "validity", args: []string{"--to", "+4477001234", "--validity", "12h", "v"}, text: "v", encoding: "gsm7", parts: 1,
 			flagCheck: func(t *testing.T, obj map[string]any) {
 				if obj["validity"] != "12 hours" {
@@ -393,6 +429,10 @@ func TestPDUEncodeRoundTrip(t *testing.T) {
 				if got := len(p.PDU)/2 - 1 - int(hexByte(t, p.PDU[:2])); got != p.TPDULength {
 					t.Errorf("tpdu_length %d, but the pdu has %d TPDU octets", p.TPDULength, got)
 				}
+				fo := hexByte(t, p.PDU[len(p.PDU)-2*p.TPDULength:][:2])
+				if fo&0x03 != 0x01 || (fo&0x20 != 0) != tt.srr {
+					t.Errorf("first octet %02X: want SMS-SUBMIT, TP-SRR %v", fo, tt.srr)
+				}
 				if p.TPDULength > 140+13+12 { // header fields plus 140 octets of user data at most
 					t.Errorf("tpdu_length %d too long", p.TPDULength)
 				}
@@ -406,7 +446,7 @@ func TestPDUEncodeRoundTrip(t *testing.T) {
 				udh, _ := obj["udh"].(map[string]any)
 				if tt.parts > 1 {
 					c, _ := udh["concat"].(map[string]any)
-					if c["seq"] != float64(i+1) || c["total"] != float64(tt.parts) || c["ref_bits"] != tt.refBits {
+					if c["seq"] != float64(i+1) || c["total"] != float64(tt.parts) || c["ref_bits"] != tt.refBits || c["ref"] != tt.ref {
 						t.Errorf("part %d concat = %v", i+1, c)
 					}
 				}
