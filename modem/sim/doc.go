@@ -2,8 +2,87 @@
 // demos and `gsmgate sim`. It owns the AT command interpreter (TS 27.007 and
 // TS 27.005 as real modems answer them), serving it on a pseudo-terminal or
 // raw TCP, the modem's SIM, settings and message storages, and a simulated
-// network that accepts SMS-SUBMITs, delivers SMS-DELIVERs and produces status
-// reports. It never talks to real hardware and keeps no package-level state.
+// network that accepts SMS-SUBMITs, delivers SMS-DELIVERs and produces
+// status reports. It never talks to real hardware, never writes outside the
+// paths it is given (a pty link) and keeps no package-level mutable state.
 //
-// PROFILES is filled in below.
+// # Using it from a test
+//
+//	clock := sim.NewFakeClock(time.Now())
+//	net := sim.NewNetwork(sim.NetworkOptions{Clock: clock})
+//	m, _ := net.AddModem(sim.ModemOptions{Profile: "huawei", PIN: "1234"})
+//	path, _ := m.ServePTY(ctx)          // open path like /dev/ttyUSB2
+//	addr, _ := m.ServeTCP(ctx, "127.0.0.1:0") // or like ser2net
+//	net.Inbound(m, sim.InboundSMS{From: "+447700900999", Text: "hi", Order: []int{2, 1}})
+//	net.SetReportOutcome(sim.ReportOutcome{Kind: sim.TemporaryThenDelivered, Delay: time.Minute})
+//	net.Advance(time.Minute)            // status reports fall due
+//	m.SetFaults(sim.Faults{SendErrors: []int{38}, SendTimeouts: 1})
+//	m.Unplug(); path, _ = m.Replug(ctx) // a new /dev/pts/N; storage and IMEI kept
+//	parts := net.Sent()
+//
+// # What the modem does
+//
+// Echo is on after power-up, ATZ and a replug. Errors read ERROR, +CME ERROR:
+// n or +CMS ERROR: n, or their verbose text, per +CMEE. Commands that need
+// the SIM answer +CME/+CMS ERROR 10/310 (no SIM), 11/311 (PIN), 12/316
+// (PUK); three wrong PINs lead to PUK, ten wrong PUKs block the SIM. A send
+// without network is +CMS ERROR: 331. The message reference of +CMGS runs
+// 0..255 and wraps. Messages are stored in "SM" or "ME" (+CPMS) and
+// announced per +CNMI: +CMTI, or +CMT routed without storing (+CNMA
+// expected after +CSMS=1), status reports as +CDS or stored and announced
+// with +CDSI; +CNMI mode 0 buffers the codes until a mode 1-3 with bfr 0. A
+// full storage takes nothing and announces nothing: the network keeps the
+// message and delivers it once a +CMGD frees a slot (as after an SMMA), or
+// after a replug, PIN entry or +CFUN=1. While a command runs (including the
+// time between the "> " prompt and the answer), codes wait and follow the
+// answer. +CMSS, +CMGW, +CMGR, +CMGL (stat 0-4 in PDU mode, "ALL" etc. in
+// text mode) and +CMGD with delete flags 0-4 work on mem1/mem2 of +CPMS.
+// Text mode (+CMGF=1, +CSMP, +CSCS "GSM"/"IRA"/"UCS2") covers +CMGS, +CMGW,
+// +CMGL and +CMGR of plain text.
+//
+// The network reads each SMS-SUBMIT with modem/pdu (a PDU it cannot read is
+// +CMS ERROR: 304). A message to another virtual modem's OwnNumber is
+// delivered to it. The sim builds SMS-DELIVER and SMS-STATUS-REPORT TPDUs
+// with its own small encoder (codec.go), kept apart from modem/pdu so that
+// a test comparing the two catches a mistake either makes.
+//
+// # Profiles
+//
+// generic: what TS 27.005 describes, with the answers of common modems;
+// unknown commands get ERROR, the prompt is "\r\n> " (§3.5.1; gammu accepts
+// nothing else: gammu/gammu#1176), an out-of-range +CNMI is +CMS ERROR: 303.
+//
+// sim800 (SIMCom SIM800L): "RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready",
+// "SMS Ready" after power-up (seen on a SIM800L in
+// Seeed-Studio/GPRS_SIM900#39, where commands fail until "SMS Ready"); ATI
+// answers "SIM800 R14.18"; +CCID answers the bare ICCID; with echo on, the
+// PDU typed after the prompt is echoed back before +CMGS (the form of a
+// "> 0891...\r\n+CMGS: 23" transcript in awangga/spy's README); a text-mode
+// +CMGS/+CMGW needs the number quoted (AT+CMGS=+44... is ERROR).
+//
+// huawei (E173/E1752 sticks): unsolicited ^RSSI, ^BOOT and ^MODE codes every
+// FloodInterval (2s by default; a real E3372 sent ^RSSI every 10s in
+// gammu/gammu#111) until AT^CURC=0; "COMMAND NOT SUPPORT" for unknown
+// commands (AT+CPROT=?, AT+SYNCML=?, AT$TSSPCSW=? in gammu/gammu#138 on an
+// E1752); AT^PORTSEL, which gammu's Huawei support sets after ^CURC=0;
+// AT^ICCID?; boot codes ^BOOT, ^SRVST, ^SIMST, ^MODE.
+//
+// quectel (EC25): "RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1" after
+// power-up and "+QIND: SMS DONE", "+QIND: PB DONE" once the SIM is unlocked;
+// +CNMI=? is (0-2),(0-3),(0,2),(0-2),(0,1) and a value outside it (mode 3)
+// is +CMS ERROR: 500, the catch-all Quectel modules give (a Quectel M26's
+// "CMS Error: unknown" in warthog618/modem#17; +CMS ERROR: 500 in
+// gammu/gammu#438); AT+QCCID; the default character set is "GSM".
+//
+// Not reproduced yet: the EC25 storing status reports in "SR" while
+// announcing +CDSI: "SM",0 (IchthysMaranatha/asterisk-chan-quectel#75).
+//
+// # Faults
+//
+// Faults (Modem.SetFaults) answer the next sends with +CMS ERROR codes
+// (TemporaryCMS and PermanentCMS list realistic ones, with their meaning in
+// TS 24.011 and TS 27.005), swallow a send's answer (the network still got
+// it: SentPart.TimedOut), stretch its latency, or put line noise before the
+// next answers. Modem.Hang stops all answers; Modem.Unplug closes the pty
+// and TCP clients as a USB unplug does; Modem.InjectGarbage writes bytes now.
 package sim
