@@ -244,6 +244,17 @@ func (d *decoder) dcs(off int) error {
 	return nil
 }
 
+// readDCS reads TP-DCS into m.DCS and interprets it.
+func (d *decoder) readDCS() error {
+	off := d.off
+	c, err := d.octet("dcs")
+	if err != nil {
+		return err
+	}
+	d.m.DCS = c
+	return d.dcs(off)
+}
+
 // userData reads TP-UDL and TP-UD into m, after m.DCS has been read.
 func (d *decoder) userData() error {
 	m := d.m
@@ -442,11 +453,7 @@ func (d *decoder) deliver() error {
 	if m.PID, err = d.octet("pid"); err != nil {
 		return err
 	}
-	off := d.off
-	if m.DCS, err = d.octet("dcs"); err != nil {
-		return err
-	}
-	if err := d.dcs(off); err != nil {
+	if err := d.readDCS(); err != nil {
 		return err
 	}
 	if m.SCTS, err = d.time("scts"); err != nil {
@@ -474,11 +481,7 @@ func (d *decoder) submit() error {
 	if m.PID, err = d.octet("pid"); err != nil {
 		return err
 	}
-	off := d.off
-	if m.DCS, err = d.octet("dcs"); err != nil {
-		return err
-	}
-	if err := d.dcs(off); err != nil {
+	if err := d.readDCS(); err != nil {
 		return err
 	}
 	switch m.Validity.Format {
@@ -591,11 +594,7 @@ func (d *decoder) announced(pi byte) error {
 		}
 	}
 	if pi&0x02 != 0 {
-		off := d.off
-		if m.DCS, err = d.octet("dcs"); err != nil {
-			return err
-		}
-		if err := d.dcs(off); err != nil {
+		if err := d.readDCS(); err != nil {
 			return err
 		}
 	}

@@ -32,6 +32,20 @@ func capacity(enc Encoding, ieOctets int) int {
 	return 140 - h
 }
 
+// headerOctets is what the header costs every part, in octets of elements
+// (capacity adds the UDHL octet): extra for o.Extra, concat for the
+// concatenation element of a multi-part text.
+func (o SegmentOptions) headerOctets() (extra, concat int) {
+	if extra = o.Extra.Len(); extra > 0 {
+		extra--
+	}
+	concat = ieConcat8Len
+	if o.Ref16 {
+		concat = ieConcat16Len
+	}
+	return extra, concat
+}
+
 // fit packs units of the given costs into parts greedily, never splitting
 // one character (an escape pair, a surrogate pair) across two. When bounds
 // is not nil, the index of the first character of each part is appended.
@@ -221,14 +235,7 @@ func (d *distinctRunes) costs(cs *charset) ([]uint8, int) {
 func makePlan(text string, o SegmentOptions) (plan, error) {
 	runes := []rune(text)
 	p := plan{runes: runes}
-	extra := o.Extra.Len()
-	if extra > 0 {
-		extra-- // UDHL is added by capacity
-	}
-	concat := ieConcat8Len
-	if o.Ref16 {
-		concat = ieConcat16Len
-	}
+	extra, concat := o.headerOctets()
 
 	var best *option
 	// forcing is the 7-bit option that lacks the fewest characters: the
@@ -372,14 +379,7 @@ type segment struct {
 
 // split cuts the planned text into parts and encodes each.
 func (p *plan) split(o SegmentOptions) []segment {
-	extra := o.Extra.Len()
-	if extra > 0 {
-		extra--
-	}
-	concat := ieConcat8Len
-	if o.Ref16 {
-		concat = ieConcat16Len
-	}
+	extra, concat := o.headerOctets()
 	single := capacity(p.op.enc, p.op.ieLen+extra)
 	multi := capacity(p.op.enc, p.op.ieLen+extra+concat)
 	_, _, _, bounds := fit(p.op.costs, single, multi, make([]int, 0, p.op.parts))
@@ -514,14 +514,7 @@ func Deliver(text string, o DeliverOptions) ([]Part, error) {
 
 // splitOctets cuts 8-bit data into parts.
 func splitOctets(data []byte, o SegmentOptions) []segment {
-	extra := o.Extra.Len()
-	if extra > 0 {
-		extra--
-	}
-	concat := ieConcat8Len
-	if o.Ref16 {
-		concat = ieConcat16Len
-	}
+	extra, concat := o.headerOctets()
 	if single := capacity(EightBit, extra); len(data) <= single {
 		return []segment{{data: data}}
 	}
