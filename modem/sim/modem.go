@@ -147,7 +147,6 @@ type Modem struct {
 	ptyPort    *ptyPort
 	ptyCtx     context.Context
 	ptyPath    string
-	floodOn    bool
 	ussd       string
 }
 
