@@ -18,7 +18,7 @@ import (
 // modem writes, splits it into lines (the "> " prompt is a line of its
 // own) and lets a test send commands and wait for lines.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	rw    io.ReadWriteCloser
 	lines chan string
 	done  chan struct{}
@@ -26,7 +26,7 @@ type client struct {
 
 const waitFor = 10 * time.Second // a generous bound: only a broken sim takes that long
 
-func newClient(t *testing.T, rw io.ReadWriteCloser) *client {
+func newClient(t testing.TB, rw io.ReadWriteCloser) *client {
 	t.Helper()
 	c := &client{t: t, rw: rw, lines: make(chan string, 4096), done: make(chan struct{})}
 	go func() {
@@ -64,7 +64,7 @@ func newClient(t *testing.T, rw io.ReadWriteCloser) *client {
 }
 
 // openPTYClient opens a pty path the way a driver opens /dev/ttyUSB2.
-func openPTYClient(t *testing.T, path string) *client {
+func openPTYClient(t testing.TB, path string) *client {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
