@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // env is the real stack: a bbolt file in a temp dir, the gateway service,
 // the webhook sender and the router, served on loopback.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	svc    *gateway.Service
 	hooks  *webhook.Sender
@@ -36,7 +36,7 @@ type env struct {
 	modems []ModemStatus
 }
 
-func newEnv(t *testing.T, o Options) *env {
+func newEnv(t testing.TB, o Options) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "gsmgate.db"), store.Options{Timeout: time.Second})
 	if err != nil {
