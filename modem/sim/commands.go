@@ -906,7 +906,7 @@ func (m *Modem) pduBody(msg *stored) string {
 
 func (m *Modem) textHeader(msg *stored) (string, string) {
 	if msg.report {
-		return fmt.Sprintf("6,%d", reportMR(msg.tpdu)), ""
+		return msg.text, ""
 	}
 	body := msg.text
 	if m.st.cscs == "UCS2" {
@@ -916,13 +916,6 @@ func (m *Modem) textHeader(msg *stored) (string, string) {
 		return fmt.Sprintf("\"%s\",\"%s\",", textStats[msg.stat], msg.addr), body
 	}
 	return fmt.Sprintf("\"%s\",\"%s\",,\"%s\"", textStats[msg.stat], msg.addr, textTime(msg.time)), body
-}
-
-func reportMR(tp []byte) int {
-	if len(tp) > 1 {
-		return int(tp[1])
-	}
-	return 0
 }
 
 func hCMGL(_ *session, m *Modem, c *cmd) result {
@@ -959,8 +952,7 @@ func hCMGL(_ *session, m *Modem, c *cmd) result {
 			if msg.report {
 				lines = append(lines, fmt.Sprintf("+CMGL: %d,\"%s\",%s", i+1, textStats[msg.stat], h))
 			} else {
-				hs := strings.SplitN(h, ",", 2)
-				lines = append(lines, fmt.Sprintf("+CMGL: %d,%s,%s", i+1, hs[0], hs[1]), body)
+				lines = append(lines, fmt.Sprintf("+CMGL: %d,%s", i+1, h), body)
 			}
 		} else {
 			lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+1, msg.stat, len(msg.tpdu)), m.pduBody(msg))

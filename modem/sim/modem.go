@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -389,9 +390,18 @@ func deliverDCS(tp []byte) (byte, bool) {
 	return tp[i], true
 }
 
+// report is an SMS-STATUS-REPORT and the fields text mode shows.
+type report struct {
+	tpdu      []byte
+	mr        int
+	recipient string
+	scts, dt  time.Time
+	status    byte
+}
+
 // statusReport takes an SMS-STATUS-REPORT from the network and routes it
 // per +CNMI <ds>.
-func (m *Modem) statusReport(tpdu []byte) {
+func (m *Modem) statusReport(r report) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.canReceive() {
@@ -399,17 +409,31 @@ func (m *Modem) statusReport(tpdu []byte) {
 	}
 	switch m.st.cnmi[3] {
 	case 1:
-		m.urc(fmt.Sprintf("+CDS: %d\r\n%s", len(tpdu), hexUpper(append(encodeSCA(m.st.csca), tpdu...))))
+		if m.st.cmgf == 1 {
+			m.urc("+CDS: " + r.textFields())
+		} else {
+			m.urc(fmt.Sprintf("+CDS: %d\r\n%s", len(r.tpdu), hexUpper(append(encodeSCA(m.st.csca), r.tpdu...))))
+		}
 		if m.st.csms == 1 {
 			m.pendingAck++
 		}
 	case 2:
 		mem := m.st.mem[2]
-		idx, ok := m.stores[mem].put(&stored{stat: 0, tpdu: tpdu, report: true, time: m.net.clock.Now()})
+		idx, ok := m.stores[mem].put(&stored{stat: 0, tpdu: r.tpdu, report: true, addr: r.recipient, text: r.textFields(), time: r.dt})
 		if ok {
 			m.urc(fmt.Sprintf("+CDSI: \"%s\",%d", mem, idx))
 		}
 	}
+}
+
+// textFields is a report as text mode shows it (TS 27.005 §3.4.1):
+// <fo>,<mr>,<ra>,<tora>,<scts>,<dt>,<st>.
+func (r report) textFields() string {
+	toa := 129
+	if strings.HasPrefix(r.recipient, "+") {
+		toa = 145
+	}
+	return fmt.Sprintf("6,%d,\"%s\",%d,\"%s\",\"%s\",%d", r.mr, r.recipient, toa, textTime(r.scts), textTime(r.dt), r.status)
 }
 
 // flushHeld retries the parts the network kept, as it does when the modem

@@ -247,7 +247,8 @@ func (n *Network) accept(from *Modem, mr int, tpdu []byte, s *submit, timedOut b
 	}
 	report := func(st byte) func() {
 		return func() {
-			from.statusReport(buildStatusReport(mr, s.To, now, n.clock.Now(), st))
+			dt := n.clock.Now()
+			from.statusReport(report{tpdu: buildStatusReport(mr, s.To, now, dt, st), mr: mr, recipient: s.To, scts: now, dt: dt, status: st})
 		}
 	}
 	switch out.Kind {
