@@ -225,7 +225,7 @@ func TestRecoveryEscalates(t *testing.T) {
 		wakeOn, by string
 	}{
 		{"AT", "resynchronise"},
-		{"ATE0", "re-initialise"},
+		{"ATV1", "re-initialise"},
 		{"AT+CFUN=0", "radio off and on"},
 		{"AT+CFUN=1,1", "reset the modem"},
 	} {

@@ -124,7 +124,8 @@ type delivered struct {
 // unacknowledged direct delivery is repeated by the network.
 const maxQueuedURCs = 1000
 
-// Open opens cfg.Port and initialises the modem: echo off, numeric errors,
+// Open opens cfg.Port and initialises the modem: verbose results (ATV1),
+// echo off, numeric errors,
 // the SIM PIN (entered once at most), PDU mode, character set, +CSMS,
 // message storage, new-message indications, identity and network state.
 // It fails with an *OpenError wrapping ErrNotAModem, ErrNoSIM,
@@ -290,11 +291,15 @@ func (m *Modem) identify(ctx context.Context) error {
 	}
 	// A port of a multi-port stick that is not the AT port never answers:
 	// give it a short time, twice (the first AT may be eaten by a modem
-	// that was asleep or had a half-typed line).
+	// that was asleep or had a half-typed line). The probe is ATV1: a modem
+	// left in numeric mode (ATV0) ends its results with "0\r" instead of
+	// "OK", which the engine does not take for a result; ATV1 switches it
+	// back, and if its own answer still came numeric, the engine's
+	// resynchronisation and the second probe are answered in words.
 	probe := min(m.cfg.CommandTimeout, 3*time.Second)
 	var err error
 	for range 2 {
-		if _, err = m.execT(ctx, "AT", probe); err == nil || !linkFailure(err) || ctx.Err() != nil || errors.Is(err, at.ErrClosed) {
+		if _, err = m.execT(ctx, "ATV1", probe); err == nil || !linkFailure(err) || ctx.Err() != nil || errors.Is(err, at.ErrClosed) {
 			break
 		}
 	}
@@ -392,6 +397,11 @@ func (m *Modem) simKey() string {
 func (m *Modem) initialise(ctx context.Context) error {
 	fail := func(step string, err error) error {
 		return &OpenError{Port: m.cfg.Port, Step: step, Info: m.Info(), Err: err}
+	}
+	// Verbose results first: a modem reset to a stored profile with ATV0
+	// would answer everything else with digits the engine does not read.
+	if _, err := m.exec(ctx, "ATV1"); err != nil && linkFailure(err) {
+		return fail("verbose results", err)
 	}
 	if _, err := m.exec(ctx, "ATE0"); err != nil && linkFailure(err) {
 		return fail("echo off", err)

@@ -1,0 +1,67 @@
+package modem
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsmgate/gsmgate/modem/sim"
+)
+
+// TestSimOpenAfterATV0: a modem left in numeric result mode (ATV0, e.g. by
+// another program, or a stored profile) answers "0\r" instead of "OK"; Open
+// must switch it back to words before anything else, not call it "not a
+// modem".
+func TestSimOpenAfterATV0(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := sm.ServePTY(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another program puts the modem in numeric mode and goes away.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("ATE0V0\r"); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 64)
+	_ = f.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for !bytes.HasSuffix(got, []byte("0\r")) {
+		n, err := f.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the answer to ATV0: %v (got %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	f.Close()
+
+	cfg := testConfig(path)
+	cfg.CommandTimeout = time.Second
+	trace := &lockedBuffer{}
+	cfg.Trace = trace
+	m, err := Open(ctx, cfg, testLog(t))
+	if err != nil {
+		t.Fatalf("Open of a modem in ATV0 mode: %v\ntrace:\n%s", err, trace.String())
+	}
+	defer m.Close()
+	if m.ID() != sm.IMEI() {
+		t.Errorf("ID = %q, want %q", m.ID(), sm.IMEI())
+	}
+	if st, reason := m.State(); st != StateReady {
+		t.Errorf("state = %s (%s), want ready", st, reason)
+	}
+	if !strings.Contains(trace.String(), `-> "ATV1\r"`) {
+		t.Errorf("ATV1 not sent:\n%s", trace.String())
+	}
+}
