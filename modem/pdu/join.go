@@ -43,13 +43,19 @@ type Joined struct {
 }
 
 // concatKey is the collector's key: originator, reference width,
-// reference and total.
+// reference and total. A SUBMIT has no originator (it is ours); its
+// destination stands in, so that parts we sent to two people under the
+// same reference are not taken for one message.
 func concatKey(m *Message, c Concat) string {
 	w := 8
 	if c.Ref16 {
 		w = 16
 	}
-	return fmt.Sprintf("%d/%s|%d|%d|%d", m.Originator.TON, m.Originator.Digits, w, c.Ref, c.Total)
+	peer := m.Originator
+	if m.Type == TypeSubmit {
+		peer = m.Destination
+	}
+	return fmt.Sprintf("%d/%s|%d|%d|%d", peer.TON, peer.Digits, w, c.Ref, c.Total)
 }
 
 func checkConcat(c Concat) error {

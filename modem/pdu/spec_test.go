@@ -387,3 +387,43 @@ func TestCollectorKey(t *testing.T) {
 		t.Errorf("%d pending, want 2 (c and e)", c.Pending())
 	}
 }
+
+// TestJoinSubmitsByDestination: SUBMITs carry no originator; parts sent
+// to two people under the same reference are two messages.
+func TestJoinSubmitsByDestination(t *testing.T) {
+	text := strings.Repeat("x", 200)
+	var all []*Message
+	for _, to := range []string{"+441", "+442"} {
+		parts, _, err := Submit(text, SubmitOptions{To: mustAddr(t, to), Class: NoClass, Ref: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			m, err := Decode(p.TPDU, DecodeOptions{Direction: MO, Strict: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, m)
+		}
+	}
+	if _, err := Join([]*Message{all[0], all[3]}); !errors.Is(err, ErrInconsistent) {
+		t.Errorf("joined parts sent to two destinations: %v", err)
+	}
+	c := NewCollector(time.Hour, nil)
+	n := 0
+	for _, m := range []*Message{all[0], all[3], all[1], all[2]} {
+		j, err := c.Add(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j != nil {
+			n++
+			if j.Text != text || !j.Complete {
+				t.Errorf("joined %q", j.Text)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d messages joined, want 2", n)
+	}
+}
