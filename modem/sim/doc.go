@@ -51,6 +51,8 @@
 // generic: what TS 27.005 describes, with the answers of common modems;
 // unknown commands get ERROR, the prompt is "\r\n> " (§3.5.1; gammu accepts
 // nothing else: gammu/gammu#1176), an out-of-range +CNMI is +CMS ERROR: 303.
+// With any profile, ModemOptions.BarePrompt sends ">" and CRLF instead, as
+// the SIMCom SIM7670G of that gammu issue does.
 //
 // sim800 (SIMCom SIM800L): "RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready",
 // "SMS Ready" after power-up (seen on a SIM800L in

@@ -147,7 +147,7 @@ func (s *session) execLine(line string) {
 			if r.prompt != nil {
 				s.writeInfo(out)
 				s.prompt = r.prompt
-				s.emit([]byte("\r\n> "))
+				s.emit(s.m.promptBytes())
 				return // still busy: URCs wait until the send is answered
 			}
 		}
@@ -239,7 +239,7 @@ func (s *session) promptInput(c byte) {
 	case '\r':
 		if p.text {
 			p.buf = append(p.buf, '\n')
-			s.emit([]byte("\r\n> "))
+			s.emit(s.m.promptBytes())
 		}
 	case '\n':
 	default:
@@ -381,6 +381,15 @@ func indexAT(s string) int {
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isAlnum(c byte) bool { return isAlpha(c) || isDigit(c) }
+
+// promptBytes is the SMS prompt: "\r\n> " as TS 27.005 §3.5.1 has it, or
+// with BarePrompt ">" then CRLF, as a SIMCom SIM7670G sends (gammu/gammu#1176).
+func (m *Modem) promptBytes() []byte {
+	if m.opts.BarePrompt {
+		return []byte("\r\n>\r\n")
+	}
+	return []byte("\r\n> ")
+}
 
 // sendLatency is how long the next send takes. m.mu held.
 func (m *Modem) sendLatency() time.Duration {

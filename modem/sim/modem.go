@@ -44,6 +44,9 @@ type ModemOptions struct {
 	// FloodInterval is the period of the huawei profile's ^RSSI/^BOOT/^MODE
 	// codes; default 2s.
 	FloodInterval time.Duration
+	// BarePrompt makes the SMS prompt ">" followed by CRLF instead of "> ",
+	// as some SIMCom modules send it (gammu/gammu#1176: gammu waits forever).
+	BarePrompt bool
 	// PTYLink, when set, is a symlink kept pointing at the current pty (as
 	// a udev rule would), replaced on Replug.
 	PTYLink string

@@ -177,3 +177,16 @@ func TestCNMIMode0BuffersUntilModeChanges(t *testing.T) {
 		t.Fatalf("flush: %q", lines)
 	}
 }
+
+func TestBarePrompt(t *testing.T) {
+	r := newRig(t, ModemOptions{BarePrompt: true})
+	tp := submitTPDU("+447700900555", "bare", false)
+	r.c.write(fmt.Sprintf("AT+CMGS=%d\r", len(tp)))
+	if got := r.c.until(func(l string) bool { return l == ">" }); got[len(got)-1] != ">" {
+		t.Fatalf("prompt lines %q", got)
+	}
+	r.c.write("00" + hex.EncodeToString(tp) + "\x1a")
+	if lines := r.c.until(isFinal); !slices.Equal(lines, []string{"+CMGS: 0", "OK"}) {
+		t.Fatalf("send after a bare prompt: %q", lines)
+	}
+}

@@ -392,7 +392,11 @@ func (s *session) floodLoop() {
 		on := s.m.st.curc && !s.m.hung && s.m.plugged
 		sig := s.m.signal
 		s.m.mu.Unlock()
-		if !on {
+		// Codes are dropped while earlier output waits for a reader, as
+		// a modem's output is lost while nobody has the port open: a
+		// client opening the port after a quiet hour meets a few codes,
+		// not an hour of them.
+		if !on || len(s.out) > 0 {
 			continue
 		}
 		var code string
