@@ -209,7 +209,6 @@ func (d *decoder) dcs(off int) error {
 	switch {
 	case c&0x80 == 0: // 00xx xxxx general, 01xx xxxx automatic deletion
 		if c&0x20 != 0 {
-			m.Compressed = true
 			return decErr("dcs", off, fmt.Errorf("%w: DCS %02X says the text is compressed (TS 23.042)", ErrUnsupported, c))
 		}
 		switch (c >> 2) & 3 {

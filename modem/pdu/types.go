@@ -148,10 +148,6 @@ type Message struct {
 	// Class is the message class 0..3 from the DCS, or -1 for none.
 	Class    int
 	Encoding Encoding
-	// Compressed is set when the DCS says the text is compressed (TS 23.042);
-	// decoding such a message fails, so it is only seen when encoding is
-	// refused.
-	Compressed bool
 	// Waiting holds the message waiting indication of DCS groups 1100..1110.
 	Waiting *MessageWaiting
 
