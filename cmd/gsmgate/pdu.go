@@ -180,24 +180,28 @@ func rfc3339(t time.Time) string {
 
 func ptr[T any](v T) *T { return &v }
 
-// pduInput is one PDU to decode and the length a modem declared for it
-// (0 when unknown).
+// pduInput is one PDU to decode, the length a modem declared for it (0
+// when unknown) and, when the modem's listing said, its direction.
 type pduInput struct {
 	hex    string
 	length int
+	dir    pdu.Direction
+	dirSet bool
 }
 
 // readPDULines reads PDUs from a modem transcript or a plain list: one PDU
-// per line (CR, LF or both end a line); a "+CMGR:", "+CMGL:", "+CMT:" or "+CDS:" line gives the
-// declared length (its last field) of the PDU on the next line; "OK",
-// "AT..." and empty lines are skipped.
+// per line (CR, LF or both end a line); a "+CMGR:", "+CMGL:", "+CMT:" or
+// "+CDS:" line gives the declared length (its last field) of the PDU on
+// the next line, and the <stat> of +CMGR and +CMGL its direction (stored
+// outgoing messages are SUBMITs); "OK", "AT..." and empty lines are
+// skipped.
 func readPDULines(r io.Reader) ([]pduInput, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read stdin: %w", err)
 	}
 	var in []pduInput
-	length := 0
+	var next pduInput
 	// Modems end lines with CR LF, some with a bare CR: both separate.
 	lines := strings.FieldsFunc(string(b), func(r rune) bool { return r == '\r' || r == '\n' })
 	for _, line := range lines {
@@ -207,31 +211,56 @@ func readPDULines(r io.Reader) ([]pduInput, error) {
 		case line == "", upper == "OK", strings.HasPrefix(upper, "AT"):
 			continue
 		case strings.HasPrefix(line, "+"):
-			length = 0
+			next = pduInput{}
 			if i := strings.LastIndexAny(line, ":,"); i >= 0 {
 				if n, err := strconv.Atoi(strings.TrimSpace(line[i+1:])); err == nil && n > 0 {
-					length = n
+					next.length = n
 				}
 			}
+			next.dir, next.dirSet = listingDirection(upper)
 			continue
 		}
-		in = append(in, pduInput{hex: line, length: length})
-		length = 0
+		next.hex = line
+		in = append(in, next)
+		next = pduInput{}
 	}
 	return in, nil
+}
+
+// listingDirection reads <stat> from "+CMGR: <stat>,..." or "+CMGL:
+// <index>,<stat>,..." (TS 27.005 §3.4.2, §3.4.3; PDU mode).
+func listingDirection(upper string) (pdu.Direction, bool) {
+	field := -1
+	switch {
+	case strings.HasPrefix(upper, "+CMGR:"):
+		field = 0
+	case strings.HasPrefix(upper, "+CMGL:"):
+		field = 1
+	default:
+		return pdu.MT, false
+	}
+	fields := strings.Split(upper[len("+CMGX:"):], ",")
+	if field >= len(fields) {
+		return pdu.MT, false
+	}
+	stat, err := strconv.Atoi(strings.TrimSpace(fields[field]))
+	if err != nil {
+		return pdu.MT, false
+	}
+	return pdu.DirectionForStat(stat)
 }
 
 func pduDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
 	tpdu := fs.Bool("tpdu", false, "the hex is a bare TPDU (default: it starts with the SMSC address, as AT+CMGR, AT+CMGL and +CMT print it)")
 	mo := fs.Bool("mo", false, "the PDUs travel MS→SC (SMS-SUBMIT, DELIVER-REPORT, COMMAND), e.g. what was given to AT+CMGS")
-	mt := fs.Bool("mt", false, "the PDUs travel SC→MS (SMS-DELIVER, STATUS-REPORT, SUBMIT-REPORT); the default")
+	mt := fs.Bool("mt", false, "the PDUs travel SC→MS (SMS-DELIVER, STATUS-REPORT, SUBMIT-REPORT); the default, except for PDUs on stdin after a +CMGR or +CMGL line whose <stat> says 2 or 3 (stored outgoing)")
 	strict := fs.Bool("strict", false, "fail on what lenient decoding tolerates with a warning")
 	join := fs.Bool("join", false, "also reassemble the given parts and add a {\"type\": \"joined\"} object")
 	pos, code, ok := pduFlags(fs, "gsmgate pdu decode [--tpdu] [--mo|--mt] [--strict] [--join] HEX...\n\n"+
 		"Decodes each PDU and prints a JSON array, one object per PDU. HEX \"-\" reads PDUs\n"+
 		"from stdin, one per line; a modem's \"+CMGR: ...,<length>\" line before a PDU gives\n"+
-		"its declared length.", args, stdout, stderr)
+		"its declared length, and its <stat> the direction unless --mo or --mt is given.", args, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -266,6 +295,9 @@ func pduDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for i, in := range inputs {
 		o := opts
 		o.Length = in.length
+		if in.dirSet && !*mo && !*mt {
+			o.Direction = in.dir
+		}
 		m, err := pdu.DecodeHex(in.hex, o)
 		if err != nil {
 			fmt.Fprintf(stderr, "gsmgate pdu decode: PDU %d: %v\n", i+1, err)

@@ -267,6 +267,40 @@ func TestPDUDecodeStdin(t *testing.T) {
 	}
 }
 
+// TestPDUDecodeListingDirection: in an AT+CMGL=4 listing, the <stat> of
+// each +CMGL line says whether the PDU is a received message (0, 1) or a
+// stored outgoing one (2, 3), so a mixed listing decodes without flags.
+func TestPDUDecodeListingDirection(t *testing.T) {
+	vectors := loadVectors(t)
+	listing := "AT+CMGL=4\r\n" +
+		"+CMGL: 1,1,,23\r\n" + vectors["V1"].Hex + "\r\n" +
+		"+CMGL: 2,2,,20\r\n" + vectors["V11"].Hex + "\r\n" +
+		"+CMGR: 3,,20\r\n" + vectors["V11"].Hex + "\r\n" +
+		"\r\nOK\r\n"
+	arr := decodeArray(t, listing, "-")
+	if len(arr) != 3 {
+		t.Fatalf("got %d objects: %v", len(arr), arr)
+	}
+	for i, want := range []string{"DELIVER", "SUBMIT", "SUBMIT"} {
+		if arr[i]["type"] != want || arr[i]["warnings"] != nil {
+			t.Errorf("PDU %d: type %v, warnings %v; want %s and none", i+1, arr[i]["type"], arr[i]["warnings"], want)
+		}
+	}
+	if arr[1]["destination"] != "+79269965690" || arr[1]["text"] != "crap Δ" {
+		t.Errorf("SUBMIT = %v", arr[1])
+	}
+	// --mt says otherwise, and wins: the SUBMIT is not one then.
+	code, _, errs := runPDUCmd(t, listing, "decode", "--mt", "-")
+	if code == 0 {
+		arr = decodeArray(t, listing, "--mt", "-")
+		if arr[1]["type"] == "SUBMIT" {
+			t.Errorf("--mt ignored: %v", arr[1])
+		}
+	} else if !strings.Contains(errs, "PDU 2") {
+		t.Errorf("--mt: stderr %q", errs)
+	}
+}
+
 func TestPDUErrors(t *testing.T) {
 	vectors := loadVectors(t)
 	tests := []struct {
