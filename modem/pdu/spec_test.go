@@ -44,6 +44,13 @@ func TestTimeStampOctets(t *testing.T) {
 			t.Errorf("appendTime(%s) = % X, want % X", tt.rfc3339, out, b)
 		}
 	}
+	// A zone that is not whole quarter hours: the same instant in a zone
+	// the format can hold.
+	odd := time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("LMT", 19*60+32))
+	back, err := decodeTime(appendTime(nil, odd))
+	if err != nil || !back.Equal(odd) || back.Format(time.RFC3339) != "2026-05-01T11:55:28+00:15" {
+		t.Errorf("zone +00:19:32 encoded as %v, %v; want the same instant at +00:15", back.Format(time.RFC3339), err)
+	}
 	// "-0" is UTC; the encoder writes it without the sign.
 	if got, err := decodeTime(unhex(t, "22206151457408")); err != nil || got.Location() != time.UTC {
 		t.Errorf("zone -0: %v, %v", got, err)

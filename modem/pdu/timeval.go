@@ -61,17 +61,19 @@ func decodeTime(b []byte) (time.Time, error) {
 	return t, nil
 }
 
-// appendTime writes t as a time stamp in t's own zone (rounded to the
-// quarter hour, as the format demands).
+// appendTime writes t as a time stamp in t's own zone. The format holds
+// whole quarter hours up to ±79; a zone it cannot hold (a historical local
+// mean time such as +00:19:32) is replaced by the quarter-hour zone toward
+// UTC, and the wall clock moved with it, so the instant stays the same.
 func appendTime(dst []byte, t time.Time) []byte {
 	_, off := t.Zone()
-	q := off / (15 * 60)
+	q := max(-maxQuarters, min(maxQuarters, off/(15*60)))
+	if q*15*60 != off {
+		t = t.In(zones[q+maxQuarters])
+	}
 	var sign byte
 	if q < 0 {
 		q, sign = -q, 0x08
-	}
-	if q > 79 {
-		q = 79
 	}
 	y := t.Year() % 100
 	for _, n := range [6]int{y, int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second()} {
