@@ -538,7 +538,7 @@ func (d *decoder) statusReport() error {
 			return err
 		}
 		d.warn("optional fields after the status ignored: %v", err)
-		m.PID, m.DCS, m.Encoding, m.Class, m.UDH, m.UDHI, m.Text, m.Data = 0, 0, GSM7, -1, nil, false, "", nil
+		m.PID, m.DCS, m.Encoding, m.Class, m.Waiting, m.UDH, m.UDHI, m.Text, m.Data, m.SpareBits = 0, 0, GSM7, -1, nil, nil, false, "", nil, 0
 		d.off = len(d.b)
 	}
 	return nil

@@ -183,6 +183,12 @@ func TestDecodeStatusReportBrokenOptional(t *testing.T) {
 	if m.MR != 54 || m.Status != 0 || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "optional") {
 		t.Errorf("mr %d status %d warnings %q", m.MR, m.Status, m.Warnings)
 	}
+	// A voicemail DCS before the missing user data is dropped with it.
+	h2 := h[:len(h)-2] + "06C8"
+	m, err = DecodeHex(h2, DecodeOptions{Direction: MT, SMSC: true})
+	if err != nil || m.Waiting != nil || m.DCS != 0 || m.Class != NoClass || len(m.Warnings) != 1 {
+		t.Errorf("broken optional part with a DCS: %+v, %v", m, err)
+	}
 	if _, err := DecodeHex(h, DecodeOptions{Direction: MT, SMSC: true, Strict: true}); err == nil {
 		t.Error("strict accepted it")
 	}
