@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v gammu >/dev/null 2>&1 || need_apt+=(gammu)
 /usr/bin/python3 -c 'import gammu' >/dev/null 2>&1 || need_apt+=(python3-gammu)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq
@@ -17,6 +18,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# SMSGate's official JS client, for webui's drop-in test (node_modules stays out of git).
+if [ ! -d webui/testdata/smsgate/node_modules/android-sms-gateway ]; then
+  (cd webui/testdata/smsgate && npm ci --no-audit --no-fund --silent)
+fi
+export GSMGATE_REQUIRE_NODE=1
 
 export PATH="$(go env GOPATH)/bin:$PATH"
 command -v staticcheck >/dev/null 2>&1 || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2

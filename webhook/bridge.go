@@ -99,3 +99,17 @@ func eventFor(ge gateway.Event) (Event, bool) {
 	}
 	return Event{}, false
 }
+
+// ExportReceived queues again the sms:received deliveries of incoming
+// messages (SMSGate's inbox export), only to webhooks registered with
+// SMSGate's event name.
+func (s *Sender) ExportReceived(ctx context.Context, ms []store.Message) error {
+	for _, m := range ms {
+		e, _ := eventFor(&gateway.MessageReceived{At: m.CreatedAt, Message: m})
+		e.OnlySMSGate = true
+		if err := s.Enqueue(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -168,6 +168,8 @@ type Event struct {
 	// UserIDs, when not empty, limits the event to webhooks owned by these
 	// users (or by nobody, i.e. admin-wide webhooks).
 	UserIDs []store.ID
+	// OnlySMSGate skips the webhooks registered with native names.
+	OnlySMSGate bool
 }
 
 // Enqueue persists one delivery per webhook subscribed to e and wakes the
@@ -186,7 +188,7 @@ func (s *Sender) Enqueue(ctx context.Context, e Event) error {
 		for _, name := range h.Events {
 			var body []byte
 			switch {
-			case name == e.Name:
+			case name == e.Name && !e.OnlySMSGate:
 				body, err = json.Marshal(Envelope{Event: e.Name, WebhookID: h.ID.String(), CreatedAt: now, Data: e.Data})
 			case name == smsgateNames[e.Name] && e.SMSGate != nil:
 				body, err = json.Marshal(smsgateEnvelope{DeviceID: s.o.DeviceID, Event: name, WebhookID: h.ID.String(), Payload: e.SMSGate})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 	"github.com/gsmgate/gsmgate/webhook"
 )
@@ -155,6 +156,11 @@ func (a *Service) Messages(ctx context.Context, v Viewer, q MessageQuery) ([]sto
 		}
 	}
 	return ms, next, nil
+}
+
+// Batch implements Gateway.
+func (a *Service) Batch(ctx context.Context, v Viewer, batch store.ID) ([]store.Message, error) {
+	return a.svc.Messages(ctx, v.UserID, gateway.MessageQuery{Batch: batch})
 }
 
 // Retry implements Gateway.
@@ -395,4 +401,23 @@ func mapGatewayError(err error) *APIError {
 		return ErrInvalidField.With(map[string]string{"field": ie.Field}, "%s: %s", ie.Field, ie.Msg)
 	}
 	return nil
+}
+
+// ModemStatuses converts a modem pool's snapshot for the API.
+func ModemStatuses(ss []modem.Status) []ModemStatus {
+	out := make([]ModemStatus, 0, len(ss))
+	for _, s := range ss {
+		h := s.Health
+		m := ModemStatus{
+			Name: s.ID, Device: s.Port, IMEI: s.Info.IMEI, Model: strings.TrimSpace(s.Info.Manufacturer + " " + s.Info.Model),
+			IMSI: s.Info.IMSI, ICCID: s.Info.ICCID, Number: s.Info.OwnNumber, Operator: h.Operator,
+			SignalDBm: h.Signal.DBm, SignalBars: max(h.Signal.Bars, 0), Registration: h.Registration.String(),
+			Registered: h.Registration.Registered(), State: string(s.State), LastError: s.Reason, UpdatedAt: h.At,
+		}
+		if m.Name == "" {
+			m.Name = s.Port
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -63,19 +63,21 @@ func decodeJSON(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(body, dec, err)
+		return jsonError(body, dec.InputOffset(), err)
 	}
 	// One value only: "{}{}" or "{} x" is a client bug worth naming.
 	var extra json.RawMessage
+	off := dec.InputOffset()
 	if err := dec.Decode(&extra); err != io.EOF {
-		pos := positionAt(body, dec.InputOffset())
+		pos := positionAt(body, off)
 		pos.Detail = "data after the JSON value"
 		return ErrInvalidJSON.With(pos, "unexpected data after the JSON value at line %d, column %d", pos.Line, pos.Column)
 	}
 	return nil
 }
 
-func jsonError(body []byte, dec *json.Decoder, err error) error {
+// jsonError explains a decoding error; off is how far the decoder got.
+func jsonError(body []byte, off int64, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	var ae *APIError
@@ -99,11 +101,11 @@ func jsonError(body []byte, dec *json.Decoder, err error) error {
 		return ErrInvalidField.With(pos, "field %q at line %d, column %d: want %s, got %s", te.Field, pos.Line, pos.Column, jsonKind(te.Type.String()), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		pos := positionAt(body, dec.InputOffset())
+		pos := positionAt(body, off)
 		pos.Field = name
 		return ErrUnknownField.With(pos, "unknown field %q at line %d", name, pos.Line)
 	default:
-		pos := positionAt(body, dec.InputOffset())
+		pos := positionAt(body, off)
 		pos.Detail = err.Error()
 		return ErrInvalidJSON.With(pos, "invalid JSON at line %d, column %d: %v", pos.Line, pos.Column, err)
 	}

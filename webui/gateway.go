@@ -14,6 +14,8 @@ type Gateway interface {
 	Send(ctx context.Context, req SendRequest) (SendResult, error)
 	Message(ctx context.Context, v Viewer, id store.ID) (store.Message, []store.Part, error)
 	Messages(ctx context.Context, v Viewer, q MessageQuery) ([]store.Message, string, error)
+	// Batch lists the messages of one send the viewer may see.
+	Batch(ctx context.Context, v Viewer, batch store.ID) ([]store.Message, error)
 	Retry(ctx context.Context, v Viewer, id store.ID) (store.Message, error)
 	Cancel(ctx context.Context, v Viewer, id store.ID) (store.Message, error)
 	Conversations(ctx context.Context, v Viewer, q ConversationQuery) ([]Conversation, string, error)
@@ -150,4 +152,7 @@ type Webhooks interface {
 	Deliveries(ctx context.Context, id store.ID, limit int) ([]store.WebhookDelivery, error)
 	// Backlog is the number of pending deliveries.
 	Backlog() int
+	// ExportReceived queues sms:received deliveries of these messages again
+	// (SMSGate's inbox export).
+	ExportReceived(ctx context.Context, ms []store.Message) error
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/webhook"
 )
 
@@ -34,6 +35,7 @@ type env struct {
 	srv    *Server
 	ts     *httptest.Server
 	modems []ModemStatus
+	pool   *modem.Pool // when set, the modems are the pool's
 }
 
 func newEnv(t testing.TB, o Options) *env {
@@ -53,7 +55,12 @@ func newEnv(t testing.TB, o Options) *env {
 	if o.Logger == nil {
 		o.Logger = log
 	}
-	adapter := NewService(svc, ModemsFunc(func(context.Context) []ModemStatus { return e.modems }))
+	adapter := NewService(svc, ModemsFunc(func(context.Context) []ModemStatus {
+		if e.pool != nil {
+			return ModemStatuses(e.pool.Modems())
+		}
+		return e.modems
+	}))
 	e.srv = New(adapter, adapter, e.hooks, o)
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)

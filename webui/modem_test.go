@@ -58,7 +58,7 @@ func newSimEnv(t *testing.T) *simEnv {
 	go func() { defer wg.Done(); _ = e.hooks.Run(ctx) }()
 	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc.Bus()) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	e.modems = nil
+	e.pool = pool
 	se := &simEnv{env: e, net: n, sm: sm}
 	waitFor(t, "a registered modem", func() bool {
 		for _, m := range pool.Modems() {

@@ -1,7 +1,480 @@
 package webui
 
-import "github.com/gin-gonic/gin"
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 
-// thirdParty registers the SMSGate-compatible API under /3rdparty/v1.
-// Not implemented yet: no routes are registered.
-func (s *Server) thirdParty(_ *gin.Engine) {}
+	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/webhook"
+)
+
+// The SMSGate-compatible API (SMS Gateway for Android's "3rd-party" API)
+// under /3rdparty/v1, so that clients written for it work unchanged: HTTP
+// Basic auth with a token's name and secret, SMSGate's field and state
+// names, and its errors as {"message": "..."}.
+//
+// What differs: the id answered by POST /message is ours (a client-chosen
+// "id" is honoured as an idempotency key, not as the id to look up); there
+// is no end-to-end encryption (isEncrypted is refused); simNumber and
+// priority are accepted and ignored (the dispatcher chooses the modem);
+// webhooks need a token with the admin scope.
+
+// basicAuth authenticates the token's name as login and its secret as
+// password.
+func (s *Server) basicAuth(c *gin.Context) {
+	name, secret, ok := c.Request.BasicAuth()
+	if !ok || secret == "" {
+		c.Header("WWW-Authenticate", `Basic realm="gsmgate"`)
+		s.smsgateFail(c, ErrUnauthorized.With(nil, "use HTTP Basic auth with the token's name and secret"))
+		return
+	}
+	p, err := s.auth.Authenticate(c.Request.Context(), secret)
+	if err == nil && subtle.ConstantTimeCompare([]byte(p.TokenName), []byte(name)) != 1 {
+		err = ErrUnauthorized
+	}
+	if err != nil {
+		c.Header("WWW-Authenticate", `Basic realm="gsmgate"`)
+		s.smsgateFail(c, ErrUnauthorized.With(nil, "the login (token name) or password (token secret) is wrong"))
+		return
+	}
+	if d, ok := s.limits.allow(p.TokenID, s.now()); !ok {
+		c.Header("Retry-After", retryAfter(d.Seconds()))
+		s.smsgateFail(c, ErrRateLimited)
+		return
+	}
+	c.Set(principalKey, p)
+	c.Next()
+}
+
+// smsgateFail answers in SMSGate's error shape, with our code beside it.
+func (s *Server) smsgateFail(c *gin.Context, err error) {
+	ae, known := errorFor(err, s.gwErrors)
+	if !known || ae.Status >= 500 {
+		s.log.Error("webui: 3rdparty request failed", "path", c.Request.URL.Path, "error", err)
+	}
+	c.AbortWithStatusJSON(ae.Status, gin.H{"message": ae.Message, "code": ae.Code, "details": ae.Details})
+}
+
+func (s *Server) smsgateRequire(scope string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !principal(c).Has(scope) {
+			s.smsgateFail(c, ErrForbidden.With(nil, "this needs a token with the %q scope", scope))
+			return
+		}
+		c.Next()
+	}
+}
+
+func (s *Server) thirdParty(e *gin.Engine) {
+	g := e.Group("/3rdparty/v1")
+	g.GET("/health", s.sgHealth)
+	authed := g.Group("", s.basicAuth)
+	add := func(method, path, scope string, h gin.HandlerFunc) {
+		s.routes = append(s.routes, route{method, "/3rdparty/v1" + path, scope})
+		authed.Handle(method, path, s.smsgateRequire(scope), h)
+	}
+	add(http.MethodPost, "/message", ScopeSend, s.sgSend)
+	add(http.MethodGet, "/message/:id", ScopeRead, s.sgState)
+	add(http.MethodGet, "/webhooks", ScopeAdmin, s.sgWebhooks)
+	add(http.MethodPost, "/webhooks", ScopeAdmin, s.sgRegisterWebhook)
+	add(http.MethodDelete, "/webhooks/:id", ScopeAdmin, s.sgDeleteWebhook)
+	add(http.MethodGet, "/devices", ScopeRead, s.sgDevices)
+	add(http.MethodPost, "/inbox/export", ScopeRead, s.sgExport)
+}
+
+// sgMessage is SMSGate's message request, in its old (message) and new
+// (textMessage) forms.
+type sgMessage struct {
+	ID          *string `json:"id"`
+	Message     *string `json:"message"`
+	TextMessage *struct {
+		Text string `json:"text"`
+	} `json:"textMessage"`
+	DataMessage        json.RawMessage `json:"dataMessage"`
+	PhoneNumbers       []string        `json:"phoneNumbers"`
+	SimNumber          *int            `json:"simNumber"`
+	WithDeliveryReport *bool           `json:"withDeliveryReport"`
+	TTL                *int64          `json:"ttl"`
+	ValidUntil         *time.Time      `json:"validUntil"`
+	Priority           *int            `json:"priority"`
+	IsEncrypted        bool            `json:"isEncrypted"`
+	DeviceID           *string         `json:"deviceId"`
+	ScheduleAt         *time.Time      `json:"scheduleAt"`
+}
+
+// sgRecipient and sgState are SMSGate's message state.
+type sgRecipient struct {
+	PhoneNumber string  `json:"phoneNumber"`
+	State       string  `json:"state"`
+	Error       *string `json:"error"`
+}
+
+type sgState struct {
+	ID          string            `json:"id"`
+	DeviceID    string            `json:"deviceId,omitempty"`
+	State       string            `json:"state"`
+	IsHashed    bool              `json:"isHashed"`
+	IsEncrypted bool              `json:"isEncrypted"`
+	Recipients  []sgRecipient     `json:"recipients"`
+	States      map[string]string `json:"states,omitempty"`
+}
+
+// sgStateName maps our states to SMSGate's.
+func sgStateName(st store.State) string {
+	switch st {
+	case store.StateQueued:
+		return "Pending"
+	case store.StateSubmitting:
+		return "Processed"
+	case store.StateSent:
+		return "Sent"
+	case store.StateDelivered:
+		return "Delivered"
+	default:
+		return "Failed"
+	}
+}
+
+// sgOverall is the state of a message with several recipients: the least
+// advanced of them, Failed only when every recipient is finished and one
+// failed.
+func sgOverall(rs []sgRecipient) string {
+	order := []string{"Pending", "Processed", "Sent", "Delivered"}
+	best := len(order)
+	failed := false
+	for _, r := range rs {
+		if r.State == "Failed" {
+			failed = true
+			continue
+		}
+		if i := slices.Index(order, r.State); i < best {
+			best = i
+		}
+	}
+	if best == len(order) {
+		if failed {
+			return "Failed"
+		}
+		return "Pending"
+	}
+	if failed && order[best] == "Delivered" {
+		return "Failed"
+	}
+	return order[best]
+}
+
+func (s *Server) sgSend(c *gin.Context) {
+	if s.draining.Load() {
+		c.Header("Retry-After", "30")
+		s.smsgateFail(c, ErrShuttingDown)
+		return
+	}
+	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	var m sgMessage
+	// SMSGate clients add fields over time; unknown ones are ignored here
+	// (unlike /api/v1) so that a newer client keeps working.
+	if err := json.Unmarshal(body, &m); err != nil {
+		s.smsgateFail(c, jsonError(body, 0, err))
+		return
+	}
+	text := ""
+	switch {
+	case m.TextMessage != nil:
+		text = m.TextMessage.Text
+	case m.Message != nil:
+		text = *m.Message
+	}
+	switch {
+	case m.IsEncrypted:
+		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "isEncrypted"}, "encrypted messages are not supported"))
+		return
+	case len(m.DataMessage) > 0 && string(m.DataMessage) != "null":
+		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "dataMessage"}, "data messages are not supported"))
+		return
+	case text == "":
+		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "message"}, "give the text as textMessage.text or message"))
+		return
+	case len(m.PhoneNumbers) == 0:
+		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "phoneNumbers"}, "phoneNumbers is required"))
+		return
+	case len(m.PhoneNumbers) > s.opts.MaxRecipients:
+		s.smsgateFail(c, ErrTooManyRecipient.With(nil, "%d recipients; the limit is %d", len(m.PhoneNumbers), s.opts.MaxRecipients))
+		return
+	case utf8.RuneCountInString(text) > s.opts.MaxTextChars:
+		s.smsgateFail(c, ErrTextTooLong.With(nil, "the text is longer than %d characters", s.opts.MaxTextChars))
+		return
+	}
+	p := principal(c)
+	req := SendRequest{UserID: p.UserID, To: m.PhoneNumbers, Text: text, StatusReport: true}
+	if m.WithDeliveryReport != nil {
+		req.StatusReport = *m.WithDeliveryReport
+	}
+	now := s.now()
+	switch {
+	case m.ValidUntil != nil:
+		req.ExpiresAt = *m.ValidUntil
+	case m.TTL != nil && *m.TTL > 0:
+		req.ExpiresAt = now.Add(time.Duration(*m.TTL) * time.Second)
+	}
+	if m.ScheduleAt != nil {
+		req.SendAt = *m.ScheduleAt
+	}
+	if m.ID != nil && *m.ID != "" {
+		req.IdempotencyKey = "smsgate:" + *m.ID
+	}
+	res, err := s.gw.Send(c.Request.Context(), req)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	if len(res.Messages) == 0 {
+		s.smsgateFail(c, ErrNoRecipients.With(res.Errors, "none of the %d phone numbers can be used", len(m.PhoneNumbers)))
+		return
+	}
+	out := sgState{ID: res.BatchID.String(), DeviceID: res.Messages[0].Modem}
+	for _, msg := range res.Messages {
+		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: msg.Number, State: sgStateName(msg.State)})
+		s.metrics.accepted.Inc()
+	}
+	for _, re := range res.Errors {
+		e := re.Reason
+		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: re.To, State: "Failed", Error: &e})
+	}
+	out.State = sgOverall(out.Recipients)
+	writeJSON(c, http.StatusAccepted, out)
+}
+
+func (s *Server) sgState(c *gin.Context) {
+	id, err := store.ParseID(c.Param("id"))
+	if err != nil {
+		s.smsgateFail(c, ErrNotFound.With(nil, "no message %q", c.Param("id")))
+		return
+	}
+	v := principal(c).viewer()
+	ms, err := s.gw.Batch(c.Request.Context(), v, id)
+	if err == nil && len(ms) == 0 {
+		// A single message's own id works too.
+		var m store.Message
+		if m, _, err = s.gw.Message(c.Request.Context(), v, id); err == nil {
+			ms = []store.Message{m}
+		}
+	}
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	out := sgState{ID: id.String(), States: map[string]string{}}
+	for _, m := range ms {
+		r := sgRecipient{PhoneNumber: m.Number, State: sgStateName(m.State)}
+		if m.Reason != "" && r.State == "Failed" {
+			e := m.Reason
+			r.Error = &e
+		}
+		out.Recipients = append(out.Recipients, r)
+		out.DeviceID = m.Modem
+		for st, t := range map[string]time.Time{"Pending": m.CreatedAt, "Sent": m.SentAt, "Delivered": m.DeliveredAt, "Failed": m.FailedAt} {
+			if !t.IsZero() {
+				out.States[st] = t.UTC().Format(time.RFC3339)
+			}
+		}
+	}
+	out.State = sgOverall(out.Recipients)
+	writeJSON(c, http.StatusOK, out)
+}
+
+// sgWebhook is SMSGate's webhook: one event per registration.
+type sgWebhook struct {
+	ID       string `json:"id"`
+	Event    string `json:"event"`
+	URL      string `json:"url"`
+	DeviceID string `json:"deviceId"`
+}
+
+func (s *Server) sgWebhooks(c *gin.Context) {
+	hs, err := s.hooks.List(c.Request.Context(), 0)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	out := []sgWebhook{}
+	for _, h := range hs {
+		for _, ev := range h.Events {
+			if strings.HasPrefix(ev, "sms:") {
+				out = append(out, sgWebhook{ID: h.ID.String(), Event: ev, URL: h.URL})
+			}
+		}
+	}
+	writeJSON(c, http.StatusOK, out)
+}
+
+func (s *Server) sgRegisterWebhook(c *gin.Context) {
+	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	var r struct {
+		ID       *string `json:"id"`
+		Event    string  `json:"event"`
+		URL      string  `json:"url"`
+		DeviceID *string `json:"deviceId"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		s.smsgateFail(c, jsonError(body, 0, err))
+		return
+	}
+	if n, ok := webhook.NativeName(r.Event); !ok || webhook.SMSGateName(n) != r.Event {
+		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "event"},
+			"event %q is not supported; use sms:received, sms:sent, sms:delivered or sms:failed", r.Event))
+		return
+	}
+	h := store.Webhook{URL: r.URL, Events: []string{r.Event}}
+	// Registering with an existing id replaces that webhook, as SMSGate does.
+	if r.ID != nil && *r.ID != "" {
+		if id, err := store.ParseID(*r.ID); err == nil {
+			if _, err := s.hooks.Get(c.Request.Context(), id); err == nil {
+				if err := s.hooks.Delete(c.Request.Context(), id); err != nil {
+					s.smsgateFail(c, err)
+					return
+				}
+				h.ID = id
+			}
+		}
+	}
+	created, err := s.hooks.Create(c.Request.Context(), h)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusCreated, sgWebhook{ID: created.ID.String(), Event: r.Event, URL: created.URL})
+}
+
+func (s *Server) sgDeleteWebhook(c *gin.Context) {
+	id, err := store.ParseID(c.Param("id"))
+	if err != nil {
+		s.smsgateFail(c, ErrNotFound.With(nil, "no webhook %q", c.Param("id")))
+		return
+	}
+	if err := s.hooks.Delete(c.Request.Context(), id); err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type sgDevice struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	LastSeen  time.Time `json:"lastSeen"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	DeletedAt *string   `json:"deletedAt"`
+}
+
+func (s *Server) sgDevices(c *gin.Context) {
+	out := []sgDevice{}
+	for _, m := range s.gw.Modems(c.Request.Context()) {
+		name := strings.TrimSpace(m.Model + " " + m.Number)
+		if name == "" {
+			name = m.Name
+		}
+		seen := m.UpdatedAt
+		if seen.IsZero() {
+			seen = s.now()
+		}
+		out = append(out, sgDevice{ID: m.Name, Name: name, CreatedAt: seen, LastSeen: seen, UpdatedAt: seen})
+	}
+	writeJSON(c, http.StatusOK, out)
+}
+
+type sgCheck struct {
+	Status        string `json:"status"`
+	Description   string `json:"description"`
+	ObservedValue int    `json:"observedValue"`
+	ObservedUnit  string `json:"observedUnit"`
+}
+
+// sgHealth is SMSGate's health document: pass when a modem is registered.
+func (s *Server) sgHealth(c *gin.Context) {
+	ms := s.gw.Modems(c.Request.Context())
+	registered := 0
+	for _, m := range ms {
+		if m.Registered {
+			registered++
+		}
+	}
+	status, code := "pass", http.StatusOK
+	if err := s.gw.Ready(c.Request.Context()); err != nil || s.draining.Load() {
+		status, code = "fail", http.StatusServiceUnavailable
+	}
+	writeJSON(c, code, gin.H{
+		"status": status, "version": "gsmgate", "releaseId": 1,
+		"checks": map[string]sgCheck{
+			"modems:registered": {Status: status, Description: "modems registered on a network", ObservedValue: registered, ObservedUnit: "modems"},
+			"messages:queued":   {Status: "pass", Description: "message parts waiting to be sent", ObservedValue: s.gw.QueueDepth(), ObservedUnit: "parts"},
+		},
+	})
+}
+
+// sgExport re-sends sms:received webhooks for the messages received
+// between since and until, as SMSGate's inbox export does.
+func (s *Server) sgExport(c *gin.Context) {
+	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	var r struct {
+		DeviceID string    `json:"deviceId"`
+		Since    time.Time `json:"since"`
+		Until    time.Time `json:"until"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		s.smsgateFail(c, jsonError(body, 0, err))
+		return
+	}
+	if r.Since.IsZero() || r.Until.IsZero() || !r.Until.After(r.Since) {
+		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "since"}, "give since and until, since before until"))
+		return
+	}
+	// Newest first: page back until before since (at most maxExport).
+	const maxExport = 10000
+	var in []store.Message
+	p := Page{Limit: 500}
+	for len(in) < maxExport {
+		ms, next, err := s.gw.Messages(c.Request.Context(), principal(c).viewer(), MessageQuery{Page: p})
+		if err != nil {
+			s.smsgateFail(c, err)
+			return
+		}
+		done := next == ""
+		for _, m := range ms {
+			if m.CreatedAt.Before(r.Since) {
+				done = true
+				break
+			}
+			if m.Direction == store.Incoming && m.CreatedAt.Before(r.Until) && (r.DeviceID == "" || r.DeviceID == m.Modem) {
+				in = append(in, m)
+			}
+		}
+		if done {
+			break
+		}
+		p.Cursor = next
+	}
+	if err := s.hooks.ExportReceived(c.Request.Context(), in); err != nil {
+		s.smsgateFail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusAccepted, gin.H{"messages": len(in)})
+}

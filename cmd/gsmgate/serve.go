@@ -173,7 +173,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	}
 
 	hooks := webhook.New(db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
-	adapter := webui.NewService(svc, webui.ModemsFunc(func(context.Context) []webui.ModemStatus { return modemStatuses(pool.Modems()) }))
+	adapter := webui.NewService(svc, webui.ModemsFunc(func(context.Context) []webui.ModemStatus { return webui.ModemStatuses(pool.Modems()) }))
 	gin.SetMode(gin.ReleaseMode)
 	api := webui.New(adapter, adapter, hooks, webui.Options{
 		MaxBodyBytes: cfg.API.MaxBodyBytes, MaxRecipients: cfg.API.MaxRecipients, MaxTextChars: cfg.API.MaxTextChars,
@@ -276,25 +276,6 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 	}
 	_, secret, err := svc.CreateToken(ctx, admin.ID, "demo-"+time.Now().Format("150405"), []store.Scope{store.ScopeAdmin}, time.Now().Add(24*time.Hour))
 	return secret, err
-}
-
-// modemStatuses converts the pool's snapshot for the API.
-func modemStatuses(ss []modem.Status) []webui.ModemStatus {
-	out := make([]webui.ModemStatus, 0, len(ss))
-	for _, s := range ss {
-		h := s.Health
-		m := webui.ModemStatus{
-			Name: s.ID, Device: s.Port, IMEI: s.Info.IMEI, Model: strings.TrimSpace(s.Info.Manufacturer + " " + s.Info.Model),
-			IMSI: s.Info.IMSI, ICCID: s.Info.ICCID, Number: s.Info.OwnNumber, Operator: h.Operator,
-			SignalDBm: h.Signal.DBm, SignalBars: max(h.Signal.Bars, 0), Registration: h.Registration.String(),
-			Registered: h.Registration.Registered(), State: string(s.State), LastError: s.Reason, UpdatedAt: h.At,
-		}
-		if m.Name == "" {
-			m.Name = s.Port
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // demoContacts reply to what they are sent.
