@@ -440,11 +440,14 @@ type partJSON struct {
 	TPDULength int    `json:"tpdu_length"`
 }
 
-// readText returns the TEXT argument, or all of stdin for "-" (without the
-// one line break that ends what echo and most editors write).
-func readText(arg string, stdin io.Reader) (string, error) {
-	if arg != "-" {
-		return arg, nil
+// textArg returns the one TEXT argument, or all of stdin for "-" (without
+// the one line break that ends what echo and most editors write).
+func textArg(pos []string, stdin io.Reader) (string, error) {
+	if len(pos) != 1 {
+		return "", fmt.Errorf("want exactly one TEXT argument (quote it, or - for stdin), got %d", len(pos))
+	}
+	if pos[0] != "-" {
+		return pos[0], nil
 	}
 	b, err := io.ReadAll(stdin)
 	if err != nil {
@@ -516,10 +519,7 @@ func pduEncode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return pduFail(stderr, "encode", fmt.Errorf("want exactly one TEXT argument (quote it, or - for stdin), got %d", len(pos)))
-	}
-	text, err := readText(pos[0], stdin)
+	text, err := textArg(pos, stdin)
 	if err != nil {
 		return pduFail(stderr, "encode", err)
 	}
@@ -602,10 +602,7 @@ func pduCount(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return pduFail(stderr, "count", fmt.Errorf("want exactly one TEXT argument (quote it, or - for stdin), got %d", len(pos)))
-	}
-	text, err := readText(pos[0], stdin)
+	text, err := textArg(pos, stdin)
 	if err != nil {
 		return pduFail(stderr, "count", err)
 	}
