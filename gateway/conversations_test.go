@@ -344,3 +344,32 @@ func TestContacts(t *testing.T) {
 		t.Fatalf("after delete %+v", list)
 	}
 }
+
+func TestThreadPaging(t *testing.T) {
+	e := newEnv(t, Options{})
+	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	for i := 0; i < 7; i++ {
+		e.send(u, string(rune('a'+i)), numA)
+	}
+	var pages [][]string
+	var before store.ID
+	for {
+		p, err := e.s.Thread(context.Background(), u.ID, numA, ThreadQuery{Before: before, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, m := range p.Messages {
+			texts = append(texts, m.Text)
+		}
+		pages = append(pages, texts)
+		if p.Older == 0 {
+			break
+		}
+		before = p.Older
+	}
+	want := [][]string{{"e", "f", "g"}, {"b", "c", "d"}, {"a"}}
+	if !reflect.DeepEqual(pages, want) {
+		t.Fatalf("pages %v, want %v", pages, want)
+	}
+}
