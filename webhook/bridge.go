@@ -9,10 +9,26 @@ import (
 )
 
 // Bridge turns the gateway's bus events into persisted deliveries until ctx
-// ends. The bus drops events for a subscriber that falls behind; the buffer
-// here is large and a drop is logged with the count.
-func (s *Sender) Bridge(ctx context.Context, bus *gateway.Bus) {
-	sub := bus.Subscribe(4096, nil)
+// ends. It subscribes when called; use Subscribe then Run to be subscribed
+// before the gateway starts publishing.
+func (s *Sender) Bridge(ctx context.Context, bus *gateway.Bus) { s.Subscribe(bus).Run(ctx) }
+
+// BusBridge is a subscription of the sender to the bus.
+type BusBridge struct {
+	s   *Sender
+	sub *gateway.Subscription
+}
+
+// Subscribe subscribes to bus now; Run then turns its events into
+// deliveries. The bus drops events for a subscriber that falls behind: the
+// buffer here is large and a drop is logged with the count.
+func (s *Sender) Subscribe(bus *gateway.Bus) *BusBridge {
+	return &BusBridge{s: s, sub: bus.Subscribe(4096, nil)}
+}
+
+// Run enqueues deliveries for the subscribed events until ctx ends.
+func (b *BusBridge) Run(ctx context.Context) {
+	s, sub := b.s, b.sub
 	defer sub.Close()
 	var dropped uint64
 	for {

@@ -181,6 +181,9 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	})
 	httpSrv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
+	// Subscribed before the gateway starts, so startup events (recovered
+	// failures, messages read from the SIM) reach the webhooks.
+	bridge := hooks.Subscribe(svc.Bus())
 	gwDone := make(chan struct{})
 	go func() {
 		defer close(gwDone)
@@ -189,7 +192,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		}
 	}()
 	goRun(func() { _ = hooks.Run(workCtx) })
-	goRun(func() { hooks.Bridge(workCtx, svc.Bus()) })
+	goRun(func() { bridge.Run(workCtx) })
 	goRun(func() { api.RunMetrics(workCtx) })
 	goRun(func() { svc.RunRetention(workCtx) })
 	httpDone := make(chan error, 1)
