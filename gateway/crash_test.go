@@ -44,7 +44,7 @@ import (
 // A last child runs until the outbox is idle and the modems are empty: then
 // every incoming SMS is stored exactly once.
 //
-// Rounds: GSMGATE_CRASH_KILLS (default 24; 300 with GSMGATE_LONG=1).
+// Rounds: GSMGATE_CRASH_KILLS (default 30; 300 with GSMGATE_LONG=1).
 // GSMGATE_CRASH_SEED replays a run.
 
 const crashUser = "storm"
@@ -163,7 +163,7 @@ func TestCrashKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test spawns processes")
 	}
-	kills := 24
+	kills := 30
 	if os.Getenv("GSMGATE_LONG") != "" {
 		kills = 300
 	}
@@ -212,7 +212,7 @@ func TestCrashKill9(t *testing.T) {
 			sm := r.sims[r.rnd.IntN(len(r.sims))]
 			sm.SetFaults(sim.Faults{SendErrors: []int{0, 42, 0, 38}, SendTimeouts: r.rnd.IntN(2)})
 		}
-		r.round(round, 15+r.rnd.IntN(20), time.Duration(50+r.rnd.IntN(1200))*time.Millisecond, false)
+		r.round(round, 15+r.rnd.IntN(20), time.Duration(30+r.rnd.IntN(700))*time.Millisecond, false)
 		if t.Failed() {
 			t.Fatalf("round %d failed (seed %d); child log in %s", round, seed, filepath.Join(r.dir, "child.log"))
 		}

@@ -362,6 +362,7 @@ func TestDispatchSingleAndMultipartWithReports(t *testing.T) {
 	for _, tr := range []string{"pty", "tcp"} {
 		t.Run(tr, func(t *testing.T) {
 			r := newMRig(t, 1, tr, sim.ModemOptions{})
+			r.net.SetReportOutcome(sim.ReportOutcome{Kind: sim.Delivered, Delay: 20 * time.Millisecond})
 			r.start(ModemOptions{})
 			long := threeParts("A long message split into parts. ") // 3 parts
 			single := r.send("Hello from the dispatcher", true, recipient)[0]
