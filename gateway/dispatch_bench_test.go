@@ -82,3 +82,37 @@ func BenchmarkInboxCMTIToEvent(b *testing.B) {
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(percentile(lat, 1).Microseconds()), "max-µs")
 }
+
+// BenchmarkSendToWire measures, with the modem idle, the time from calling
+// Send to the dispatcher handing the part to the driver (AT+CMGS is
+// written next): Send's own commit, the wake-up, the claim (another
+// commit). One modem over a pty, one message at a time.
+func BenchmarkSendToWire(b *testing.B) {
+	r := newMRig(b, 1, "pty", sim.ModemOptions{Latency: time.Millisecond})
+	r.start(ModemOptions{})
+	started := make(chan time.Time, 1)
+	r.rec.mu.Lock()
+	r.rec.started = started
+	r.rec.mu.Unlock()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		m := r.send(fmt.Sprintf("to the wire %d", i), false, recipient)[0]
+		select {
+		case t1 := <-started:
+			lat = append(lat, t1.Sub(t0))
+		case <-time.After(10 * time.Second):
+			b.Fatal("not sent in 10 s")
+		}
+		for {
+			if got, _ := r.message(m.ID); got.State == store.StateSent {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(lat, 0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
+}

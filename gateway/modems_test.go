@@ -41,6 +41,7 @@ type recModems struct {
 	attempts []attempt
 	gaps     []time.Duration // idle time between a send's answer and the next send on the same modem
 	last     map[string]time.Time
+	started  chan time.Time // when not nil, receives each SendPart's start
 }
 
 func (r *recModems) Acquire(ctx context.Context, want func(modem.Status) bool) (Sender, func(), error) {
@@ -72,7 +73,11 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 		s.r.gaps = append(s.r.gaps, start.Sub(t))
 	}
 	delete(s.r.last, s.ID())
+	started := s.r.started
 	s.r.mu.Unlock()
+	if started != nil {
+		started <- start
+	}
 	mr, err := s.Sender.SendPart(ctx, tpdu)
 	s.r.mu.Lock()
 	s.r.attempts = append(s.r.attempts, attempt{s.ID(), err})
