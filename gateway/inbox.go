@@ -76,7 +76,7 @@ func (in *inbox) commit(ctx context.Context, c committer, what string) {
 
 func (in *inbox) run(ctx context.Context) {
 	defer in.commits.Wait()
-	in.flushPending(ctx, true)
+	in.flushPending(ctx)
 	every := min(in.o.IncompleteAfter/4, time.Minute)
 	tick := time.NewTicker(max(every, 10*time.Millisecond))
 	defer tick.Stop()
@@ -95,7 +95,7 @@ func (in *inbox) run(ctx context.Context) {
 			}
 			in.handle(ctx, ev)
 		case <-tick.C:
-			in.flushPending(ctx, false)
+			in.flushPending(ctx)
 		case <-retry.C:
 			armed = false
 			in.retryOrphans(ctx)
@@ -306,10 +306,10 @@ func (in *inbox) undecodable(ctx context.Context, ev *modem.Inbound, key string)
 	return nil
 }
 
-// flushPending delivers pending groups that are complete (all=true, at
-// startup: the process died before it could) or waited longer than
-// IncompleteAfter.
-func (in *inbox) flushPending(ctx context.Context, all bool) {
+// flushPending delivers pending groups that are complete (the process died,
+// or the store failed, between storing the last part and the message) or
+// waited longer than IncompleteAfter (what arrived, marked incomplete).
+func (in *inbox) flushPending(ctx context.Context) {
 	var keys map[string]time.Time
 	if err := in.s.st.View(func(tx *store.Tx) error {
 		var err error
@@ -322,9 +322,6 @@ func (in *inbox) flushPending(ctx context.Context, all bool) {
 	now := in.s.clock.Now()
 	for key, first := range keys {
 		old := now.Sub(first) >= in.o.IncompleteAfter
-		if !all && !old {
-			continue
-		}
 		var parts []store.InboundPart
 		if err := in.s.st.View(func(tx *store.Tx) error {
 			var err error
