@@ -2,6 +2,7 @@ package modem
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"os"
 	"strings"
@@ -64,4 +65,23 @@ func TestSimOpenAfterATV0(t *testing.T) {
 	if !strings.Contains(trace.String(), `-> "ATV1\r"`) {
 		t.Errorf("ATV1 not sent:\n%s", trace.String())
 	}
+}
+
+// TestSimRegistrationReports: with the periodic probe an hour away, a lost
+// and regained network is still noticed at once, through +CREG/+CEREG
+// reports the driver asked for.
+func TestSimRegistrationReports(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, profile, transport string) {
+		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) { c.ProbeInterval = time.Hour })
+		if st, _ := r.m.State(); st != StateReady {
+			t.Fatalf("state = %s, want ready", st)
+		}
+		r.sm.SetNetwork(false)
+		waitState(t, r.events, r.m.ID(), StateNoNetwork, "not registered")
+		if _, err := r.m.SendPart(context.Background(), submit(t, "x", "+447700900555", false)[0].TPDU); !errors.Is(err, ErrNotReady) {
+			t.Errorf("send after the network was lost: %v, want ErrNotReady", err)
+		}
+		r.sm.SetNetwork(true)
+		waitState(t, r.events, r.m.ID(), StateReady, "registered")
+	})
 }

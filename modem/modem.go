@@ -455,6 +455,9 @@ func (m *Modem) initialise(ctx context.Context) error {
 	if err := m.chooseCNMI(ctx); err != nil {
 		return fail("indications", err)
 	}
+	if err := m.registrationReports(ctx); err != nil {
+		return fail("registration reports", err)
+	}
 	if lines, err := m.exec(ctx, "AT+CNUM"); err == nil {
 		if n := parseCNUM(lines); n != "" {
 			m.mu.Lock()
@@ -690,6 +693,27 @@ func (m *Modem) chooseCNMI(ctx context.Context) error {
 	m.mu.Lock()
 	m.info.CNMI = ""
 	m.mu.Unlock()
+	return nil
+}
+
+// registrationReports asks the modem to report registration changes
+// unsolicited (+CREG: and, on LTE modems, +CEREG:), with location (=2) where
+// it can, else without (=1). The run loop checks health at once on each
+// report, so a lost network stops sends within a second rather than at the
+// next ProbeInterval; the periodic probe stays as the safety net for a
+// modem that accepts neither.
+func (m *Modem) registrationReports(ctx context.Context) error {
+	for _, q := range []string{"AT+CREG", "AT+CEREG"} {
+		for _, n := range []string{"=2", "=1"} {
+			_, err := m.exec(ctx, q+n)
+			if err == nil {
+				break
+			}
+			if linkFailure(err) {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

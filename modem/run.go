@@ -20,6 +20,12 @@ import (
 func (m *Modem) onURC(u at.URC) {
 	switch u.Prefix {
 	case "+CMTI", "+CDSI", "+CMT", "+CDS":
+	case "+CREG", "+CEREG", "+CGREG", "+C5GREG", "+CPIN", "^SIMST", "+QUSIM":
+		// Registration or SIM changed: measure now. The query answers are
+		// read rather than the report itself, whose fields differ by
+		// vendor and by +CREG=1/2.
+		m.kickProbe()
+		return
 	default:
 		return
 	}
