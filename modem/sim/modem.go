@@ -470,20 +470,23 @@ func (m *Modem) urc(text string) {
 	}
 }
 
-// regURCs announces the registration state. m.mu held.
+// regURCs announces the registration state. Location (n=2) comes only
+// with a registered state: a modem that lost the network reports "+CREG: 2"
+// (searching) with no cell. m.mu held.
 func (m *Modem) regURCs() {
 	stat := m.regStat()
-	switch m.st.creg {
-	case 1:
-		m.urc(fmt.Sprintf("+CREG: %d", stat))
-	case 2:
+	registered := stat == 1 || stat == 5
+	switch {
+	case m.st.creg == 2 && registered:
 		m.urc(fmt.Sprintf("+CREG: %d,\"00A1\",\"0B2C\"", stat))
+	case m.st.creg > 0:
+		m.urc(fmt.Sprintf("+CREG: %d", stat))
 	}
-	switch m.st.cereg {
-	case 1:
-		m.urc(fmt.Sprintf("+CEREG: %d", stat))
-	case 2:
+	switch {
+	case m.st.cereg == 2 && registered:
 		m.urc(fmt.Sprintf("+CEREG: %d,\"00A1\",\"00000B2C\",7", stat))
+	case m.st.cereg > 0:
+		m.urc(fmt.Sprintf("+CEREG: %d", stat))
 	}
 }
 

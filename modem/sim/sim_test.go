@@ -158,7 +158,7 @@ func TestNetworkRegistration(t *testing.T) {
 	}
 	// Radio off and on.
 	r.c.ok("AT+CFUN=0")
-	if l := r.c.waitLine("+CREG:"); l != `+CREG: 0,"00A1","0B2C"` {
+	if l := r.c.waitLine("+CREG:"); l != "+CREG: 0" {
 		t.Errorf("radio off URC %q", l)
 	}
 	r.c.ok("AT+CFUN=1")
