@@ -6,9 +6,11 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/modem/at"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -84,4 +86,68 @@ func TestSimRegistrationReports(t *testing.T) {
 		r.sm.SetNetwork(true)
 		waitState(t, r.events, r.m.ID(), StateReady, "registered")
 	})
+}
+
+// TestSIMRemovedWhileRunning: a running modem whose SIM is pulled reports
+// "failed" with the reason, refuses sends, is only probed (not
+// re-initialised in a loop), and comes back by itself, PIN entered again,
+// when a SIM is put back.
+func TestSIMRemovedWhileRunning(t *testing.T) {
+	var mu sync.Mutex
+	card := "ready" // "ready", "absent", "pin"
+	m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case cmd == "AT+CPIN?" && card == "absent":
+			return nil, &at.CMEError{Code: 10, Text: "SIM not inserted"}, true
+		case cmd == "AT+CPIN?" && card == "pin":
+			return []string{"+CPIN: SIM PIN"}, nil, true
+		case cmd == `AT+CPIN="1234"`:
+			card = "ready"
+			return nil, nil, true
+		}
+		return nil, nil, false
+	}))
+	m.cfg.ProbeInterval = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.identify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.initialise(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.setState(m.applyHealth(m.Status().Health))
+	out := make(chan Event, 64)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+	waitState(t, out, m.ID(), StateReady, "registered")
+
+	mu.Lock()
+	card = "absent"
+	mu.Unlock()
+	waitState(t, out, m.ID(), StateFailed, "no SIM card inserted")
+	if _, err := m.SendPart(ctx, []byte{0x01, 0x00, 0x00}); !errors.Is(err, ErrNotReady) || !IsTemporary(err) {
+		t.Errorf("send without SIM: %v, want a temporary ErrNotReady", err)
+	}
+	inits, probes := len(f.sent("ATV1")), len(f.sent("AT+CPIN?"))
+	for deadline := time.Now().Add(10 * time.Second); len(f.sent("AT+CPIN?")) < probes+10; {
+		if time.Now().After(deadline) {
+			t.Fatalf("probes stopped")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(f.sent("ATV1")); n != inits {
+		t.Errorf("modem without SIM re-initialised %d times", n-inits)
+	}
+
+	mu.Lock()
+	card = "pin"
+	mu.Unlock()
+	waitState(t, out, m.ID(), StateReady, "registered")
+	if n := len(f.sent(`AT+CPIN="`)); n != 1 {
+		t.Errorf("PIN entered %d times, want once", n)
+	}
 }

@@ -171,7 +171,10 @@ func (r *runner) probe() error {
 	}
 	was, _ := r.m.State()
 	st, reason := r.m.applyHealth(h)
-	if was == StateFailed && st != StateFailed {
+	// A re-inserted SIM that asks for its PIN is unlocked with the
+	// configured one, unless a SIM rejected it before (never guess twice).
+	pinAgain := h.SIM == SIMPIN && r.m.cfg.PIN != "" && !r.m.pinFailed
+	if was == StateFailed && (st != StateFailed || pinAgain) {
 		if err := r.m.initialise(r.ctx); err != nil {
 			if linkFailure(err) {
 				return err
