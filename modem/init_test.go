@@ -2,8 +2,8 @@ package modem
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"sync"
