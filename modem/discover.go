@@ -3,6 +3,7 @@ package modem
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -189,15 +190,21 @@ func Probe(ctx context.Context, cfg Config, log *slog.Logger) (Info, Health, err
 
 // Discover probes ports concurrently (each with tmpl's settings) and
 // reports each, in the order given. USBPorts lists the usual candidates.
+// With tmpl.Trace set, each trace line starts with its port, and the probes'
+// lines are written one at a time: they run at once and share the writer.
 func Discover(ctx context.Context, tmpl Config, ports []PortInfo, log *slog.Logger) []Found {
 	out := make([]Found, len(ports))
 	var wg sync.WaitGroup
+	var traceMu sync.Mutex
 	for i, pi := range ports {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := tmpl
 			c.Port = pi.Path
+			if tmpl.Trace != nil {
+				c.Trace = &portTrace{mu: &traceMu, w: tmpl.Trace, port: pi.Path}
+			}
 			info, h, err := Probe(ctx, c, log)
 			out[i] = Found{Port: pi, Info: info, Health: h, Err: err}
 		}()
@@ -220,4 +227,21 @@ func USBPorts(all bool) ([]PortInfo, error) {
 		}
 	}
 	return out, nil
+}
+
+// portTrace prefixes each trace line (modem/at writes one per Write) with
+// the port, and serialises writers sharing w.
+type portTrace struct {
+	mu   *sync.Mutex
+	w    io.Writer
+	port string
+}
+
+func (t *portTrace) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, err := io.WriteString(t.w, t.port+" "); err != nil {
+		return 0, err
+	}
+	return t.w.Write(p)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,5 +81,45 @@ func TestModemsHelpAndBadArgs(t *testing.T) {
 	}
 	if code := run([]string{"modems", "extra"}, &out, &errb); code != 2 {
 		t.Errorf("stray argument: exit %d", code)
+	}
+}
+
+// TestModemsTrace: --trace writes both directions with time stamps to
+// stderr, each line naming its port (the probes run at once), PINs never.
+func TestModemsTrace(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := sim.NewNetwork(sim.NetworkOptions{})
+	var ports []string
+	for range 2 {
+		m, err := n.AddModem(sim.ModemOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, "tcp://"+addr)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"modems", "--trace", "--port", ports[0], "--port", ports[1]}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	stamp := regexp.MustCompile(`^(tcp://\S+) \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (->|<-) "`)
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
+		m := stamp.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("trace line without port, time stamp and direction: %q", l)
+		}
+		seen[m[1]+" "+m[2]] = true
+	}
+	for _, p := range ports {
+		for _, dir := range []string{"->", "<-"} {
+			if !seen[p+" "+dir] {
+				t.Errorf("no %s lines for %s in the trace:\n%s", dir, p, errb.String())
+			}
+		}
 	}
 }
