@@ -50,6 +50,16 @@ func (r *receipt) Commit(ctx context.Context) error {
 }
 
 // Inbound is an SMS-DELIVER (one part of a message) received by a modem.
+//
+// The same part can be delivered more than once, and the consumer must
+// drop repeats: a part delivered but not yet committed is delivered again
+// by a later poll (after RedeliverAfter), after the modem is unplugged and
+// replugged or the program restarts (it is still in storage), and by the
+// network for a direct delivery whose +CNMA never came. A repeat has the
+// same ModemID and byte-identical PDU; Storage and Index may differ (a
+// message read again after a move). For a key, use ModemID with the PDU, or
+// with Msg's Originator, SCTS and UDH.Concat() (reference, total, sequence)
+// plus a hash of the user data: two different parts never share those.
 type Inbound struct {
 	ModemID string // IMEI of the receiving modem
 	Port    string
