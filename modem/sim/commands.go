@@ -518,6 +518,9 @@ func (m *Modem) cpmsLine(prefix bool) string {
 
 func hCPMS(_ *session, m *Modem, c *cmd) result {
 	if c.op == opTest {
+		if m.opts.ReportsToSR {
+			return ok(`+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")`)
+		}
 		return ok(`+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")`)
 	}
 	if e := m.simCMS(); e != nil {
@@ -536,7 +539,7 @@ func hCPMS(_ *session, m *Modem, c *cmd) result {
 			if v == "" {
 				continue
 			}
-			if _, has := m.stores[v]; !has {
+			if _, has := m.stores[v]; !has || v == "SR" && i > 0 {
 				return fail(cms(cmsOpNotSupported))
 			}
 			mem[i] = v
@@ -972,6 +975,9 @@ func hCMGR(_ *session, m *Modem, c *cmd) result {
 		return fail(e)
 	}
 	idx, good := c.intParam(0, -1)
+	if good && idx == 0 && m.opts.ReportsToSR {
+		return ok() // the EC25 answers the index it announced with nothing
+	}
 	st := m.stores[m.st.mem[0]]
 	if !good || idx < 1 || idx > len(st.slots) || st.slots[idx-1] == nil {
 		return fail(cms(cmsInvalidIndex))

@@ -76,8 +76,10 @@
 // "CMS Error: unknown" in warthog618/modem#17; +CMS ERROR: 500 in
 // gammu/gammu#438); AT+QCCID; the default character set is "GSM".
 //
-// Not reproduced yet: the EC25 storing status reports in "SR" while
-// announcing +CDSI: "SM",0 (IchthysMaranatha/asterisk-chan-quectel#75).
+// ModemOptions.ReportsToSR adds a later EC25/EG25 firmware bug: with +CNMI
+// <ds>=2 status reports go to an "SR" storage but are announced as
+// +CDSI: "SM",0, whose +CMGR answers a bare OK
+// (IchthysMaranatha/asterisk-chan-quectel#75). It is off by default.
 //
 // # Faults
 //

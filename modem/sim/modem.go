@@ -44,6 +44,11 @@ type ModemOptions struct {
 	// FloodInterval is the period of the huawei profile's ^RSSI/^BOOT/^MODE
 	// codes; default 2s.
 	FloodInterval time.Duration
+	// ReportsToSR reproduces Quectel EC25/EG25 firmware with +CNMI <ds>=2:
+	// a status report is stored in a separate "SR" storage but announced as
+	// +CDSI: "SM",0, and AT+CMGR=0 answers a bare OK
+	// (IchthysMaranatha/asterisk-chan-quectel#75). Off by default.
+	ReportsToSR bool
 	// BarePrompt makes the SMS prompt ">" followed by CRLF instead of "> ",
 	// as some SIMCom modules send it (gammu/gammu#1176: gammu waits forever).
 	BarePrompt bool
@@ -198,6 +203,9 @@ func (n *Network) AddModem(o ModemOptions) (*Modem, error) {
 			"ME": {slots: make([]*stored, o.MECapacity)},
 		},
 		registered: !o.NoNetwork, signal: o.Signal, pin: o.PIN, ussd: "Your balance is 12.34 GBP."}
+	if o.ReportsToSR {
+		m.stores["SR"] = &storage{slots: make([]*stored, 20)}
+	}
 	m.powerUp()
 	n.mu.Lock()
 	n.modems = append(n.modems, m)
@@ -314,8 +322,11 @@ func (m *Modem) Stored() []StoredMessage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []StoredMessage
-	names := []string{"ME", "SM"}
+	names := []string{"ME", "SM", "SR"}
 	for _, name := range names {
+		if m.stores[name] == nil {
+			continue
+		}
 		for i, s := range m.stores[name].slots {
 			if s != nil {
 				out = append(out, StoredMessage{Storage: name, Index: i + 1, Stat: s.stat, Report: s.report, Addr: s.addr, Text: s.text, TPDU: s.tpdu})
@@ -421,9 +432,15 @@ func (m *Modem) statusReport(r report) {
 			m.pendingAck++
 		}
 	case 2:
+		msg := &stored{stat: 0, tpdu: r.tpdu, report: true, addr: r.recipient, text: r.textFields(), time: r.dt}
+		if m.opts.ReportsToSR {
+			if _, ok := m.stores["SR"].put(msg); ok {
+				m.urc(`+CDSI: "SM",0`)
+			}
+			return
+		}
 		mem := m.st.mem[2]
-		idx, ok := m.stores[mem].put(&stored{stat: 0, tpdu: r.tpdu, report: true, addr: r.recipient, text: r.textFields(), time: r.dt})
-		if ok {
+		if idx, ok := m.stores[mem].put(msg); ok {
 			m.urc(fmt.Sprintf("+CDSI: \"%s\",%d", mem, idx))
 		}
 	}

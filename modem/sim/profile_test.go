@@ -190,3 +190,32 @@ func TestBarePrompt(t *testing.T) {
 		t.Fatalf("send after a bare prompt: %q", lines)
 	}
 }
+
+func TestQuectelReportsToSR(t *testing.T) {
+	r := newRig(t, ModemOptions{Profile: "quectel", ReportsToSR: true})
+	r.c.ok("AT+CMEE=1")
+	if got := r.c.ok("AT+CPMS=?"); got[0] != `+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")` {
+		t.Fatalf("CPMS=? %q", got)
+	}
+	r.c.ok("AT+CNMI=2,1,0,2,0")
+	r.net.SetReportOutcome(ReportOutcome{Kind: Delivered, Delay: time.Minute})
+	if _, final := r.c.sendPDU(submitTPDU("+447700900555", "report", true)); final != "OK" {
+		t.Fatal(final)
+	}
+	r.net.Advance(time.Minute)
+	r.c.write("AT\r")
+	lines := r.c.until(func(l string) bool { return strings.HasPrefix(l, "+CDSI") })
+	if lines[len(lines)-1] != `+CDSI: "SM",0` {
+		t.Fatalf("announcement %q", lines)
+	}
+	r.c.until(isFinal)
+	if got := r.c.ok("AT+CMGR=0"); len(got) != 0 {
+		t.Fatalf("CMGR=0 = %q, want a bare OK", got)
+	}
+	r.c.expect(`AT+CPMS="SM","SR"`, "+CMS ERROR: 303")
+	r.c.ok(`AT+CPMS="SR"`)
+	got := r.c.ok("AT+CMGR=1")
+	if len(got) != 2 || !strings.HasPrefix(got[0], "+CMGR: 0,,") {
+		t.Fatalf("report in SR: %q", got)
+	}
+}
