@@ -56,8 +56,8 @@ func (r *receipt) Commit(ctx context.Context) error {
 // by a later poll (after RedeliverAfter), after the modem is unplugged and
 // replugged or the program restarts (it is still in storage), and by the
 // network for a direct delivery whose +CNMA never came. A repeat has the
-// same ModemID and byte-identical PDU; Storage and Index may differ (a
-// message read again after a move). For a key, use ModemID with the PDU, or
+// same ModemID and byte-identical PDU (Storage and Index are those of the
+// slot it is read from, "" and -1 for a direct delivery). For a key, use ModemID with the PDU, or
 // with Msg's Originator, SCTS and UDH.Concat() (reference, total, sequence)
 // plus a hash of the user data: two different parts never share those.
 type Inbound struct {
