@@ -55,7 +55,13 @@ func ListPorts() ([]PortInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("modem: enumerate serial ports: %w", err)
 	}
-	byID := stableNames("/dev/serial/by-id")
+	return portInfos(list, stableNames("/dev/serial/by-id")), nil
+}
+
+// portInfos turns the enumerator's ports into PortInfos, each under its
+// stable name from byID (device path → by-id link) when it has one, sorted
+// by path.
+func portInfos(list []*enumerator.PortDetails, byID map[string]string) []PortInfo {
 	var out []PortInfo
 	for _, d := range list {
 		pi := PortInfo{
@@ -72,7 +78,7 @@ func ListPorts() ([]PortInfo, error) {
 		out = append(out, pi)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	return out
 }
 
 // LookupPort describes a port given by path: its USB details when the
@@ -126,12 +132,23 @@ func ScanUSB(context.Context) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for _, p := range ports {
-		if p.USB && VendorName(p.VID) != "" {
-			out = append(out, p.Path)
-		}
+	for _, p := range worthProbing(ports, false) {
+		out = append(out, p.Path)
 	}
 	return out, nil
+}
+
+// worthProbing keeps the USB ports of known modem and USB-UART vendors, or
+// every USB port when all is set: a built-in UART (ttyS0, a Pi's ttyAMA0)
+// is never probed unless given by path.
+func worthProbing(ports []PortInfo, all bool) []PortInfo {
+	var out []PortInfo
+	for _, p := range ports {
+		if p.USB && (all || VendorName(p.VID) != "") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Found is what probing one port found.
@@ -142,6 +159,10 @@ type Found struct {
 	// Err says why the port is not a usable modem (not answering AT, no
 	// SIM, ...). Info holds what was learned before.
 	Err error
+	// SameAs is the Path of an earlier port in the list that answered with
+	// the same IMEI: many sticks answer AT on two of their ports, and this
+	// one is the same modem, not a second one.
+	SameAs string
 }
 
 // Probe opens a port, reads identity, SIM and network state, and closes it.
@@ -210,7 +231,24 @@ func Discover(ctx context.Context, tmpl Config, ports []PortInfo, log *slog.Logg
 		}()
 	}
 	wg.Wait()
+	markSameModem(out)
 	return out
+}
+
+// markSameModem sets SameAs on each port whose IMEI an earlier one had.
+func markSameModem(found []Found) {
+	first := map[string]string{}
+	for i := range found {
+		id := found[i].Info.IMEI
+		if id == "" {
+			continue
+		}
+		if p, ok := first[id]; ok {
+			found[i].SameAs = p
+			continue
+		}
+		first[id] = found[i].Port.Path
+	}
 }
 
 // USBPorts returns the enumerated ports worth probing: known modem vendors,
@@ -220,13 +258,7 @@ func USBPorts(all bool) ([]PortInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []PortInfo
-	for _, p := range ports {
-		if all && p.USB || VendorName(p.VID) != "" {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return worthProbing(ports, all), nil
 }
 
 // portTrace prefixes each trace line (modem/at writes one per Write) with

@@ -98,9 +98,12 @@ func modemsMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	usable := 0
 	for _, f := range found {
 		status := "ok"
-		if f.Err != nil {
+		switch {
+		case f.Err != nil:
 			status = problem(f.Err)
-		} else {
+		case f.SameAs != "":
+			status = "ok, same modem as " + f.SameAs
+		default:
 			usable++
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
@@ -195,6 +198,7 @@ type modemJSON struct {
 	SignalDBm    *int   `json:"signal_dbm,omitempty"`
 	SignalBars   *int   `json:"signal_bars,omitempty"`
 	Error        string `json:"error,omitempty"`
+	SameAs       string `json:"same_as,omitempty"`
 }
 
 func printModemsJSON(stdout, stderr io.Writer, found []modem.Found) int {
@@ -205,7 +209,7 @@ func printModemsJSON(stdout, stderr io.Writer, found []modem.Found) int {
 			Port: f.Port.Path, Device: f.Port.Device, VID: f.Port.VID, PID: f.Port.PID, Interface: f.Port.Interface,
 			Serial: f.Port.SerialNumber, Manufacturer: f.Info.Manufacturer, Model: f.Info.Model, Revision: f.Info.Revision,
 			IMEI: f.Info.IMEI, ICCID: f.Info.ICCID, IMSI: f.Info.IMSI, OwnNumber: f.Info.OwnNumber,
-			SIM: string(f.Health.SIM), Operator: f.Health.Operator,
+			SIM: string(f.Health.SIM), Operator: f.Health.Operator, SameAs: f.SameAs,
 		}
 		if f.Info.IMEI != "" {
 			j.Registration = f.Health.Registration.String()
@@ -215,7 +219,7 @@ func printModemsJSON(stdout, stderr io.Writer, found []modem.Found) int {
 		}
 		if f.Err != nil {
 			j.Error = f.Err.Error()
-		} else {
+		} else if f.SameAs == "" {
 			usable++
 		}
 		out = append(out, j)

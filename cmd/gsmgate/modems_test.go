@@ -123,3 +123,30 @@ func TestModemsTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestModemsSameModemOnTwoPorts: a stick answering AT on two ports is one
+// modem, and the listing says so on the second row.
+func TestModemsSameModemOnTwoPorts(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{Profile: "huawei"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pty, err := m.ServePTY(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"modems", "--port", pty, "--port", "tcp://" + addr}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || strings.Contains(lines[1], "same modem") || !strings.Contains(lines[2], "ok, same modem as "+pty) {
+		t.Errorf("listing:\n%s", out.String())
+	}
+}
