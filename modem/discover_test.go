@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/modem/sim"
 	"go.bug.st/serial/enumerator"
 )
 
@@ -116,19 +115,7 @@ func TestStableNames(t *testing.T) {
 func TestDiscoverMultiPortStick(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{Profile: "huawei"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptyPath, err := sm.ServePTY(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcp, err := sm.ServeTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	silent := silentPort(t)
+	sm, silent, ptyPath, tcp := multiPortStick(t, ctx)
 	ports := []PortInfo{{Path: silent}, {Path: ptyPath}, {Path: "tcp://" + tcp}}
 	found := Discover(ctx, Config{CommandTimeout: 300 * time.Millisecond}, ports, nil)
 	if len(found) != 3 {

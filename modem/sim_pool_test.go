@@ -26,6 +26,23 @@ func silentPort(t *testing.T) string {
 	return slave.Name()
 }
 
+// multiPortStick is one virtual huawei answering AT on two ports (a pty
+// and TCP, as host:port) next to a silent port, like a three-port stick.
+func multiPortStick(t *testing.T, ctx context.Context) (sm *sim.Modem, silent, ptyPath, tcp string) {
+	t.Helper()
+	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{Profile: "huawei"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ptyPath, err = sm.ServePTY(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tcp, err = sm.ServeTCP(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	return sm, silentPort(t), ptyPath, tcp
+}
+
 func runPool(t *testing.T, ctx context.Context, p *Pool) {
 	t.Helper()
 	var wg sync.WaitGroup
@@ -46,20 +63,7 @@ func TestProbeSilentPort(t *testing.T) {
 func TestSimPoolMultiPort(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	n := sim.NewNetwork(sim.NetworkOptions{})
-	sm, err := n.AddModem(sim.ModemOptions{Profile: "huawei"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptyPath, err := sm.ServePTY(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcp, err := sm.ServeTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	silent := silentPort(t)
+	sm, silent, ptyPath, tcp := multiPortStick(t, ctx)
 	tmpl := testConfig("")
 	tmpl.CommandTimeout = 300 * time.Millisecond
 	p := NewPool(PoolConfig{

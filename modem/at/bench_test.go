@@ -2,6 +2,7 @@ package at
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 )
@@ -22,30 +23,8 @@ func BenchmarkExec(b *testing.B) {
 			e := New(a)
 			defer e.Close()
 			defer m.Close()
-			go func() {
-				buf := make([]byte, 256)
-				reply := []byte(bc.reply)
-				for {
-					n, err := m.Read(buf)
-					if err != nil {
-						return
-					}
-					for _, c := range buf[:n] {
-						if c == '\r' {
-							if _, err := m.Write(reply); err != nil {
-								return
-							}
-						}
-					}
-				}
-			}()
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := e.Exec(ctx, "AT+CSQ"); err != nil {
-					b.Fatal(err)
-				}
-			}
+			go answerEachCR(m, []byte(bc.reply))
+			benchCSQ(b, e)
 		})
 	}
 }
@@ -72,23 +51,29 @@ func BenchmarkExecPty(b *testing.B) {
 	e := New(tty)
 	defer e.Close()
 	defer m.Close()
-	go func() {
-		buf := make([]byte, 256)
-		reply := []byte("\r\n+CSQ: 20,99\r\n\r\nOK\r\n")
-		for {
-			n, err := m.Read(buf)
-			if err != nil {
-				return
-			}
-			for _, c := range buf[:n] {
-				if c == '\r' {
-					if _, err := m.Write(reply); err != nil {
-						return
-					}
+	go answerEachCR(m, []byte("\r\n+CSQ: 20,99\r\n\r\nOK\r\n"))
+	benchCSQ(b, e)
+}
+
+// answerEachCR plays a modem that answers every command line with reply.
+func answerEachCR(m io.ReadWriter, reply []byte) {
+	buf := make([]byte, 256)
+	for {
+		n, err := m.Read(buf)
+		if err != nil {
+			return
+		}
+		for _, c := range buf[:n] {
+			if c == '\r' {
+				if _, err := m.Write(reply); err != nil {
+					return
 				}
 			}
 		}
-	}()
+	}
+}
+
+func benchCSQ(b *testing.B, e *Engine) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
