@@ -795,3 +795,38 @@ func TestMultiLineUSSD(t *testing.T) {
 		}
 	}
 }
+
+// TestLongTimeoutCommands: +CMGS (through ExecSMS), +CMGL, +COPS=? and
+// +CUSD= wait for the long timeout; other commands give up after the short
+// one.
+func TestLongTimeoutCommands(t *testing.T) {
+	const slow = 300 * time.Millisecond
+	later := func(p *peer, s string) {
+		go func() {
+			time.Sleep(slow)
+			p.send(s)
+		}()
+	}
+	r := newRig(t, 5, func(p *peer, cmd string) {
+		switch cmd {
+		case "AT+CMGS=23":
+			p.prompt(true)
+		case "AT":
+			p.send("\r\nOK\r\n")
+		default:
+			later(p, "\r\nOK\r\n")
+		}
+	}, WithTimeout(50*time.Millisecond), WithLongTimeout(10*time.Second), WithResyncTimeout(5*time.Second))
+	r.p.sms = func(p *peer, _ string) { later(p, "\r\n+CMGS: 7\r\n\r\nOK\r\n") }
+	for _, cmd := range []string{"AT+CMGL=4", "AT+COPS=?", `AT+CUSD=1,"*100#",15`} {
+		if _, err := r.e.Exec(ctx(t), cmd); err != nil {
+			t.Errorf("%s: %v, want the long timeout", cmd, err)
+		}
+	}
+	if lines, err := r.e.ExecSMS(ctx(t), "AT+CMGS=23", pdu1); err != nil || len(lines) != 1 {
+		t.Errorf("ExecSMS: %q, %v; want the long timeout", lines, err)
+	}
+	if _, err := r.e.Exec(ctx(t), "AT+CSQ"); !errors.Is(err, ErrTimeout) {
+		t.Errorf("AT+CSQ: %v, want ErrTimeout after the short timeout", err)
+	}
+}
