@@ -17,13 +17,18 @@ type fakeLink struct {
 	mu     sync.Mutex
 	answer func(cmd string) ([]string, error)
 	cmds   []string
+	waits  map[string]time.Duration // the timeout each command was given, last one wins
 	once   sync.Once
 	done   chan struct{}
 }
 
-func (f *fakeLink) Exec(_ context.Context, cmd string, _ time.Duration) ([]string, error) {
+func (f *fakeLink) Exec(_ context.Context, cmd string, d time.Duration) ([]string, error) {
 	f.mu.Lock()
 	f.cmds = append(f.cmds, cmd)
+	if f.waits == nil {
+		f.waits = map[string]time.Duration{}
+	}
+	f.waits[cmd] = d
 	fn := f.answer
 	f.mu.Unlock()
 	return fn(cmd)

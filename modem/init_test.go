@@ -151,3 +151,34 @@ func TestSIMRemovedWhileRunning(t *testing.T) {
 		t.Errorf("PIN entered %d times, want once", n)
 	}
 }
+
+// TestSlowCommandsGetSendTimeout: the driver gives AT+CMGS and AT+CMGL
+// (which wait for the network or list a full storage) SendTimeout, and
+// ordinary commands CommandTimeout.
+func TestSlowCommandsGetSendTimeout(t *testing.T) {
+	m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
+		if strings.HasPrefix(cmd, "AT+CMGS=") {
+			return []string{"+CMGS: 5"}, nil, true
+		}
+		return nil, nil, false
+	}))
+	m.cfg.CommandTimeout, m.cfg.SendTimeout = 2*time.Second, 77*time.Second
+	ctx := context.Background()
+	if err := m.initialise(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.setState(StateReady, "test")
+	if _, err := m.SendPart(ctx, []byte{0x01, 0x00, 0x00}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.list(ctx, "SM"); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for cmd, want := range map[string]time.Duration{"AT+CMGS=3": 77 * time.Second, "AT+CMGL=4": 77 * time.Second, "AT+CSQ": 2 * time.Second} {
+		if got := f.waits[cmd]; got != want {
+			t.Errorf("%s timeout %v, want %v (all: %v)", cmd, got, want, f.waits)
+		}
+	}
+}
