@@ -787,9 +787,19 @@ func (m *Modem) send(tpdu []byte, sub *submit, name string) result {
 	if injected == 0 {
 		m.nextMR = (m.nextMR + 1) % 256
 	}
+	gone := m.gone
 	m.mu.Unlock()
 	if lat > 0 {
-		time.Sleep(lat)
+		t := time.NewTimer(lat)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-gone:
+			// Pulled out mid-send: the port is gone, nobody hears an
+			// answer, and the network never got the part.
+			m.net.log.Info("sim: send aborted by unplug", "modem", m.opts.IMEI)
+			return result{silence: true}
+		}
 	}
 	if injected != 0 {
 		m.net.log.Info("sim: send failed by fault", "modem", m.opts.IMEI, "cms", injected)

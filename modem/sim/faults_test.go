@@ -94,3 +94,74 @@ func TestLatencyStillAnswers(t *testing.T) {
 		t.Fatal("sends lost")
 	}
 }
+
+// sessionCount is how many clients the modem is serving.
+func (m *Modem) sessionCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.sessions)
+}
+
+// waitUntil polls cond until it holds, failing after waitFor.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v", what, waitFor)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// An unplug while a send waits out its latency ends that send at once:
+// the modem is gone, the part never reaches the network, and the session
+// serving the old port ends instead of sleeping out the hour.
+func TestUnplugAbortsSendInProgress(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.m.SetFaults(Faults{Latency: time.Hour})
+	tp := submitTPDU("+447700900555", "never", false)
+	r.c.write("AT+CMGS=" + itoa(len(tp)) + "\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write("00" + strings.ToUpper(hexString(tp)) + "\x1a")
+	// The MR is taken just before the latency starts.
+	waitUntil(t, "send started", func() bool {
+		r.m.mu.Lock()
+		defer r.m.mu.Unlock()
+		return r.m.nextMR == 1
+	})
+	r.m.Unplug()
+	for range r.c.lines {
+	}
+	waitUntil(t, "old session ended", func() bool { return r.m.sessionCount() == 0 })
+	if sent := r.net.Sent(); len(sent) != 0 {
+		t.Fatalf("an aborted send reached the network: %+v", sent)
+	}
+	path, err := r.m.Replug(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.m.SetFaults(Faults{})
+	c := openPTYClient(t, path)
+	c.ok("AT")
+	if info, final := c.sendPDU(tp); final != "OK" || info[0] != "+CMGS: 1" {
+		t.Fatalf("send after replug: %q %q", info, final)
+	}
+}
+
+// A +CMSS whose answer is lost says nothing at all, like a lost +CMGS: not
+// a bare OK without the +CMSS: <mr> a client waits for.
+func TestCMSSTimeoutNeverAnswers(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	idx := writePDU(t, r.c, submitTPDU("+447700900555", "stored", false), 2)
+	r.m.SetFaults(Faults{SendTimeouts: 1})
+	line := "AT+CMSS=" + itoa(idx)
+	r.c.write(line + "\r")
+	r.c.until(func(l string) bool { return l == line })
+	if got := r.c.ok("AT+CGMI"); !slices.Equal(got, []string{"gsmgate"}) {
+		t.Fatalf("next command got %q", got)
+	}
+	if sent := r.net.Sent(); len(sent) != 1 || !sent[0].TimedOut {
+		t.Fatalf("network: %+v", sent)
+	}
+}

@@ -136,6 +136,10 @@ func (s *session) execLine(line string) {
 	} else {
 		for _, c := range cmds {
 			r := s.dispatch(c)
+			if r.silence { // a +CMSS whose answer is lost: nothing more comes
+				s.setBusy(false)
+				return
+			}
 			if len(r.lines) > 0 {
 				out = append(out, strings.Join(r.lines, "\r\n"))
 			}

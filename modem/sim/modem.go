@@ -149,6 +149,7 @@ type Modem struct {
 	faults     Faults
 	hung       bool
 	plugged    bool
+	gone       chan struct{} // closed by Unplug: a send waiting out its latency gives up
 	sessions   map[*session]struct{}
 	held       []deliverPart // parts the network keeps until the modem can take them
 	buffered   [][]byte      // URCs kept while +CNMI mode is 0
@@ -197,7 +198,7 @@ func (n *Network) AddModem(o ModemOptions) (*Modem, error) {
 		o.FloodInterval = 2 * time.Second
 	}
 	o.Profile = p.name
-	m := &Modem{net: n, opts: o, prof: p, plugged: true, sessions: map[*session]struct{}{},
+	m := &Modem{net: n, opts: o, prof: p, plugged: true, gone: make(chan struct{}), sessions: map[*session]struct{}{},
 		stores: map[string]*storage{
 			"SM": {slots: make([]*stored, o.SMCapacity)},
 			"ME": {slots: make([]*stored, o.MECapacity)},

@@ -221,6 +221,9 @@ func (m *Modem) attach(ctx context.Context, rw io.ReadWriteCloser) error {
 // network keeps incoming messages until Replug. Stored messages survive.
 func (m *Modem) Unplug() {
 	m.mu.Lock()
+	if m.plugged {
+		close(m.gone)
+	}
 	m.plugged = false
 	p := m.ptyPort
 	m.ptyPort = nil
@@ -251,6 +254,7 @@ func (m *Modem) Replug(ctx context.Context) (string, error) {
 		return "", errors.New("sim: modem is not unplugged")
 	}
 	m.plugged = true
+	m.gone = make(chan struct{})
 	m.hung = false
 	m.powerUp()
 	hadPTY := m.ptyCtx != nil
