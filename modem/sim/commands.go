@@ -221,7 +221,6 @@ func hCFUN(s *session, m *Modem, c *cmd) result {
 				return fail(cme(cmeNotAllowed))
 			}
 			m.pendingAck = 0
-			m.sim = simReady
 			m.powerUp()
 			s.mu.Lock()
 			s.echo, s.verbose = true, true
@@ -277,6 +276,7 @@ func hCPIN(_ *session, m *Modem, c *cmd) result {
 				return fail(cme(cmeIncorrectPasswd))
 			}
 			m.sim = simReady
+			m.pinLeft = 3 // a right PIN gives the tries back
 		case simPUK:
 			newPIN, has := c.p(1)
 			if !has {
@@ -291,7 +291,7 @@ func hCPIN(_ *session, m *Modem, c *cmd) result {
 			}
 			m.pin = newPIN.v
 			m.sim = simReady
-			m.pinLeft = 3
+			m.pinLeft, m.pukLeft = 3, 10
 		}
 		r := ok()
 		r.after = append(r.after, m.prof.afterPIN...)

@@ -203,7 +203,7 @@ func (n *Network) AddModem(o ModemOptions) (*Modem, error) {
 			"SM": {slots: make([]*stored, o.SMCapacity)},
 			"ME": {slots: make([]*stored, o.MECapacity)},
 		},
-		registered: !o.NoNetwork, signal: o.Signal, pin: o.PIN, ussd: "Your balance is 12.34 GBP."}
+		registered: !o.NoNetwork, signal: o.Signal, pin: o.PIN, pinLeft: 3, pukLeft: 10, ussd: "Your balance is 12.34 GBP."}
 	if o.ReportsToSR {
 		m.stores["SR"] = &storage{slots: make([]*stored, 20)}
 	}
@@ -237,13 +237,14 @@ func (m *Modem) powerUp() {
 		cfun: 1, mem: [3]string{"SM", "SM", "SM"}, fo: 17, vp: 167, curc: true}
 	m.pendingAck = 0
 	m.buffered = nil
+	// The tries left and a PUK or blocked state live on the SIM, not in
+	// the modem: a power cycle, reset or replug does not give them back.
 	switch {
 	case m.opts.NoSIM:
 		m.sim = simAbsent
-	case m.sim == simBlocked:
+	case m.sim == simPUK || m.sim == simBlocked:
 	case m.pin != "":
 		m.sim = simPIN
-		m.pinLeft, m.pukLeft = 3, 10
 	default:
 		m.sim = simReady
 	}

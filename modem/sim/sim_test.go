@@ -621,3 +621,79 @@ func TestTCP(t *testing.T) {
 	c = dialClient(t, addr)
 	c.ok("AT")
 }
+
+// Each +CPIN case reads as TS 27.007 §9.2 gives it under +CMEE 0, 1 and 2.
+func TestCPINErrorsPerCMEE(t *testing.T) {
+	cases := []struct {
+		name string
+		opts ModemOptions
+		cmd  string
+		code int
+	}{
+		{"no SIM", ModemOptions{NoSIM: true}, "AT+CPIN?", 10},
+		{"no SIM, PIN given", ModemOptions{NoSIM: true}, "AT+CPIN=1234", 10},
+		{"PIN needed", ModemOptions{PIN: "1234"}, "AT+CIMI", 11},
+		{"wrong PIN", ModemOptions{PIN: "1234"}, "AT+CPIN=0000", 16},
+		{"not locked", ModemOptions{}, "AT+CPIN=1234", 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, tc.opts)
+			for cmee, want := range []string{"ERROR", "+CME ERROR: " + itoa(tc.code), "+CME ERROR: " + cmeText[tc.code]} {
+				r.c.ok("AT+CMEE=" + itoa(cmee))
+				r.c.expect(tc.cmd, want) // "wrong PIN": the third try still reads 16
+
+			}
+		})
+	}
+	// PUK needed: a PIN alone is not enough.
+	r := newRig(t, ModemOptions{PIN: "1234"})
+	r.c.ok("AT+CMEE=2")
+	for range 3 {
+		r.c.expect("AT+CPIN=0000", "+CME ERROR: incorrect password")
+	}
+	r.c.expect("AT+CPIN=1234", "+CME ERROR: SIM PUK required")
+	r.c.expect("AT+CMGL=4", "+CMS ERROR: SIM PUK required")
+}
+
+// The tries left and the PUK state live on the SIM: neither a reset nor a
+// power cycle (AT+CFUN=1,1) nor an unplug gives them back.
+func TestSIMLockSurvivesResetAndReplug(t *testing.T) {
+	r := newRig(t, ModemOptions{PIN: "1234", PUK: "87654321"})
+	r.c.ok("AT+CMEE=1")
+	r.c.expect("AT+CPIN=0000", "+CME ERROR: 16")
+	r.c.ok("AT+CFUN=1,1")
+	r.c.ok("AT+CMEE=1")
+	r.c.expect("AT+CPIN=0000", "+CME ERROR: 16")
+	r.c.ok("ATZ")
+	r.c.ok("AT+CMEE=1")
+	r.c.expect("AT+CPIN=0000", "+CME ERROR: 16") // the third wrong try
+	if info := r.c.ok("AT+CPIN?"); info[0] != "+CPIN: SIM PUK" {
+		t.Fatalf("after three wrong PINs across resets CPIN? = %q", info)
+	}
+	r.c.ok("AT+CFUN=1,1")
+	if info := r.c.ok("AT+CPIN?"); info[0] != "+CPIN: SIM PUK" {
+		t.Fatalf("a power cycle unlocked the PUK: CPIN? = %q", info)
+	}
+	r.m.Unplug()
+	for range r.c.lines {
+	}
+	path, err := r.m.Replug(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := openPTYClient(t, path)
+	if info := c.ok("AT+CPIN?"); info[0] != "+CPIN: SIM PUK" {
+		t.Fatalf("a replug unlocked the PUK: CPIN? = %q", info)
+	}
+	// Ten wrong PUKs block the SIM for good (+CME ERROR: 13, SIM failure).
+	c.ok("AT+CMEE=1")
+	for range 10 {
+		c.expect(`AT+CPIN="11111111","4321"`, "+CME ERROR: 16")
+	}
+	c.expect("AT+CPIN?", "+CME ERROR: 13")
+	c.expect("AT+CMGL=4", "+CMS ERROR: 313")
+	c.ok("AT+CFUN=1,1")
+	c.ok("AT+CMEE=1")
+	c.expect(`AT+CPIN="87654321","4321"`, "+CME ERROR: 13")
+}
