@@ -676,3 +676,30 @@ func TestDispatchMultipartRetryStaysOnTheSendingModem(t *testing.T) {
 		t.Errorf("attempts %+v, want 4 with the second failing", log)
 	}
 }
+
+func TestRunOwnsThePool(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	pool := modem.NewPool(testPoolConfig(), nil)
+	if err := pool.Add(modem.Config{Port: r.ports[0]}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.s.Run(ctx, pool, ModemOptions{}) }()
+	m := r.send("through Run", false, recipient)[0]
+	r.waitState(m.ID, store.StateSent)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	for _, st := range pool.Modems() {
+		if st.State == modem.StateReady {
+			t.Errorf("modem %s still ready after Run returned: the pool was not stopped", st.ID)
+		}
+	}
+}
