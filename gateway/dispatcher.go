@@ -136,12 +136,12 @@ func (d *dispatcher) pump(ctx context.Context) time.Time {
 	tried := map[string]bool{}
 	for ctx.Err() == nil {
 		var next time.Time
-		var any bool
-		if err := d.s.st.View(func(tx *store.Tx) error { next, any = tx.NextDue(); return nil }); err != nil {
+		var queued bool
+		if err := d.s.st.View(func(tx *store.Tx) error { next, queued = tx.NextDue(); return nil }); err != nil {
 			d.log.Error("reading the outbox failed", "error", err)
 			return d.s.clock.Now().Add(time.Second)
 		}
-		if !any {
+		if !queued {
 			return time.Time{}
 		}
 		if next.After(d.s.clock.Now()) {
