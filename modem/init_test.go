@@ -182,3 +182,40 @@ func TestSlowCommandsGetSendTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestSimPoolAcquireOnlyReady: a modem that is running but not registered
+// is not handed out for sending; once it registers, it is.
+func TestSimPoolAcquireOnlyReady(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{NoNetwork: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(PoolConfig{Modem: testConfig(""), RescanInterval: 20 * time.Millisecond, EventBuffer: 1 << 12}, testLog(t))
+	if err := p.Add(Config{Port: serve(t, ctx, sm, "pty")}); err != nil {
+		t.Fatal(err)
+	}
+	runPool(t, ctx, p)
+	for deadline := time.Now().Add(15 * time.Second); p.Modem(sm.IMEI()) == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("modem never ran: %+v", p.Ports())
+		}
+	}
+	short, scancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer scancel()
+	if m, _, err := p.Acquire(short, nil); err == nil {
+		t.Fatalf("Acquire handed out %s, which is not registered", m.ID())
+	}
+	sm.SetNetwork(true)
+	actx, acancel := context.WithTimeout(ctx, 15*time.Second)
+	defer acancel()
+	m, release, err := p.Acquire(actx, nil)
+	if err != nil {
+		t.Fatalf("Acquire after registration: %v", err)
+	}
+	defer release()
+	if st, _ := m.State(); st != StateReady || m.ID() != sm.IMEI() {
+		t.Errorf("acquired %s in state %s", m.ID(), st)
+	}
+}

@@ -367,7 +367,9 @@ func TestSimPoolNoSIMNotInTightLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPool(PoolConfig{Modem: testConfig(""), RescanInterval: 10 * time.Millisecond, FailedRetry: time.Hour}, testLog(t))
+	// The ordinary backoff is short: only FailedRetry keeps the pool away.
+	p := NewPool(PoolConfig{Modem: testConfig(""), RescanInterval: 10 * time.Millisecond,
+		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, FailedRetry: time.Hour}, testLog(t))
 	if err := p.Add(Config{Port: serve(t, ctx, sm, "pty")}); err != nil {
 		t.Fatal(err)
 	}
@@ -384,6 +386,9 @@ func TestSimPoolNoSIMNotInTightLoop(t *testing.T) {
 	mods := p.Modems()
 	if len(mods) != 1 || mods[0].State != StateFailed || !strings.Contains(mods[0].Reason, "no SIM") {
 		t.Errorf("Modems() = %+v", mods)
+	}
+	if ports := p.Ports(); len(ports) != 1 || time.Until(ports[0].NextTry) < 30*time.Minute || !strings.Contains(ports[0].LastError, "no SIM") {
+		t.Errorf("Ports() = %+v, want the next try in about an hour", ports)
 	}
 	cancel()
 	<-done
