@@ -174,16 +174,29 @@ func regFromStat(stat int) Registration {
 
 // parseReg parses the read response of +CREG?, +CGREG? or +CEREG?:
 // "<n>,<stat>[,<lac>,<ci>[,<AcT>]]".
+//
+// The answer is "<n>,<stat>[,<lac>,<ci>...]". A registration report
+// ("<stat>[,<lac>,<ci>...]", with +CREG=1/2 on) that arrives while the query
+// runs is handed to the query by modem/at (same name, read form), before or
+// after the answer: it is told apart by having no second field or a quoted
+// one (the location), and skipped.
 func parseReg(lines []string, prefix string) (Registration, error) {
-	v, ok := infoLine(lines, prefix)
-	if !ok {
-		return RegUnknown, fmt.Errorf("modem: %s no answer line in %q", prefix, lines)
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		raw := strings.Split(l[len(prefix):], ",")
+		if len(raw) < 2 || strings.HasPrefix(strings.TrimSpace(raw[1]), `"`) {
+			continue // a report, not the answer
+		}
+		stat, err := strconv.Atoi(strings.TrimSpace(raw[1]))
+		if err != nil {
+			return RegUnknown, fmt.Errorf("modem: %s stat %q: %w", prefix, raw[1], err)
+		}
+		return regFromStat(stat), nil
 	}
-	stat, err := atoiField(fields(v), 1)
-	if err != nil {
-		return RegUnknown, fmt.Errorf("modem: %s %w", prefix, err)
-	}
-	return regFromStat(stat), nil
+	return RegUnknown, fmt.Errorf("modem: %s no answer line in %q", prefix, lines)
 }
 
 // betterReg picks the more useful of two registration states: a modem

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gsmgate/gsmgate/modem/at"
@@ -68,6 +69,24 @@ func TestParseReg(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("parseReg(%q) = %v, %v; want %v", tc.line, got, err, tc.want)
 		}
+	}
+	// Registration reports the engine hands to the query (same name).
+	for _, tc := range []struct {
+		lines []string
+		want  Registration
+	}{
+		{[]string{`+CREG: 1,"00A1","0B2C"`, `+CREG: 2,5,"00A1","0B2C"`}, RegRoaming},
+		{[]string{`+CREG: 2,0,"0005","0B2C"`, `+CREG: 3,"0005","0B2C",7`}, RegNotSearching},
+		{[]string{"+CREG: 3", "+CREG: 1,1"}, RegHome},
+		{[]string{`+CEREG: 0,"00A1","00000B2C",7`, "+CEREG: 0,2"}, RegSearching},
+	} {
+		p := tc.lines[0][:strings.IndexByte(tc.lines[0], ':')+1]
+		if got, err := parseReg(tc.lines, p); err != nil || got != tc.want {
+			t.Errorf("parseReg(%q) = %v, %v; want %v", tc.lines, got, err, tc.want)
+		}
+	}
+	if _, err := parseReg([]string{`+CREG: 1,"00A1","0B2C"`}, "+CREG:"); err == nil {
+		t.Errorf("a report alone taken for the answer")
 	}
 	if betterReg(RegSearching, RegHome) != RegHome || betterReg(RegRoaming, RegDenied) != RegRoaming {
 		t.Errorf("betterReg prefers the wrong state")
