@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -217,5 +218,46 @@ func TestSimPoolAcquireOnlyReady(t *testing.T) {
 	defer release()
 	if st, _ := m.State(); st != StateReady || m.ID() != sm.IMEI() {
 		t.Errorf("acquired %s in state %s", m.ID(), st)
+	}
+}
+
+// TestPoolWarnsOnceAboutConfiguredPort: a configured port that yields no
+// modem is logged at warn level once per distinct error, not on every
+// retry; a scanned one only at debug level.
+func TestPoolWarnsOnceAboutConfiguredPort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logBuf lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	missing := "/dev/does-not-exist-gsmgate"
+	scanned := "/dev/does-not-exist-gsmgate-scanned"
+	p := NewPool(PoolConfig{
+		Modem:          testConfig(""),
+		Scan:           func(context.Context) ([]string, error) { return []string{scanned}, nil },
+		RescanInterval: 5 * time.Millisecond, RetryMin: time.Millisecond, RetryMax: 2 * time.Millisecond,
+	}, log)
+	if err := p.Add(Config{Port: missing}); err != nil {
+		t.Fatal(err)
+	}
+	pctx, pcancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(pctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		p.mu.Lock()
+		s := p.ports[missing]
+		if s != nil && s.failures >= 5 {
+			p.mu.Unlock()
+			break
+		}
+		p.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("the pool did not retry the port: %+v", p.Ports())
+		}
+	}
+	pcancel()
+	<-done
+	out := logBuf.String()
+	if n := strings.Count(out, "no usable modem at port"); n != 1 || !strings.Contains(out, missing) || strings.Contains(out, scanned) {
+		t.Errorf("want one warning, for the configured port; log:\n%s", out)
 	}
 }

@@ -347,6 +347,11 @@ func (p *Pool) failed(ctx context.Context, s *portSlot, id string, err error) {
 		errors.Is(err, ErrWrongPIN) || errors.Is(err, ErrPUKRequired) || errors.Is(err, ErrSIMLocked)
 	p.mu.Lock()
 	port := s.cfg.Port
+	// A port the configuration names and that fails in a new way (busy,
+	// permission, not answering) is worth a warning; its repeats, and
+	// ports found by scanning (any USB-serial adapter), only debug lines.
+	changed := s.lastErr == nil || s.lastErr.Error() != err.Error()
+	loud := s.configured && changed
 	s.failures++
 	s.lastErr = err
 	wait := p.cfg.RetryMin << min(s.failures-1, 20)
@@ -363,7 +368,11 @@ func (p *Pool) failed(ctx context.Context, s *portSlot, id string, err error) {
 		return
 	}
 	if id == "" {
-		p.log.Debug("no usable modem at port", slog.String("port", port), slog.Any("error", err), slog.Duration("retry_in", wait))
+		level := slog.LevelDebug
+		if loud {
+			level = slog.LevelWarn
+		}
+		p.log.Log(ctx, level, "no usable modem at port", slog.String("port", port), slog.Any("error", err), slog.Duration("retry_in", wait))
 		return
 	}
 	p.log.Warn("modem cannot be used", slog.String("port", port), slog.String("modem", id), slog.Any("error", err), slog.Duration("retry_in", wait))
