@@ -441,8 +441,8 @@ func (c Config) validate() Problems {
 		bad("listen", "not a host:port address: %q", c.Listen)
 	}
 	for i, m := range c.Modems {
-		if !strings.HasPrefix(m, "/") && !strings.HasPrefix(m, "tcp://") && m != "sim" && !strings.HasPrefix(m, "sim:") {
-			bad("modems", "entry %d %q: want a device path (/dev/ttyUSB2), tcp://host:port or sim", i+1, m)
+		if !strings.HasPrefix(m, "/") && !strings.HasPrefix(m, "tcp://") {
+			bad("modems", "entry %d %q: want a device path (/dev/ttyUSB2) or tcp://host:port (use --demo for the virtual modem)", i+1, m)
 		}
 	}
 	if len(c.DefaultCountry) != 2 || strings.ToUpper(c.DefaultCountry) != c.DefaultCountry {
