@@ -331,10 +331,8 @@ func applyEnv(cfg *Config, environ []string) Problems {
 			env[k] = v
 		}
 	}
-	known := map[string]bool{}
 	var ps Problems
 	for _, f := range fields(cfg) {
-		known[f.env] = true
 		if v, ok := env[f.env]; ok {
 			if err := setValue(f.v, v); err != nil {
 				ps = append(ps, Problem{Source: "environment", Key: f.key, Msg: f.env + ": " + err.Error()})
@@ -343,7 +341,6 @@ func applyEnv(cfg *Config, environ []string) Problems {
 		if !f.secret {
 			continue
 		}
-		known[f.env+"_FILE"] = true
 		if p, ok := env[f.env+"_FILE"]; ok {
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -354,18 +351,31 @@ func applyEnv(cfg *Config, environ []string) Problems {
 			f.v.SetString(strings.TrimRight(string(b), "\r\n"))
 		}
 	}
-	// A misspelt variable is silently ignored by most programs; we say so.
-	var unknown []string
-	for k := range env {
-		if !known[k] && k != "GSMGATE_CONFIG" && k != "GSMGATE_URL" && k != "GSMGATE_TOKEN" && !strings.HasPrefix(k, "GSMGATE_LONG") {
-			unknown = append(unknown, k)
+	return ps
+}
+
+// UnknownEnv lists the GSMGATE_* variables of environ that are not
+// configuration keys: probably misspelt ones, which most programs ignore
+// silently. serve logs them as a warning (not an error: test and tool knobs
+// share the prefix).
+func UnknownEnv(environ []string) []string {
+	known := map[string]bool{"GSMGATE_CONFIG": true, "GSMGATE_URL": true, "GSMGATE_TOKEN": true}
+	var c Config
+	for _, f := range fields(&c) {
+		known[f.env] = true
+		if f.secret {
+			known[f.env+"_FILE"] = true
 		}
 	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		ps = append(ps, Problem{Source: "environment", Msg: k + ": unknown variable"})
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GSMGATE_") && !known[k] {
+			out = append(out, k)
+		}
 	}
-	return ps
+	sort.Strings(out)
+	return out
 }
 
 // Set sets one key (dotted TOML path) from its string form, as a flag or an

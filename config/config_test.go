@@ -111,10 +111,14 @@ func TestEnvErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, w := range []string{"api.max_recipients: GSMGATE_API_MAX_RECIPIENTS: not an integer", "GSMGATE_LISTN: unknown variable"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%q missing %q", err, w)
-		}
+	if w := "api.max_recipients: GSMGATE_API_MAX_RECIPIENTS: not an integer"; !strings.Contains(err.Error(), w) {
+		t.Errorf("%q missing %q", err, w)
+	}
+	if strings.Contains(err.Error(), "LISTN") {
+		t.Errorf("an unknown variable is an error: %v", err)
+	}
+	if u := UnknownEnv([]string{"GSMGATE_LISTN=x", "GSMGATE_LISTEN=y", "GSMGATE_ADMIN_PASSWORD_FILE=z", "HOME=/"}); len(u) != 1 || u[0] != "GSMGATE_LISTN" {
+		t.Errorf("UnknownEnv = %v", u)
 	}
 }
 

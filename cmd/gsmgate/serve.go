@@ -84,6 +84,9 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		return 1
 	}
 	log := newLogger(cfg.Log, stderr)
+	if u := config.UnknownEnv(os.Environ()); len(u) > 0 {
+		log.Warn("environment variables that are not configuration keys (misspelt?)", "variables", strings.Join(u, ","))
+	}
 
 	if cfg.Demo && c.dataDir == "" && os.Getenv("GSMGATE_DATA_DIR") == "" {
 		// A newcomer's first run must not need root or leave state in
