@@ -11,3 +11,5 @@ import (
 func setHardwareFlow(serial.Port, bool) error {
 	return errors.New("only supported on Linux")
 }
+
+func lockPort(serial.Port) (bool, error) { return false, nil }

@@ -69,6 +69,13 @@ func OpenPort(ctx context.Context, port string, baud int, flow FlowControl) (io.
 		}
 		return nil, fmt.Errorf("modem: open %s: %w", port, err)
 	}
+	if busy, err := lockPort(p); busy {
+		p.Close()
+		return nil, fmt.Errorf("modem: open %s: %w (is gsmgate serve or ModemManager holding it?)", port, ErrPortBusy)
+	} else if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("modem: open %s: lock: %w", port, err)
+	}
 	switch flow {
 	case "", FlowNone:
 	case FlowRTSCTS:

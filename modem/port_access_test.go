@@ -70,7 +70,7 @@ func TestOpenPortBusyAndPermission(t *testing.T) {
 		{"busy", 0o600, []string{"ok", "busy: modem: open %s: modem: port is in use by another program (is gsmgate serve or ModemManager holding it?)"}},
 		{"permission", 0o000, []string{"permission: modem: open %s: permission denied (add the user to the dialout group)"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name+"/other user", func(t *testing.T) {
 			master, slave, err := pty.Open()
 			if err != nil {
 				t.Fatal(err)
@@ -89,6 +89,26 @@ func TestOpenPortBusyAndPermission(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenPortHeldByUs: a port this user (root too) already holds is
+// reported busy: the flock that OpenPort takes, unlike TIOCEXCL, binds root.
+func TestOpenPortHeldByUs(t *testing.T) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	path := slave.Name()
+	slave.Close()
+	want := "ok\nbusy: modem: open " + path + ": modem: port is in use by another program (is gsmgate serve or ModemManager holding it?)"
+	if got := openTwice(path); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Closing the first releases the lock.
+	if got := openTwice(path); got != want {
+		t.Errorf("again: got %q, want %q", got, want)
 	}
 }
 
