@@ -174,16 +174,17 @@ func (c *client) waitLine(prefix string) string {
 }
 
 // sendPDU runs +CMGS with a TPDU (SMSC octet "00" prepended) and returns
-// the final line and the info lines.
+// the final line and the info lines, without the echo of the PDU.
 func (c *client) sendPDU(tpdu []byte) ([]string, string) {
 	c.t.Helper()
 	c.write("AT+CMGS=" + itoa(len(tpdu)) + "\r")
 	c.until(func(l string) bool { return l == "> " })
-	c.write("00" + strings.ToUpper(hex.EncodeToString(tpdu)) + "\x1a")
+	typed := "00" + strings.ToUpper(hex.EncodeToString(tpdu))
+	c.write(typed + "\x1a")
 	var info []string
 	for {
 		l := c.next()
-		if isNoise(l) {
+		if l == typed || isNoise(l) { // the echo (ATE1) of what was typed
 			continue
 		}
 		if isFinal(l) {

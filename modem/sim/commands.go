@@ -672,7 +672,10 @@ func hCMGW(_ *session, m *Modem, c *cmd) result {
 		return fail(e)
 	}
 	if m.st.cmgf == 1 {
-		p, _ := c.p(0)
+		p, has := c.p(0)
+		if has && m.prof.quotedNumber && !p.quoted {
+			return fail(errSyntax)
+		}
 		stat := 2
 		if s, has := c.p(2); has {
 			if n := textStat(s.v); n >= 0 && n <= 3 {

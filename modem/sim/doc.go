@@ -22,7 +22,12 @@
 //
 // # What the modem does
 //
-// Echo is on after power-up, ATZ and a replug. Errors read ERROR, +CME ERROR:
+// Echo is on after power-up, ATZ, AT&F, AT+CFUN=1,1 and a replug, and covers
+// what is typed after the "> " prompt too, PDU or text: TS 27.005 §3.5.1
+// and §4.3 put that echo under ATE like a command line (a USB 3G modem's
+// "> 0891...\r\n+CMGS: 23" transcript in awangga/spy's README shows the PDU
+// echoed, Telit's GM862 manual says the same; drivers send ATE0 first).
+// Errors read ERROR, +CME ERROR:
 // n or +CMS ERROR: n, or their verbose text, per +CMEE. Commands that need
 // the SIM answer +CME/+CMS ERROR 10/310 (no SIM), 11/311 (PIN), 12/316
 // (PUK); three wrong PINs lead to PUK, ten wrong PUKs block the SIM. A send
@@ -57,10 +62,12 @@
 // sim800 (SIMCom SIM800L): "RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready",
 // "SMS Ready" after power-up (seen on a SIM800L in
 // Seeed-Studio/GPRS_SIM900#39, where commands fail until "SMS Ready"); ATI
-// answers "SIM800 R14.18"; +CCID answers the bare ICCID; with echo on, the
-// PDU typed after the prompt is echoed back before +CMGS (the form of a
-// "> 0891...\r\n+CMGS: 23" transcript in awangga/spy's README); a text-mode
-// +CMGS/+CMGW needs the number quoted (AT+CMGS=+44... is ERROR).
+// answers "SIM800 R14.18"; +CCID answers the bare ICCID; a text-mode
+// +CMGS/+CMGW needs the number quoted (AT+CMGS=+44... is ERROR; "string
+// should be included in quotation marks" in SIMCom's SIM800 Series AT
+// Command Manual V1.09, §4.2.5-4.2.6). Its prompt is the "\r\n> " of every
+// profile, the four characters TS 27.005 and the Telit and Quectel manuals
+// give; no transcript we found shows a SIM800 sending another.
 //
 // huawei (E173/E1752 sticks): unsolicited ^RSSI, ^BOOT and ^MODE codes every
 // FloodInterval (2s by default; a real E3372 sent ^RSSI every 10s in

@@ -36,6 +36,7 @@ func TestSendErrorsInjected(t *testing.T) {
 
 func TestSendTimeoutNeverAnswers(t *testing.T) {
 	r := newRig(t, ModemOptions{})
+	r.c.ok("ATE0") // with echo on the PDU and the next command would share a line
 	r.m.SetFaults(Faults{SendTimeouts: 1})
 	tp := submitTPDU("+447700900555", "lost answer", false)
 	r.c.write("AT+CMGS=" + itoa(len(tp)) + "\r")

@@ -45,9 +45,10 @@ func FuzzCommandLine(f *testing.F) {
 				}
 			}
 		}()
-		// ESC leaves any prompt the input opened; the marker command proves
+		// CR ends a command line the input left open (it may open a
+		// prompt), ESC leaves any prompt, and the marker command proves
 		// the modem still answers.
-		conn.Write(append(append([]byte(nil), in...), []byte("\x1b\rAT+CGSN\r")...))
+		conn.Write(append(append([]byte(nil), in...), []byte("\r\x1b\rAT+CGSN\r")...))
 		select {
 		case out := <-got:
 			if !bytes.Contains(out, []byte(m.IMEI())) {

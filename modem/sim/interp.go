@@ -250,7 +250,9 @@ func (s *session) promptInput(c byte) {
 		if len(p.buf) < 2048 {
 			p.buf = append(p.buf, c)
 		}
-		if echo && (s.m.prof.echoPDU || p.text) {
+		// TS 27.005 §3.5.1 and §4.3: echoing what is typed after the
+		// prompt, text or PDU, is controlled by ATE like a command line.
+		if echo {
 			s.emit([]byte{c})
 		}
 	}

@@ -15,7 +15,6 @@ type profile struct {
 	revision       string
 	ati            func(m *Modem) []string
 	unknownCommand string // the final line for an unknown command
-	echoPDU        bool   // echo the PDU typed after the prompt even though it is not a command line
 	quotedNumber   bool   // text-mode +CMGS/+CMGW need the number in quotes
 	cnmiRanges     [5][]int
 	cnmiTest       string
@@ -52,7 +51,6 @@ var profiles = map[string]*profile{
 		name: "sim800", manufacturer: "SIMCOM_Ltd", model: "SIMCOM_SIM800L", revision: "Revision:1418B04SIM800L24",
 		ati:            func(*Modem) []string { return []string{"SIM800 R14.18"} },
 		unknownCommand: "ERROR",
-		echoPDU:        true,
 		quotedNumber:   true,
 		cnmiRanges:     [5][]int{rng(0, 3), rng(0, 3), rng(0, 3), rng(0, 2), {0, 1}},
 		cnmiTest:       "+CNMI: (0-3),(0-3),(0-3),(0-2),(0,1)",

@@ -81,33 +81,50 @@ func TestProfileBootCodes(t *testing.T) {
 	}
 }
 
-func TestSIM800EchoesThePDUAndNeedsQuotes(t *testing.T) {
-	r := newRig(t, ModemOptions{Profile: "sim800"})
+// What is typed after the prompt, PDU or text, is echoed while ATE1 is in
+// force (TS 27.005 §3.5.1, §4.3), on every profile, and not after ATE0.
+func TestPromptInputEchoFollowsATE(t *testing.T) {
 	tp := submitTPDU("+447700900555", "hi", false)
 	pduHex := "00" + strings.ToUpper(hex.EncodeToString(tp))
-	r.c.write(fmt.Sprintf("AT+CMGS=%d\r", len(tp)))
-	r.c.until(func(l string) bool { return l == "> " })
-	r.c.write(pduHex + "\x1a")
-	lines := r.c.until(isFinal)
-	if !slices.Equal(lines, []string{pduHex, "+CMGS: 0", "OK"}) {
-		t.Fatalf("sim800 send: %q", lines)
+	for _, profile := range Profiles() {
+		t.Run(profile, func(t *testing.T) {
+			r := newRig(t, ModemOptions{Profile: profile})
+			send := func() []string {
+				r.c.write(fmt.Sprintf("AT+CMGS=%d\r", len(tp)))
+				r.c.until(func(l string) bool { return l == "> " })
+				r.c.write(pduHex + "\x1a")
+				var lines []string
+				for _, l := range r.c.until(isFinal) {
+					if !isNoise(l) {
+						lines = append(lines, l)
+					}
+				}
+				return lines
+			}
+			if lines := send(); !slices.Equal(lines, []string{pduHex, "+CMGS: 0", "OK"}) {
+				t.Fatalf("echo on: %q", lines)
+			}
+			r.c.ok("ATE0")
+			if lines := send(); !slices.Equal(lines, []string{"+CMGS: 1", "OK"}) {
+				t.Fatalf("echo off: %q", lines)
+			}
+		})
 	}
+}
+
+// sim800 wants the number quoted in text mode; generic takes it bare.
+func TestSIM800NeedsQuotedNumber(t *testing.T) {
+	r := newRig(t, ModemOptions{Profile: "sim800"})
 	r.c.ok("AT+CMGF=1")
 	r.c.expect("AT+CMGS=+447700900555", "ERROR")
+	r.c.expect("AT+CMGW=+447700900555", "ERROR")
 	r.c.write("AT+CMGS=\"+447700900555\"\r")
 	r.c.until(func(l string) bool { return l == "> " })
 	r.c.write("quoted\x1a")
 	if lines := r.c.until(isFinal); lines[len(lines)-1] != "OK" {
 		t.Fatalf("quoted text send: %q", lines)
 	}
-	// The generic profile does not echo the PDU and takes the number bare.
 	g := newRig(t, ModemOptions{})
-	g.c.write(fmt.Sprintf("AT+CMGS=%d\r", len(tp)))
-	g.c.until(func(l string) bool { return l == "> " })
-	g.c.write(pduHex + "\x1a")
-	if lines := g.c.until(isFinal); !slices.Equal(lines, []string{"+CMGS: 0", "OK"}) {
-		t.Fatalf("generic send: %q", lines)
-	}
 	g.c.ok("AT+CMGF=1")
 	g.c.write("AT+CMGS=+447700900555\r")
 	g.c.until(func(l string) bool { return l == "> " })
@@ -186,7 +203,7 @@ func TestBarePrompt(t *testing.T) {
 		t.Fatalf("prompt lines %q", got)
 	}
 	r.c.write("00" + hex.EncodeToString(tp) + "\x1a")
-	if lines := r.c.until(isFinal); !slices.Equal(lines, []string{"+CMGS: 0", "OK"}) {
+	if lines := r.c.until(isFinal); !slices.Equal(lines[1:], []string{"+CMGS: 0", "OK"}) {
 		t.Fatalf("send after a bare prompt: %q", lines)
 	}
 }

@@ -433,13 +433,14 @@ func writePDU(t *testing.T, c *client, tpdu []byte, stat int) int {
 	t.Helper()
 	c.write(fmt.Sprintf("AT+CMGW=%d,%d\r", len(tpdu), stat))
 	c.until(func(l string) bool { return l == "> " })
-	c.write("00" + hex.EncodeToString(tpdu) + "\x1a")
+	typed := "00" + hex.EncodeToString(tpdu)
+	c.write(typed + "\x1a")
 	lines := c.until(isFinal)
-	if lines[len(lines)-1] != "OK" {
-		t.Fatalf("CMGW: %q", lines)
+	if lines[len(lines)-1] != "OK" || lines[0] != typed {
+		t.Fatalf("CMGW (echo on): %q", lines)
 	}
 	var idx int
-	fmt.Sscanf(lines[0], "+CMGW: %d", &idx)
+	fmt.Sscanf(lines[1], "+CMGW: %d", &idx)
 	return idx
 }
 
@@ -497,7 +498,7 @@ func TestConcurrentURCWaitsForResponse(t *testing.T) {
 	r.net.Inbound(r.m, InboundSMS{From: "+447700900999", Text: "during"})
 	r.c.write("00" + hex.EncodeToString(submitTPDU("+447700900555", "x", false)) + "\x1a")
 	lines := r.c.until(func(l string) bool { return strings.HasPrefix(l, "+CMTI") })
-	if !slices.Equal(lines, []string{"+CMGS: 0", "OK", `+CMTI: "SM",1`}) {
+	if !slices.Equal(lines[1:], []string{"+CMGS: 0", "OK", `+CMTI: "SM",1`}) {
 		t.Fatalf("lines %q", lines)
 	}
 }
@@ -696,4 +697,27 @@ func TestSIMLockSurvivesResetAndReplug(t *testing.T) {
 	c.ok("AT+CFUN=1,1")
 	c.ok("AT+CMEE=1")
 	c.expect(`AT+CPIN="87654321","4321"`, "+CME ERROR: 13")
+}
+
+// Every reset turns echo back on, on every profile: ATZ and AT&F restore
+// the power-up settings and AT+CFUN=1,1 restarts the modem.
+func TestEchoBackOnAfterEveryReset(t *testing.T) {
+	for _, profile := range Profiles() {
+		r := newRig(t, ModemOptions{Profile: profile})
+		for _, reset := range []string{"ATZ", "AT&F", "AT+CFUN=1,1"} {
+			r.c.ok("ATE0")
+			r.c.write("AT+CGMI\r")
+			if got := r.c.until(isFinal); slices.Contains(got, "AT+CGMI") {
+				t.Fatalf("%s: echo after ATE0: %q", profile, got)
+			}
+			r.c.write(reset + "\r")
+			r.c.until(isFinal)
+			r.c.write("AT+CGMI\r")
+			// Boot codes after AT+CFUN=1,1 may come first; the echo must
+			// be among the lines before OK.
+			if got := r.c.until(isFinal); !slices.Contains(got, "AT+CGMI") {
+				t.Fatalf("%s: no echo after %s: %q", profile, reset, got)
+			}
+		}
+	}
 }
