@@ -22,7 +22,46 @@ import (
 type simFlags struct {
 	listen, link, profile, control, pin, number string
 	pty                                         bool
-	latency                                     time.Duration
+	latency                                     latencyFlag
+}
+
+// latencyProfiles are the names --latency takes: sends as fast as tests
+// want them, or as slow as a real network makes them.
+var latencyProfiles = map[string]latencyFlag{
+	"none": {},
+	"test": {min: 50 * time.Millisecond},
+	"real": {min: 2 * time.Second, max: 6 * time.Second},
+}
+
+// latencyFlag is --latency: a profile name, a duration ("3s") or a range
+// ("2s-6s", each send a uniformly random time within it).
+type latencyFlag struct{ min, max time.Duration }
+
+func (l *latencyFlag) String() string {
+	if l.max > l.min {
+		return l.min.String() + "-" + l.max.String()
+	}
+	return l.min.String()
+}
+
+func (l *latencyFlag) Set(s string) error {
+	if p, found := latencyProfiles[s]; found {
+		*l = p
+		return nil
+	}
+	lo, hi, isRange := strings.Cut(s, "-")
+	from, err := time.ParseDuration(lo)
+	if err != nil || from < 0 {
+		return fmt.Errorf("want none, test (50ms), real (2s-6s), a duration (3s) or a range (2s-6s)")
+	}
+	to := from
+	if isRange {
+		if to, err = time.ParseDuration(hi); err != nil || to < from {
+			return fmt.Errorf("range %q: want MIN-MAX with MIN <= MAX", s)
+		}
+	}
+	*l = latencyFlag{min: from, max: to}
+	return nil
 }
 
 func runSim(args []string, stdout, stderr io.Writer) int {
@@ -45,7 +84,7 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	fs.StringVar(&f.control, "control", "", "serve the JSON control endpoint on this loopback address (127.0.0.1:7002)")
 	fs.StringVar(&f.pin, "pin", "", "lock the SIM with this PIN")
 	fs.StringVar(&f.number, "number", "+447700900123", "the modem's own number")
-	fs.DurationVar(&f.latency, "latency", 0, "how long each send takes (2s-6s is realistic)")
+	fs.Var(&f.latency, "latency", "how long each send takes: none, test (50ms), real (2s-6s, random), a duration (3s) or a range (1s-4s)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gsmgate sim [--pty] [--link PATH] [--listen tcp://HOST:PORT] [--profile NAME] [--control HOST:PORT]")
 		fmt.Fprintln(stderr, "\nRuns a virtual GSM modem and its network until interrupted. See the README, \"The virtual modem\".")
@@ -86,7 +125,7 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	network := sim.NewNetwork(sim.NetworkOptions{Logger: log})
-	m, err := network.AddModem(sim.ModemOptions{Profile: f.profile, PIN: f.pin, OwnNumber: f.number, Latency: f.latency, PTYLink: f.link})
+	m, err := network.AddModem(sim.ModemOptions{Profile: f.profile, PIN: f.pin, OwnNumber: f.number, Latency: f.latency.min, LatencyMax: f.latency.max, PTYLink: f.link})
 	if err != nil {
 		fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
 		return 2
@@ -126,7 +165,7 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 		defer srv.Close()
 		fmt.Fprintf(stdout, "control http://%s\n", controlAddr)
 	}
-	fmt.Fprintf(stdout, "modem %s profile %s imei %s\n", f.number, m.Options().Profile, m.IMEI())
+	fmt.Fprintf(stdout, "modem %s profile %s imei %s latency %s\n", f.number, m.Options().Profile, m.IMEI(), &f.latency)
 	if ready != nil {
 		ready <- controlAddr
 	}

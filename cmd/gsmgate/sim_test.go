@@ -26,6 +26,8 @@ func TestSimFlags(t *testing.T) {
 		{[]string{"sim", "--pty", "--profile", "nokia"}, 2, `unknown profile "nokia"`},
 		{[]string{"sim", "--pty", "--control", "0.0.0.0:7002"}, 2, "not a loopback address"},
 		{[]string{"sim", "--pty", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"sim", "--pty", "--latency", "fast"}, 2, "want none, test (50ms), real (2s-6s)"},
+		{[]string{"sim", "--pty", "--latency", "6s-2s"}, 2, "MIN <= MAX"},
 	}
 	for _, tc := range cases {
 		var out, errb bytes.Buffer
@@ -34,6 +36,27 @@ func TestSimFlags(t *testing.T) {
 		}
 		if !strings.Contains(errb.String(), tc.err) {
 			t.Errorf("%q: stderr %q lacks %q", tc.args, errb.String(), tc.err)
+		}
+	}
+}
+
+// --latency takes the named profiles of the issue (50 ms for tests, 2-6 s
+// for realism), a duration or a range.
+func TestSimLatencyFlag(t *testing.T) {
+	cases := []struct {
+		arg      string
+		min, max time.Duration
+	}{
+		{"test", 50 * time.Millisecond, 0},
+		{"real", 2 * time.Second, 6 * time.Second},
+		{"none", 0, 0},
+		{"3s", 3 * time.Second, 3 * time.Second},
+		{"1s-4s", time.Second, 4 * time.Second},
+	}
+	for _, tc := range cases {
+		var l latencyFlag
+		if err := l.Set(tc.arg); err != nil || l.min != tc.min || l.max != tc.max {
+			t.Errorf("--latency %s: %v-%v, %v; want %v-%v", tc.arg, l.min, l.max, err, tc.min, tc.max)
 		}
 	}
 }
@@ -47,7 +70,7 @@ func TestSimControlEndpoint(t *testing.T) {
 	done := make(chan int, 1)
 	link := t.TempDir() + "/modem"
 	go func() {
-		done <- run([]string{"sim", "--pty", "--link", link, "--listen", "tcp://127.0.0.1:0", "--control", "127.0.0.1:0", "--profile", "huawei"}, pw, &errb)
+		done <- run([]string{"sim", "--pty", "--link", link, "--listen", "tcp://127.0.0.1:0", "--control", "127.0.0.1:0", "--profile", "huawei", "--latency", "test"}, pw, &errb)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -56,11 +79,12 @@ func TestSimControlEndpoint(t *testing.T) {
 		f := strings.Fields(lines.Text())
 		got[f[0]] = f[1]
 		if f[0] == "modem" {
+			got["latency"] = f[len(f)-1]
 			break
 		}
 	}
 	go io.Copy(io.Discard, pr)
-	if !strings.HasPrefix(got["pty"], "/dev/pts/") || got["link"] != link || !strings.HasPrefix(got["control"], "http://127.0.0.1:") || got["tcp"] == "" {
+	if !strings.HasPrefix(got["pty"], "/dev/pts/") || got["link"] != link || !strings.HasPrefix(got["control"], "http://127.0.0.1:") || got["tcp"] == "" || got["latency"] != "50ms" {
 		t.Fatalf("printed %v", got)
 	}
 	if target, err := os.Readlink(link); err != nil || target != got["pty"] {
