@@ -15,6 +15,7 @@ import (
 //	GET  /sent     -> [{"mr", "to", "text", "pdu", "time", ...}, ...]
 //	POST /faults   {"send_errors": [27], "send_timeouts": 1, "latency_ms": 3000,
 //	                "garbage": 1, "hang": true, "unplug": true, "replug": true} -> {"pty": path}
+//	               (a field left out keeps its fault)
 //	POST /reports  {"outcome": "delivered"|"temporary"|"permanent"|"none", "delay_ms": 5000, "status": 65}
 //	GET  /modem    -> {"imei", "profile", "pty", "stored", "held"}
 //
@@ -49,26 +50,49 @@ func (n *Network) ControlHandler(ctx context.Context, m *Modem) http.Handler {
 		writeJSON(w, sent)
 	})
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
+		// A field left out keeps its fault: {"unplug": true} does not
+		// forget the send errors set before it.
 		var req struct {
-			SendErrors   []int `json:"send_errors"`
-			SendTimeouts int   `json:"send_timeouts"`
-			LatencyMS    int   `json:"latency_ms"`
-			Garbage      int   `json:"garbage"`
-			Hang         *bool `json:"hang"`
-			Unplug       bool  `json:"unplug"`
-			Replug       bool  `json:"replug"`
+			SendErrors   *[]int `json:"send_errors"`
+			SendTimeouts *int   `json:"send_timeouts"`
+			LatencyMS    *int   `json:"latency_ms"`
+			Garbage      *int   `json:"garbage"`
+			Hang         *bool  `json:"hang"`
+			Unplug       bool   `json:"unplug"`
+			Replug       bool   `json:"replug"`
 		}
 		if !decodeJSON(w, r, &req) {
 			return
 		}
-		for _, c := range req.SendErrors {
-			if c < 1 || c > 511 {
-				jsonError(w, http.StatusBadRequest, fmt.Sprintf("send_errors: %d is not a +CMS ERROR code", c))
+		if req.SendErrors != nil {
+			for _, c := range *req.SendErrors {
+				if c < 1 || c > 511 {
+					jsonError(w, http.StatusBadRequest, fmt.Sprintf("send_errors: %d is not a +CMS ERROR code", c))
+					return
+				}
+			}
+		}
+		for name, v := range map[string]*int{"send_timeouts": req.SendTimeouts, "latency_ms": req.LatencyMS, "garbage": req.Garbage} {
+			if v != nil && *v < 0 {
+				jsonError(w, http.StatusBadRequest, name+": must not be negative")
 				return
 			}
 		}
-		m.SetFaults(Faults{SendErrors: req.SendErrors, SendTimeouts: req.SendTimeouts,
-			Latency: time.Duration(req.LatencyMS) * time.Millisecond, Garbage: req.Garbage})
+		m.mu.Lock() // one change: a send between reading and setting would be undone
+		f := &m.faults
+		if req.SendErrors != nil {
+			f.SendErrors = append([]int(nil), *req.SendErrors...)
+		}
+		if req.SendTimeouts != nil {
+			f.SendTimeouts = *req.SendTimeouts
+		}
+		if req.LatencyMS != nil {
+			f.Latency = time.Duration(*req.LatencyMS) * time.Millisecond
+		}
+		if req.Garbage != nil {
+			f.Garbage = *req.Garbage
+		}
+		m.mu.Unlock()
 		if req.Hang != nil {
 			m.Hang(*req.Hang)
 		}
