@@ -166,7 +166,7 @@ type Found struct {
 }
 
 // Probe opens a port, reads identity, SIM and network state, and closes it.
-// It changes nothing on the modem beyond echo and error reporting, and
+// It changes nothing on the modem beyond verbose results (ATV1), echo and error reporting, and
 // never enters a PIN. A modem whose SIM is missing or locked is reported
 // with its Info and Health and an error (ErrNoSIM, ErrPINRequired, ...).
 func Probe(ctx context.Context, cfg Config, log *slog.Logger) (Info, Health, error) {

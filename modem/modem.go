@@ -284,7 +284,7 @@ func cmeCode(err error) int {
 }
 
 // identify checks that the port speaks AT and reads the modem's identity.
-// It changes nothing on the modem except echo and error reporting.
+// It changes nothing on the modem except verbose results (ATV1), echo and error reporting.
 func (m *Modem) identify(ctx context.Context) error {
 	fail := func(step string, err error) error {
 		return &OpenError{Port: m.cfg.Port, Step: step, Info: m.Info(), Err: err}

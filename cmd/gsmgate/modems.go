@@ -33,7 +33,7 @@ func runModems(args []string, stdout, stderr io.Writer) int {
 
 // modemsMain lists the modems discovery finds: the first command a person
 // runs after plugging a stick into a Pi. It only reads: it never enters a
-// PIN nor changes the modem's settings beyond echo and error format.
+// PIN nor changes the modem's settings beyond verbose results, echo and error format.
 func modemsMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gsmgate modems", flag.ContinueOnError)
 	fs.SetOutput(stderr)
