@@ -518,20 +518,20 @@ func buildStatusReport(mr int, recipient string, submitted, discharged time.Time
 // parseHexPDU reads the hex a client typed after the prompt and splits the
 // optional SMSC prefix from the TPDU, checking the TPDU length the command
 // announced.
-func parseHexPDU(h string, tpduLen int) (tpdu []byte, err error) {
+func parseHexPDU(h string, tpduLen int) (tpdu []byte, smsc bool, err error) {
 	b, err := hex.DecodeString(strings.TrimSpace(h))
 	if err != nil {
-		return nil, fmt.Errorf("pdu is not hex: %w", err)
+		return nil, false, fmt.Errorf("pdu is not hex: %w", err)
 	}
 	if len(b) == 0 {
-		return nil, errors.New("empty pdu")
+		return nil, false, errors.New("empty pdu")
 	}
 	sca := int(b[0])
 	switch {
 	case len(b) == tpduLen+1+sca:
-		return b[1+sca:], nil
+		return b[1+sca:], sca > 0, nil
 	case len(b) == tpduLen: // no SMSC octet at all, as some clients send
-		return b, nil
+		return b, false, nil
 	}
-	return nil, fmt.Errorf("pdu has %d octets, want %d after a %d-octet SMSC", len(b), tpduLen, sca)
+	return nil, false, fmt.Errorf("pdu has %d octets, want %d after a %d-octet SMSC", len(b), tpduLen, sca)
 }

@@ -697,6 +697,7 @@ func (s *session) finishPrompt(p *prompt) result {
 	m := s.m
 	var tpdu []byte
 	var sub *submit
+	smsc := false // the PDU names its service centre
 	if p.text {
 		m.mu.Lock()
 		text := string(p.buf)
@@ -713,7 +714,7 @@ func (s *session) finishPrompt(p *prompt) result {
 		}
 	} else {
 		var err error
-		tpdu, err = parseHexPDU(string(p.buf), p.length)
+		tpdu, smsc, err = parseHexPDU(string(p.buf), p.length)
 		if err == nil {
 			sub, err = acceptSubmit(tpdu)
 		}
@@ -731,7 +732,7 @@ func (s *session) finishPrompt(p *prompt) result {
 		}
 		return ok(fmt.Sprintf("+CMGW: %d", idx))
 	}
-	return m.send(tpdu, sub, "+CMGS")
+	return m.send(tpdu, sub, "+CMGS", smsc)
 }
 
 // acceptSubmit is the network's reading of an SMS-SUBMIT: modem/pdu
@@ -769,11 +770,17 @@ func acceptSubmit(tpdu []byte) (*submit, error) {
 }
 
 // send submits one part to the network, applying latency and faults.
-func (m *Modem) send(tpdu []byte, sub *submit, name string) result {
+// smsc says whether the PDU named its service centre; without one the
+// +CSCA number is used, and with none set the modem cannot send.
+func (m *Modem) send(tpdu []byte, sub *submit, name string, smsc bool) result {
 	m.mu.Lock()
 	if e := m.sendReady(); e != nil {
 		m.mu.Unlock()
 		return fail(e)
+	}
+	if !smsc && m.st.csca == "" {
+		m.mu.Unlock()
+		return fail(cms(cmsSMSCUnknown))
 	}
 	lat := m.sendLatency()
 	var injected int
@@ -881,7 +888,7 @@ func hCMSS(_ *session, m *Modem, c *cmd) result {
 	if err != nil {
 		return fail(cms(cmsInvalidPDUParam))
 	}
-	r := m.send(tpdu, sub, "+CMSS")
+	r := m.send(tpdu, sub, "+CMSS", false)
 	if r.err == nil {
 		m.mu.Lock()
 		msg.stat = 3

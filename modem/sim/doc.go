@@ -31,7 +31,8 @@
 // n or +CMS ERROR: n, or their verbose text, per +CMEE. Commands that need
 // the SIM answer +CME/+CMS ERROR 10/310 (no SIM), 11/311 (PIN), 12/316
 // (PUK); three wrong PINs lead to PUK, ten wrong PUKs block the SIM. A send
-// without network is +CMS ERROR: 331. The message reference of +CMGS runs
+// without network is +CMS ERROR: 331; one whose PDU names no service centre
+// while none is set (ModemOptions.NoSMSC, as some SIMs come) is +CMS ERROR: 330. The message reference of +CMGS runs
 // 0..255 and wraps. Messages are stored in "SM" or "ME" (+CPMS) and
 // announced per +CNMI: +CMTI, or +CMT routed without storing (+CNMA
 // expected after +CSMS=1), status reports as +CDS or stored and announced

@@ -45,6 +45,7 @@ const (
 	cmsSIMPUKRequired   = 316
 	cmsInvalidIndex     = 321
 	cmsMemoryFull       = 322
+	cmsSMSCUnknown      = 330
 	cmsNoNetwork        = 331
 	cmsNoCNMAExpected   = 340
 	cmsUnknown          = 500

@@ -166,3 +166,40 @@ func TestCMSSTimeoutNeverAnswers(t *testing.T) {
 		t.Fatalf("network: %+v", sent)
 	}
 }
+
+// With no service centre on the SIM a send whose PDU names none is
+// +CMS ERROR: 330 (SMSC address unknown); a PDU naming one goes through,
+// and so does any once AT+CSCA sets one.
+func TestNoSMSCIsCMS330(t *testing.T) {
+	r := newRig(t, ModemOptions{NoSMSC: true})
+	r.c.ok("ATE0")
+	r.c.ok("AT+CMEE=1")
+	if got := r.c.ok("AT+CSCA?"); !slices.Equal(got, []string{`+CSCA: "",129`}) {
+		t.Fatalf("CSCA? = %q", got)
+	}
+	tp := submitTPDU("+447700900555", "x", false)
+	if _, final := r.c.sendPDU(tp); final != "+CMS ERROR: 330" {
+		t.Fatalf("PDU without SMSC: %q", final)
+	}
+	idx := writePDU(t, r.c, tp, 2)
+	r.c.expect("AT+CMSS="+itoa(idx), "+CMS ERROR: 330")
+	r.c.ok("AT+CMGF=1")
+	r.c.write("AT+CMGS=\"+447700900555\"\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write("x\x1a")
+	if got := r.c.until(isFinal); got[len(got)-1] != "+CMS ERROR: 330" {
+		t.Fatalf("text mode without SMSC: %q", got)
+	}
+	r.c.ok("AT+CMGF=0")
+	typed := "07914477079000F1" + strings.ToUpper(hexString(tp)) // SMSC +447770900001
+	r.c.write("AT+CMGS=" + itoa(len(tp)) + "\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write(typed + "\x1a")
+	if got := r.c.until(isFinal); !slices.Equal(got, []string{"+CMGS: 0", "OK"}) {
+		t.Fatalf("PDU with SMSC: %q", got)
+	}
+	r.c.ok(`AT+CSCA="+447700900001"`)
+	if info, final := r.c.sendPDU(tp); final != "OK" || info[0] != "+CMGS: 1" {
+		t.Fatalf("after AT+CSCA: %q %q", info, final)
+	}
+}

@@ -28,6 +28,10 @@ type ModemOptions struct {
 	NoSIM bool
 	// NoNetwork: not registered (+CREG: 0,0), sends fail with +CMS ERROR: 331.
 	NoNetwork bool
+	// NoSMSC: the SIM holds no service centre number, as some SIMs come:
+	// +CSCA? reads "" and a send that names none in its PDU fails with
+	// +CMS ERROR: 330 until AT+CSCA sets one.
+	NoSMSC bool
 	// Latency is how long a send (+CMGS, +CMSS) takes before its answer:
 	// 50ms suits tests; real networks take 2-6 s (set LatencyMax for a
 	// uniformly random latency between the two).
@@ -235,6 +239,9 @@ func luhn(s string) string {
 func (m *Modem) powerUp() {
 	m.st = state{cmee: 0, cmgf: 0, cscs: m.prof.defaultCSCS, csca: m.net.smsc, cnmi: [5]int{1, 0, 0, 0, 0},
 		cfun: 1, mem: [3]string{"SM", "SM", "SM"}, fo: 17, vp: 167, curc: true}
+	if m.opts.NoSMSC {
+		m.st.csca = ""
+	}
 	m.pendingAck = 0
 	m.buffered = nil
 	// The tries left and a PUK or blocked state live on the SIM, not in

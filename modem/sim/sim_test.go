@@ -436,11 +436,14 @@ func writePDU(t *testing.T, c *client, tpdu []byte, stat int) int {
 	typed := "00" + hex.EncodeToString(tpdu)
 	c.write(typed + "\x1a")
 	lines := c.until(isFinal)
-	if lines[len(lines)-1] != "OK" || lines[0] != typed {
-		t.Fatalf("CMGW (echo on): %q", lines)
+	if lines[0] == typed { // echo on
+		lines = lines[1:]
+	}
+	if lines[len(lines)-1] != "OK" {
+		t.Fatalf("CMGW: %q", lines)
 	}
 	var idx int
-	fmt.Sscanf(lines[1], "+CMGW: %d", &idx)
+	fmt.Sscanf(lines[0], "+CMGW: %d", &idx)
 	return idx
 }
 
