@@ -72,10 +72,16 @@ type ConversationItem struct {
 	Last store.Message
 	// Count is the number of messages in the conversation (0 for an
 	// outgoing_only user, who sees only their own).
-	Count      int
+	Count int
+	// Unread is how many of the viewer's notifications (incoming messages
+	// not yet seen) are about this number; MarkRead clears them.
+	Unread     int
 	Contact    *store.Contact
 	Unassigned bool
 }
+
+// unreadScan bounds how many of a user's notifications a listing counts.
+const unreadScan = 10000
 
 // ConversationPage is a page of conversations, most recent first.
 type ConversationPage struct {
@@ -121,6 +127,10 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			refs = refs[:limit]
 			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
 		}
+		_, unread, err := tx.NotificationCounts(u.ID, unreadScan)
+		if err != nil {
+			return err
+		}
 		for _, r := range refs {
 			item := ConversationItem{Number: r.Number, Unassigned: q.Unassigned || (q.All && tx.IsUnassigned(r.Number))}
 			sortMsg, err := tx.Message(r.SortID)
@@ -154,6 +164,7 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			if c, err := tx.Contact(r.Number); err == nil {
 				item.Contact = &c
 			}
+			item.Unread = unread[r.Number]
 			page.Items = append(page.Items, item)
 		}
 		return nil

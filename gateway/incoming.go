@@ -171,3 +171,35 @@ func (s *Service) ClearNotifications(ctx context.Context, user store.ID) (int, e
 	})
 	return n, err
 }
+
+// MarkRead clears the viewer's notifications about number: the UI calls it
+// when the user opens that conversation, so its unread count
+// (ConversationItem.Unread) drops to zero. It says how many there were.
+func (s *Service) MarkRead(ctx context.Context, viewer store.ID, number string) (int, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	number = s.ConversationNumber(number)
+	var n int
+	err := s.st.Update(func(tx *store.Tx) error {
+		var err error
+		n, err = tx.ClearNotificationsAbout(viewer, number)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("gateway: mark read: %w", err)
+	}
+	return n, nil
+}
+
+// NotificationCount is how many notifications the user has not cleared (the
+// unread badge), counting at most 10,000.
+func (s *Service) NotificationCount(ctx context.Context, user store.ID) (int, error) {
+	var n int
+	err := s.st.View(func(tx *store.Tx) error {
+		var err error
+		n, _, err = tx.NotificationCounts(user, unreadScan)
+		return err
+	})
+	return n, err
+}

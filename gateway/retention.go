@@ -10,13 +10,14 @@ import (
 
 // PurgeTotals counts what one retention pass removed.
 type PurgeTotals struct {
-	Messages, DedupKeys, IdempotencyKeys, Deliveries, Batches int
+	Messages, DedupKeys, IdempotencyKeys, Deliveries, Notifications, Batches int
 }
 
 // PurgeOnce removes what retention allows, in small transactions
 // (Options.PurgeBatch records each) so the dispatcher and readers are never
 // held up for long: messages (in a final state, or sent) older than
-// Options.Retention, finished webhook deliveries as old, part dedup keys
+// Options.Retention, finished webhook deliveries and notifications (even
+// uncleared) as old, part dedup keys
 // older than Options.DedupTTL and idempotency keys older than
 // Options.IdempotencyTTL. With no Retention only the keys are purged.
 func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
@@ -56,9 +57,23 @@ func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
 			}
 			from = r.Next
 		}
+		for {
+			if err := ctxErr(ctx); err != nil {
+				return t, err
+			}
+			n, err := s.st.PurgeNotifications(cutoff, s.opt.PurgeBatch)
+			if err != nil {
+				return t, fmt.Errorf("gateway: retention: %w", err)
+			}
+			t.Batches++
+			t.Notifications += n
+			if n < s.opt.PurgeBatch {
+				break
+			}
+		}
 	}
-	if t.Messages+t.DedupKeys+t.IdempotencyKeys+t.Deliveries > 0 {
-		s.log.Info("retention purge", "messages", t.Messages, "dedup_keys", t.DedupKeys,
+	if t.Messages+t.DedupKeys+t.IdempotencyKeys+t.Deliveries+t.Notifications > 0 {
+		s.log.Info("retention purge", "messages", t.Messages, "notifications", t.Notifications, "dedup_keys", t.DedupKeys,
 			"idempotency_keys", t.IdempotencyKeys, "webhook_deliveries", t.Deliveries, "transactions", t.Batches)
 	}
 	return t, nil

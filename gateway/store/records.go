@@ -171,6 +171,52 @@ func (tx *Tx) ClearNotifications(u ID) (int, error) {
 	return len(keys), nil
 }
 
+// NotificationCounts counts user u's notifications, in all and by the
+// number they are about, looking at the newest scan of them at most (a
+// user who never clears them must not make every listing slower): the
+// per-conversation unread badges and the total.
+func (tx *Tx) NotificationCounts(u ID, scan int) (total int, byNumber map[string]int, err error) {
+	byNumber = map[string]int{}
+	revScan(tx.b(bNotifications), u64(uint64(u)), nil, func(_, v []byte) bool {
+		var n Notification
+		if err = unmarshal(v, &n); err != nil {
+			return false
+		}
+		total++
+		if n.Number != "" {
+			byNumber[n.Number]++
+		}
+		return total < scan
+	})
+	return total, byNumber, err
+}
+
+// ClearNotificationsAbout removes user u's notifications about number (the
+// user has read that conversation) and says how many there were.
+func (tx *Tx) ClearNotificationsAbout(u ID, number string) (int, error) {
+	var keys [][]byte
+	var err error
+	fwdScan(tx.b(bNotifications), u64(uint64(u)), nil, func(key, v []byte) bool {
+		var n Notification
+		if err = unmarshal(v, &n); err != nil {
+			return false
+		}
+		if n.Number == number {
+			keys = append(keys, clone(key))
+		}
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, key := range keys {
+		if err := tx.b(bNotifications).Delete(key); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
 // --- contacts ---
 
 // Contact reads the contact that has number among its phones.

@@ -9,7 +9,7 @@ func IDAt(t time.Time) ID { return ID(uint64(t.UnixMilli()) << idCounterBits) }
 
 // PurgeResult counts what one PurgeBatch removed.
 type PurgeResult struct {
-	Messages, DedupKeys, IdempotencyKeys, Deliveries int
+	Messages, DedupKeys, IdempotencyKeys, Deliveries, Notifications int
 	// Next resumes the walk over messages (messages not yet final are
 	// skipped, not deleted); zero when the walk reached the cutoff.
 	Next ID
@@ -29,9 +29,15 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		r = PurgeResult{}
 		end := IDAt(cutoff)
 		var ids []ID
+		// Messages that are not final (queued for a send-at far ahead, or
+		// stuck while every modem is down) are skipped, not deleted; the
+		// walk over them is bounded too, so one batch stays short however
+		// many there are.
+		scanned := 0
 		c := tx.b(bMessages).Cursor()
 		key, v := c.Seek(u64(uint64(from)))
-		for ; key != nil && len(ids) < max; key, v = c.Next() {
+		for ; key != nil && len(ids) < max && scanned < 4*max; key, v = c.Next() {
+			scanned++
 			id := ID(getU64(key))
 			if id >= end {
 				key = nil
@@ -77,6 +83,42 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		return nil
 	})
 	return r, err
+}
+
+// PurgeNotifications deletes, in one write transaction, at most max
+// notifications made before cutoff, over all users. They are kept until
+// cleared, but not past the retention of the messages they are about: a
+// user who never clears them must not grow the file without bound.
+func (db *DB) PurgeNotifications(cutoff time.Time, max int) (int, error) {
+	if max <= 0 {
+		max = 500
+	}
+	end := IDAt(cutoff)
+	n := 0
+	err := db.Update(func(tx *Tx) error {
+		n = 0
+		var keys [][]byte
+		uc := tx.b(bUsers).Cursor()
+		for ukey, _ := uc.First(); ukey != nil && len(keys) < max; ukey, _ = uc.Next() {
+			// A user's notification keys sort by ID, so by time: the old
+			// ones are the first of the user's range.
+			fwdScan(tx.b(bNotifications), ukey, nil, func(key, _ []byte) bool {
+				if ID(getU64(key[8:])) >= end || len(keys) >= max {
+					return false
+				}
+				keys = append(keys, clone(key))
+				return true
+			})
+		}
+		for _, key := range keys {
+			if err := tx.b(bNotifications).Delete(key); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	return n, err
 }
 
 // PurgeKeys deletes, in one write transaction, at most max dedup keys of
