@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -723,4 +724,61 @@ func TestEchoBackOnAfterEveryReset(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkPDULength checks a PDU-mode header's last field, <length>, against
+// the PDU line that follows: TS 27.005 counts the TPDU octets only, not the
+// SMSC address in front of them.
+func checkPDULength(t *testing.T, header, pduLine string) {
+	t.Helper()
+	n, err := strconv.Atoi(header[strings.LastIndexByte(header, ',')+1:])
+	if err != nil {
+		n, err = strconv.Atoi(strings.TrimPrefix(header, "+CDS: "))
+	}
+	b, herr := hex.DecodeString(pduLine)
+	if err != nil || herr != nil || len(b) == 0 {
+		t.Fatalf("%q then %q: %v %v", header, pduLine, err, herr)
+	}
+	if tp := len(b) - 1 - int(b[0]); n != tp || int(b[0]) == 0 {
+		t.Fatalf("%q then %q: length %d, TPDU has %d octets after a %d-octet SMSC", header, pduLine, n, tp, b[0])
+	}
+}
+
+// The headers of PDU-mode codes and answers read as TS 27.005 gives them:
+// +CMT: [<alpha>],<length>; +CDS: <length>; +CMGL: <index>,<stat>,[<alpha>],<length>;
+// +CMGR: <stat>,[<alpha>],<length>.
+func TestPDUModeHeaders(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.c.ok("ATE0")
+	r.c.ok("AT+CNMI=2,2,0,1,0")
+	r.net.Inbound(r.m, InboundSMS{From: "+447700900999", Text: "routed"})
+	h := r.c.waitLine("+CMT: ")
+	if !strings.HasPrefix(h, "+CMT: ,") {
+		t.Fatalf("+CMT header %q", h)
+	}
+	checkPDULength(t, h, r.c.next())
+
+	r.net.SetReportOutcome(ReportOutcome{Kind: Delivered, Delay: time.Minute})
+	if _, final := r.c.sendPDU(submitTPDU("+447700900555", "report me", true)); final != "OK" {
+		t.Fatal(final)
+	}
+	r.net.Advance(time.Minute)
+	h = r.c.waitLine("+CDS: ")
+	checkPDULength(t, h, r.c.next())
+
+	r.c.ok("AT+CNMI=2,1,0,0,0")
+	r.net.Inbound(r.m, InboundSMS{From: "+447700900999", Text: "stored"})
+	if l := r.c.waitLine("+CMTI: "); l != `+CMTI: "SM",1` {
+		t.Fatalf("+CMTI %q", l)
+	}
+	got := r.c.ok("AT+CMGL=4")
+	if len(got) != 2 || !strings.HasPrefix(got[0], "+CMGL: 1,0,,") {
+		t.Fatalf("CMGL = %q", got)
+	}
+	checkPDULength(t, got[0], got[1])
+	got = r.c.ok("AT+CMGR=1")
+	if len(got) != 2 || !strings.HasPrefix(got[0], "+CMGR: 1,,") {
+		t.Fatalf("CMGR = %q", got)
+	}
+	checkPDULength(t, got[0], got[1])
 }
