@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,71 @@ func TestQuectelReportsToSR(t *testing.T) {
 	got := r.c.ok("AT+CMGR=1")
 	if len(got) != 2 || !strings.HasPrefix(got[0], "+CMGR: 0,,") {
 		t.Fatalf("report in SR: %q", got)
+	}
+}
+
+// expandRanges reads a +CNMI=? answer's groups: "(0-2),(0,2)" -> [[0 1 2] [0 2]].
+func expandRanges(t *testing.T, s string) [][]int {
+	t.Helper()
+	var out [][]int
+	for _, g := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(s, "("), ")"), "),(") {
+		var vals []int
+		for _, item := range strings.Split(g, ",") {
+			lo, hi, isRange := strings.Cut(item, "-")
+			a, err := strconv.Atoi(lo)
+			b := a
+			if err == nil && isRange {
+				b, err = strconv.Atoi(hi)
+			}
+			if err != nil {
+				t.Fatalf("range %q in %q", item, s)
+			}
+			for v := a; v <= b; v++ {
+				vals = append(vals, v)
+			}
+		}
+		out = append(out, vals)
+	}
+	return out
+}
+
+// Each profile's +CNMI=? is what it accepts: every value listed is taken,
+// one past the listed <mode> is refused with the profile's code, and the
+// settings a gateway uses (+CMTI or +CMT, +CDSI or +CDS) are all there.
+func TestCNMIRangesPerProfile(t *testing.T) {
+	cases := []struct {
+		profile, test, refusal string
+		badMode                int
+	}{
+		{"generic", "+CNMI: (0-3),(0-3),(0,2),(0-2),(0,1)", "+CMS ERROR: 303", 4},
+		{"sim800", "+CNMI: (0-3),(0-3),(0-3),(0-2),(0,1)", "+CMS ERROR: 303", 4},
+		{"huawei", "+CNMI: (0,1,2),(0,1,2,3),(0,2),(0,1,2),(0,1)", "+CMS ERROR: 303", 3},
+		{"quectel", "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)", "+CMS ERROR: 500", 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.profile, func(t *testing.T) {
+			r := newRig(t, ModemOptions{Profile: tc.profile})
+			r.c.ok("AT+CMEE=1")
+			got := r.c.ok("AT+CNMI=?")
+			if len(got) != 1 || got[0] != tc.test {
+				t.Fatalf("CNMI=? = %q, want %q", got, tc.test)
+			}
+			ranges := expandRanges(t, strings.TrimPrefix(got[0], "+CNMI: "))
+			if len(ranges) != 5 {
+				t.Fatalf("CNMI=? has %d groups", len(ranges))
+			}
+			for i, vals := range ranges {
+				for _, v := range vals {
+					set := []string{"2", "1", "0", "0", "0"}
+					set[i] = itoa(v)
+					r.c.ok("AT+CNMI=" + strings.Join(set, ","))
+				}
+			}
+			for _, used := range []string{"2,1,0,2,0", "2,2,0,1,0", "1,1,0,2,0", "2,1,0,1,0", "2,2,0,2,0"} {
+				r.c.ok("AT+CNMI=" + used)
+			}
+			r.c.expect("AT+CNMI="+itoa(tc.badMode)+",1,0,2,0", tc.refusal)
+			r.c.ok("AT+CNMI=2,1,0,0,0")
+		})
 	}
 }
