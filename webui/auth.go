@@ -85,7 +85,7 @@ func (s *Server) authenticate(c *gin.Context, secret, wantName, challenge string
 	if d, ok := s.limits.allow(p.TokenID, s.now()); !ok {
 		c.Header("Retry-After", retryAfter(d.Seconds()))
 		s.fail(c, ErrRateLimited.With(map[string]float64{"retry_after_seconds": d.Seconds()},
-			"too many requests for this token; retry in %.1f s", d.Seconds()))
+			"too many requests for this token; retry in %s s", retryAfter(d.Seconds())))
 		return
 	}
 	c.Set(principalKey, p)

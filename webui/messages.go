@@ -226,7 +226,9 @@ func (s *Server) postMessages(c *gin.Context) {
 	out := sendResponse{BatchID: res.BatchID.String(), Replayed: res.Replayed, Errors: res.Errors}
 	for _, m := range res.Messages {
 		out.Messages = append(out.Messages, sentView{ID: m.ID.String(), To: m.Number, State: m.State, Encoding: m.Encoding, Parts: m.Parts})
-		s.metrics.accepted.Inc()
+		if !res.Replayed {
+			s.metrics.accepted.Inc()
+		}
 	}
 	if res.Replayed {
 		c.Header("Idempotent-Replayed", "true")

@@ -29,7 +29,8 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T) *simEnv {
 	t.Helper()
-	e := newEnv(t, Options{})
+	// The tests poll: no rate limit in the way.
+	e := newEnv(t, Options{RatePerSecond: 1e6, RateBurst: 1e6})
 	ctx, cancel := context.WithCancel(context.Background())
 	n := sim.NewNetwork(sim.NetworkOptions{})
 	sm, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900001", Latency: 5 * time.Millisecond})
@@ -113,10 +114,13 @@ func TestVirtualModemFlows(t *testing.T) {
 		hookMu.Unlock()
 	}))
 	defer rcv.Close()
-	if r := e.do("POST", "/api/v1/webhooks", admin, map[string]any{"url": rcv.URL, "secret": "hook-secret",
-		"events": []string{"message.sent", "message.delivered", "message.received", "message.failed"}}); r.status != 201 {
-		t.Fatalf("webhook: %d %s", r.status, r.body)
+	wr := e.do("POST", "/api/v1/webhooks", admin, map[string]any{"url": rcv.URL, "secret": "hook-secret",
+		"events": []string{"message.sent", "message.delivered", "message.received", "message.failed"}})
+	if wr.status != 201 {
+		t.Fatalf("webhook: %d %s", wr.status, wr.body)
 	}
+	var hook webhookView
+	wr.json(t, &hook)
 
 	// 1. A single message with a status report: sent, then delivered.
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "07911 123456", "text": "Your interview is at 10:00", "status_report": true})
@@ -185,5 +189,18 @@ func TestVirtualModemFlows(t *testing.T) {
 		all := strings.Join(hookEvents, "\n")
 		return strings.Contains(all, `"event":"message.delivered"`) && strings.Contains(all, `"event":"message.received"`) &&
 			strings.Contains(all, `"event":"message.failed"`) && strings.Contains(all, `"event":"message.sent"`)
+	})
+	// The attempts are visible, newest first.
+	var g resp
+	waitFor(t, "every delivery made", func() bool {
+		g = e.do("GET", "/api/v1/webhooks/"+hook.ID, admin, nil)
+		var hv webhookView
+		g.json(t, &hv)
+		for _, d := range hv.Deliveries {
+			if d.State != store.DeliveryDone || d.Attempts != 1 || d.LastError != "" {
+				return false
+			}
+		}
+		return len(hv.Deliveries) >= 4
 	})
 }
