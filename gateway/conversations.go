@@ -12,15 +12,8 @@ import (
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
-// Visibility rules, enforced here for every listing and lookup:
-//   - an admin sees every message and the unassigned inbox;
-//   - a user in outgoing_only sees only the messages they sent;
-//   - a user in incoming_and_outgoing sees the whole conversation (their
-//     colleagues' messages, labelled with the author, and incoming ones) of
-//     every number they are associated with: they sent to it, or an
-//     incoming message from it was associated with them.
-// What a user may not see is reported as ErrNotFound, never as forbidden,
-// so that its existence does not leak.
+// The visibility rules are in the package doc (# Visibility); viewer and
+// canSee apply them. What a user may not see is reported as ErrNotFound.
 
 func (s *Service) viewer(tx *store.Tx, id store.ID) (store.User, error) {
 	u, err := tx.User(id)

@@ -25,7 +25,8 @@
 // index; the valid ones go ahead. An expiry also becomes the SUBMIT's
 // validity period. Cancel, Retry, Dismiss and Failures act on sent
 // messages; Message reads one, Messages lists (admins: all or by state via
-// the state index; others: the messages associated with them).
+// the state index; others: the messages associated with them, see
+// Visibility).
 //
 // Users and tokens: CreateUser, UpdateUser, User, Users, RequireAdmin,
 // Login (bcrypt), CreateToken (secret shown once, SHA-256 kept), ListTokens,
@@ -33,17 +34,68 @@
 //
 // Conversations: Conversations (a user's list, sorted by their last
 // message, marketing ignored unless the user's preference includes it;
-// Unassigned for the admins' unassigned inbox, All for every conversation),
-// Thread (oldest first, as the user may see it, colleagues' messages with
-// their author), Search (number, contact name, text over the newest
-// SearchScanLimit messages).
+// Unassigned for the admins' unassigned inbox, All for every conversation;
+// each row has the contact, the last message the user may see and the
+// user's Unread count), Thread (oldest first, as the user may see it,
+// colleagues' messages with their author), MarkRead (clears the user's
+// notifications about a number when its thread is opened), Search (number,
+// contact name, text over the newest SearchScanLimit messages).
+//
+// # Visibility
+//
+// The rules, enforced here for every listing and lookup, not only in the UI:
+//
+//   - Association. An outgoing message belongs to its sender. An incoming
+//     one belongs to every enabled user in incoming_and_outgoing mode who
+//     has sent to that number or been associated with a message from it
+//     before, each of whom gets a notification (kept until cleared, or until
+//     retention). Users in outgoing_only mode are never associated with
+//     incoming messages: they would not be allowed to read them. An
+//     incoming message with nobody to belong to (never contacted, or only
+//     by outgoing_only users) goes to the unassigned inbox and every admin
+//     is notified, so no reply goes unseen; the conversation leaves the
+//     inbox when someone writes to the number.
+//   - incoming_and_outgoing: the user sees the whole conversation with every
+//     number they are associated with, colleagues' messages included
+//     (labelled with their author) and messages from before they joined.
+//   - outgoing_only: the user sees only the messages they sent, in their
+//     list, threads, search and lookups; a conversation where they sent
+//     nothing (still there, e.g. their message was purged) is not listed.
+//   - The conversation list is ordered by the last message associated with
+//     the user (sent by them or associated with them), not a colleague's;
+//     marketing messages (one send to several recipients) do not move a
+//     conversation up unless the user sets include_marketed_when_sorting.
+//     Conversations holding only marketing then sort after the others.
+//   - Admins see every message, thread, failure and the unassigned inbox
+//     whatever their own mode: they answer the inbox and fix everyone's
+//     failures, and could lift their own restriction anyway. For an admin
+//     the mode only decides association (their own list and
+//     notifications).
+//   - Messages (the API's message feed) lists, for non-admins, the messages
+//     associated with the user: what they sent and the incoming messages
+//     that were theirs on arrival. A colleague's messages in a shared
+//     conversation are read through Thread (or Message by id), which apply
+//     the mode. Failures, Cancel, Retry and Dismiss act on the user's own
+//     sends (any for an admin).
+//   - What a user may not see is ErrNotFound, never ErrForbidden, so its
+//     existence does not leak; a disabled user reads nothing
+//     (ErrUnauthorized).
+//
+// # Driving the UI
+//
+// The compose box's character and part counter is CountText (the count Send
+// will store and send). Toasts come from the bus: *NotificationAdded is
+// addressed to one user (incoming SMS); *SendFailed carries the message,
+// whose UserID is the sender to tell (and admins). The Send Failures view is
+// Failures (each row has Reason in plain words, FailedAt, Modem, Attempts)
+// with Retry and Dismiss; the unread badge is NotificationCount.
 //
 // Incoming: the inbox commits each part with store.DB.StoreInboundPart
 // (dedup key checked and kept in the same transaction) before the modem may
 // delete it; AcceptIncoming stores the assembled message, drops its pending
 // parts, associates it and notifies, in one transaction (ErrDuplicate when
-// all its parts were stored before). Notifications, ClearNotification,
-// ClearNotifications.
+// all its parts were stored before). Notifications, NotificationCount,
+// ClearNotification, ClearNotifications, MarkRead.
 //
 // Contacts: UpsertContact, Contact, DeleteContact, Contacts.
 //
