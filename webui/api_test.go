@@ -1,11 +1,13 @@
 package webui
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -412,5 +414,34 @@ func TestIncludeMarketingFollowsPreference(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/conversations?include_marketing=maybe", tok, nil); r.status != 400 {
 		t.Fatalf("not a bool: %d %s", r.status, r.body)
+	}
+}
+
+// TestVisibilityModes: an incoming_and_outgoing user sees the whole
+// conversation (a colleague's message and the reply); an outgoing_only user
+// sees only what she sent.
+func TestVisibilityModes(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, olga := e.user("olga", store.RoleStaff, store.VisibilityOwn, store.ScopeSend, store.ScopeRead)
+	for _, tok := range []string{alice, olga} {
+		if r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123456", "text": "from " + tok[:8]}); r.status != 202 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	if _, err := e.svc.AcceptIncoming(context.Background(), gateway.Incoming{From: "+447911123456", Text: "the reply", Parts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(tok string) int {
+		r := e.do("GET", "/api/v1/conversations/%2B447911123456/messages", tok, nil)
+		var lr listResponse[messageView]
+		r.json(t, &lr)
+		return len(lr.Items)
+	}
+	if n := count(alice); n != 3 {
+		t.Errorf("alice sees %d messages, want 3", n)
+	}
+	if n := count(olga); n != 1 {
+		t.Errorf("olga (outgoing_only) sees %d messages, want 1", n)
 	}
 }
