@@ -189,7 +189,7 @@ func (a *Service) Conversations(ctx context.Context, v Viewer, q ConversationQue
 				*q.IncludeMarketing, u.IncludeMarketedWhenSorting)
 		}
 	}
-	p, err := a.svc.Conversations(ctx, v.UserID, gateway.ConversationQuery{Unassigned: q.Unassigned, Cursor: q.Cursor, Limit: q.Limit})
+	p, err := a.svc.Conversations(ctx, v.UserID, gateway.ConversationQuery{Unassigned: q.Unassigned, All: q.All, Cursor: q.Cursor, Limit: q.Limit})
 	if err != nil {
 		return nil, "", err
 	}

@@ -445,3 +445,28 @@ func TestVisibilityModes(t *testing.T) {
 		t.Errorf("olga (outgoing_only) sees %d messages, want 1", n)
 	}
 }
+
+func TestAdminConversationLists(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123451", "text": "hi"})
+	if _, err := e.svc.AcceptIncoming(context.Background(), gateway.Incoming{From: "+447911123452", Text: "who is this?", Parts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(tok, q string) (int, string) {
+		r := e.do("GET", "/api/v1/conversations"+q, tok, nil)
+		return r.status, string(r.body)
+	}
+	if st, b := list(admin, "?all=true"); st != 200 || !strings.Contains(b, "+447911123451") || !strings.Contains(b, "+447911123452") {
+		t.Errorf("all: %d %s", st, b)
+	}
+	if st, b := list(admin, "?unassigned=true"); st != 200 || strings.Contains(b, "+447911123451") || !strings.Contains(b, "+447911123452") {
+		t.Errorf("unassigned: %d %s", st, b)
+	}
+	for _, q := range []string{"?all=true", "?unassigned=true"} {
+		if st, b := list(alice, q); st != 403 {
+			t.Errorf("staff %s: %d %s", q, st, b)
+		}
+	}
+}

@@ -94,8 +94,10 @@ type ConversationQuery struct {
 	Page
 	// UserID lists that user's conversations (admins only; zero: the
 	// viewer's own, or the unassigned inbox when Unassigned).
-	UserID           store.ID
-	Unassigned       bool
+	UserID     store.ID
+	Unassigned bool
+	// All lists every conversation (admins only).
+	All              bool
 	IncludeMarketing *bool
 }
 

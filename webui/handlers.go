@@ -61,13 +61,18 @@ func (s *Server) listConversations(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	all, err := boolQuery(c, "all")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	v, ok := s.userQuery(c)
 	if !ok {
 		return
 	}
-	q := ConversationQuery{Page: p, IncludeMarketing: mk, Unassigned: un != nil && *un}
-	if q.Unassigned && !v.Admin {
-		s.fail(c, ErrForbidden.With(nil, "the unassigned inbox is for admins"))
+	q := ConversationQuery{Page: p, IncludeMarketing: mk, Unassigned: un != nil && *un, All: all != nil && *all}
+	if (q.Unassigned || q.All) && !v.Admin {
+		s.fail(c, ErrForbidden.With(nil, "the unassigned inbox and the list of all conversations are for admins"))
 		return
 	}
 	cs, next, err := s.gw.Conversations(c.Request.Context(), v, q)
