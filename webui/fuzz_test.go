@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -16,6 +17,12 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"to":5}`, `{"to":[1]}`, `{"text":"x","colour":1}`, "{\n\"to\":\n", `{} {}`, ``, `null`, `[]`, `"x"`,
 		`{"name":"A","phones":[{"number":"1","label":"x"}]}`, `{"url":"http://a","events":["message.sent"],"secret":"s"}`,
 		"{\"text\":\"\xff\"}", `{"to":"1","text":"a","expires_at":"2000-01-01T00:00:00Z"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{
+		`{"phoneNumbers":["+447911123456"],"message":"hi","withDeliveryReport":true,"ttl":3600}`,
+		`{"phoneNumbers":["1"],"textMessage":{"text":"hi"},"validUntil":"2030-01-01T00:00:00Z","simNumber":null}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -50,5 +57,10 @@ func FuzzRequestBodies(f *testing.F) {
 		check(decodeJSON(body, &wb))
 		var cnt countBody
 		check(decodeJSON(body, &cnt))
+		// SMSGate bodies are decoded leniently (unknown fields ignored).
+		var sg sgMessage
+		if err := json.Unmarshal(body, &sg); err != nil {
+			check(jsonError(body, 0, err))
+		}
 	})
 }
