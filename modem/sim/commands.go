@@ -103,32 +103,27 @@ func hInfo(f func(*Modem) string) handler {
 	}
 }
 
+// simErrors are the +CME (TS 27.007 §9.2) and +CMS (TS 27.005 §3.2.5)
+// codes of a SIM that is not ready; a blocked SIM reads as a SIM failure.
+var simErrors = map[pinState]struct{ cme, cms int }{
+	simAbsent:  {cmeSIMNotInserted, cmsSIMNotInserted},
+	simPIN:     {cmeSIMPINRequired, cmsSIMPINRequired},
+	simPUK:     {cmeSIMPUKRequired, cmsSIMPUKRequired},
+	simBlocked: {cmeSIMFailure, cmsSIMFailure},
+}
+
 // simCME checks the SIM for a 27.007 command.
 func (m *Modem) simCME() *atError {
-	switch m.sim {
-	case simAbsent:
-		return cme(cmeSIMNotInserted)
-	case simPIN:
-		return cme(cmeSIMPINRequired)
-	case simPUK:
-		return cme(cmeSIMPUKRequired)
-	case simBlocked:
-		return cme(13)
+	if e, bad := simErrors[m.sim]; bad {
+		return cme(e.cme)
 	}
 	return nil
 }
 
 // simCMS checks the SIM for a 27.005 command.
 func (m *Modem) simCMS() *atError {
-	switch m.sim {
-	case simAbsent:
-		return cms(cmsSIMNotInserted)
-	case simPIN:
-		return cms(cmsSIMPINRequired)
-	case simPUK:
-		return cms(cmsSIMPUKRequired)
-	case simBlocked:
-		return cms(313)
+	if e, bad := simErrors[m.sim]; bad {
+		return cms(e.cms)
 	}
 	return nil
 }
@@ -255,7 +250,7 @@ func hCPIN(_ *session, m *Modem, c *cmd) result {
 		case simPUK:
 			return ok("+CPIN: SIM PUK")
 		case simBlocked:
-			return fail(cme(13))
+			return fail(cme(cmeSIMFailure))
 		}
 		return ok("+CPIN: READY")
 	case opSet:
@@ -264,7 +259,7 @@ func hCPIN(_ *session, m *Modem, c *cmd) result {
 		case simAbsent:
 			return fail(cme(cmeSIMNotInserted))
 		case simBlocked:
-			return fail(cme(13))
+			return fail(cme(cmeSIMFailure))
 		case simReady:
 			return fail(cme(cmeNotAllowed))
 		case simPIN:
@@ -409,19 +404,7 @@ func hCURC(_ *session, m *Modem, c *cmd) result {
 // gammu's Huawei support sets it after ^CURC=0. One port here, so only the
 // setting is kept.
 func hPORTSEL(_ *session, m *Modem, c *cmd) result {
-	switch c.op {
-	case opTest:
-		return ok("^PORTSEL: (0-1)")
-	case opQuery:
-		return ok(fmt.Sprintf("^PORTSEL: %d", m.st.portsel))
-	case opSet:
-		n, good := c.intParam(0, 0)
-		if !good || n < 0 || n > 1 {
-			return fail(errSyntax)
-		}
-		m.st.portsel = n
-	}
-	return ok()
+	return intSetting(c, "^PORTSEL", &m.st.portsel, 0, 1, errSyntax)
 }
 
 func boolToInt(b bool) int {

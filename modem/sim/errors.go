@@ -32,6 +32,7 @@ const (
 	cmeSIMNotInserted   = 10
 	cmeSIMPINRequired   = 11
 	cmeSIMPUKRequired   = 12
+	cmeSIMFailure       = 13
 	cmeIncorrectPasswd  = 16
 	cmeNoNetwork        = 30
 	cmeIncorrectParams  = 50
@@ -42,6 +43,7 @@ const (
 	cmsInvalidTextParam = 305
 	cmsSIMNotInserted   = 310
 	cmsSIMPINRequired   = 311
+	cmsSIMFailure       = 313
 	cmsSIMPUKRequired   = 316
 	cmsInvalidIndex     = 321
 	cmsMemoryFull       = 322

@@ -74,6 +74,13 @@ type prompt struct {
 	buf    []byte
 }
 
+// modes is the session's ATE and ATV settings.
+func (s *session) modes() (echo, verbose bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.echo, s.verbose
+}
+
 // input handles one byte from the client.
 func (s *session) input(c byte) {
 	m := s.m
@@ -87,9 +94,7 @@ func (s *session) input(c byte) {
 		s.promptInput(c)
 		return
 	}
-	s.mu.Lock()
-	echo := s.echo
-	s.mu.Unlock()
+	echo, _ := s.modes()
 	if echo {
 		s.emit([]byte{c})
 	}
@@ -183,9 +188,7 @@ func (s *session) writeInfo(blocks []string) {
 	if g > 0 {
 		s.emit([]byte("\r\n\xff\x00~#\xfe$@!\x80\x1b[0m\r\n"))
 	}
-	s.mu.Lock()
-	v := s.verbose
-	s.mu.Unlock()
+	_, v := s.modes()
 	for _, b := range blocks {
 		if v {
 			s.emit([]byte("\r\n" + b + "\r\n"))
@@ -199,9 +202,7 @@ func (s *session) writeInfo(blocks []string) {
 var numericCodes = map[string]string{"OK": "0", "ERROR": "4", "NO CARRIER": "3"}
 
 func (s *session) writeFinal(final string) {
-	s.mu.Lock()
-	v := s.verbose
-	s.mu.Unlock()
+	_, v := s.modes()
 	if v {
 		s.emit([]byte("\r\n" + final + "\r\n"))
 		return
@@ -216,9 +217,7 @@ func (s *session) writeFinal(final string) {
 // promptInput collects what is typed after "> ".
 func (s *session) promptInput(c byte) {
 	p := s.prompt
-	s.mu.Lock()
-	echo := s.echo
-	s.mu.Unlock()
+	echo, _ := s.modes()
 	switch c {
 	case 0x1A: // Ctrl-Z: send
 		s.prompt = nil

@@ -303,3 +303,16 @@ func TestCNMIRangesPerProfile(t *testing.T) {
 		})
 	}
 }
+
+func TestHuaweiPORTSEL(t *testing.T) {
+	r := newRig(t, ModemOptions{Profile: "huawei"})
+	r.c.ok("AT^CURC=0")
+	if got := r.c.ok("AT^PORTSEL=?"); !slices.Equal(got, []string{"^PORTSEL: (0-1)"}) {
+		t.Fatalf("PORTSEL=? = %q", got)
+	}
+	r.c.ok("AT^PORTSEL=1")
+	if got := r.c.ok("AT^PORTSEL?"); !slices.Equal(got, []string{"^PORTSEL: 1"}) {
+		t.Fatalf("PORTSEL? = %q", got)
+	}
+	r.c.expect("AT^PORTSEL=2", "ERROR")
+}
