@@ -203,3 +203,42 @@ func TestNoSMSCIsCMS330(t *testing.T) {
 		t.Fatalf("after AT+CSCA: %q %q", info, final)
 	}
 }
+
+// A modem that hangs while a send waits out its latency never answers that
+// send, though the network got it; after recovery the next command's answer
+// is the first thing the client reads.
+func TestHangDuringSendSwallowsItsAnswer(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.c.ok("ATE0")
+	r.m.SetFaults(Faults{Latency: 500 * time.Millisecond}) // time to hang it mid-send
+	tp := submitTPDU("+447700900555", "hung", false)
+	r.c.write("AT+CMGS=" + itoa(len(tp)) + "\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write("00" + strings.ToUpper(hexString(tp)) + "\x1a")
+	waitUntil(t, "send started", func() bool {
+		r.m.mu.Lock()
+		defer r.m.mu.Unlock()
+		return r.m.nextMR == 1
+	})
+	r.m.Hang(true)
+	waitUntil(t, "send finished", func() bool {
+		if len(r.net.Sent()) != 1 {
+			return false
+		}
+		r.m.mu.Lock()
+		defer r.m.mu.Unlock()
+		for s := range r.m.sessions {
+			s.mu.Lock()
+			busy := s.busy
+			s.mu.Unlock()
+			if busy {
+				return false
+			}
+		}
+		return true
+	})
+	r.m.Hang(false)
+	if got := r.c.ok("AT+CGMI"); !slices.Equal(got, []string{"gsmgate"}) {
+		t.Fatalf("after the hang: %q", got)
+	}
+}

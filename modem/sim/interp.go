@@ -180,6 +180,10 @@ func (s *session) errLine(e *atError) string {
 
 func (s *session) writeInfo(blocks []string) {
 	s.m.mu.Lock()
+	if s.m.hung { // hung while the command ran (a send's latency): no answer
+		s.m.mu.Unlock()
+		return
+	}
 	g := s.m.faults.Garbage
 	if g > 0 {
 		s.m.faults.Garbage--
@@ -202,6 +206,12 @@ func (s *session) writeInfo(blocks []string) {
 var numericCodes = map[string]string{"OK": "0", "ERROR": "4", "NO CARRIER": "3"}
 
 func (s *session) writeFinal(final string) {
+	s.m.mu.Lock()
+	hung := s.m.hung
+	s.m.mu.Unlock()
+	if hung {
+		return
+	}
 	_, v := s.modes()
 	if v {
 		s.emit([]byte("\r\n" + final + "\r\n"))
