@@ -73,9 +73,6 @@ type ConversationItem struct {
 	Unassigned bool
 }
 
-// unreadScan bounds how many of a user's notifications a listing counts.
-const unreadScan = 10000
-
 // ConversationPage is a page of conversations, most recent first.
 type ConversationPage struct {
 	Items []ConversationItem
@@ -120,10 +117,6 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			refs = refs[:limit]
 			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
 		}
-		_, unread, err := tx.NotificationCounts(u.ID, unreadScan)
-		if err != nil {
-			return err
-		}
 		for _, r := range refs {
 			item := ConversationItem{Number: r.Number, Unassigned: q.Unassigned || (q.All && tx.IsUnassigned(r.Number))}
 			sortMsg, err := tx.Message(r.SortID)
@@ -157,7 +150,7 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			if c, err := tx.Contact(r.Number); err == nil {
 				item.Contact = &c
 			}
-			item.Unread = unread[r.Number]
+			item.Unread = tx.Unread(u.ID, r.Number)
 			page.Items = append(page.Items, item)
 		}
 		return nil

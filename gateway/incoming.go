@@ -193,13 +193,13 @@ func (s *Service) MarkRead(ctx context.Context, viewer store.ID, number string) 
 }
 
 // NotificationCount is how many notifications the user has not cleared (the
-// unread badge), counting at most 10,000.
+// unread badge); it reads the per-conversation counts, not the
+// notifications.
 func (s *Service) NotificationCount(ctx context.Context, user store.ID) (int, error) {
 	var n int
 	err := s.st.View(func(tx *store.Tx) error {
-		var err error
-		n, _, err = tx.NotificationCounts(user, unreadScan)
-		return err
+		n = tx.UnreadTotal(user)
+		return nil
 	})
 	return n, err
 }

@@ -54,6 +54,26 @@ func TestUnreadCountsAndMarkRead(t *testing.T) {
 	if got, want := unread(bob), map[string]int{numA: 2}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("bob unread %v, want %v", got, want)
 	}
+	// Clearing one notification, then all, keeps the counts in step.
+	ns, err := e.s.Notifications(ctx, bob.ID, store.Page{})
+	if err != nil || len(ns) != 2 {
+		t.Fatalf("bob's notifications %+v %v", ns, err)
+	}
+	if err := e.s.ClearNotification(ctx, bob.ID, ns[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := unread(bob), map[string]int{numA: 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("bob unread after clearing one %v, want %v", got, want)
+	}
+	if _, err := e.s.ClearNotifications(ctx, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.s.NotificationCount(ctx, alice.ID); n != 0 {
+		t.Fatalf("alice's badge after clearing all: %d", n)
+	}
+	if n, _ := e.s.NotificationCount(ctx, bob.ID); n != 1 {
+		t.Fatalf("bob's badge: %d, want 1", n)
+	}
 }
 
 // TestOutgoingOnlyHidesConversationsWithNothingOwn: a user whose only

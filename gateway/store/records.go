@@ -121,7 +121,59 @@ func (tx *Tx) Tokens(u ID) ([]Token, error) {
 
 // AddNotification stores n (n.ID and n.UserID set by the caller).
 func (tx *Tx) AddNotification(n *Notification) error {
+	if err := tx.bumpUnread(n.UserID, n.Number, 1); err != nil {
+		return err
+	}
 	return putJSON(tx.b(bNotifications), k(u64(uint64(n.UserID)), u64(uint64(n.ID))), n)
+}
+
+// bumpUnread adds d to user u's unread count for number, dropping the entry
+// at zero.
+func (tx *Tx) bumpUnread(u ID, number string, d int) error {
+	if number == "" {
+		return nil
+	}
+	key := k(u64(uint64(u)), []byte(number))
+	n := int64(0)
+	if v := tx.b(bUnread).Get(key); len(v) == 8 {
+		n = int64(getU64(v))
+	}
+	if n += int64(d); n <= 0 {
+		return tx.b(bUnread).Delete(key)
+	}
+	return tx.b(bUnread).Put(key, u64(uint64(n)))
+}
+
+// deleteNotification removes one notification by key, keeping the unread
+// count in step.
+func (tx *Tx) deleteNotification(key []byte) error {
+	var n Notification
+	if err := getJSON(tx.b(bNotifications), key, &n); err != nil {
+		return err
+	}
+	if err := tx.bumpUnread(n.UserID, n.Number, -1); err != nil {
+		return err
+	}
+	return tx.b(bNotifications).Delete(key)
+}
+
+// Unread is how many of user u's notifications are about number.
+func (tx *Tx) Unread(u ID, number string) int {
+	if v := tx.b(bUnread).Get(k(u64(uint64(u)), []byte(number))); len(v) == 8 {
+		return int(getU64(v))
+	}
+	return 0
+}
+
+// UnreadTotal is how many notifications user u has (a range scan over the
+// user's conversations with unread messages, not over the notifications).
+func (tx *Tx) UnreadTotal(u ID) int {
+	total := 0
+	fwdScan(tx.b(bUnread), u64(uint64(u)), nil, func(_, v []byte) bool {
+		total += int(getU64(v))
+		return true
+	})
+	return total
 }
 
 // Notifications lists user u's notifications, newest first.
@@ -151,7 +203,7 @@ func (tx *Tx) ClearNotification(u, id ID) error {
 	if tx.b(bNotifications).Get(key) == nil {
 		return fmt.Errorf("store: notification %s: %w", id, ErrNotFound)
 	}
-	return tx.b(bNotifications).Delete(key)
+	return tx.deleteNotification(key)
 }
 
 // ClearNotifications removes all of user u's notifications and says how
@@ -168,27 +220,17 @@ func (tx *Tx) ClearNotifications(u ID) (int, error) {
 			return 0, err
 		}
 	}
-	return len(keys), nil
-}
-
-// NotificationCounts counts user u's notifications, in all and by the
-// number they are about, looking at the newest scan of them at most (a
-// user who never clears them must not make every listing slower): the
-// per-conversation unread badges and the total.
-func (tx *Tx) NotificationCounts(u ID, scan int) (total int, byNumber map[string]int, err error) {
-	byNumber = map[string]int{}
-	revScan(tx.b(bNotifications), u64(uint64(u)), nil, func(_, v []byte) bool {
-		var n Notification
-		if err = unmarshal(v, &n); err != nil {
-			return false
-		}
-		total++
-		if n.Number != "" {
-			byNumber[n.Number]++
-		}
-		return total < scan
+	var counts [][]byte
+	fwdScan(tx.b(bUnread), prefix, nil, func(key, _ []byte) bool {
+		counts = append(counts, clone(key))
+		return true
 	})
-	return total, byNumber, err
+	for _, key := range counts {
+		if err := tx.b(bUnread).Delete(key); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // ClearNotificationsAbout removes user u's notifications about number (the
@@ -213,6 +255,9 @@ func (tx *Tx) ClearNotificationsAbout(u ID, number string) (int, error) {
 		if err := tx.b(bNotifications).Delete(key); err != nil {
 			return 0, err
 		}
+	}
+	if err := tx.b(bUnread).Delete(k(u64(uint64(u)), []byte(number))); err != nil {
+		return 0, err
 	}
 	return len(keys), nil
 }

@@ -111,7 +111,7 @@ func (db *DB) PurgeNotifications(cutoff time.Time, max int) (int, error) {
 			})
 		}
 		for _, key := range keys {
-			if err := tx.b(bNotifications).Delete(key); err != nil {
+			if err := tx.deleteNotification(key); err != nil {
 				return err
 			}
 		}

@@ -112,6 +112,11 @@ var (
 	bTokensByHash = []byte("tokens_by_hash")
 	// notifications: u64(userID) | u64(notificationID) -> Notification.
 	bNotifications = []byte("notifications")
+	// unread: u64(userID) | number -> u64(count): how many of the user's
+	// notifications are about that number (the unread badge of a
+	// conversation row, read with one Get). Kept in step by every write to
+	// notifications.
+	bUnread = []byte("unread")
 	// settings: name -> raw JSON value.
 	bSettings = []byte("settings")
 
@@ -144,7 +149,7 @@ var allBuckets = [][]byte{
 	bIdxConv, bIdxConvLast, bIdxUser, bIdxUserNoMkt, bIdxUserSent, bUConv, bUConvAll, bUConvNoMkt,
 	bUnassigned, bUnassignedTime, bIdxMsgState, bIdxPartState, bIdxDue, bIdxMR,
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
-	bUsersByName, bTokens, bTokensByHash, bNotifications, bSettings, bWebhooks,
+	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
 }
 
