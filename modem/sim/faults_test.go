@@ -242,3 +242,25 @@ func TestHangDuringSendSwallowsItsAnswer(t *testing.T) {
 		t.Fatalf("after the hang: %q", got)
 	}
 }
+
+// +CMGW into a full storage is +CMS ERROR: 322 (memory full); a +CMGR or
+// +CMSS of an index past its end is 321 (invalid memory index).
+func TestStorageErrorCodes(t *testing.T) {
+	r := newRig(t, ModemOptions{SMCapacity: 1})
+	r.c.ok("ATE0")
+	r.c.ok("AT+CMEE=1")
+	tp := submitTPDU("+447700900555", "x", false)
+	writePDU(t, r.c, tp, 2)
+	r.c.write("AT+CMGW=" + itoa(len(tp)) + "\r")
+	r.c.until(func(l string) bool { return l == "> " })
+	r.c.write("00" + hexString(tp) + "\x1a")
+	if got := r.c.until(isFinal); got[len(got)-1] != "+CMS ERROR: 322" {
+		t.Fatalf("CMGW into a full storage: %q", got)
+	}
+	if got := r.c.ok("AT+CPMS?"); got[0] != `+CPMS: "SM",1,1,"SM",1,1,"SM",1,1` {
+		t.Fatalf("CPMS? = %q", got)
+	}
+	r.c.expect("AT+CMGR=2", "+CMS ERROR: 321")
+	r.c.expect("AT+CMSS=2", "+CMS ERROR: 321")
+	r.c.expect("AT+CMGD=2", "+CMS ERROR: 321")
+}
