@@ -49,6 +49,10 @@ type ConversationQuery struct {
 	Unassigned bool
 	// All lists every conversation by its last message (admins only).
 	All bool
+	// IncludeMarketing, when set, overrides the user's
+	// include_marketed_when_sorting for this listing (the API's
+	// include_marketing parameter).
+	IncludeMarketing *bool
 	// Cursor continues from the previous page's Next.
 	Cursor string
 	Limit  int
@@ -111,7 +115,11 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 		} else if q.All {
 			refs = tx.RecentConversations(cursor, limit+1)
 		} else {
-			refs = tx.UserConversations(u.ID, !u.IncludeMarketedWhenSorting, cursor, limit+1)
+			mkt := u.IncludeMarketedWhenSorting
+			if q.IncludeMarketing != nil {
+				mkt = *q.IncludeMarketing
+			}
+			refs = tx.UserConversations(u.ID, !mkt, cursor, limit+1)
 		}
 		if len(refs) > limit {
 			refs = refs[:limit]

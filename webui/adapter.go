@@ -175,21 +175,7 @@ func (a *Service) Cancel(ctx context.Context, v Viewer, id store.ID) (store.Mess
 
 // Conversations implements Gateway.
 func (a *Service) Conversations(ctx context.Context, v Viewer, q ConversationQuery) ([]Conversation, string, error) {
-	if q.IncludeMarketing != nil {
-		// The gateway sorts by the user's preference; a per-request
-		// override is not there yet, and silently ignoring the parameter
-		// would give a CRM an order it did not ask for.
-		u, err := a.svc.User(ctx, v.UserID)
-		if err != nil {
-			return nil, "", err
-		}
-		if u.IncludeMarketedWhenSorting != *q.IncludeMarketing {
-			return nil, "", ErrInvalidField.With(map[string]string{"field": "include_marketing"},
-				"include_marketing=%v differs from the user's setting (%v); overriding it per request is not supported yet",
-				*q.IncludeMarketing, u.IncludeMarketedWhenSorting)
-		}
-	}
-	p, err := a.svc.Conversations(ctx, v.UserID, gateway.ConversationQuery{Unassigned: q.Unassigned, All: q.All, Cursor: q.Cursor, Limit: q.Limit})
+	p, err := a.svc.Conversations(ctx, v.UserID, gateway.ConversationQuery{Unassigned: q.Unassigned, All: q.All, IncludeMarketing: q.IncludeMarketing, Cursor: q.Cursor, Limit: q.Limit})
 	if err != nil {
 		return nil, "", err
 	}

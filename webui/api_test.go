@@ -403,14 +403,30 @@ func TestDrainRefusesSends(t *testing.T) {
 	}
 }
 
-func TestIncludeMarketingFollowsPreference(t *testing.T) {
+func TestIncludeMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
-	if r := e.do("GET", "/api/v1/conversations?include_marketing=false", tok, nil); r.status != 200 {
-		t.Fatalf("same as the preference: %d %s", r.status, r.body)
+	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123451", "text": "personal"})
+	time.Sleep(2 * time.Millisecond) // IDs sort by millisecond
+	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123452", "+447911123453"}, "text": "open day!"})
+	first := func(q string) string {
+		t.Helper()
+		r := e.do("GET", "/api/v1/conversations"+q, tok, nil)
+		var lr listResponse[Conversation]
+		r.json(t, &lr)
+		if r.status != 200 || len(lr.Items) != 3 {
+			t.Fatalf("%s: %d %s", q, r.status, r.body)
+		}
+		return lr.Items[0].Number
 	}
-	if r := e.do("GET", "/api/v1/conversations?include_marketing=true", tok, nil); r.status != 400 || !strings.Contains(string(r.body), "not supported yet") {
-		t.Fatalf("override: %d %s", r.status, r.body)
+	if n := first(""); n != "+447911123451" {
+		t.Errorf("default (marketing ignored): first %s", n)
+	}
+	if n := first("?include_marketing=false"); n != "+447911123451" {
+		t.Errorf("include_marketing=false: first %s", n)
+	}
+	if n := first("?include_marketing=true"); n == "+447911123451" {
+		t.Errorf("include_marketing=true: the personal message is still first")
 	}
 	if r := e.do("GET", "/api/v1/conversations?include_marketing=maybe", tok, nil); r.status != 400 {
 		t.Fatalf("not a bool: %d %s", r.status, r.body)
