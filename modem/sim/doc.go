@@ -95,6 +95,9 @@
 // (TemporaryCMS and PermanentCMS list realistic ones, with their meaning in
 // TS 24.011 and TS 27.005), swallow a send's answer (the network still got
 // it: SentPart.TimedOut), stretch its latency, or put line noise before the
-// next answers. Modem.Hang stops all answers; Modem.Unplug closes the pty
-// and TCP clients as a USB unplug does; Modem.InjectGarbage writes bytes now.
+// next answers. Modem.Hang stops all answers, that of a command already
+// running included; Modem.Unplug closes the pty and TCP clients as a USB
+// unplug does, ending a send in progress at once (the network never gets
+// it); Modem.InjectGarbage writes bytes now. The SIM's PIN tries and PUK
+// state survive resets and replugs, as they live on the card.
 package sim
