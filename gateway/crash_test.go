@@ -339,10 +339,12 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 	}
 kill:
 	_ = cmd.Process.Signal(syscall.SIGKILL)
+	// Read to the end before Wait closes the pipe: a line the child wrote
+	// just before it died is still in the pipe.
+	<-lines
 	_ = cmd.Wait()
 	close(stopFlood)
 	<-floodDone
-	<-lines
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("child ended by itself (%v): %s", cmd.ProcessState, stderr.String())
 	}
