@@ -126,44 +126,54 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
 		}
 		for _, r := range refs {
-			item := ConversationItem{Number: r.Number, Unassigned: q.Unassigned || (q.All && tx.IsUnassigned(r.Number))}
-			sortMsg, err := tx.Message(r.SortID)
-			if err == nil {
-				item.SortAt = sortMsg.CreatedAt
+			item, ok, err := convItem(tx, u, r.Number)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			item.Unassigned = q.Unassigned || (q.All && tx.IsUnassigned(r.Number))
+			if m, err := tx.Message(r.SortID); err == nil {
+				item.SortAt = m.CreatedAt
 			} else {
 				item.SortAt = r.SortID.Time() // purged by retention
 			}
-			conv, err := tx.Conversation(r.Number)
-			if err != nil {
-				continue // emptied by retention after the index was read
-			}
-			if u.Visibility == store.VisibilityOwn && u.Role != store.RoleAdmin {
-				own, err := tx.UserSentMessages(u.ID, r.Number, store.Page{Limit: 1})
-				if err != nil {
-					return err
-				}
-				if len(own) == 0 {
-					// Associated by an incoming message while the user was
-					// in incoming_and_outgoing mode: nothing of it is
-					// theirs to see now.
-					continue
-				}
-				item.Last = own[0]
-			} else {
-				item.Count = conv.Count
-				if item.Last, err = tx.Message(conv.LastMessageID); err != nil {
-					item.Last = sortMsg
-				}
-			}
-			if c, err := tx.Contact(r.Number); err == nil {
-				item.Contact = &c
-			}
-			item.Unread = tx.Unread(u.ID, r.Number)
 			page.Items = append(page.Items, item)
 		}
 		return nil
 	})
 	return page, err
+}
+
+// convItem builds the row of the conversation with number as u sees it
+// (without SortAt and Unassigned, which depend on the listing); ok is false
+// when u may see nothing of it: it is gone, or u is outgoing_only and sent
+// nothing there (u was associated with an incoming message while in the
+// other mode, or their messages were purged).
+func convItem(tx *store.Tx, u store.User, number string) (item ConversationItem, ok bool, err error) {
+	conv, err := tx.Conversation(number)
+	if err != nil {
+		return item, false, nil
+	}
+	item.Number = number
+	if u.Visibility == store.VisibilityOwn && u.Role != store.RoleAdmin {
+		own, err := tx.UserSentMessages(u.ID, number, store.Page{Limit: 1})
+		if err != nil || len(own) == 0 {
+			return item, false, err
+		}
+		item.Last = own[0]
+	} else {
+		item.Count = conv.Count
+		if item.Last, err = tx.Message(conv.LastMessageID); err != nil {
+			return item, false, err
+		}
+	}
+	if c, err := tx.Contact(number); err == nil {
+		item.Contact = &c
+	}
+	item.Unread = tx.Unread(u.ID, number)
+	return item, true, nil
 }
 
 // ThreadMessage is one message of a thread as a user sees it.
@@ -423,22 +433,12 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				return
 			}
 			seen[number] = true
-			conv, err := tx.Conversation(number)
-			if err != nil {
+			item, ok, err := convItem(tx, u, number)
+			if err != nil || !ok {
 				return
 			}
-			item := ConversationItem{Number: number, SortAt: conv.LastAt, Count: conv.Count, Unassigned: tx.IsUnassigned(number)}
-			if u.Role != store.RoleAdmin && u.Visibility == store.VisibilityOwn {
-				item.Count = 0
-				if own, err := tx.UserSentMessages(u.ID, number, store.Page{Limit: 1}); err == nil && len(own) > 0 {
-					item.Last, item.SortAt = own[0], own[0].CreatedAt
-				}
-			} else if m, err := tx.Message(conv.LastMessageID); err == nil {
-				item.Last = m
-			}
-			if c, err := tx.Contact(number); err == nil {
-				item.Contact = &c
-			}
+			item.SortAt = item.Last.CreatedAt
+			item.Unassigned = u.Role == store.RoleAdmin && tx.IsUnassigned(number)
 			res.Conversations = append(res.Conversations, item)
 		}
 		if numeric {

@@ -177,3 +177,32 @@ func TestRetentionPurgesOldNotifications(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeOfTheNewestMessageKeepsTheConversationListable: retention keeps
+// a message still queued but deletes a newer delivered one; the
+// conversation's last message becomes the one left.
+func TestPurgeOfTheNewestMessageKeepsTheConversationListable(t *testing.T) {
+	e := newEnv(t, Options{Retention: 24 * time.Hour})
+	ctx := context.Background()
+	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	e.send(u, "still queued", numA)
+	e.receive(numA, "reply")
+	e.clock.Advance(48 * time.Hour)
+	if tot, err := e.s.PurgeOnce(ctx); err != nil || tot.Messages != 1 {
+		t.Fatalf("purge %+v %v, want the reply only", tot, err)
+	}
+	for _, q := range []struct {
+		who store.User
+		q   ConversationQuery
+	}{{u, ConversationQuery{}}, {admin, ConversationQuery{All: true}}} {
+		p, err := e.s.Conversations(ctx, q.who.ID, q.q)
+		if err != nil || len(p.Items) != 1 || p.Items[0].Last.Text != "still queued" || p.Items[0].Count != 1 {
+			t.Fatalf("%s's list %+v %v, want A with the queued message last", q.who.Name, p.Items, err)
+		}
+	}
+	r, err := e.s.Search(ctx, u.ID, "7911 123451", 10)
+	if err != nil || len(r.Conversations) != 1 || r.Conversations[0].Last.Text != "still queued" {
+		t.Fatalf("search %+v %v", r.Conversations, err)
+	}
+}

@@ -137,25 +137,22 @@ func (tx *Tx) UserConversations(u ID, plain bool, cursor []byte, limit int) []Co
 // UnassignedConversations lists the conversations in the unassigned inbox,
 // most recent first.
 func (tx *Tx) UnassignedConversations(cursor []byte, limit int) []ConvRef {
-	if limit <= 0 {
-		limit = 50
-	}
-	var out []ConvRef
-	revScan(tx.b(bUnassignedTime), nil, cursor, func(key, _ []byte) bool {
-		out = append(out, ConvRef{Number: string(key[8:]), SortID: ID(getU64(key[:8])), Cursor: clone(key)})
-		return len(out) < limit
-	})
-	return out
+	return tx.convsByLast(bUnassignedTime, cursor, limit)
 }
 
 // RecentConversations lists every conversation by its last message, most
 // recent first.
 func (tx *Tx) RecentConversations(cursor []byte, limit int) []ConvRef {
+	return tx.convsByLast(bIdxConvLast, cursor, limit)
+}
+
+// convsByLast lists a u64(lastMessageID) | number index, newest first.
+func (tx *Tx) convsByLast(index, cursor []byte, limit int) []ConvRef {
 	if limit <= 0 {
 		limit = 50
 	}
 	var out []ConvRef
-	revScan(tx.b(bIdxConvLast), nil, cursor, func(key, _ []byte) bool {
+	revScan(tx.b(index), nil, cursor, func(key, _ []byte) bool {
 		out = append(out, ConvRef{Number: string(key[8:]), SortID: ID(getU64(key[:8])), Cursor: clone(key)})
 		return len(out) < limit
 	})

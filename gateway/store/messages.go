@@ -480,11 +480,46 @@ func (tx *Tx) DeleteMessage(id ID) error {
 			if err := tx.deleteConversation(conv); err != nil {
 				return err
 			}
-		} else if err := putJSON(tx.b(bConversations), []byte(m.Number), &conv); err != nil {
-			return err
+		} else {
+			if conv.LastMessageID == id {
+				// Retention skips messages still queued, so the newest
+				// message can go while older ones stay: the conversation's
+				// last message becomes the newest left.
+				if err := tx.replaceLast(&conv); err != nil {
+					return err
+				}
+			}
+			if err := putJSON(tx.b(bConversations), []byte(m.Number), &conv); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.b(bMessages).Delete(key)
+}
+
+// replaceLast points conv at the newest message left in its index (its
+// idx_conv entry for the deleted last message is already gone).
+func (tx *Tx) replaceLast(conv *Conversation) error {
+	var last ID
+	revScan(tx.b(bIdxConv), str(conv.Number), nil, func(key, _ []byte) bool {
+		last = ID(getU64(key[len(key)-8:]))
+		return false
+	})
+	if last == 0 {
+		return nil
+	}
+	m, err := tx.Message(last)
+	if err != nil {
+		return err
+	}
+	if err := tx.b(bIdxConvLast).Delete(k(u64(uint64(conv.LastMessageID)), []byte(conv.Number))); err != nil {
+		return err
+	}
+	if err := tx.b(bIdxConvLast).Put(k(u64(uint64(m.ID)), []byte(conv.Number)), nil); err != nil {
+		return err
+	}
+	conv.LastMessageID, conv.LastAt, conv.LastDirection, conv.LastText = m.ID, m.CreatedAt, m.Direction, preview(&m)
+	return nil
 }
 
 func (tx *Tx) deleteConversation(conv Conversation) error {
