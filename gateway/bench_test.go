@@ -210,11 +210,16 @@ func BenchmarkBig(b *testing.B) {
 		b.Skip("set GSMGATE_BENCH_BIG=1 to build and use the million-message fixture")
 	}
 	path := bigFixture(b)
-	db, err := store.Open(path, store.Options{})
+	// GSMGATE_BENCH_NOFREELISTSYNC=1 measures the other side of the
+	// freelist trade-off (store.Options.NoFreelistSync).
+	noFreelistSync := os.Getenv("GSMGATE_BENCH_NOFREELISTSYNC") == "1"
+	t0 := time.Now()
+	db, err := store.Open(path, store.Options{NoFreelistSync: noFreelistSync})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	b.Logf("open (NoFreelistSync %v): %v", noFreelistSync, time.Since(t0))
 	s, err := New(db, SystemClock{}, nil, Options{DefaultCountry: "GB"})
 	if err != nil {
 		b.Fatal(err)
