@@ -24,10 +24,11 @@
 //
 // Echo is on after power-up, ATZ, AT&F, AT+CFUN=1,1 and a replug, and covers
 // what is typed after the "> " prompt too, PDU or text: TS 27.005 §3.5.1
-// and §4.3 put that echo under ATE like a command line (a USB 3G modem's
-// "> 0891...\r\n+CMGS: 23" transcript in awangga/spy's README shows the PDU
-// echoed, Telit's GM862 manual says the same; drivers send ATE0 first).
-// Errors read ERROR, +CME ERROR:
+// and §4.3 put that echo under ATE like a command line (gammu's log of a
+// modem in gammu/gammu#89 reads "> 0791246030..." after AT+CMGS=134, a USB
+// 3G modem's transcript in awangga/spy's README "> 0891...", and Telit's
+// GM862 manual says so; drivers send ATE0 first). The PDU-mode headers are
+// those of a Huawei E3131 in gammu/gammu#333 ("+CMGL: 0,3,,18"). Errors read ERROR, +CME ERROR:
 // n or +CMS ERROR: n, or their verbose text, per +CMEE. Commands that need
 // the SIM answer +CME/+CMS ERROR 10/310 (no SIM), 11/311 (PIN), 12/316
 // (PUK); three wrong PINs lead to PUK, ten wrong PUKs block the SIM. A send
