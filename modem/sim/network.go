@@ -112,7 +112,7 @@ type SentPart struct {
 	MR       int       `json:"mr"`    // the message reference the modem answered with
 	To       string    `json:"to"`
 	Text     string    `json:"text"` // this part's text (hex for 8-bit data)
-	PDU      string    `json:"pdu"`  // the TPDU as hex, without the SMSC prefix
+	PDU      string    `json:"pdu"`  // the TPDU as hex as the client typed it, without the SMSC prefix; its TP-MR is the client's, not MR
 	Time     time.Time `json:"time"`
 	Ref      int       `json:"ref,omitempty"` // concatenation reference, part number and total; 0 for a single part
 	Part     int       `json:"part,omitempty"`
