@@ -791,7 +791,7 @@ func (m *Modem) send(tpdu []byte, sub *submit, name string, smsc bool) result {
 			// Pulled out mid-send: the port is gone, nobody hears an
 			// answer, and the network never got the part.
 			m.net.log.Info("sim: send aborted by unplug", "modem", m.opts.IMEI)
-			return result{silence: true}
+			return result{silence: true, aborted: true}
 		}
 	}
 	if injected != 0 {
@@ -872,7 +872,7 @@ func hCMSS(_ *session, m *Modem, c *cmd) result {
 		return fail(cms(cmsInvalidPDUParam))
 	}
 	r := m.send(tpdu, sub, "+CMSS", false)
-	if r.err == nil {
+	if r.err == nil && !r.aborted {
 		m.mu.Lock()
 		msg.stat = 3
 		m.mu.Unlock()

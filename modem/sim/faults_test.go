@@ -264,3 +264,27 @@ func TestStorageErrorCodes(t *testing.T) {
 	r.c.expect("AT+CMSS=2", "+CMS ERROR: 321")
 	r.c.expect("AT+CMGD=2", "+CMS ERROR: 321")
 }
+
+// A +CMSS the unplug cut short leaves the stored message unsent.
+func TestUnplugDuringCMSSKeepsMessageUnsent(t *testing.T) {
+	r := newRig(t, ModemOptions{})
+	r.c.ok("ATE0")
+	idx := writePDU(t, r.c, submitTPDU("+447700900555", "stored", false), 2)
+	r.m.SetFaults(Faults{Latency: time.Hour})
+	r.c.write("AT+CMSS=" + itoa(idx) + "\r")
+	waitUntil(t, "send started", func() bool {
+		r.m.mu.Lock()
+		defer r.m.mu.Unlock()
+		return r.m.nextMR == 1
+	})
+	r.m.Unplug()
+	for range r.c.lines {
+	}
+	waitUntil(t, "old session ended", func() bool { return r.m.sessionCount() == 0 })
+	if st := r.m.Stored(); len(st) != 1 || st[0].Stat != 2 {
+		t.Fatalf("stored after an aborted +CMSS: %+v", st)
+	}
+	if len(r.net.Sent()) != 0 {
+		t.Fatal("an aborted +CMSS reached the network")
+	}
+}

@@ -58,6 +58,7 @@ type result struct {
 	err     *atError
 	prompt  *prompt // enter the SMS prompt; remaining commands are dropped
 	silence bool    // no final result code at all (a send that times out)
+	aborted bool    // a send the unplug ended: the network never got it
 	after   []string
 }
 
