@@ -14,8 +14,8 @@ type PurgeTotals struct {
 }
 
 // PurgeOnce removes what retention allows, in small transactions
-// (Options.PurgeBatch records each) so the dispatcher and readers are never
-// held up for long: messages (in a final state, or sent) older than
+// (Options.PurgeBatch records each, Options.PurgePause apart) so the
+// dispatcher and readers are never held up for long: messages (in a final state, or sent) older than
 // Options.Retention, finished webhook deliveries and notifications (even
 // uncleared) as old, part dedup keys
 // older than Options.DedupTTL and idempotency keys older than
@@ -24,7 +24,7 @@ func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
 	now := s.clock.Now()
 	var t PurgeTotals
 	for {
-		if err := ctxErr(ctx); err != nil {
+		if err := s.rest(ctx, t.Batches); err != nil {
 			return t, err
 		}
 		r, err := s.st.PurgeKeys(now.Add(-s.opt.DedupTTL), now.Add(-s.opt.IdempotencyTTL), s.opt.PurgeBatch)
@@ -42,7 +42,7 @@ func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
 		cutoff := now.Add(-s.opt.Retention)
 		var from store.ID
 		for {
-			if err := ctxErr(ctx); err != nil {
+			if err := s.rest(ctx, t.Batches); err != nil {
 				return t, err
 			}
 			r, err := s.st.PurgeBatch(cutoff, from, s.opt.PurgeBatch)
@@ -58,7 +58,7 @@ func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
 			from = r.Next
 		}
 		for {
-			if err := ctxErr(ctx); err != nil {
+			if err := s.rest(ctx, t.Batches); err != nil {
 				return t, err
 			}
 			n, err := s.st.PurgeNotifications(cutoff, s.opt.PurgeBatch)
@@ -93,5 +93,22 @@ func (s *Service) RunRetention(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// rest waits Options.PurgePause before every retention transaction but the
+// first, so the dispatcher and API writes take the write lock in between;
+// it returns early with ctx's error.
+func (s *Service) rest(ctx context.Context, done int) error {
+	if err := ctxErr(ctx); err != nil || done == 0 {
+		return err
+	}
+	t := time.NewTimer(s.opt.PurgePause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctxErr(ctx)
+	case <-t.C:
+		return nil
 	}
 }
