@@ -210,23 +210,26 @@ func (tx *Tx) ClearNotification(u, id ID) error {
 // many there were.
 func (tx *Tx) ClearNotifications(u ID) (int, error) {
 	prefix := u64(uint64(u))
+	n, err := tx.deletePrefix(bNotifications, prefix)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.deletePrefix(bUnread, prefix); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// deletePrefix deletes every key of bucket b that starts with prefix
+// (collected first: deleting under a cursor skips keys).
+func (tx *Tx) deletePrefix(b, prefix []byte) (int, error) {
 	var keys [][]byte
-	fwdScan(tx.b(bNotifications), prefix, nil, func(key, _ []byte) bool {
+	fwdScan(tx.b(b), prefix, nil, func(key, _ []byte) bool {
 		keys = append(keys, clone(key))
 		return true
 	})
 	for _, key := range keys {
-		if err := tx.b(bNotifications).Delete(key); err != nil {
-			return 0, err
-		}
-	}
-	var counts [][]byte
-	fwdScan(tx.b(bUnread), prefix, nil, func(key, _ []byte) bool {
-		counts = append(counts, clone(key))
-		return true
-	})
-	for _, key := range counts {
-		if err := tx.b(bUnread).Delete(key); err != nil {
+		if err := tx.b(b).Delete(key); err != nil {
 			return 0, err
 		}
 	}
