@@ -27,7 +27,7 @@ var handlers = map[string]handler{
 	"+CMEE": hCMEE, "+CFUN": hCFUN, "+CPIN": hCPIN, "+CSQ": hCSQ, "+CREG": hCREG, "+CEREG": hCREG, "+CGREG": hCREG,
 	"+COPS": hCOPS, "+CUSD": hCUSD, "^CURC": hCURC, "^PORTSEL": hPORTSEL,
 	"+CMGF": hCMGF, "+CSCS": hCSCS, "+CSCA": hCSCA, "+CSMS": hCSMS, "+CPMS": hCPMS, "+CNMI": hCNMI, "+CNMA": hCNMA,
-	"+CSDH": hCSDH, "+CSMP": hCSMP, "+CMGS": hCMGS, "+CMGW": hCMGW, "+CMGL": hCMGL, "+CMGR": hCMGR, "+CMGD": hCMGD,
+	"+CMMS": hCMMS, "+CSDH": hCSDH, "+CSMP": hCSMP, "+CMGS": hCMGS, "+CMGW": hCMGW, "+CMGL": hCMGL, "+CMGR": hCMGR, "+CMGD": hCMGD,
 }
 
 // profileOnly limits commands to the profiles that have them.
@@ -423,6 +423,16 @@ func hCMGF(_ *session, m *Modem, c *cmd) result {
 		return ok()
 	}
 	return intSetting(c, "+CMGF", &m.st.cmgf, 0, 1, cms(cmsOpNotSupported))
+}
+
+// hCMMS keeps the SMS link open between sends (TS 27.005 §3.5.6); gammu
+// sets it before sending. A Huawei E1752 refuses it with +CMS ERROR: 500
+// (gammu/gammu#138).
+func hCMMS(_ *session, m *Modem, c *cmd) result {
+	if m.prof.noCMMS {
+		return fail(cms(cmsUnknown))
+	}
+	return intSetting(c, "+CMMS", &m.st.cmms, 0, 2, cms(cmsOpNotSupported))
 }
 
 func hCSDH(_ *session, m *Modem, c *cmd) result {

@@ -75,7 +75,8 @@
 // FloodInterval (2s by default; a real E3372 sent ^RSSI every 10s in
 // gammu/gammu#111) until AT^CURC=0; "COMMAND NOT SUPPORT" for unknown
 // commands (AT+CPROT=?, AT+SYNCML=?, AT$TSSPCSW=? in gammu/gammu#138 on an
-// E1752); AT^PORTSEL, which gammu's Huawei support sets after ^CURC=0;
+// E1752); +CMS ERROR: 500 for the AT+CMMS=2 gammu sends before an SMS
+// (same issue); AT^PORTSEL, which gammu's Huawei support sets after ^CURC=0;
 // AT^ICCID?; boot codes ^BOOT, ^SRVST, ^SIMST, ^MODE.
 //
 // quectel (EC25): "RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1" after

@@ -124,6 +124,7 @@ func (s *storage) put(m *stored) (int, bool) {
 // state is the modem's settings that a reset restores.
 type state struct {
 	cmee, cmgf, csms, csdh int
+	cmms                   int
 	cscs, csca             string
 	cnmi                   [5]int
 	creg, cereg            int

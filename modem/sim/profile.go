@@ -16,6 +16,7 @@ type profile struct {
 	ati            func(m *Modem) []string
 	unknownCommand string // the final line for an unknown command
 	quotedNumber   bool   // text-mode +CMGS/+CMGW need the number in quotes
+	noCMMS         bool   // +CMMS answers +CMS ERROR: 500
 	cnmiRanges     [5][]int
 	cnmiTest       string
 	cnmiError      int // +CMS ERROR code for a +CNMI value outside the ranges
@@ -65,6 +66,7 @@ var profiles = map[string]*profile{
 			return []string{"Manufacturer: huawei", "Model: E173", "Revision: 11.126.85.00.209", "IMEI: " + m.opts.IMEI, "+GCAP: +CGSM,+DS,+ES"}
 		},
 		unknownCommand: "COMMAND NOT SUPPORT",
+		noCMMS:         true,
 		cnmiRanges:     [5][]int{rng(0, 2), rng(0, 3), {0, 2}, rng(0, 2), {0, 1}},
 		cnmiTest:       "+CNMI: (0,1,2),(0,1,2,3),(0,2),(0,1,2),(0,1)",
 		cnmiError:      cmsOpNotSupported,

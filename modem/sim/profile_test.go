@@ -316,3 +316,21 @@ func TestHuaweiPORTSEL(t *testing.T) {
 	}
 	r.c.expect("AT^PORTSEL=2", "ERROR")
 }
+
+// +CMMS (keep the SMS link open) works on the generic modem; a Huawei
+// E1752 refuses it with +CMS ERROR: 500 (gammu/gammu#138).
+func TestCMMSPerProfile(t *testing.T) {
+	g := newRig(t, ModemOptions{})
+	g.c.ok("AT+CMEE=1")
+	if got := g.c.ok("AT+CMMS=?"); !slices.Equal(got, []string{"+CMMS: (0-2)"}) {
+		t.Fatalf("CMMS=? = %q", got)
+	}
+	g.c.ok("AT+CMMS=2")
+	if got := g.c.ok("AT+CMMS?"); !slices.Equal(got, []string{"+CMMS: 2"}) {
+		t.Fatalf("CMMS? = %q", got)
+	}
+	g.c.expect("AT+CMMS=3", "+CMS ERROR: 303")
+	h := newRig(t, ModemOptions{Profile: "huawei"})
+	h.c.ok("AT+CMEE=1")
+	h.c.expect("AT+CMMS=2", "+CMS ERROR: 500")
+}
