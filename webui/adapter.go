@@ -184,7 +184,7 @@ func (a *Service) Conversations(ctx context.Context, v Viewer, q ConversationQue
 		c := Conversation{Conversation: store.Conversation{
 			Number: it.Number, Count: it.Count, LastMessageID: it.Last.ID, LastAt: it.SortAt,
 			LastText: it.Last.Text, LastDirection: it.Last.Direction,
-		}, Contact: it.Contact}
+		}, Unread: it.Unread, Contact: it.Contact}
 		out = append(out, c)
 	}
 	return out, p.Next, nil
@@ -293,6 +293,37 @@ func (a *Service) QueueDepth() int {
 	return n
 }
 
+// MarkRead implements Gateway.
+func (a *Service) MarkRead(ctx context.Context, v Viewer, number string) (int, error) {
+	return a.svc.MarkRead(ctx, v.UserID, number)
+}
+
+// Notifications implements Gateway.
+func (a *Service) Notifications(ctx context.Context, v Viewer, p Page) ([]store.Notification, int, string, error) {
+	before, err := parseCursor(p.Cursor)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	count, err := a.svc.NotificationCount(ctx, v.UserID)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	ns, err := a.svc.Notifications(ctx, v.UserID, store.Page{Before: before, Limit: p.Limit})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	next := ""
+	if len(ns) == p.Limit && len(ns) > 0 {
+		next = ns[len(ns)-1].ID.String()
+	}
+	return ns, count, next, nil
+}
+
+// ClearNotifications implements Gateway.
+func (a *Service) ClearNotifications(ctx context.Context, v Viewer) (int, error) {
+	return a.svc.ClearNotifications(ctx, v.UserID)
+}
+
 // Subscribe implements Gateway: the gateway's typed events become API
 // events. A status change to sent, delivered or cancelled is named after its
 // new state; failures come as message.failed (from SendFailed).
@@ -398,7 +429,7 @@ func ModemStatuses(ss []modem.Status) []ModemStatus {
 			Name: s.ID, Device: s.Port, IMEI: s.Info.IMEI, Model: strings.TrimSpace(s.Info.Manufacturer + " " + s.Info.Model),
 			IMSI: s.Info.IMSI, ICCID: s.Info.ICCID, Number: s.Info.OwnNumber, Operator: h.Operator,
 			SignalDBm: h.Signal.DBm, SignalBars: max(h.Signal.Bars, 0), Registration: h.Registration.String(),
-			Registered: h.Registration.Registered(), State: string(s.State), LastError: s.Reason, UpdatedAt: h.At,
+			Registered: h.Registration.Registered(), State: string(s.State), Leased: s.Leased, LastError: s.Reason, UpdatedAt: h.At,
 		}
 		if m.Name == "" {
 			m.Name = s.Port

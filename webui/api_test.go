@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,10 +350,20 @@ func TestCount(t *testing.T) {
 	if r.status != 200 || cv.Parts != 2 || cv.Characters != 161 || cv.Encoding != "gsm7" {
 		t.Fatalf("count: %d %s", r.status, r.body)
 	}
-	r = e.do("POST", "/api/v1/count", tok, map[string]string{"text": "Grüße 😀"})
+	if cv.UnicodeForcing == nil || !strings.Contains(string(r.body), `"unicode_forcing":[]`) {
+		t.Errorf("a GSM text should list no forcing characters as []: %s", r.body)
+	}
+	// ü is in the GSM alphabet; ß too; the emoji (code point 6) and the
+	// Cyrillic letter (8) are not.
+	r = e.do("POST", "/api/v1/count", tok, map[string]string{"text": "Grüße 😀 Ж"})
+	cv = countView{}
 	r.json(t, &cv)
-	if cv.Encoding != "ucs2" || len(cv.Unicode) == 0 {
-		t.Fatalf("count unicode: %s", r.body)
+	want := []forcingView{{Char: "😀", Index: 6}, {Char: "Ж", Index: 8}}
+	if cv.Encoding != "ucs2" || !slices.Equal(cv.UnicodeForcing, want) {
+		t.Fatalf("count unicode: %s, want unicode_forcing %+v", r.body, want)
+	}
+	if strings.Contains(string(r.body), "unicode_characters") {
+		t.Errorf("the old field name is still there: %s", r.body)
 	}
 }
 

@@ -36,8 +36,18 @@ type Gateway interface {
 	// Subscribe delivers bus events until cancel is called; a slow reader
 	// loses events rather than blocking the gateway.
 	Subscribe() (events <-chan Event, cancel func())
-	// QueueDepth is the number of message parts waiting to be sent.
+	// QueueDepth is the number of message parts waiting to be sent. The
+	// outbox is one queue for every modem (any modem that can send takes
+	// the next part), so there is no per-modem figure.
 	QueueDepth() int
+	// MarkRead clears the viewer's unread count for number (their
+	// notifications about it) and says how many there were.
+	MarkRead(ctx context.Context, v Viewer, number string) (int, error)
+	// Notifications lists the viewer's uncleared notifications, newest
+	// first, with their total count (the unread badge).
+	Notifications(ctx context.Context, v Viewer, p Page) (items []store.Notification, count int, next string, err error)
+	// ClearNotifications clears all the viewer's notifications.
+	ClearNotifications(ctx context.Context, v Viewer) (int, error)
 }
 
 // Viewer is who reads: the gateway filters what they may see.
@@ -104,27 +114,31 @@ type ConversationQuery struct {
 // Conversation is one row of a conversation listing.
 type Conversation struct {
 	store.Conversation
+	// Unread is how many of the viewer's notifications (incoming messages
+	// not yet seen) are about this number.
+	Unread  int            `json:"unread"`
 	Contact *store.Contact `json:"contact,omitempty"`
 }
 
 // ModemStatus is one modem as GET /api/v1/modems shows it.
 type ModemStatus struct {
-	Name         string    `json:"name"`
-	Device       string    `json:"device,omitempty"`
-	IMEI         string    `json:"imei,omitempty"`
-	Model        string    `json:"model,omitempty"`
-	IMSI         string    `json:"imsi,omitempty"`
-	ICCID        string    `json:"iccid,omitempty"`
-	Number       string    `json:"number,omitempty"`
-	Operator     string    `json:"operator,omitempty"`
-	SignalDBm    int       `json:"signal_dbm,omitempty"`
-	SignalBars   int       `json:"signal_bars"`
-	Registration string    `json:"registration"`
-	Registered   bool      `json:"registered"`
-	State        string    `json:"state"`
-	QueueDepth   int       `json:"queue_depth"`
-	LastError    string    `json:"last_error,omitempty"`
-	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+	Name         string `json:"name"`
+	Device       string `json:"device,omitempty"`
+	IMEI         string `json:"imei,omitempty"`
+	Model        string `json:"model,omitempty"`
+	IMSI         string `json:"imsi,omitempty"`
+	ICCID        string `json:"iccid,omitempty"`
+	Number       string `json:"number,omitempty"`
+	Operator     string `json:"operator,omitempty"`
+	SignalDBm    int    `json:"signal_dbm,omitempty"`
+	SignalBars   int    `json:"signal_bars"`
+	Registration string `json:"registration"`
+	Registered   bool   `json:"registered"`
+	State        string `json:"state"`
+	// Leased is true while the dispatcher holds the modem to send parts.
+	Leased    bool      `json:"leased"`
+	LastError string    `json:"last_error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Event is one bus event as the API streams it.

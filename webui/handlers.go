@@ -188,12 +188,20 @@ func (s *Server) deleteContact(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// modemList is GET /api/v1/modems. The queue depth is the outbox's, at the
+// top: parts are not queued per modem (the next free modem takes the next
+// part), so a modem only says whether it is sending now (leased).
+type modemList struct {
+	Items      []ModemStatus `json:"items"`
+	QueueDepth int           `json:"queue_depth"`
+}
+
 func (s *Server) listModems(c *gin.Context) {
 	ms := s.gw.Modems(c.Request.Context())
 	if ms == nil {
 		ms = []ModemStatus{}
 	}
-	writeJSON(c, http.StatusOK, listResponse[ModemStatus]{Items: ms})
+	writeJSON(c, http.StatusOK, modemList{Items: ms, QueueDepth: s.gw.QueueDepth()})
 }
 
 // countBody is the JSON of POST /api/v1/count.
@@ -201,14 +209,23 @@ type countBody struct {
 	Text *string `json:"text"`
 }
 
+// countView has the field names of `gsmgate pdu count`.
 type countView struct {
-	Encoding   string   `json:"encoding"`
-	Characters int      `json:"characters"`
-	Units      int      `json:"units"`
-	Parts      int      `json:"parts"`
-	PerPart    int      `json:"per_part"`
-	Remaining  int      `json:"remaining"`
-	Unicode    []string `json:"unicode_characters,omitempty"`
+	Encoding   string `json:"encoding"`
+	Characters int    `json:"characters"`
+	Units      int    `json:"units"`
+	Parts      int    `json:"parts"`
+	PerPart    int    `json:"per_part"`
+	Remaining  int    `json:"remaining"`
+	// UnicodeForcing lists the characters that force UCS-2, each with its
+	// index in code points, so a UI can point at it; empty, not absent,
+	// for a GSM 7-bit text.
+	UnicodeForcing []forcingView `json:"unicode_forcing"`
+}
+
+type forcingView struct {
+	Char  string `json:"char"`
+	Index int    `json:"index"`
 }
 
 func (s *Server) count(c *gin.Context) {
@@ -226,9 +243,10 @@ func (s *Server) count(c *gin.Context) {
 		return
 	}
 	cnt := s.gw.CountText(*b.Text)
-	v := countView{Encoding: cnt.Encoding.String(), Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart, Remaining: cnt.Remaining}
+	v := countView{Encoding: cnt.Encoding.String(), Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart,
+		Remaining: cnt.Remaining, UnicodeForcing: make([]forcingView, 0, len(cnt.UnicodeForcing))}
 	for _, f := range cnt.UnicodeForcing {
-		v.Unicode = append(v.Unicode, f.Char)
+		v.UnicodeForcing = append(v.UnicodeForcing, forcingView{Char: f.Char, Index: f.Index})
 	}
 	writeJSON(c, http.StatusOK, v)
 }

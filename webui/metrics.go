@@ -51,7 +51,7 @@ var (
 	descSig   = prometheus.NewDesc("gsmgate_modem_signal_dbm", "Modem received signal strength in dBm (0 when unknown).", []string{"modem"}, nil)
 	descBars  = prometheus.NewDesc("gsmgate_modem_signal_bars", "Modem signal as 0..5 bars.", []string{"modem"}, nil)
 	descReg   = prometheus.NewDesc("gsmgate_modem_registered", "1 when the modem is registered on a network.", []string{"modem", "registration"}, nil)
-	descMQ    = prometheus.NewDesc("gsmgate_modem_queue_depth", "Parts waiting for this modem.", []string{"modem"}, nil)
+	descLease = prometheus.NewDesc("gsmgate_modem_leased", "1 while the dispatcher holds the modem to send (the outbox is one queue for all modems: see gsmgate_queue_depth).", []string{"modem"}, nil)
 	descHooks = prometheus.NewDesc("gsmgate_webhook_backlog", "Webhook deliveries not yet made.", nil, nil)
 )
 
@@ -62,7 +62,7 @@ type gaugeCollector struct {
 }
 
 func (g *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descMQ, descHooks} {
+	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descHooks} {
 		ch <- d
 	}
 }
@@ -79,7 +79,11 @@ func (g *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 			reg = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descReg, prometheus.GaugeValue, reg, m.Name, m.Registration)
-		ch <- prometheus.MustNewConstMetric(descMQ, prometheus.GaugeValue, float64(m.QueueDepth), m.Name)
+		leased := 0.0
+		if m.Leased {
+			leased = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descLease, prometheus.GaugeValue, leased, m.Name)
 	}
 	ch <- prometheus.MustNewConstMetric(descHooks, prometheus.GaugeValue, float64(g.hooks.Backlog()))
 }

@@ -204,3 +204,34 @@ func TestVirtualModemFlows(t *testing.T) {
 		return len(hv.Deliveries) >= 4
 	})
 }
+
+// TestModemLeasedWhileSending: a modem reports leased while the dispatcher
+// holds it for a send (here a slow one), and not once the send is done;
+// the queue depth at the top is back to 0 then.
+func TestModemLeasedWhileSending(t *testing.T) {
+	e := newSimEnv(t)
+	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	modems := func() modemList {
+		t.Helper()
+		var ml modemList
+		e.do("GET", "/api/v1/modems", alice, nil).json(t, &ml)
+		if len(ml.Items) != 1 {
+			t.Fatalf("modems %+v", ml)
+		}
+		return ml
+	}
+	if ml := modems(); ml.Items[0].Leased || ml.QueueDepth != 0 {
+		t.Fatalf("idle modem: %+v", ml)
+	}
+	// Slow enough to be seen by polling, well inside the send timeout.
+	e.sm.SetFaults(sim.Faults{Latency: 600 * time.Millisecond})
+	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123459", "text": "slow"})
+	var sr sendResponse
+	r.json(t, &sr)
+	waitFor(t, "the modem leased", func() bool { return modems().Items[0].Leased })
+	waitFor(t, "sent", func() bool { return e.message(t, alice, sr.Messages[0].ID).State == store.StateSent })
+	waitFor(t, "the lease ended", func() bool { return !modems().Items[0].Leased })
+	if ml := modems(); ml.QueueDepth != 0 {
+		t.Fatalf("after the send: %+v", ml)
+	}
+}

@@ -86,11 +86,23 @@ type sseBody struct {
 	Type    string       `json:"type"`
 	At      time.Time    `json:"at"`
 	Message *messageView `json:"message,omitempty"`
-	Modem   *ModemStatus `json:"modem,omitempty"`
+	Modem   *modemEvent  `json:"modem,omitempty"`
+}
+
+// modemEvent is what a modem.state event knows: the new state and why, not
+// a full status (signal, registration, leased would read as zero values).
+type modemEvent struct {
+	Name      string    `json:"name"`
+	State     string    `json:"state"`
+	LastError string    `json:"last_error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 func sseEvent(e Event) sseBody {
-	b := sseBody{Type: e.Type, At: e.At, Modem: e.Modem}
+	b := sseBody{Type: e.Type, At: e.At}
+	if m := e.Modem; m != nil {
+		b.Modem = &modemEvent{Name: m.Name, State: m.State, LastError: m.LastError, UpdatedAt: m.UpdatedAt}
+	}
 	if e.Message != nil {
 		v := viewMessage(*e.Message, nil)
 		b.Message = &v

@@ -3,11 +3,13 @@ package webui
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -67,5 +69,49 @@ func TestEventsFilteredByReader(t *testing.T) {
 	}
 	if !strings.Contains(data, alices) || strings.Contains(data, bobs) {
 		t.Fatalf("alice's first event is not about her message: %s", data)
+	}
+}
+
+// TestModemEventCarriesOnlyWhatItKnows: a modem.state event says the
+// modem's name, new state and reason, and no status fields it does not
+// know (signal, registration, leased), which would read as zeros.
+func TestModemEventCarriesOnlyWhatItKnows(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), ":") {
+		t.Fatalf("first line %q", sc.Text())
+	}
+	e.svc.Bus().Publish(&gateway.ModemStateChanged{At: time.Now(), Modem: "sim0", State: "down", Detail: "unplugged"})
+	var data string
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			data = v
+			break
+		}
+	}
+	var b struct {
+		Type  string         `json:"type"`
+		Modem map[string]any `json:"modem"`
+	}
+	if err := json.Unmarshal([]byte(data), &b); err != nil {
+		t.Fatalf("%v: %s", err, data)
+	}
+	if b.Type != "modem.state" || b.Modem["name"] != "sim0" || b.Modem["state"] != "down" || b.Modem["last_error"] != "unplugged" {
+		t.Fatalf("event %s", data)
+	}
+	for _, k := range []string{"leased", "signal_bars", "registered", "registration"} {
+		if _, ok := b.Modem[k]; ok {
+			t.Errorf("modem.state event carries %q it does not know: %s", k, data)
+		}
 	}
 }
