@@ -63,6 +63,7 @@ type Pool struct {
 	mu          sync.Mutex
 	ports       map[string]*portSlot
 	members     map[string]*member
+	starting    map[string]string // modem ID -> port of the attempt initialising it
 	pinRejected map[string]bool
 	changed     chan struct{} // closed and replaced on every change
 	wg          sync.WaitGroup
@@ -97,6 +98,7 @@ func NewPool(cfg PoolConfig, log *slog.Logger) *Pool {
 		kick:        make(chan struct{}, 1),
 		ports:       map[string]*portSlot{},
 		members:     map[string]*member{},
+		starting:    map[string]string{},
 		pinRejected: map[string]bool{},
 		changed:     make(chan struct{}),
 	}
@@ -250,15 +252,24 @@ func (p *Pool) attempt(ctx context.Context, s *portSlot, cfg Config) {
 	}
 	id := m.ID()
 	p.mu.Lock()
+	// Another port of a modem we run already, or are initialising at
+	// another port (multi-port sticks often answer AT on two, and a scan
+	// tries both at once): leave it alone. The claim is taken before
+	// initialise, which takes a while, so two ports never both run it.
+	var other error
 	if mem := p.members[id]; mem != nil && mem.m != nil {
-		// Another port of a modem we run already (multi-port sticks often
-		// answer AT on two). Leave it alone.
-		p.mu.Unlock()
-		m.Close()
-		p.failed(ctx, s, "", fmt.Errorf("modem: %s is another port of modem %s (running at %s)", cfg.Port, id, mem.m.Info().Port))
-		return
+		other = fmt.Errorf("modem: %s is another port of modem %s (running at %s)", cfg.Port, id, mem.m.Info().Port)
+	} else if port, ok := p.starting[id]; ok {
+		other = fmt.Errorf("modem: %s is another port of modem %s (starting at %s)", cfg.Port, id, port)
+	} else {
+		p.starting[id] = cfg.Port
 	}
 	p.mu.Unlock()
+	if other != nil {
+		m.Close()
+		p.failed(ctx, s, "", other)
+		return
+	}
 	m.pinRejected = p.isPINRejected
 	if err := m.initialise(ctx); err != nil {
 		if errors.Is(err, ErrWrongPIN) {
@@ -270,6 +281,7 @@ func (p *Pool) attempt(ctx context.Context, s *portSlot, cfg Config) {
 		st := m.Status()
 		m.Close()
 		p.mu.Lock()
+		delete(p.starting, id)
 		p.memberLocked(id).status = st
 		p.notify()
 		p.mu.Unlock()
@@ -278,6 +290,7 @@ func (p *Pool) attempt(ctx context.Context, s *portSlot, cfg Config) {
 	}
 	m.setState(m.applyHealth(m.Status().Health))
 	p.mu.Lock()
+	delete(p.starting, id)
 	mem := p.memberLocked(id)
 	mem.m = m
 	s.failures, s.lastErr = 0, nil
