@@ -383,7 +383,7 @@ func (r *runner) deliverStored(storage string, s storedSMS) error {
 				return fmt.Errorf("modem: commit %s: %w", key, err)
 			}
 		}
-		m.forget(key, pduHex)
+		m.committed(key, pduHex)
 		return nil
 	}
 	return r.emit(m.event(storage, index, pduHex, commit, now))
@@ -391,6 +391,21 @@ func (r *runner) deliverStored(storage string, s storedSMS) error {
 
 func samePDU(a, b string) bool {
 	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// committed records that the message in slot key is gone, keeping its
+// entry (restarted at now) rather than dropping it: the run loop may have
+// read the slot, for an indication or a poll, just before the commit
+// deleted it, and must not deliver that stale copy again. A byte-identical
+// message stored in the slot later is a repeat by Inbound's definition and
+// is delivered after RedeliverAfter. Entries are per slot, so they stay
+// bounded by the storage's size.
+func (m *Modem) committed(key, pduHex string) {
+	m.mu.Lock()
+	if p, ok := m.pending[key]; ok && p.hex == pduHex {
+		m.pending[key] = delivered{hex: pduHex, at: time.Now()}
+	}
+	m.mu.Unlock()
 }
 
 func (m *Modem) forget(key, pduHex string) {
