@@ -38,6 +38,9 @@ type serveInfo struct {
 	URL     string
 	DataDir string
 	Token   string // demo only: an admin token made at start
+	// demo is the virtual modem of --demo (nil otherwise), for tests to
+	// inject faults or latency through.
+	demo *sim.Modem
 }
 
 // serveMain runs the daemon until ctx ends, then shuts down gracefully:
@@ -156,7 +159,8 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	pool := modem.NewPool(modem.PoolConfig{}, log)
 	switch {
 	case cfg.Demo:
-		addr, err := startDemo(simCtx, svc, log, goRun)
+		addr, sm, err := startDemo(simCtx, svc, log, goRun)
+		info.demo = sm
 		if err != nil {
 			fmt.Fprintln(stderr, "gsmgate serve: demo:", err)
 			return 1
@@ -294,20 +298,21 @@ var demoContacts = []struct {
 }
 
 // startDemo starts a virtual modem on loopback TCP and the simulated
-// network's repliers; it returns the modem's address for the pool.
-func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRun func(func())) (string, error) {
+// network's repliers; it returns the modem's address for the pool, and the
+// modem.
+func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRun func(func())) (string, *sim.Modem, error) {
 	n := sim.NewNetwork(sim.NetworkOptions{})
 	m, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900123", Latency: 800 * time.Millisecond, LatencyMax: 2 * time.Second, Operator: "gsmgate demo"})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for _, c := range demoContacts {
 		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company}); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	goRun(func() { demoReplies(ctx, n, m, log) })
@@ -315,7 +320,7 @@ func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRu
 		addr = "tcp://" + addr
 	}
 	log.Info("demo: virtual modem on the simulated network", "addr", addr, "contacts that reply", "+447911123201, +447911123202")
-	return addr, nil
+	return addr, m, nil
 }
 
 // demoReplies watches what the network accepted and, a moment after a
