@@ -800,10 +800,15 @@ func TestMultiLineUSSD(t *testing.T) {
 // +CUSD= wait for the long timeout; other commands give up after the short
 // one.
 func TestLongTimeoutCommands(t *testing.T) {
-	const slow = 300 * time.Millisecond
-	later := func(p *peer, s string) {
+	// A long command's answer comes well after the short timeout and well
+	// before the long one; +CSQ's comes much later than the short timeout
+	// (a loaded machine may fire a timer late, but not by seconds) and
+	// before the long one, so it is answered only if the long timeout
+	// were wrongly applied to it.
+	const slow, slower = 300 * time.Millisecond, 5 * time.Second
+	later := func(p *peer, d time.Duration, s string) {
 		go func() {
-			time.Sleep(slow)
+			time.Sleep(d)
 			p.send(s)
 		}()
 	}
@@ -813,11 +818,13 @@ func TestLongTimeoutCommands(t *testing.T) {
 			p.prompt(true)
 		case "AT":
 			p.send("\r\nOK\r\n")
+		case "AT+CSQ":
+			later(p, slower, "\r\n+CSQ: 8,99\r\n\r\nOK\r\n")
 		default:
-			later(p, "\r\nOK\r\n")
+			later(p, slow, "\r\nOK\r\n")
 		}
 	}, WithTimeout(50*time.Millisecond), WithLongTimeout(10*time.Second), WithResyncTimeout(5*time.Second))
-	r.p.sms = func(p *peer, _ string) { later(p, "\r\n+CMGS: 7\r\n\r\nOK\r\n") }
+	r.p.sms = func(p *peer, _ string) { later(p, slow, "\r\n+CMGS: 7\r\n\r\nOK\r\n") }
 	for _, cmd := range []string{"AT+CMGL=4", "AT+COPS=?", `AT+CUSD=1,"*100#",15`} {
 		if _, err := r.e.Exec(ctx(t), cmd); err != nil {
 			t.Errorf("%s: %v, want the long timeout", cmd, err)
