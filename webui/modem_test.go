@@ -43,7 +43,7 @@ func newSimEnv(t *testing.T) *simEnv {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pool := modem.NewPool(modem.PoolConfig{
-		Modem: modem.Config{CommandTimeout: 2 * time.Second, SendTimeout: time.Second, ProbeInterval: time.Second,
+		Modem: modem.Config{CommandTimeout: 2 * time.Second, SendTimeout: 10 * time.Second, ProbeInterval: time.Second,
 			PollInterval: time.Second, RedeliverAfter: time.Hour, SIMWait: 5 * time.Second, ResetWait: 5 * time.Second},
 		RescanInterval: 100 * time.Millisecond, RetryMin: 50 * time.Millisecond, RetryMax: time.Second,
 	}, log)
@@ -223,8 +223,10 @@ func TestModemLeasedWhileSending(t *testing.T) {
 	if ml := modems(); ml.Items[0].Leased || ml.QueueDepth != 0 {
 		t.Fatalf("idle modem: %+v", ml)
 	}
-	// Slow enough to be seen by polling, well inside the send timeout.
-	e.sm.SetFaults(sim.Faults{Latency: 600 * time.Millisecond})
+	// Slow enough to be seen by polling even on a loaded machine (600 ms
+	// was missed there: the poll is an HTTP request), well inside the
+	// send timeout.
+	e.sm.SetFaults(sim.Faults{Latency: 3 * time.Second})
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123459", "text": "slow"})
 	var sr sendResponse
 	r.json(t, &sr)
