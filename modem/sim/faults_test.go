@@ -210,7 +210,10 @@ func TestNoSMSCIsCMS330(t *testing.T) {
 func TestHangDuringSendSwallowsItsAnswer(t *testing.T) {
 	r := newRig(t, ModemOptions{})
 	r.c.ok("ATE0")
-	r.m.SetFaults(Faults{Latency: 500 * time.Millisecond}) // time to hang it mid-send
+	// Time to hang it mid-send: between the send starting and the hang is
+	// one 5 ms poll, which a loaded machine can stretch past the 500 ms
+	// this was, letting the answer out before the hang.
+	r.m.SetFaults(Faults{Latency: 3 * time.Second})
 	tp := submitTPDU("+447700900555", "hung", false)
 	r.c.write("AT+CMGS=" + itoa(len(tp)) + "\r")
 	r.c.until(func(l string) bool { return l == "> " })
