@@ -303,6 +303,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 		}
 	}()
 
+	dump := false
 	if drain {
 		deadline := time.Now().Add(60 * time.Second)
 		for {
@@ -330,7 +331,8 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("the last child did not drain in 60 s")
+				t.Errorf("the last child did not drain in 60 s: %s", r.leftovers())
+				dump = true
 				goto kill
 			}
 		}
@@ -338,14 +340,24 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 		time.Sleep(life)
 	}
 kill:
-	_ = cmd.Process.Signal(syscall.SIGKILL)
+	if dump {
+		// SIGQUIT makes the Go runtime print every goroutine's stack
+		// to stderr: where the child is stuck.
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		stuck := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+		defer stuck.Stop()
+	} else {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+	}
 	// Read to the end before Wait closes the pipe: a line the child wrote
 	// just before it died is still in the pipe.
 	<-lines
 	_ = cmd.Wait()
 	close(stopFlood)
 	<-floodDone
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+	if dump {
+		t.Errorf("the child's goroutines at the drain deadline:\n%s", stderr.String())
+	} else if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("child ended by itself (%v): %s", cmd.ProcessState, stderr.String())
 	}
 	r.figures.kills++
@@ -549,4 +561,29 @@ func (r *crashRun) final() {
 		}
 		return nil
 	})
+}
+
+// leftovers says what is left on the modems and what the child logged last,
+// for a drain that does not finish.
+func (r *crashRun) leftovers() string {
+	var b strings.Builder
+	for _, sm := range r.sims {
+		fmt.Fprintf(&b, "\nmodem %s: %d held by the network", sm.IMEI(), sm.Held())
+		for _, st := range sm.Stored() {
+			fmt.Fprintf(&b, "\n  %s/%d stat %d report %v from %s %q", st.Storage, st.Index, st.Stat, st.Report, st.Addr, st.Text)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(r.dir, "child.log"))
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	var last []string
+	for i := len(lines) - 1; i >= 0 && len(last) < 60; i-- {
+		if !strings.Contains(lines[i], "level=INFO") || strings.Contains(lines[i], "modem") {
+			last = append(last, lines[i])
+		}
+	}
+	b.WriteString("\nchild log (newest first, warnings and modem lines):")
+	for _, l := range last {
+		b.WriteString("\n  " + l)
+	}
+	return b.String()
 }

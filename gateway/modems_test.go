@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,11 +201,20 @@ func (r *mrig) start(o ModemOptions) {
 	r.stop = func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				r.t.Errorf("RunModems: %v", err)
+			select {
+			case err := <-done:
+				if err != nil {
+					r.t.Errorf("RunModems: %v", err)
+				}
+			case <-time.After(stopWait):
+				r.t.Fatalf("RunModems did not return %v after its context ended:\n%s", stopWait, goroutines())
 			}
 			stopPool()
-			<-poolDone
+			select {
+			case <-poolDone:
+			case <-time.After(stopWait):
+				r.t.Fatalf("the pool did not stop %v after its context ended:\n%s", stopWait, goroutines())
+			}
 		})
 	}
 	r.t.Cleanup(r.stop)
@@ -268,16 +278,47 @@ func (r *mrig) message(id store.ID) (store.Message, []store.Part) {
 func (r *mrig) waitState(id store.ID, want ...store.State) store.Message {
 	r.t.Helper()
 	var m store.Message
-	r.waitFor(fmt.Sprintf("message %s to be %v", id, want), func() bool {
-		m, _ = r.message(id)
+	var parts []store.Part
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m, parts = r.message(id)
 		for _, w := range want {
 			if m.State == w {
-				return true
+				return m
 			}
 		}
-		return false
-	})
-	return m
+		if time.Now().After(deadline) {
+			var ps []string
+			for _, p := range parts {
+				ps = append(ps, fmt.Sprintf("%d:%s/%s attempts %d %q", p.Seq, p.State, p.Modem, p.Attempts, p.Error))
+			}
+			var modems []modem.Status
+			var tries []attempt
+			if r.pool != nil {
+				modems, tries = r.pool.Modems(), r.rec.log()
+			}
+			r.t.Fatalf("gave up waiting for message %s to be %v: it is %s (%q), parts %v; modems %+v; attempts %+v",
+				id, want, m.State, m.Reason, ps, modems, tries)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stopWait bounds how long a stopped gateway may take to return: sends
+// under way end within the modem's send timeout and commits within theirs,
+// so a longer wait is a hang, reported with every goroutine's stack.
+const stopWait = 90 * time.Second
+
+// goroutines is every goroutine's stack, to show where a hang is.
+func goroutines() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // incoming lists the stored incoming messages, oldest first.
