@@ -97,7 +97,13 @@ func TestGammuAgainstTheSim(t *testing.T) {
 func runGammuSetup(ctx context.Context, dir string, su gammuSetup) (errs []error) {
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	n := NewNetwork(NetworkOptions{})
-	m, err := n.AddModem(ModemOptions{Profile: su.profile, OwnNumber: "+447700900123"})
+	// The huawei flood waits longer than gammu() lets one run take: gammu
+	// turns it off with AT^CURC=0 once it knows the modem is a Huawei, but
+	// a code arriving before that (a 2 s flood against a first gammu run
+	// slowed by a loaded machine) leaves gammu reading codes until it is
+	// killed, as with real sticks in gammu/gammu#111 and #138. That is
+	// gammu's bug, not one of the sim's that this test could find.
+	m, err := n.AddModem(ModemOptions{Profile: su.profile, OwnNumber: "+447700900123", FloodInterval: 2 * time.Minute})
 	if err != nil {
 		return []error{err}
 	}
