@@ -117,7 +117,9 @@ func TestDiscoverMultiPortStick(t *testing.T) {
 	defer cancel()
 	sm, silent, ptyPath, tcp := multiPortStick(t, ctx)
 	ports := []PortInfo{{Path: silent}, {Path: ptyPath}, {Path: "tcp://" + tcp}}
-	found := Discover(ctx, Config{CommandTimeout: 300 * time.Millisecond}, ports, nil)
+	// The timeout is what the silent port costs; the answering ports must
+	// not run into it on a loaded machine (300 ms could be).
+	found := Discover(ctx, Config{CommandTimeout: 1500 * time.Millisecond}, ports, nil)
 	if len(found) != 3 {
 		t.Fatalf("found %d", len(found))
 	}
