@@ -8,28 +8,42 @@ import (
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
-// Bridge turns the gateway's bus events into persisted deliveries until ctx
-// ends. It subscribes when called; use Subscribe then Run to be subscribed
-// before the gateway starts publishing.
+// Bridge wakes the sender on the gateway's bus events until ctx ends. It
+// subscribes when called; use Subscribe then Run to be subscribed before
+// the gateway starts publishing.
 func (s *Sender) Bridge(ctx context.Context, bus *gateway.Bus) { s.Subscribe(bus).Run(ctx) }
 
 // BusBridge is a subscription of the sender to the bus.
+//
+// Message events are not taken from the bus: the store writes them to its
+// event log in the transaction that makes them happen, and the bus only
+// rings the doorbell, so a message event is turned into deliveries (by
+// Catchup) within a commit of happening, and a missed doorbell (a full
+// buffer, a crash after the commit) costs at most a Poll of latency, never
+// the event. modem.state is the exception: it changes no stored state, so
+// it is enqueued from the bus and is best-effort (lost in a crash or a bus
+// overflow; the next change says the state again).
 type BusBridge struct {
 	s   *Sender
 	sub *gateway.Subscription
 }
 
-// Subscribe subscribes to bus now; Run then turns its events into
-// deliveries. The bus drops events for a subscriber that falls behind: the
-// buffer here is large and a drop is logged with the count.
+// Subscribe subscribes to bus now; Run then acts on its events.
 func (s *Sender) Subscribe(bus *gateway.Bus) *BusBridge {
 	return &BusBridge{s: s, sub: bus.Subscribe(4096, nil)}
 }
 
-// Run enqueues deliveries for the subscribed events until ctx ends.
+// Run consumes the event log at once (catching up with what was committed
+// while no sender ran), then at every bus event, until ctx ends.
 func (b *BusBridge) Run(ctx context.Context) {
 	s, sub := b.s, b.sub
 	defer sub.Close()
+	catchup := func() {
+		if _, err := s.Catchup(context.WithoutCancel(ctx)); err != nil {
+			s.o.Logger.Error("webhook: event log", "error", err)
+		}
+	}
+	catchup()
 	var dropped uint64
 	for {
 		select {
@@ -39,17 +53,47 @@ func (b *BusBridge) Run(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if e, ok := eventFor(ge); ok {
-				if err := s.Enqueue(context.WithoutCancel(ctx), e); err != nil {
-					s.o.Logger.Error("webhook: enqueue", "event", e.Name, "error", err)
+			// Take what else is waiting, so that a burst of events costs
+			// one pass over the log.
+			ring := b.handle(ctx, ge)
+		more:
+			for {
+				select {
+				case ge, ok := <-sub.C:
+					if !ok {
+						break more
+					}
+					ring = b.handle(ctx, ge) || ring
+				default:
+					break more
 				}
 			}
+			if ring {
+				catchup()
+			}
 			if d := sub.Dropped(); d != dropped {
-				s.o.Logger.Warn("webhook: bus events lost (subscriber behind)", "lost", d-dropped)
+				s.o.Logger.Warn("webhook: bus events missed (subscriber behind); message events are read from the store's log, modem.state events are lost",
+					"missed", d-dropped)
 				dropped = d
 			}
 		}
 	}
+}
+
+// handle enqueues a modem.state event and says whether ge is a message
+// event (the log has something new).
+func (b *BusBridge) handle(ctx context.Context, ge gateway.Event) bool {
+	switch ge.(type) {
+	case *gateway.MessageReceived, *gateway.StatusChanged, *gateway.SendFailed:
+		return true
+	case *gateway.ModemStateChanged:
+		if e, ok := eventFor(ge); ok {
+			if err := b.s.Enqueue(context.WithoutCancel(ctx), e); err != nil {
+				b.s.o.Logger.Error("webhook: enqueue", "event", e.Name, "error", err)
+			}
+		}
+	}
+	return false
 }
 
 // messageData is the native payload of a message event.

@@ -1,12 +1,22 @@
 // Package webhook owns the delivery of gateway events to subscribers' URLs:
-// fanning an event out to the webhooks that asked for it, persisting each
-// delivery before trying it, signing the request, and retrying with
-// exponential backoff until a 2xx answer or the maximum age (two days by
-// default). Deliveries live in the gateway's store, so they survive restarts.
+// turning the gateway's durable message event log into deliveries, fanning
+// an event out to the webhooks that asked for it, persisting each delivery
+// before trying it, signing the request, and retrying with exponential
+// backoff until a 2xx answer or the maximum age (two days by default).
+// Deliveries live in the gateway's store, so they survive restarts.
 //
-// It never decides what an event means or who may see it: the caller hands it
-// the event name and a JSON-ready payload. It never talks HTTP to the API's
-// clients, only to webhook receivers.
+// Message events (received, sent, delivered, failed) are never taken from
+// the bus: the store records them in its event log in the transaction that
+// makes them happen, and Catchup turns log entries into deliveries and
+// deletes them in one transaction, so a crash or a full bus buffer can delay
+// an event but not lose it or enqueue it twice. The bus only wakes the
+// sender early. modem.state, which changes no stored state, comes from the
+// bus and is best-effort.
+//
+// It never decides who may see a message or what its state means: the
+// gateway and the store do; this package maps an outcome to an event name
+// and a JSON payload. It never talks HTTP to the API's clients, only to
+// webhook receivers.
 package webhook
 
 import (
@@ -28,6 +38,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -173,36 +184,17 @@ type Event struct {
 }
 
 // Enqueue persists one delivery per webhook subscribed to e and wakes the
-// sender. It returns once the deliveries are committed.
+// sender. It returns once the deliveries are committed. Message events do
+// not come this way (Catchup reads them from the store's log); Enqueue is
+// for what is not in the log: modem.state and SMSGate's inbox export.
 func (s *Sender) Enqueue(ctx context.Context, e Event) error {
 	hooks, err := s.webhooks()
 	if err != nil {
 		return fmt.Errorf("webhook: enqueue %s: %w", e.Name, err)
 	}
-	now := s.o.Now().UTC()
-	var ds []store.WebhookDelivery
-	for _, h := range hooks {
-		if h.UserID != 0 && len(e.UserIDs) > 0 && !slices.Contains(e.UserIDs, h.UserID) {
-			continue
-		}
-		for _, name := range h.Events {
-			var body []byte
-			switch {
-			case name == e.Name && !e.OnlySMSGate:
-				body, err = json.Marshal(Envelope{Event: e.Name, WebhookID: h.ID.String(), CreatedAt: now, Data: e.Data})
-			case name == smsgateNames[e.Name] && e.SMSGate != nil:
-				body, err = json.Marshal(smsgateEnvelope{DeviceID: s.o.DeviceID, Event: name, WebhookID: h.ID.String(), Payload: e.SMSGate})
-			default:
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("webhook: encode %s: %w", e.Name, err)
-			}
-			ds = append(ds, store.WebhookDelivery{
-				WebhookID: h.ID, Event: name, Payload: body, State: store.DeliveryPending,
-				NextAttempt: now, CreatedAt: now, UpdatedAt: now,
-			})
-		}
+	ds, err := s.deliveriesFor(hooks, e, 0)
+	if err != nil {
+		return err
 	}
 	if len(ds) == 0 {
 		return nil
@@ -218,11 +210,145 @@ func (s *Sender) Enqueue(ctx context.Context, e Event) error {
 	if err != nil {
 		return fmt.Errorf("webhook: persist %d deliveries of %s: %w", len(ds), e.Name, err)
 	}
+	s.Wake()
+	return nil
+}
+
+// Wake makes Run look for due deliveries (and the event log) now.
+func (s *Sender) Wake() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return nil
+}
+
+// deliveriesFor builds one delivery per webhook subscribed to e (under its
+// native or SMSGate name). With since not zero, only webhooks registered
+// before since (an ID, so a time in the store's order) are considered: a
+// webhook does not receive what happened before it existed.
+func (s *Sender) deliveriesFor(hooks []store.Webhook, e Event, since store.ID) ([]store.WebhookDelivery, error) {
+	now := s.o.Now().UTC()
+	var ds []store.WebhookDelivery
+	for _, h := range hooks {
+		if since != 0 && h.ID > since {
+			continue
+		}
+		if h.UserID != 0 && len(e.UserIDs) > 0 && !slices.Contains(e.UserIDs, h.UserID) {
+			continue
+		}
+		for _, name := range h.Events {
+			var body []byte
+			var err error
+			switch {
+			case name == e.Name && !e.OnlySMSGate:
+				body, err = json.Marshal(Envelope{Event: e.Name, WebhookID: h.ID.String(), CreatedAt: now, Data: e.Data})
+			case name == smsgateNames[e.Name] && e.SMSGate != nil:
+				body, err = json.Marshal(smsgateEnvelope{DeviceID: s.o.DeviceID, Event: name, WebhookID: h.ID.String(), Payload: e.SMSGate})
+			default:
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("webhook: encode %s: %w", e.Name, err)
+			}
+			ds = append(ds, store.WebhookDelivery{
+				WebhookID: h.ID, Event: name, Payload: body, State: store.DeliveryPending,
+				NextAttempt: now, CreatedAt: now, UpdatedAt: now,
+			})
+		}
+	}
+	return ds, nil
+}
+
+// catchupBatch is how many log entries one Catchup transaction consumes:
+// small enough that the transaction holds the write lock briefly and
+// rewrites few pages.
+const catchupBatch = 128
+
+// Catchup turns the entries of the gateway's message event log into
+// deliveries and returns how many entries it consumed. Each batch of
+// entries is read, turned into deliveries and deleted from the log in ONE
+// transaction, so an entry becomes deliveries exactly once: a crash before
+// the commit leaves the entries for the next Catchup, after it leaves
+// nothing to do twice; concurrent calls are serialised by the write lock
+// and the second finds the entries gone. Run calls it at every turn and
+// the bus bridge at every event, so it is rarely needed directly.
+func (s *Sender) Catchup(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		var pending bool
+		if err := s.db.View(func(tx *store.Tx) error { pending = tx.HasMessageEvents(); return nil }); err != nil {
+			return total, fmt.Errorf("webhook: read the event log: %w", err)
+		}
+		if !pending {
+			break
+		}
+		var n, deliveries, bad int
+		err := s.db.Update(func(tx *store.Tx) error {
+			n, deliveries = 0, 0
+			es, last, b := tx.MessageEvents(catchupBatch)
+			bad = b
+			if last == 0 {
+				return nil
+			}
+			hooks, err := tx.Webhooks()
+			if err != nil {
+				return err
+			}
+			for _, le := range es {
+				for _, e := range logEvents(le) {
+					ds, err := s.deliveriesFor(hooks, e, le.ID)
+					if err != nil {
+						// Not encodable now, not encodable ever: holding
+						// the log up for it would stop every webhook.
+						s.o.Logger.Error("webhook: event dropped", "event", e.Name, "message", le.Message.ID.String(), "error", err)
+						continue
+					}
+					for i := range ds {
+						if err := tx.EnqueueDelivery(&ds[i]); err != nil {
+							return err
+						}
+					}
+					deliveries += len(ds)
+				}
+			}
+			n, err = tx.DeleteMessageEvents(last)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("webhook: consume the event log: %w", err)
+		}
+		if bad > 0 {
+			s.o.Logger.Error("webhook: undecodable entries of the event log dropped", "count", bad)
+		}
+		total += n
+		if deliveries > 0 {
+			s.Wake()
+		}
+		if n < catchupBatch {
+			break
+		}
+	}
+	return total, nil
+}
+
+// logEvents maps a log entry to webhook events, as the bus would have
+// carried it (see gateway.Service.PublishStatus): received; sent or
+// delivered; failed when a message became a failure.
+func logEvents(le store.MessageEvent) []Event {
+	m := le.Message
+	if le.Received() {
+		e, _ := eventFor(&gateway.MessageReceived{At: le.At, Message: m})
+		return []Event{e}
+	}
+	var out []Event
+	if e, ok := eventFor(&gateway.StatusChanged{At: le.At, Message: m, Previous: le.Previous}); ok {
+		out = append(out, e)
+	}
+	if m.State.IsFailure() && !le.Previous.IsFailure() {
+		e, _ := eventFor(&gateway.SendFailed{At: le.At, Message: m})
+		out = append(out, e)
+	}
+	return out
 }
 
 // Run delivers due deliveries until ctx ends; deliveries in flight are
@@ -234,6 +360,11 @@ func (s *Sender) Run(ctx context.Context) error {
 	t := time.NewTicker(s.o.Poll)
 	defer t.Stop()
 	for {
+		// The event log first: this is also how events whose bus doorbell
+		// was missed (a full buffer, no bridge) become deliveries.
+		if _, err := s.Catchup(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.Error("webhook: event log", "error", err)
+		}
 		var due []store.WebhookDelivery
 		err := s.db.View(func(tx *store.Tx) error {
 			var err error

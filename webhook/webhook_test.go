@@ -330,14 +330,14 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestBridgeDeliversBusEvents(t *testing.T) {
+func TestBridgeDeliversModemStateFromTheBus(t *testing.T) {
 	rcv := &receiver{}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
 	_, now := testClock()
 	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
 	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventReceived, "sms:received"}}); err != nil {
+	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventModem}}); err != nil {
 		t.Fatal(err)
 	}
 	bus := gateway.NewBus()
@@ -348,36 +348,28 @@ func TestBridgeDeliversBusEvents(t *testing.T) {
 	go func() { defer wg.Done(); _ = s.Run(ctx) }()
 	defer func() { cancel(); wg.Wait() }()
 
-	// The bridge subscribes asynchronously: publish until it has picked
-	// one up (a received message the bus had no subscriber for is lost by
-	// design of the bus, not of the sender).
-	m := store.Message{ID: 42, Direction: store.Incoming, Number: "+447911123456", Text: "yes please", State: store.StateDelivered}
+	// modem.state changes no stored state, so it comes from the bus (best
+	// effort). The bridge subscribes asynchronously: publish until it has
+	// picked one up.
 	waitFor(t, func() bool {
 		rcv.mu.Lock()
 		n := len(rcv.bodies)
 		rcv.mu.Unlock()
 		if n == 0 && s.Backlog() == 0 {
-			bus.Publish(&gateway.MessageReceived{At: now(), Message: m})
+			bus.Publish(&gateway.ModemStateChanged{At: now(), Modem: "m1", State: "ready"})
 		}
-		return n >= 2
+		return n >= 1
 	})
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
-	var native, smsgate bool
-	for _, b := range rcv.bodies {
-		var env map[string]any
-		if err := json.Unmarshal(b, &env); err != nil {
-			t.Fatal(err)
-		}
-		switch env["event"] {
-		case EventReceived:
-			native = env["data"].(map[string]any)["text"] == "yes please"
-		case "sms:received":
-			p := env["payload"].(map[string]any)
-			smsgate = p["message"] == "yes please" && p["phoneNumber"] == "+447911123456"
-		}
+	var env struct {
+		Event string
+		Data  map[string]any
 	}
-	if !native || !smsgate {
-		t.Fatalf("bodies: %s", rcv.bodies)
+	if err := json.Unmarshal(rcv.bodies[0], &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Event != EventModem || env.Data["modem"] != "m1" || env.Data["state"] != "ready" {
+		t.Fatalf("body %s", rcv.bodies[0])
 	}
 }

@@ -246,8 +246,8 @@ func (tx *Tx) removeUnassigned(number string) error {
 	return b.Delete([]byte(number))
 }
 
-// putMessage writes m, keeping the state and failure indexes in step with
-// old (nil for a new message).
+// putMessage writes m, keeping the state and failure indexes and the
+// message event log in step with old (nil for a new message).
 func (tx *Tx) putMessage(old, m *Message) error {
 	id := u64(uint64(m.ID))
 	if old != nil && old.State != m.State {
@@ -269,6 +269,9 @@ func (tx *Tx) putMessage(old, m *Message) error {
 		if err := tx.b(bIdxFailures).Put(k(tns(m.FailedAt), id), nil); err != nil {
 			return err
 		}
+	}
+	if err := tx.logMessageEvent(old, m); err != nil {
+		return err
 	}
 	return putJSON(tx.b(bMessages), id, m)
 }

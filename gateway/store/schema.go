@@ -17,7 +17,9 @@ import "time"
 //   - An index value is empty unless stated.
 //
 // Format history
-//   - 1 (first release): everything below.
+//   - 1 (first release): everything below not marked otherwise.
+//   - 2: message_events (the durable log of message outcomes that webhooks
+//     are made from).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -26,9 +28,9 @@ import "time"
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 1
+const FormatVersion = 2
 
-// Bucket names (all arrived in version 1).
+// Bucket names (version 1 unless stated).
 var (
 	// meta: "version" -> u64 format version; "ref" -> u64 last
 	// concatenation reference handed out.
@@ -140,6 +142,19 @@ var (
 	bInboundDedup = []byte("inbound_dedup")
 	// idx_dedup_time: u64(stored unix ns) | dedup key (purge).
 	bIdxDedupTime = []byte("idx_dedup_time")
+
+	// message_events (version 2): u64(eventID) -> MessageEvent. What
+	// happened to a message that subscribers must hear of (an incoming
+	// message stored; an outgoing one reaching sent, delivered or an end
+	// state), written in the same transaction as the change itself, while
+	// at least one webhook is registered. The IDs come from NewID inside
+	// the write transaction, and writers are serialised, so key order is
+	// commit order: an entry never appears before one already read. The
+	// consumer (package webhook) deletes entries in the transaction that
+	// turns them into deliveries, so the bucket holds only what is not
+	// consumed yet; PurgeBatch drops entries older than the retention
+	// cutoff that nobody consumed.
+	bMessageEvents = []byte("message_events")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -151,15 +166,22 @@ var allBuckets = [][]byte{
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
+	bMessageEvents,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
 type migration func(tx *Tx) error
 
-// migrations[v] upgrades version v to v+1. Version 1 is the first release,
-// so there is nothing yet; a version 2 appends its function here and bumps
-// FormatVersion.
-var migrations = map[uint64]migration{}
+// migrations[v] upgrades version v to v+1. A new version appends its
+// function here and bumps FormatVersion.
+var migrations = map[uint64]migration{
+	// 1 → 2: the message event log starts empty; the events committed
+	// before the upgrade went to webhooks through the bus.
+	1: func(tx *Tx) error {
+		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
+		return err
+	},
+}
 
 // state codes used in index keys. The names are the API's; the codes are
 // only the on-disk order and must never be renumbered.

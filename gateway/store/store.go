@@ -1,7 +1,8 @@
 // Package store is gsmgate's durable state: one bbolt file holding messages
 // and their parts, conversations, users, tokens, contacts, notifications,
-// settings, webhook deliveries and inbound parts, with the indexes that make
-// every listing a range scan. The layout is in schema.go.
+// settings, webhook deliveries, the message event log webhooks are made
+// from, and inbound parts, with the indexes that make every listing a range
+// scan. The layout is in schema.go.
 //
 // It owns the keys, the indexes and keeping them consistent with the records
 // (an index entry is written or removed in the same transaction as its
@@ -160,7 +161,7 @@ func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 // increasing even if the clock went back while the process was down.
 func (db *DB) seedIDs() error {
 	return db.bolt.View(func(btx *bolt.Tx) error {
-		for _, name := range [][]byte{bMessages, bUsers, bTokens, bWebhookDeliveries, bWebhooks} {
+		for _, name := range [][]byte{bMessages, bUsers, bTokens, bWebhookDeliveries, bWebhooks, bMessageEvents} {
 			b := btx.Bucket(name)
 			if b == nil {
 				continue
