@@ -3,9 +3,11 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -368,4 +370,64 @@ func TestEventLogIsPrunedAndDoesNotGrowTheFile(t *testing.T) {
 	if after[len(after)-1] > after[1] {
 		t.Fatalf("file grew from %d to %d bytes over rounds 2-8 (sizes %v)", after[1], after[len(after)-1], after)
 	}
+}
+
+// A process that stores an incoming SMS and dies at once (os.Exit without
+// closing the database or running a sender, as kill -9 would leave it): the
+// next process delivers the webhook.
+func TestReceivedEventSurvivesProcessDeath(t *testing.T) {
+	if path := os.Getenv("GSMGATE_WEBHOOK_CRASH_DB"); path != "" {
+		crashChild(path, os.Getenv("GSMGATE_WEBHOOK_CRASH_URL"))
+		return
+	}
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "g.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReceivedEventSurvivesProcessDeath$")
+	cmd.Env = append(os.Environ(), "GSMGATE_WEBHOOK_CRASH_DB="+path, "GSMGATE_WEBHOOK_CRASH_URL="+srv.URL)
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("child: %v (want exit code 3 right after the commit); output %q", err, out)
+	}
+	id := strings.TrimSpace(string(out[strings.LastIndex(string(out), "stored ")+len("stored "):]))
+
+	_, now := testClock()
+	st := openStore(t, path, now)
+	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, func() bool { return len(bodyEvents(t, rcv)) >= 1 && s.Backlog() == 0 })
+	if got := bodyEvents(t, rcv); fmt.Sprint(got) != fmt.Sprint([]string{EventReceived + " " + id}) {
+		t.Fatalf("delivered %q, want the received message %s once", got, id)
+	}
+}
+
+func crashChild(path, url string) {
+	_, now := testClock()
+	db, err := store.Open(path, store.Options{Now: now})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	s := New(db, Options{Now: now})
+	if _, err := s.Create(context.Background(), store.Webhook{URL: url, Events: []string{EventReceived}}); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	svc, err := gateway.New(db, clockFunc(now), nil, gateway.Options{})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	m, err := svc.AcceptIncoming(context.Background(), gateway.Incoming{From: "+447911123456", Text: "call me"})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println("stored " + m.ID.String())
+	os.Exit(3)
 }
