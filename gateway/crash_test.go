@@ -78,6 +78,10 @@ func crashChild() {
 	}
 	cfg := testPoolConfig()
 	cfg.Modem.SendTimeout = 2 * time.Second
+	// A commit (delete) that fails leaves the message on the modem, read
+	// again after RedeliverAfter and recognised: soon enough for the
+	// draining child to finish, as it would in service after 10 minutes.
+	cfg.Modem.RedeliverAfter = 5 * time.Second
 	pool := modem.NewPool(cfg, log)
 	for _, p := range strings.Split(os.Getenv("GSMGATE_CRASH_PORTS"), ",") {
 		if err := pool.Add(modem.Config{Port: p}); err != nil {

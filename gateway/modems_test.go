@@ -106,6 +106,8 @@ type mrig struct {
 	seen  []Event
 	// notReady: start does not wait for the modems to be ready.
 	notReady bool
+	// sendTimeout, when set, replaces testPoolConfig's send timeout.
+	sendTimeout time.Duration
 }
 
 func rigLog(t testing.TB) *slog.Logger {
@@ -115,9 +117,14 @@ func rigLog(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// testPoolConfig is the pool's configuration in tests. The command and send
+// timeouts are generous: under -race on two loaded cores a virtual modem's
+// answer can take over a second, and a timeout that fires early turns a
+// send into "unknown" (or a probe into a recovery) that the test did not
+// ask for. A test of a send that is never answered sets mrig.sendTimeout.
 func testPoolConfig() modem.PoolConfig {
 	return modem.PoolConfig{
-		Modem: modem.Config{CommandTimeout: 2 * time.Second, SendTimeout: time.Second, ProbeInterval: time.Second,
+		Modem: modem.Config{CommandTimeout: 5 * time.Second, SendTimeout: 5 * time.Second, ProbeInterval: time.Second,
 			PollInterval: time.Second, RedeliverAfter: time.Hour, SIMWait: 5 * time.Second, ResetWait: 5 * time.Second},
 		RescanInterval: 100 * time.Millisecond, RetryMin: 50 * time.Millisecond, RetryMax: time.Second,
 	}
@@ -183,7 +190,11 @@ func (r *mrig) start(o ModemOptions) {
 	if o.RetryMin == 0 {
 		o.RetryMin, o.RetryMax = 20*time.Millisecond, 200*time.Millisecond
 	}
-	pool := modem.NewPool(testPoolConfig(), rigLog(r.t))
+	cfg := testPoolConfig()
+	if r.sendTimeout > 0 {
+		cfg.Modem.SendTimeout = r.sendTimeout
+	}
+	pool := modem.NewPool(cfg, rigLog(r.t))
 	for _, p := range r.ports {
 		if err := pool.Add(modem.Config{Port: p}); err != nil {
 			r.t.Fatal(err)
@@ -531,6 +542,7 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 
 func TestDispatchSendTimeoutIsUnknownNotResent(t *testing.T) {
 	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.sendTimeout = 2 * time.Second // the unanswered send waits all of it
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0}, SendTimeouts: 1})
 	r.start(ModemOptions{})
 	long := threeParts("Part two is lost in the modem. ")
