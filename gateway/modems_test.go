@@ -708,6 +708,42 @@ func TestStartupAfterACrashDuringSend(t *testing.T) {
 	}
 }
 
+// TestStartupAfterACrashMidMultipart: the process died while sending part 2
+// of 3. As when a send times out, the message is unknown and part 3 is held
+// back, not sent after a part whose fate nobody knows; a retry sends parts 2
+// and 3 in order with the message's reference.
+func TestStartupAfterACrashMidMultipart(t *testing.T) {
+	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	imei := r.sims[0].IMEI()
+	m := r.send(threeParts("Caught between two parts. "), false, recipient)[0]
+	if _, ok, err := r.db.ClaimDue(imei, nil); err != nil || !ok {
+		t.Fatalf("claim part 1: %v %v", ok, err)
+	}
+	if err := r.db.Update(func(tx *store.Tx) error { _, err := tx.MarkSent(m.ID, 1, imei, 7); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := r.db.ClaimDue(imei, nil); err != nil || !ok || d.Part.Seq != 2 {
+		t.Fatalf("claim part 2: %+v %v %v", d.Part, ok, err)
+	}
+	r.start(ModemOptions{})
+	got := r.waitState(m.ID, store.StateUnknown) // RecoverAtStartup ran
+	_, parts := r.message(m.ID)
+	if got.State != store.StateUnknown || parts[0].State != store.StateSent || parts[1].State != store.StateUnknown || parts[2].State != store.StateCancelled {
+		t.Fatalf("after restart: message %s, parts %s %s %s; want unknown, sent unknown cancelled", got.State, parts[0].State, parts[1].State, parts[2].State)
+	}
+	if _, err := r.s.Retry(context.Background(), r.user.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(m.ID, store.StateSent)
+	var sent []string
+	for _, p := range r.net.Sent() {
+		sent = append(sent, fmt.Sprintf("%d:%d", p.Ref, p.Part))
+	}
+	if want := fmt.Sprintf("[%[1]d:2 %[1]d:3]", m.Ref); fmt.Sprint(sent) != want {
+		t.Errorf("network got %v, want %s", sent, want)
+	}
+}
+
 func TestDispatchMultipartRetryStaysOnTheSendingModem(t *testing.T) {
 	r := newMRig(t, 2, "tcp", sim.ModemOptions{})
 	for _, sm := range r.sims {

@@ -204,7 +204,10 @@ func (tx *Tx) MarkStatus(id ID, seq int, delivered bool, reason string) (Message
 // RecoverSubmitting handles the parts left "submitting" by a process that
 // died during AT+CMGS: their outcome is unknown. With resend they go back to
 // the outbox (risking a duplicate); otherwise they become "unknown" with
-// reason. It returns the affected messages.
+// reason and the parts of the message still queued are held back
+// (cancelled, so that a retry sends them), as when a send times out: the
+// message as a whole is unknown and a person decides. It returns the
+// affected messages.
 func (db *DB) RecoverSubmitting(reason string, resend bool) ([]Message, error) {
 	var out []Message
 	err := db.Update(func(tx *Tx) error {
@@ -219,11 +222,17 @@ func (db *DB) RecoverSubmitting(reason string, resend bool) ([]Message, error) {
 			return true
 		})
 		for _, x := range list {
-			m, err := tx.UpdatePart(x.id, x.seq, func(p *Part) error {
-				if resend {
-					p.State, p.NextAttempt, p.Error = StateQueued, tx.Now(), reason
-				} else {
-					p.State, p.Error = StateUnknown, reason
+			m, err := tx.UpdateMessage(x.id, func(_ *Message, parts []Part) error {
+				for i := range parts {
+					p := &parts[i]
+					switch {
+					case p.Seq == x.seq && resend:
+						p.State, p.NextAttempt, p.Error = StateQueued, tx.Now(), reason
+					case p.Seq == x.seq:
+						p.State, p.Error = StateUnknown, reason
+					case !resend && p.State == StateQueued:
+						p.State, p.Error = StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", x.seq)
+					}
 				}
 				return nil
 			})
