@@ -41,7 +41,8 @@ import (
 //     all its parts still on the modem, waiting in the store, or held by the
 //     network: nothing was deleted from a modem before it was stored.
 //
-// A last child runs until the outbox is idle and the modems are empty: then
+// A last child runs until the modems are empty and, after that, the store is
+// idle (nothing to send, nothing waiting to be joined): then
 // every incoming SMS is stored exactly once.
 //
 // Rounds: GSMGATE_CRASH_KILLS (default 30; 300 with GSMGATE_LONG=1).
@@ -101,20 +102,22 @@ func crashChild() {
 	}
 	say("READY")
 	go func() {
-		idle := false
+		// "IDLE t": a look at the store that began at t (Unix ns) found
+		// nothing to send, nothing being sent and no received parts
+		// waiting to be joined into their message.
 		for range time.Tick(20 * time.Millisecond) {
-			var due, busy bool
+			t := time.Now().UnixNano()
+			var due, busy, pending bool
 			_ = db.View(func(tx *store.Tx) error {
 				_, due = tx.NextDue()
 				ps, _ := tx.PartsInState(store.StateSubmitting, 1)
 				busy = len(ps) > 0
+				keys, _ := tx.PendingKeys()
+				pending = len(keys) > 0
 				return nil
 			})
-			if now := !due && !busy; now != idle {
-				idle = now
-				if idle {
-					say("IDLE")
-				}
+			if !due && !busy && !pending {
+				say("IDLE %d", t)
 			}
 		}
 	}()
@@ -249,7 +252,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	idle := make(chan struct{}, 16)
+	idle := make(chan int64, 16)
 	lines := make(chan struct{})
 	var ids []store.ID
 	go func() {
@@ -263,9 +266,13 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 				if err == nil {
 					ids = append(ids, id)
 				}
-			case line == "IDLE":
+			case strings.HasPrefix(line, "IDLE "):
+				at, err := strconv.ParseInt(strings.TrimPrefix(line, "IDLE "), 10, 64)
+				if err != nil {
+					break
+				}
 				select {
-				case idle <- struct{}{}:
+				case idle <- at:
 				default:
 				}
 			}
@@ -325,11 +332,23 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 				}
 			}
 			if empty {
-				select {
-				case <-idle:
-					// Idle after the modems emptied: commits are done too.
-					goto kill
-				case <-time.After(100 * time.Millisecond):
+				// Done when a look at the store that began after the
+				// modems were seen empty finds it idle: a part deleted
+				// from a modem was stored first, but a multipart
+				// message is joined after its last part's delete, so
+				// an earlier look proves nothing.
+				emptyAt := time.Now().UnixNano()
+				wait := time.After(100 * time.Millisecond)
+			look:
+				for {
+					select {
+					case at := <-idle:
+						if at > emptyAt {
+							goto kill
+						}
+					case <-wait:
+						break look
+					}
 				}
 			} else {
 				time.Sleep(50 * time.Millisecond)
