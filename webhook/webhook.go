@@ -403,12 +403,21 @@ func (s *Sender) Run(ctx context.Context) error {
 			go func(d store.WebhookDelivery, h store.Webhook, ok bool) {
 				defer wg.Done()
 				defer func() { <-sem }()
+				defer func() {
+					s.mu.Lock()
+					delete(s.inflight, d.ID)
+					s.mu.Unlock()
+				}()
+				// due was read before this turn's checks of inflight: an
+				// attempt that ended in between (recorded, then out of
+				// inflight) left d stale, and sending it again would deliver
+				// it twice. Only a delivery still as listed is attempted.
+				if !s.stillDue(d) {
+					return
+				}
 				// The attempt outlives a cancelled Run by at most Timeout, so
 				// a shutdown does not record a half-made attempt as failed.
 				s.attempt(context.WithoutCancel(ctx), d, h, ok)
-				s.mu.Lock()
-				delete(s.inflight, d.ID)
-				s.mu.Unlock()
 			}(d, hooks[d.WebhookID], hooks[d.WebhookID].ID != 0)
 		}
 		select {
@@ -418,6 +427,20 @@ func (s *Sender) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// stillDue reports whether delivery d is still pending with the attempts
+// it was listed with (no attempt was recorded since). A delivery that
+// cannot be read is not attempted: the next turn lists it again if it
+// is due.
+func (s *Sender) stillDue(d store.WebhookDelivery) bool {
+	var cur store.WebhookDelivery
+	err := s.db.View(func(tx *store.Tx) error {
+		var err error
+		cur, err = tx.Delivery(d.ID)
+		return err
+	})
+	return err == nil && cur.State == store.DeliveryPending && cur.Attempts == d.Attempts
 }
 
 func (s *Sender) webhooks() ([]store.Webhook, error) {
