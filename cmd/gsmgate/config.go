@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,45 @@ func openService(cfg config.Config, stderr io.Writer) (*gateway.Service, func(),
 		return nil, nil, err
 	}
 	return svc, func() { db.Close() }, nil
+}
+
+// subcommand splits off the subcommand of a tool that has several (user,
+// token) the same way for each: none given is a usage error, help prints the
+// usage to stdout, and a name not in subs is refused before any flag is
+// parsed. ok false means: return code.
+func subcommand(cmd string, args, subs []string, usage func(io.Writer), stdout, stderr io.Writer) (sub string, rest []string, code int, ok bool) {
+	if len(args) == 0 {
+		usage(stderr)
+		return "", nil, 2, false
+	}
+	sub, rest = args[0], args[1:]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		usage(stdout)
+		return "", nil, 0, false
+	}
+	if !slices.Contains(subs, sub) {
+		fmt.Fprintf(stderr, "%s: unknown subcommand %q\n", cmd, sub)
+		usage(stderr)
+		return "", nil, 2, false
+	}
+	return sub, rest, 0, true
+}
+
+// openFromFlags loads the configuration the common flags name and opens the
+// service over its database, for the tools that work on it directly (user,
+// token). ok false means: return code (1), the reason already printed.
+func openFromFlags(c *commonFlags, cmd string, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
+	cfg, err := c.load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 1, false
+	}
+	svc, closeDB, err = openService(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, cmd+":", err)
+		return nil, nil, 1, false
+	}
+	return svc, closeDB, 0, true
 }
 
 // parseFlags parses and handles --help (exit 0) and bad flags (exit 2).

@@ -20,21 +20,9 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. They open the database directly: stop the daemon first.")
 		fmt.Fprintln(w, "Scopes: send, read, admin (admin implies the others). The secret is shown once, at creation.")
 	}
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "help" {
-		usage(stdout)
-		return 0
-	}
-	switch sub {
-	case "create", "list", "revoke":
-	default:
-		fmt.Fprintf(stderr, "gsmgate token: unknown subcommand %q\n", sub)
-		usage(stderr)
-		return 2
+	sub, rest, code, ok := subcommand("gsmgate token", args, []string{"create", "list", "revoke"}, usage, stdout, stderr)
+	if !ok {
+		return code
 	}
 	fs := flag.NewFlagSet("gsmgate token "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -55,15 +43,9 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gsmgate token revoke: give the token ID (gsmgate token list shows them)")
 		return 2
 	}
-	cfg, err := c.load()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	svc, closeDB, err := openService(cfg, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "gsmgate token:", err)
-		return 1
+	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate token", stderr)
+	if !ok {
+		return code
 	}
 	defer closeDB()
 	ctx := context.Background()

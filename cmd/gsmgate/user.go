@@ -35,14 +35,9 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. They open the database directly: stop the daemon first.")
 		fmt.Fprintln(w, "Without --password-file a random password is generated and printed once.")
 	}
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "help" {
-		usage(stdout)
-		return 0
+	sub, rest, code, ok := subcommand("gsmgate user", args, []string{"add", "list", "passwd"}, usage, stdout, stderr)
+	if !ok {
+		return code
 	}
 	fs := flag.NewFlagSet("gsmgate user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -52,13 +47,6 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 	vis := fs.String("visibility", string(store.VisibilityAll), "what of a conversation the user sees (add)")
 	marketing := fs.Bool("include-marketing", false, "count marketing sends when sorting conversations (add)")
 	pwFile := fs.String("password-file", "", "read the password from this file (add, passwd)")
-	switch sub {
-	case "add", "list", "passwd":
-	default:
-		fmt.Fprintf(stderr, "gsmgate user: unknown subcommand %q\n", sub)
-		usage(stderr)
-		return 2
-	}
 	if code, ok := parseFlags(fs, rest); !ok {
 		return code
 	}
@@ -66,15 +54,9 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gsmgate user %s: give exactly one NAME\n", sub)
 		return 2
 	}
-	cfg, err := c.load()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	svc, closeDB, err := openService(cfg, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "gsmgate user:", err)
-		return 1
+	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate user", stderr)
+	if !ok {
+		return code
 	}
 	defer closeDB()
 	ctx := context.Background()
