@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -90,11 +89,8 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 		fmt.Fprintln(stderr, "\nRuns a virtual GSM modem and its network until interrupted. See the README, \"The virtual modem\".")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "gsmgate sim: unexpected argument %q\n", fs.Arg(0))
