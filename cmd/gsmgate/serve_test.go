@@ -87,6 +87,20 @@ func (d *daemon) get(t *testing.T, path string, v any) {
 	}
 }
 
+// waitReady waits until the daemon's /readyz says yes: a modem has
+// registered, so a send has somewhere to go.
+func (d *daemon) waitReady(t *testing.T) {
+	t.Helper()
+	waitUntil(t, "a registered modem", func() bool {
+		res, err := http.Get(d.info.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+}
+
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -107,14 +121,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	if d.info.Token == "" {
 		t.Fatal("the demo printed no token")
 	}
-	waitUntil(t, "a registered modem", func() bool {
-		res, err := http.Get(d.info.URL + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
+	d.waitReady(t)
 	code, out, errs := runCmd(t, "send", "--url", d.info.URL, "--token", d.info.Token, "--to", "+447911123201", "Hello", "Ada")
 	if code != 0 || !strings.Contains(out, "+447911123201") {
 		t.Fatalf("send: %d %s %s", code, out, errs)
@@ -145,14 +152,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 func TestServeShutdownFinishesSend(t *testing.T) {
 	dir := t.TempDir()
 	d := startDaemon(t, "--demo", "--data-dir", dir, "--listen", "127.0.0.1:0")
-	waitUntil(t, "a registered modem", func() bool {
-		res, err := http.Get(d.info.URL + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
+	d.waitReady(t)
 	// The demo's sends take 0.8-2 s, which a loaded machine's polling
 	// below can miss entirely; 5 s keeps the part in flight when we stop
 	// (well inside the modem's 60 s send timeout the shutdown waits for).
