@@ -16,7 +16,8 @@ import (
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
-// syncBuffer is a bytes.Buffer safe for the daemon's goroutines.
+// syncBuffer is a bytes.Buffer safe for the goroutines of a daemon or
+// a logger writing while the test reads.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -66,7 +65,7 @@ func TestSimLatencyFlag(t *testing.T) {
 // would with Ctrl-C.
 func TestSimControlEndpoint(t *testing.T) {
 	pr, pw := io.Pipe()
-	var errb simLogBuffer
+	var errb syncBuffer // the logger writes from its goroutines
 	done := make(chan int, 1)
 	link := t.TempDir() + "/modem"
 	go func() {
@@ -188,22 +187,4 @@ func TestSimControlEndpoint(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("gsmgate sim did not stop on SIGINT")
 	}
-}
-
-// simLogBuffer is a bytes.Buffer safe for the logger's goroutines.
-type simLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *simLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *simLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
