@@ -501,13 +501,20 @@ func parseSegmentEncoding(s string) (pdu.SegmentEncoding, error) {
 	return 0, fmt.Errorf("--encoding %q: want auto, gsm7 or ucs2", s)
 }
 
+// nationalFlag defines --national the same way for encode and count, whose
+// counts must agree; the value is parsed after the flags, so that a bad one
+// is reported like the other values ("--national: ...").
+func nationalFlag(fs *flag.FlagSet) *string {
+	return fs.String("national", "none", "national language shift tables: none, auto or a language (turkish, spanish, portuguese, hindi, ...)")
+}
+
 func pduEncode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("encode", flag.ContinueOnError)
 	to := fs.String("to", "", "destination number (+E.164, national digits, or alphanumeric)")
 	smsc := fs.String("smsc", "", "service centre number for the PDU prefix (default: 00, the SIM's own)")
 	statusReport := fs.Bool("status-report", false, "request a status report (TP-SRR)")
 	encoding := fs.String("encoding", "auto", "auto, gsm7 or ucs2")
-	national := fs.String("national", "none", "national language shift tables: none, auto or a language (turkish, spanish, portuguese, hindi, ...)")
+	national := nationalFlag(fs)
 	ref := fs.Int("ref", -1, "concatenation reference for a multi-part text (default: random)")
 	ref16 := fs.Bool("ref16", false, "use a 16-bit concatenation reference")
 	validity := fs.String("validity", "", "relative validity period: 30m, 12h, 4d, 2w (default: none)")
@@ -594,7 +601,7 @@ type forcingJSON struct {
 
 func pduCount(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("count", flag.ContinueOnError)
-	national := fs.String("national", "none", "national language shift tables: none, auto or a language (turkish, spanish, portuguese, hindi, ...)")
+	national := nationalFlag(fs)
 	pos, code, ok := pduFlags(fs, "gsmgate pdu count [--national none|auto|LANG] TEXT\n\n"+
 		"Prints {\"encoding\", \"characters\", \"units\", \"parts\", \"per_part\", \"remaining\",\n"+
 		"\"unicode_forcing\": [{\"char\", \"index\"}]} and, when national tables are used,\n"+
