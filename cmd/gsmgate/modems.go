@@ -19,12 +19,6 @@ import (
 	"github.com/gsmgate/gsmgate/modem"
 )
 
-// portList is a repeatable --port flag.
-type portList []string
-
-func (p *portList) String() string     { return strings.Join(*p, ",") }
-func (p *portList) Set(v string) error { *p = append(*p, v); return nil }
-
 func runModems(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -38,7 +32,7 @@ func modemsMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("gsmgate modems", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		ports   portList
+		ports   listFlag
 		all     bool
 		asJSON  bool
 		baud    int

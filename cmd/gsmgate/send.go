@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// listFlag is a repeatable string flag.
+// listFlag is a repeatable string flag (send --to, serve --modem,
+// modems --port).
 type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
