@@ -29,23 +29,7 @@ func TestEventsFilteredByReader(t *testing.T) {
 	bobs := send(bob, "+447911123451")
 	alices := send(alice, "+447911123452")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+alice)
-	res, err := e.ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("status %d, content type %q", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	sc := bufio.NewScanner(res.Body)
-	// The preamble comment arrives first, so the subscription exists.
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), ":") {
-		t.Fatalf("first line %q", sc.Text())
-	}
+	sc := e.events(t, alice)
 
 	if r := e.do("DELETE", "/api/v1/messages/"+bobs, bob, nil); r.status != 200 {
 		t.Fatalf("bob cancels: %d %s", r.status, r.body)
@@ -78,19 +62,7 @@ func TestEventsFilteredByReader(t *testing.T) {
 func TestModemEventCarriesOnlyWhatItKnows(t *testing.T) {
 	e := newEnv(t, Options{})
 	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+admin)
-	res, err := e.ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), ":") {
-		t.Fatalf("first line %q", sc.Text())
-	}
+	sc := e.events(t, admin)
 	e.svc.Bus().Publish(&gateway.ModemStateChanged{At: time.Now(), Modem: "sim0", State: "down", Detail: "unplugged"})
 	var data string
 	for sc.Scan() {
@@ -114,4 +86,29 @@ func TestModemEventCarriesOnlyWhatItKnows(t *testing.T) {
 			t.Errorf("modem.state event carries %q it does not know: %s", k, data)
 		}
 	}
+}
+
+// events opens /api/v1/events with tok and reads up to the preamble
+// comment, which arrives first: past it the subscription exists, so an
+// event published after this returns is on the stream. The stream is
+// closed when the test ends; 10 s bound a test whose event never comes.
+func (e *env) events(t *testing.T, tok string) *bufio.Scanner {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("status %d, content type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	sc := bufio.NewScanner(res.Body)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), ":") {
+		t.Fatalf("first line %q", sc.Text())
+	}
+	return sc
 }
