@@ -169,22 +169,31 @@ func sgOverall(rs []sgRecipient) string {
 	return order[best]
 }
 
+// sgBind reads a JSON body into dst for the SMSGate routes, answering a
+// bad one in SMSGate's error form. SMSGate clients add fields over time;
+// unknown ones are ignored here (unlike bind for /api/v1) so that a newer
+// client keeps working.
+func (s *Server) sgBind(c *gin.Context, dst any) bool {
+	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.smsgateFail(c, err)
+		return false
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		s.smsgateFail(c, jsonError(body, 0, err))
+		return false
+	}
+	return true
+}
+
 func (s *Server) sgSend(c *gin.Context) {
 	if s.draining.Load() {
 		c.Header("Retry-After", "30")
 		s.smsgateFail(c, ErrShuttingDown)
 		return
 	}
-	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.smsgateFail(c, err)
-		return
-	}
 	var m sgMessage
-	// SMSGate clients add fields over time; unknown ones are ignored here
-	// (unlike /api/v1) so that a newer client keeps working.
-	if err := json.Unmarshal(body, &m); err != nil {
-		s.smsgateFail(c, jsonError(body, 0, err))
+	if !s.sgBind(c, &m) {
 		return
 	}
 	text := ""
@@ -318,19 +327,13 @@ func (s *Server) sgWebhooks(c *gin.Context) {
 }
 
 func (s *Server) sgRegisterWebhook(c *gin.Context) {
-	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.smsgateFail(c, err)
-		return
-	}
 	var r struct {
 		ID       *string `json:"id"`
 		Event    string  `json:"event"`
 		URL      string  `json:"url"`
 		DeviceID *string `json:"deviceId"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		s.smsgateFail(c, jsonError(body, 0, err))
+	if !s.sgBind(c, &r) {
 		return
 	}
 	if n, ok := webhook.NativeName(r.Event); !ok || webhook.SMSGateName(n) != r.Event {
@@ -429,18 +432,12 @@ func (s *Server) sgHealth(c *gin.Context) {
 // sgExport re-sends sms:received webhooks for the messages received
 // between since and until, as SMSGate's inbox export does.
 func (s *Server) sgExport(c *gin.Context) {
-	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.smsgateFail(c, err)
-		return
-	}
 	var r struct {
 		DeviceID string    `json:"deviceId"`
 		Since    time.Time `json:"since"`
 		Until    time.Time `json:"until"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		s.smsgateFail(c, jsonError(body, 0, err))
+	if !s.sgBind(c, &r) {
 		return
 	}
 	if r.Since.IsZero() || r.Until.IsZero() || !r.Until.After(r.Since) {
