@@ -22,14 +22,7 @@ import (
 func TestSimOpenAfterATV0(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := sm.ServePTY(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sm, path := lonePTYModem(t, ctx, sim.ModemOptions{})
 	// Another program puts the modem in numeric mode and goes away.
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {

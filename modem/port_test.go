@@ -15,14 +15,7 @@ import (
 func TestOpenPortFlowControlOnPTY(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := sm.ServePTY(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, path := lonePTYModem(t, ctx, sim.ModemOptions{})
 	for _, tc := range []struct {
 		flow FlowControl
 		want bool
@@ -69,14 +62,7 @@ func TestOpenPortErrors(t *testing.T) {
 func BenchmarkSendPartPTY(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(sim.ModemOptions{Latency: time.Microsecond})
-	if err != nil {
-		b.Fatal(err)
-	}
-	path, err := sm.ServePTY(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, path := lonePTYModem(b, ctx, sim.ModemOptions{Latency: time.Microsecond})
 	m, err := Open(ctx, Config{Port: path}, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -69,6 +69,21 @@ func (w tWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// lonePTYModem starts one virtual modem on its own network, served on a pty,
+// and returns it with the pty's path.
+func lonePTYModem(tb testing.TB, ctx context.Context, o sim.ModemOptions) (*sim.Modem, string) {
+	tb.Helper()
+	sm, err := sim.NewNetwork(sim.NetworkOptions{}).AddModem(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path, err := sm.ServePTY(ctx)
+	if err != nil {
+		tb.Fatalf("ServePTY: %v", err)
+	}
+	return sm, path
+}
+
 // serve serves a virtual modem and returns the port to open.
 func serve(t *testing.T, ctx context.Context, m *sim.Modem, transport string) string {
 	t.Helper()
