@@ -162,7 +162,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	})
 
 	// 4. A permanent error fails the message; retry sends it.
-	e.sm.SetFaults(sim.Faults{SendErrors: []int{sim.PermanentCMS[0]}})
+	e.sm.SetFaults(sim.Faults{SendErrors: []int{sim.PermanentCMS()[0]}})
 	r = e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123458", "text": "first try fails"})
 	r.json(t, &sr)
 	fid := sr.Messages[0].ID

@@ -83,11 +83,12 @@ var cmsText = map[int]string{
 
 // TemporaryCMS and PermanentCMS list the send failures a fault can inject,
 // as TS 24.011 and TS 27.005 classify them: a temporary one is worth a
-// retry, a permanent one is not.
-var (
-	TemporaryCMS = []int{27, 38, 41, 42, 47, 331, 332, 500}
-	PermanentCMS = []int{1, 8, 10, 21, 29, 30, 50, 96}
-)
+// retry, a permanent one is not. They are functions returning fresh slices so
+// that no caller can change what another one sees.
+func TemporaryCMS() []int { return []int{27, 38, 41, 42, 47, 331, 332, 500} }
+
+// PermanentCMS: see TemporaryCMS.
+func PermanentCMS() []int { return []int{1, 8, 10, 21, 29, 30, 50, 96} }
 
 // line renders the error as the modem prints it, given +CMEE and the profile.
 func (e *atError) line(cmee int, p *profile) string {

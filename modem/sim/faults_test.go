@@ -8,7 +8,7 @@ import (
 )
 
 func TestSendErrorsInjected(t *testing.T) {
-	codes := append(append([]int(nil), TemporaryCMS...), PermanentCMS...)
+	codes := append(TemporaryCMS(), PermanentCMS()...)
 	for _, cmee := range []int{1, 2} {
 		r := newRig(t, ModemOptions{})
 		r.c.ok("AT+CMEE=" + itoa(cmee))
