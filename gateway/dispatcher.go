@@ -43,11 +43,12 @@ type dispatcher struct {
 
 	mu       sync.Mutex
 	inflight map[store.ID]string // message -> modem working on it
+	swept    map[string]bool     // modems whose stale stored copies were swept
 }
 
 func newDispatcher(s *Service, m Modems, o ModemOptions) *dispatcher {
 	return &dispatcher{s: s, m: m, o: o, log: s.log.With("component", "dispatcher"),
-		kick: make(chan struct{}, 1), inflight: map[store.ID]string{}}
+		kick: make(chan struct{}, 1), inflight: map[store.ID]string{}, swept: map[string]bool{}}
 }
 
 // kickNow asks the dispatcher to look at the outbox again (coalesced).
@@ -94,6 +95,7 @@ func (d *dispatcher) run(ctx context.Context) {
 		case <-timer.C:
 		case <-safety.C:
 			d.expire()
+			d.expireStored(d.o.StoredWait)
 		}
 	}
 }
@@ -165,6 +167,7 @@ func (d *dispatcher) pump(ctx context.Context) time.Time {
 			return d.nextFuture()
 		}
 		tried[snd.ID()] = true
+		d.resolveStored(ctx, snd)
 		due, ok, cs, err := d.commitAndClaim(snd.ID(), nil, 0, statuses)
 		d.publish(cs)
 		if err != nil {
@@ -221,6 +224,12 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 			due, ok, err = tx.ClaimDue(id, acc)
 			if err != nil {
 				return err
+			}
+			if ok && storesOn(id, statuses) {
+				if due.Message, err = tx.SetStoreSend(due.Message.ID, due.Part.Seq, true); err != nil {
+					return err
+				}
+				due.Part.StoreSend = true
 			}
 			if ok {
 				cs = append(cs, change{prev, due.Message})
@@ -345,18 +354,18 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 	defer release()
 	id := snd.ID()
 	for {
-		mr, err := snd.SendPart(context.WithoutCancel(ctx), cur.Part.TPDU)
+		res := d.sendPart(context.WithoutCancel(ctx), snd, cur)
+		mr, err := res.mr, res.err
+		if errors.Is(err, errHeld) {
+			// The modem went away with the part stored: it stays
+			// "submitting" until the modem is back and its copy is read.
+			d.log.Warn("link lost during a stored send; the part waits for its modem", "message", cur.Message.ID, "part", cur.Part.Seq, "modem", id, "error", err)
+			d.done(cur.Message.ID, id)
+			return
+		}
 		var finish func(tx *store.Tx) ([]change, error)
 		if err == nil {
-			msg, seq := cur.Message.ID, cur.Part.Seq
-			finish = func(tx *store.Tx) ([]change, error) {
-				before, err := tx.Message(msg)
-				if err != nil {
-					return nil, err
-				}
-				m, err := tx.MarkSent(msg, seq, id, mr)
-				return []change{{before.State, m}}, err
-			}
+			finish = markSentFinish(cur.Message.ID, cur.Part.Seq, id, mr)
 		} else {
 			finish = d.failure(cur, id, err)
 		}
@@ -379,6 +388,9 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 			return
 		}
 		d.publish(cs)
+		if res.slot.Storage != "" {
+			d.deleteCopy(snd.(StoreSender), res.slot)
+		}
 		if err == nil {
 			d.log.Debug("part sent", "message", cur.Message.ID, "part", cur.Part.Seq, "modem", id, "mr", mr)
 		}

@@ -68,6 +68,11 @@ type recSender struct {
 }
 
 func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
+	return s.record(func() (int, error) { return s.Sender.SendPart(ctx, tpdu) })
+}
+
+// record runs one send (+CMGS or +CMSS) and records it as an attempt.
+func (s *recSender) record(send func() (int, error)) (int, error) {
 	start := time.Now()
 	s.r.mu.Lock()
 	if t, ok := s.r.last[s.ID()]; ok {
@@ -79,7 +84,7 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 	if started != nil {
 		started <- start
 	}
-	mr, err := s.Sender.SendPart(ctx, tpdu)
+	mr, err := send()
 	s.r.mu.Lock()
 	s.r.attempts = append(s.r.attempts, attempt{s.ID(), err})
 	if err == nil {
@@ -87,6 +92,46 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 	}
 	s.r.mu.Unlock()
 	return mr, err
+}
+
+// The store-and-send half of the modem passes through; +CMSS is recorded
+// as SendPart is.
+
+func (s *recSender) stores() (StoreSender, bool) {
+	ss, ok := s.Sender.(StoreSender)
+	return ss, ok
+}
+
+func (s *recSender) SendMode() modem.SendMode {
+	if ss, ok := s.stores(); ok {
+		return ss.SendMode()
+	}
+	return modem.SendDirect
+}
+
+func (s *recSender) WritePart(ctx context.Context, tpdu []byte) (modem.Slot, error) {
+	ss, _ := s.stores()
+	return ss.WritePart(ctx, tpdu)
+}
+
+func (s *recSender) SendStored(ctx context.Context, slot modem.Slot) (int, error) {
+	ss, _ := s.stores()
+	return s.record(func() (int, error) { return ss.SendStored(ctx, slot) })
+}
+
+func (s *recSender) ReadStored(ctx context.Context, slot modem.Slot, tpdu []byte) (modem.StoredOutcome, error) {
+	ss, _ := s.stores()
+	return ss.ReadStored(ctx, slot, tpdu)
+}
+
+func (s *recSender) StoredOutgoing(ctx context.Context) ([]modem.Slot, error) {
+	ss, _ := s.stores()
+	return ss.StoredOutgoing(ctx)
+}
+
+func (s *recSender) DeleteStored(ctx context.Context, slot modem.Slot) error {
+	ss, _ := s.stores()
+	return ss.DeleteStored(ctx, slot)
 }
 
 type mrig struct {

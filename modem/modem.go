@@ -43,6 +43,11 @@ type Info struct {
 	CNMI string
 	// AckDirect: +CSMS=1 is on, so direct deliveries are acknowledged with +CNMA.
 	AckDirect bool
+	// WriteStorage is where +CMGW writes and +CMSS sends from (+CPMS mem2).
+	WriteStorage string
+	// SendMode is how parts are sent: store-and-send (+CMGW then +CMSS)
+	// or direct (+CMGS). See SendMode.
+	SendMode SendMode
 }
 
 // Health is a modem's radio and SIM condition at one moment.
@@ -452,6 +457,9 @@ func (m *Modem) initialise(ctx context.Context) error {
 	if err := m.chooseStorage(ctx); err != nil {
 		return fail("storage", err)
 	}
+	if err := m.chooseSendMode(ctx); err != nil {
+		return fail("send mode", err)
+	}
 	if err := m.chooseCNMI(ctx); err != nil {
 		return fail("indications", err)
 	}
@@ -628,7 +636,7 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		}
 	}
 	m.mu.Lock()
-	m.info.Storage, m.info.Storages = best, polled
+	m.info.Storage, m.info.Storages, m.info.WriteStorage = best, polled, w
 	m.mu.Unlock()
 	if bestFree == 0 {
 		m.log.Warn("message storage is full; stored messages are read and delivered now, and deleted once committed", slog.String("storage", best))
@@ -654,7 +662,7 @@ func (m *Modem) currentStorage(ctx context.Context, why error) error {
 	m.mem1 = name
 	m.storeMu.Unlock()
 	m.mu.Lock()
-	m.info.Storage, m.info.Storages = name, []string{name}
+	m.info.Storage, m.info.Storages, m.info.WriteStorage = name, []string{name}, name
 	m.mu.Unlock()
 	return nil
 }

@@ -20,6 +20,10 @@ import "time"
 //   - 1 (first release): everything below not marked otherwise.
 //   - 2: message_events (the durable log of message outcomes that webhooks
 //     are made from).
+//   - 3: parts carry store_send, slot_storage and slot_index (store-and-send:
+//     where the modem holds a copy of a part being sent). An older binary
+//     would ignore them and call such a part's outcome unknown, or resend
+//     one the copy says went; the version keeps it from opening the file.
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -28,7 +32,7 @@ import "time"
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Bucket names (version 1 unless stated).
 var (
@@ -181,6 +185,10 @@ var migrations = map[uint64]migration{
 		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
 		return err
 	},
+	// 2 → 3: parts gain the store-and-send fields; every part written
+	// before has none (it was sent with +CMGS), which is what their zero
+	// values say.
+	2: partsGainStoreAndSendFields,
 }
 
 // state codes used in index keys. The names are the API's; the codes are
@@ -239,3 +247,8 @@ func tns(t time.Time) []byte {
 }
 
 func partKey(id ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
+
+// partsGainStoreAndSendFields is the 2 → 3 migration. A part record is JSON
+// and the new fields' zero values mean "sent directly", which is true of
+// every part written by format 2: there is nothing to rewrite.
+func partsGainStoreAndSendFields(*Tx) error { return nil }
