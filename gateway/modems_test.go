@@ -153,6 +153,8 @@ type mrig struct {
 	notReady bool
 	// sendTimeout, when set, replaces testPoolConfig's send timeout.
 	sendTimeout time.Duration
+	// direct turns store-and-send off (modem.Config.DirectSend).
+	direct bool
 }
 
 func rigLog(t testing.TB) *slog.Logger {
@@ -239,6 +241,7 @@ func (r *mrig) start(o ModemOptions) {
 	if r.sendTimeout > 0 {
 		cfg.Modem.SendTimeout = r.sendTimeout
 	}
+	cfg.Modem.DirectSend = r.direct
 	pool := modem.NewPool(cfg, rigLog(r.t))
 	for _, p := range r.ports {
 		if err := pool.Add(modem.Config{Port: p}); err != nil {
@@ -585,8 +588,12 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 	}
 }
 
+// TestDispatchSendTimeoutIsUnknownNotResent: with +CMGS an unanswered send
+// is unknown (store-and-send reads the copy instead:
+// TestStoreAndSendTimeoutReadsTheCopy).
 func TestDispatchSendTimeoutIsUnknownNotResent(t *testing.T) {
 	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.direct = true
 	r.sendTimeout = 2 * time.Second // the unanswered send waits all of it
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0}, SendTimeouts: 1})
 	r.start(ModemOptions{})
