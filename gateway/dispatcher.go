@@ -135,6 +135,7 @@ func (d *dispatcher) expire() {
 // returns when the next part is due (zero: no timer needed; a wake-up or a
 // kick will come).
 func (d *dispatcher) pump(ctx context.Context) time.Time {
+	d.settleStored(ctx)
 	tried := map[string]bool{}
 	for ctx.Err() == nil {
 		var next time.Time

@@ -161,11 +161,14 @@ func (d *dispatcher) deleteCopy(ss StoreSender, slot modem.Slot) {
 // (left by a crash between a commit and the delete). Holding the lease, no
 // send of ours is under way on the modem.
 func (d *dispatcher) resolveStored(ctx context.Context, snd Sender) {
+	id := snd.ID()
 	ss, ok := snd.(StoreSender)
 	if !ok {
+		d.mu.Lock()
+		d.swept[id] = true // nothing to sweep on a modem that cannot store
+		d.mu.Unlock()
 		return
 	}
-	id := snd.ID()
 	var list []store.Due
 	if err := d.s.st.View(func(tx *store.Tx) error {
 		var err error
@@ -227,6 +230,40 @@ func (d *dispatcher) resolveStored(ctx context.Context, snd Sender) {
 	d.mu.Lock()
 	d.swept[id] = true
 	d.mu.Unlock()
+}
+
+// settleStored leases, one at a time, each ready modem that holds copies of
+// parts to resolve or was not swept yet, and resolves them: pump calls it
+// first, so that it happens even when nothing is queued.
+func (d *dispatcher) settleStored(ctx context.Context) {
+	held := map[string]bool{}
+	if err := d.s.st.View(func(tx *store.Tx) error {
+		list, err := tx.StoredSlots("")
+		for _, due := range list {
+			held[due.Part.Modem] = true
+		}
+		return err
+	}); err != nil {
+		d.log.Error("listing stored parts failed", "error", err)
+		return
+	}
+	for _, st := range d.m.Modems() {
+		d.mu.Lock()
+		swept := d.swept[st.ID]
+		d.mu.Unlock()
+		if st.State != modem.StateReady || st.Leased || (swept && !held[st.ID]) || ctx.Err() != nil {
+			continue
+		}
+		id := st.ID
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		snd, release, err := d.m.Acquire(actx, func(s modem.Status) bool { return s.ID == id })
+		cancel()
+		if err != nil {
+			continue
+		}
+		d.resolveStored(ctx, snd)
+		release()
+	}
 }
 
 // expireStored makes unknown the parts held for a modem that has not come

@@ -136,7 +136,11 @@ type ModemStatus struct {
 	Registered   bool   `json:"registered"`
 	State        string `json:"state"`
 	// Leased is true while the dispatcher holds the modem to send parts.
-	Leased    bool      `json:"leased"`
+	Leased bool `json:"leased"`
+	// SendMode is how the modem sends: "store_and_send" (+CMGW then
+	// +CMSS: a send cut short by a crash or an unplug is settled from the
+	// stored copy) or "direct" (+CMGS: such a send's outcome is unknown).
+	SendMode  string    `json:"send_mode,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }

@@ -220,7 +220,7 @@ func TestModemLeasedWhileSending(t *testing.T) {
 		}
 		return ml
 	}
-	if ml := modems(); ml.Items[0].Leased || ml.QueueDepth != 0 {
+	if ml := modems(); ml.Items[0].Leased || ml.QueueDepth != 0 || ml.Items[0].SendMode != "store_and_send" {
 		t.Fatalf("idle modem: %+v", ml)
 	}
 	// Slow enough to be seen by polling even on a loaded machine (600 ms
