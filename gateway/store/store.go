@@ -94,10 +94,14 @@ func Open(path string, o Options) (*DB, error) {
 	// The hashmap freelist allocates and frees in constant time however
 	// many pages are free (after a retention purge there are many); see
 	// Options.NoFreelistSync for whether it is written at each commit.
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
+	bdb, err := openBolt(path, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
 		NoFreelistSync: o.NoFreelistSync, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
+		var fe *FileError
+		switch {
+		case errors.As(err, &fe):
+			return nil, err
+		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -105,15 +109,22 @@ func Open(path string, o Options) (*DB, error) {
 	bdb.MaxBatchDelay = o.MaxBatchDelay
 	bdb.NoSync = o.NoSync
 	db := &DB{bolt: bdb, now: o.Now}
+	fail := func(err error) (*DB, error) {
+		bdb.Close()
+		var fe *FileError
+		if errors.As(err, &fe) {
+			fe.Path = path
+			return nil, fe
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if !o.ReadOnly {
-		if err := db.setup(); err != nil {
-			bdb.Close()
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		if err := guard(path, db.setup); err != nil {
+			return fail(err)
 		}
 	}
-	if err := db.seedIDs(); err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	if err := guard(path, db.seedIDs); err != nil {
+		return fail(err)
 	}
 	return db, nil
 }
@@ -125,6 +136,13 @@ func (db *DB) setup() error { return db.migrateTo(FormatVersion, migrations) }
 // that tests can exercise the path before a second version exists).
 func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 	return db.bolt.Update(func(btx *bolt.Tx) error {
+		foreign := ""
+		_ = btx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if foreign == "" {
+				foreign = string(name)
+			}
+			return nil
+		})
 		meta, err := btx.CreateBucketIfNotExists(bMeta)
 		if err != nil {
 			return err
@@ -132,6 +150,10 @@ func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 		var version uint64
 		if v := meta.Get([]byte("version")); v != nil {
 			version = getU64(v)
+		} else if foreign != "" {
+			// Not stamped, yet not empty: another program's file. It
+			// must not be taken for a new database and filled.
+			return &FileError{Detail: fmt.Sprintf("it is a bbolt database without gsmgate's format version, holding a bucket %q", foreign), Err: ErrForeign}
 		}
 		if version > target {
 			return fmt.Errorf("%w (file version %d, this binary %d)", ErrNewerFormat, version, target)
