@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
@@ -269,6 +270,10 @@ func (a *Service) Modems(ctx context.Context) []ModemStatus {
 // Ready implements Gateway: the database answers a read and a modem is
 // registered.
 func (a *Service) Ready(ctx context.Context) error {
+	if full, since := a.svc.StorageFull(); full {
+		return fmt.Errorf("%w (since %s): new messages are refused, incoming ones wait on the modems; free space on the appliance",
+			gateway.ErrStorageFull, since.UTC().Format(time.RFC3339))
+	}
 	if err := a.svc.Store().View(func(*store.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -284,6 +289,12 @@ func (a *Service) Ready(ctx context.Context) error {
 		states = append(states, m.Name+": "+m.State+" ("+m.Registration+")")
 	}
 	return errors.New("no modem is registered on a network: " + strings.Join(states, "; "))
+}
+
+// StorageFull implements Gateway.
+func (a *Service) StorageFull() bool {
+	full, _ := a.svc.StorageFull()
+	return full
 }
 
 // QueueDepth implements Gateway.
@@ -412,6 +423,8 @@ func mapGatewayError(err error) *APIError {
 		return ErrUnauthorized
 	case errors.Is(err, gateway.ErrExists):
 		return ErrConflict.With(nil, "already exists")
+	case errors.Is(err, gateway.ErrStorageFull):
+		return ErrStorageFull
 	}
 	var ie *webhook.InvalidError
 	if errors.As(err, &ie) {

@@ -33,6 +33,9 @@ type Gateway interface {
 	// Ready is nil when the database is open and a modem is registered,
 	// otherwise the reason.
 	Ready(ctx context.Context) error
+	// StorageFull is true while the disk holding the database is full
+	// (writes are refused with gateway.ErrStorageFull).
+	StorageFull() bool
 	// Subscribe delivers bus events until cancel is called; a slow reader
 	// loses events rather than blocking the gateway.
 	Subscribe() (events <-chan Event, cancel func())

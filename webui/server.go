@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -228,7 +229,11 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	if err := s.gw.Ready(c.Request.Context()); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": err.Error()})
+		body := gin.H{"status": "not ready", "reason": err.Error()}
+		if errors.Is(err, gateway.ErrStorageFull) {
+			body["code"] = ErrStorageFull.Code // for the UI's "out of space" banner
+		}
+		c.JSON(http.StatusServiceUnavailable, body)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

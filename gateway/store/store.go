@@ -76,6 +76,8 @@ type DB struct {
 	lastID ID
 
 	batchers atomic.Int32 // Batch calls in progress
+
+	space spaceState // a full disk (space.go)
 }
 
 // Open opens (creating if needed) the database at path, migrating an older
@@ -108,7 +110,7 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	bdb.MaxBatchDelay = o.MaxBatchDelay
 	bdb.NoSync = o.NoSync
-	db := &DB{bolt: bdb, now: o.Now}
+	db := &DB{bolt: bdb, now: o.Now, space: spaceFor(path)}
 	fail := func(err error) (*DB, error) {
 		bdb.Close()
 		var fe *FileError
@@ -253,7 +255,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 // Update runs fn in a write transaction, committed (and fsynced) when fn
 // returns nil.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) })
+	return db.written(db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) }))
 }
 
 // Batch is Update for writes that may arrive concurrently: when other
@@ -268,7 +270,7 @@ func (db *DB) Batch(fn func(*Tx) error) error {
 		return db.Update(fn)
 	}
 	defer db.batchers.Add(-1)
-	return db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) })
+	return db.written(db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) }))
 }
 
 // Now is the store's clock (for use inside transactions).
