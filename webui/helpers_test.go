@@ -40,7 +40,13 @@ type env struct {
 
 func newEnv(t testing.TB, o Options) *env {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "gsmgate.db"), store.Options{Timeout: time.Second})
+	return newEnvAt(t, o, filepath.Join(t.TempDir(), "gsmgate.db"))
+}
+
+// newEnvAt is newEnv with the database at path.
+func newEnvAt(t testing.TB, o Options, path string) *env {
+	t.Helper()
+	db, err := store.Open(path, store.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

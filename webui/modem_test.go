@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,8 +30,14 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T) *simEnv {
 	t.Helper()
+	return newSimEnvAt(t, filepath.Join(t.TempDir(), "gsmgate.db"))
+}
+
+// newSimEnvAt is newSimEnv with the database at path.
+func newSimEnvAt(t *testing.T, path string) *simEnv {
+	t.Helper()
 	// The tests poll: no rate limit in the way.
-	e := newEnv(t, Options{RatePerSecond: 1e6, RateBurst: 1e6})
+	e := newEnvAt(t, Options{RatePerSecond: 1e6, RateBurst: 1e6}, path)
 	ctx, cancel := context.WithCancel(context.Background())
 	n := sim.NewNetwork(sim.NetworkOptions{})
 	sm, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900001", Latency: 5 * time.Millisecond})
