@@ -452,6 +452,7 @@ func markRetry(tx *store.Tx, id store.ID, seq int, errText string, next time.Tim
 			switch {
 			case p.Seq == seq:
 				p.State, p.Error, p.NextAttempt, p.MR = store.StateQueued, errText, next, -1
+				p.SlotStorage, p.SlotIndex = "", 0
 			case p.Seq > seq && p.State == store.StateQueued && p.NextAttempt.Before(next):
 				p.NextAttempt = next
 			}
@@ -469,6 +470,7 @@ func markUnknown(tx *store.Tx, id store.ID, seq int, reason string) (store.Messa
 			switch {
 			case parts[i].Seq == seq:
 				parts[i].State, parts[i].Error = store.StateUnknown, reason
+				parts[i].SlotStorage, parts[i].SlotIndex = "", 0
 			case parts[i].State == store.StateQueued:
 				parts[i].State, parts[i].Error = store.StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", seq)
 			}

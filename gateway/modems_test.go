@@ -155,6 +155,9 @@ type mrig struct {
 	sendTimeout time.Duration
 	// direct turns store-and-send off (modem.Config.DirectSend).
 	direct bool
+	// scan: the pool finds the modems by scanning for their current pty
+	// (a replugged modem appears at a new one), not at fixed ports.
+	scan bool
 }
 
 func rigLog(t testing.TB) *slog.Logger {
@@ -242,8 +245,22 @@ func (r *mrig) start(o ModemOptions) {
 		cfg.Modem.SendTimeout = r.sendTimeout
 	}
 	cfg.Modem.DirectSend = r.direct
+	if r.scan {
+		cfg.Scan = func(context.Context) ([]string, error) {
+			var ports []string
+			for _, sm := range r.sims {
+				if p := sm.PTYPath(); p != "" {
+					ports = append(ports, p)
+				}
+			}
+			return ports, nil
+		}
+	}
 	pool := modem.NewPool(cfg, rigLog(r.t))
 	for _, p := range r.ports {
+		if r.scan {
+			break
+		}
 		if err := pool.Add(modem.Config{Port: p}); err != nil {
 			r.t.Fatal(err)
 		}

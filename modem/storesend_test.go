@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
@@ -153,6 +154,34 @@ func TestSameSubmit(t *testing.T) {
 	} {
 		if got := sameSubmit(c.hex, tpdu); got != c.want {
 			t.Errorf("%s: sameSubmit(%q) = %v, want %v", c.name, c.hex, got, c.want)
+		}
+	}
+}
+
+// BenchmarkStoreAndSendPTY measures one part sent by store-and-send over a
+// real pty, the network answering at once: AT+CMGW (prompt, PDU), AT+CMSS,
+// and AT+CMGD of the copy; compare BenchmarkSendPartPTY (AT+CMGS alone).
+func BenchmarkStoreAndSendPTY(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, path := lonePTYModem(b, ctx, sim.ModemOptions{Latency: time.Microsecond})
+	m, err := Open(ctx, Config{Port: path}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	tpdu := []byte{0x01, 0x00, 0x0b, 0x91, 0x44, 0x77, 0x00, 0x09, 0x05, 0xf5, 0x00, 0x00, 0x02, 0xe8, 0x34}
+	b.ResetTimer()
+	for range b.N {
+		slot, err := m.WritePart(ctx, tpdu)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.SendStored(ctx, slot); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.DeleteStored(ctx, slot); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

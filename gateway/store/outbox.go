@@ -123,6 +123,7 @@ func (tx *Tx) MarkSent(id ID, seq int, modem string, mr int) (Message, error) {
 	return tx.UpdatePart(id, seq, func(p *Part) error {
 		p.State, p.Modem, p.MR, p.Error = StateSent, modem, mr, ""
 		p.SentAt = tx.Now()
+		p.SlotStorage, p.SlotIndex = "", 0 // the copy is deleted after this commit
 		return nil
 	})
 }
@@ -132,6 +133,7 @@ func (tx *Tx) MarkSent(id ID, seq int, modem string, mr int) (Message, error) {
 func (tx *Tx) MarkRetry(id ID, seq int, errText string, next time.Time) (Message, error) {
 	return tx.UpdatePart(id, seq, func(p *Part) error {
 		p.State, p.Error, p.NextAttempt, p.MR = StateQueued, errText, next, -1
+		p.SlotStorage, p.SlotIndex = "", 0
 		return nil
 	})
 }
@@ -144,6 +146,7 @@ func (tx *Tx) MarkFailed(id ID, seq int, reason string) (Message, error) {
 		for i := range parts {
 			if parts[i].Seq == seq {
 				parts[i].State, parts[i].Error = StateFailed, reason
+				parts[i].SlotStorage, parts[i].SlotIndex = "", 0
 				found = true
 			}
 		}
