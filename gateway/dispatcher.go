@@ -380,6 +380,12 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 			statuses = d.m.Modems()
 		}
 		next, ok, cs, cerr := d.commitAndClaimOpt(id, finish, claim, only, statuses)
+		if errors.Is(cerr, store.ErrStorageFull) {
+			cerr = d.recordWhenSpace(ctx, cur, func() error {
+				next, ok, cs, cerr = d.commitAndClaimOpt(id, finish, claim, only, statuses)
+				return cerr
+			})
+		}
 		if cerr != nil {
 			// The outcome could not be written: the part stays
 			// "submitting", which a restart reports as unknown rather
@@ -402,6 +408,26 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 			return
 		}
 		cur = next
+	}
+}
+
+// recordWhenSpace retries, once a second, the commit of a send's outcome
+// that a full disk refused, until it goes through (space was freed) or ctx
+// ends: the modem stays leased meanwhile (nothing else could be recorded
+// either), and the part is not left "submitting" until a restart.
+func (d *dispatcher) recordWhenSpace(ctx context.Context, cur store.Due, commit func() error) error {
+	d.log.Warn("disk full: the outcome of a send waits to be recorded", "message", cur.Message.ID, "part", cur.Part.Seq)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return store.ErrStorageFull
+		case <-t.C:
+		}
+		if err := commit(); !errors.Is(err, store.ErrStorageFull) {
+			return err
+		}
 	}
 }
 

@@ -81,16 +81,28 @@ func TestDiskFull(t *testing.T) {
 	}
 	waitFor(t, "the first reply stored", func() bool { return strings.Contains(thread("+447911123456"), "received before") })
 
+	// Two sends under way (slow) when the disk fills: their outcomes
+	// have to wait for room to be recorded.
+	e.sm.SetFaults(sim.Faults{Latency: 800 * time.Millisecond})
+	var inFlight []string
+	for i := range 2 {
+		r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": fmt.Sprintf("+44791112350%d", i), "text": "in flight when the disk filled"})
+		r.json(t, &sr)
+		inFlight = append(inFlight, sr.Messages[0].ID)
+	}
 	fill(t, filepath.Join(dir, "filler"))
 
 	// A send is refused with 507 storage_full. (The first writes may still
 	// fit in pages the database file already has.)
 	var full resp
+	var accepted []string
 	for i := 0; i < 200; i++ {
 		full = e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123459", "text": strings.Repeat("filling up ", 40)})
 		if full.status != 202 {
 			break
 		}
+		full.json(t, &sr)
+		accepted = append(accepted, sr.Messages[0].ID)
 	}
 	if full.status != 507 || full.errCode(t) != "storage_full" {
 		t.Fatalf("send on a full disk: %d %s", full.status, full.body)
@@ -129,6 +141,7 @@ func TestDiskFull(t *testing.T) {
 	}
 
 	// Space comes back: everything resumes without a restart.
+	e.sm.SetFaults(sim.Faults{})
 	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +159,24 @@ func TestDiskFull(t *testing.T) {
 	r.json(t, &sr)
 	after := sr.Messages[0].ID
 	waitFor(t, "sent after space was freed", func() bool { return e.message(t, alice, after).State == store.StateSent })
+	// What was accepted while the disk filled up goes out too (a send whose
+	// outcome could not be recorded waited for space, it was not lost),
+	// each part once.
+	for _, id := range append(accepted, inFlight...) {
+		waitFor(t, "message accepted before the disk filled sent", func() bool { return e.message(t, alice, id).State == store.StateSent })
+	}
+	t.Logf("%d sends accepted before the disk was full", len(accepted))
+	for i := range 2 {
+		n := 0
+		for _, p := range e.net.Sent() {
+			if p.To == fmt.Sprintf("+44791112350%d", i) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("the send in flight to +44791112350%d reached the network %d times", i, n)
+		}
+	}
 
 	// The file is sound: it opens again and holds everything.
 	e.db.Close()

@@ -132,3 +132,29 @@ func readMetaBytes(b []byte) (struct{ freelist uint64 }, bool) {
 	m := b[pageHeaderLen:]
 	return struct{ freelist uint64 }{freelist: uint64(m[32]) | uint64(m[33])<<8 | uint64(m[34])<<16 | uint64(m[35])<<24}, true
 }
+
+// FuzzOpenFile: whatever bytes the database file holds, Open answers (a
+// database or an error), never panics.
+func FuzzOpenFile(f *testing.F) {
+	db, _, path := openTest(f)
+	db.Close()
+	good, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:4096])
+	f.Add(good[:8192])
+	f.Add([]byte("not a database"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "f.db")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(p, Options{})
+		if err == nil {
+			db.Close()
+		}
+	})
+}
