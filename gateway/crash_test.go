@@ -51,7 +51,8 @@ import (
 // settled. The run ends with the count of unknown parts, by cause, to
 // compare the two ways.
 //
-// Rounds: GSMGATE_CRASH_KILLS (default 30; 500 with GSMGATE_LONG=1).
+// Rounds: GSMGATE_CRASH_KILLS (default 30; 500 with GSMGATE_LONG=1); virtual
+// modems: GSMGATE_CRASH_MODEMS (default 2; 3 with GSMGATE_LONG=1).
 // GSMGATE_CRASH_SEED replays a run.
 
 const crashUser = "storm"
@@ -189,12 +190,21 @@ func TestCrashKill9(t *testing.T) {
 		seed = v
 	}
 	t.Logf("seed %d (GSMGATE_CRASH_SEED replays), %d kills", seed, kills)
+	started := time.Now()
+	defer func() { t.Logf("the run took %v", time.Since(started).Round(time.Second)) }()
 	r := &crashRun{t: t, dir: t.TempDir(), accepted: map[store.ID]bool{}, rnd: rand.New(rand.NewPCG(seed, 1)),
 		net: sim.NewNetwork(sim.NetworkOptions{})}
 	r.path = filepath.Join(r.dir, "gsmgate.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for i := range 2 {
+	modems := 2
+	if os.Getenv("GSMGATE_LONG") != "" {
+		modems = 3
+	}
+	if v, err := strconv.Atoi(os.Getenv("GSMGATE_CRASH_MODEMS")); err == nil && v > 0 {
+		modems = v
+	}
+	for i := range modems {
 		sm, err := r.net.AddModem(sim.ModemOptions{OwnNumber: fmt.Sprintf("+4477009001%02d", i), Latency: 3 * time.Millisecond,
 			LatencyMax: 15 * time.Millisecond, SMCapacity: 255, MECapacity: 255})
 		if err != nil {
