@@ -9,36 +9,37 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // The visibility rules are in the package doc (# Visibility); viewer and
 // canSee apply them. What a user may not see is reported as ErrNotFound.
 
-func (s *Service) viewer(tx *store.Tx, id store.ID) (store.User, error) {
+func (s *Service) viewer(tx *store.Tx, id model.ID) (model.User, error) {
 	u, err := tx.User(id)
 	if err != nil || u.Disabled {
-		return store.User{}, ErrUnauthorized
+		return model.User{}, ErrUnauthorized
 	}
 	return u, nil
 }
 
 // canSee applies the visibility rules to one message.
-func canSee(tx *store.Tx, u store.User, m *store.Message) bool {
-	if u.Role == store.RoleAdmin {
+func canSee(tx *store.Tx, u model.User, m *model.Message) bool {
+	if u.Role == model.RoleAdmin {
 		return true
 	}
-	if m.Direction == store.Outgoing && m.UserID == u.ID {
+	if m.Direction == model.Outgoing && m.UserID == u.ID {
 		return true
 	}
-	if u.Visibility == store.VisibilityOwn {
+	if u.Visibility == model.VisibilityOwn {
 		return false
 	}
 	return inConversation(tx, u, m.Number)
 }
 
 // inConversation: u (incoming_and_outgoing) is associated with number.
-func inConversation(tx *store.Tx, u store.User, number string) bool {
+func inConversation(tx *store.Tx, u model.User, number string) bool {
 	c, err := tx.Conversation(number)
 	return err == nil && slices.Contains(c.Users, u.ID)
 }
@@ -66,14 +67,14 @@ type ConversationItem struct {
 	// include_marketed_when_sorting says otherwise).
 	SortAt time.Time
 	// Last is the newest message of the conversation the user may see.
-	Last store.Message
+	Last model.Message
 	// Count is the number of messages in the conversation (0 for an
 	// outgoing_only user, who sees only their own).
 	Count int
 	// Unread is how many of the viewer's notifications (incoming messages
 	// not yet seen) are about this number; MarkRead clears them.
 	Unread     int
-	Contact    *store.Contact
+	Contact    *model.Contact
 	Unassigned bool
 }
 
@@ -85,7 +86,7 @@ type ConversationPage struct {
 }
 
 // Conversations lists the viewer's conversations, most recent first.
-func (s *Service) Conversations(ctx context.Context, viewer store.ID, q ConversationQuery) (ConversationPage, error) {
+func (s *Service) Conversations(ctx context.Context, viewer model.ID, q ConversationQuery) (ConversationPage, error) {
 	if err := ctxErr(ctx); err != nil {
 		return ConversationPage{}, err
 	}
@@ -107,7 +108,7 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 			return err
 		}
 		var refs []store.ConvRef
-		if (q.Unassigned || q.All) && u.Role != store.RoleAdmin {
+		if (q.Unassigned || q.All) && u.Role != model.RoleAdmin {
 			return ErrForbidden
 		}
 		if q.Unassigned {
@@ -151,13 +152,13 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 // when u may see nothing of it: it is gone, or u is outgoing_only and sent
 // nothing there (u was associated with an incoming message while in the
 // other mode, or their messages were purged).
-func convItem(tx *store.Tx, u store.User, number string) (item ConversationItem, ok bool, err error) {
+func convItem(tx *store.Tx, u model.User, number string) (item ConversationItem, ok bool, err error) {
 	conv, err := tx.Conversation(number)
 	if err != nil {
 		return item, false, nil
 	}
 	item.Number = number
-	if u.Visibility == store.VisibilityOwn && u.Role != store.RoleAdmin {
+	if u.Visibility == model.VisibilityOwn && u.Role != model.RoleAdmin {
 		own, err := tx.UserSentMessages(u.ID, number, store.Page{Limit: 1})
 		if err != nil || len(own) == 0 {
 			return item, false, err
@@ -178,7 +179,7 @@ func convItem(tx *store.Tx, u store.User, number string) (item ConversationItem,
 
 // ThreadMessage is one message of a thread as a user sees it.
 type ThreadMessage struct {
-	store.Message
+	model.Message
 	// Author is the sending user's name for outgoing messages.
 	Author string
 	// Own is set on the viewer's own outgoing messages.
@@ -188,7 +189,7 @@ type ThreadMessage struct {
 // ThreadQuery selects a page of a thread: the Limit messages (default 50)
 // before the message Before (zero: the newest).
 type ThreadQuery struct {
-	Before store.ID
+	Before model.ID
 	Limit  int
 }
 
@@ -198,8 +199,8 @@ type ThreadPage struct {
 	Messages []ThreadMessage
 	// Older is the Before of the previous (older) page, zero when there is
 	// none.
-	Older   store.ID
-	Contact *store.Contact
+	Older   model.ID
+	Contact *model.Contact
 }
 
 // ConversationNumber reads a conversation number from a URL or form: E.164
@@ -213,7 +214,7 @@ func (s *Service) ConversationNumber(raw string) string {
 
 // Thread loads the messages with number that the viewer may see, oldest
 // first. ErrNotFound when the viewer may see none of the conversation.
-func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q ThreadQuery) (ThreadPage, error) {
+func (s *Service) Thread(ctx context.Context, viewer model.ID, number string, q ThreadQuery) (ThreadPage, error) {
 	if err := ctxErr(ctx); err != nil {
 		return ThreadPage{}, err
 	}
@@ -228,12 +229,12 @@ func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q 
 		if err != nil {
 			return err
 		}
-		var msgs []store.Message
+		var msgs []model.Message
 		p := store.Page{Before: q.Before, Limit: limit + 1}
 		switch {
-		case u.Role == store.RoleAdmin:
+		case u.Role == model.RoleAdmin:
 			msgs, err = tx.ConversationMessages(number, p)
-		case u.Visibility == store.VisibilityOwn:
+		case u.Visibility == model.VisibilityOwn:
 			msgs, err = tx.UserSentMessages(u.ID, number, p)
 		case inConversation(tx, u, number):
 			msgs, err = tx.ConversationMessages(number, p)
@@ -250,11 +251,11 @@ func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q 
 			msgs = msgs[:limit]
 			page.Older = msgs[limit-1].ID
 		}
-		names := map[store.ID]string{}
+		names := map[model.ID]string{}
 		page.Messages = make([]ThreadMessage, len(msgs))
 		for i, m := range msgs {
-			tm := ThreadMessage{Message: m, Own: m.Direction == store.Outgoing && m.UserID == u.ID}
-			if m.Direction == store.Outgoing && m.UserID != 0 {
+			tm := ThreadMessage{Message: m, Own: m.Direction == model.Outgoing && m.UserID == u.ID}
+			if m.Direction == model.Outgoing && m.UserID != 0 {
 				name, ok := names[m.UserID]
 				if !ok {
 					if au, err := tx.User(m.UserID); err == nil {
@@ -276,13 +277,13 @@ func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q 
 
 // MessageDetail is one message with its parts.
 type MessageDetail struct {
-	store.Message
-	Parts  []store.Part
+	model.Message
+	Parts  []model.Part
 	Author string
 }
 
 // Message loads one message the viewer may see (ErrNotFound otherwise).
-func (s *Service) Message(ctx context.Context, viewer, id store.ID) (MessageDetail, error) {
+func (s *Service) Message(ctx context.Context, viewer, id model.ID) (MessageDetail, error) {
 	var d MessageDetail
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
@@ -310,17 +311,17 @@ func (s *Service) Message(ctx context.Context, viewer, id store.ID) (MessageDeta
 // MessageQuery selects a page of messages for the API.
 type MessageQuery struct {
 	// State filters on one state ("" for all).
-	State store.State
+	State model.State
 	// Batch lists the messages of one Send.
-	Batch  store.ID
-	Before store.ID
+	Batch  model.ID
+	Before model.ID
 	Limit  int
 }
 
 // Messages lists the messages the viewer may see, newest first. For an
 // admin a state filter is a range scan of the state index; for others it
 // filters their own index.
-func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery) ([]store.Message, error) {
+func (s *Service) Messages(ctx context.Context, viewer model.ID, q MessageQuery) ([]model.Message, error) {
 	if q.State != "" && !q.State.Valid() {
 		return nil, invalid("state", fmt.Sprintf("unknown state %q", q.State))
 	}
@@ -328,7 +329,7 @@ func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery)
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
-	var out []store.Message
+	var out []model.Message
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
@@ -348,12 +349,12 @@ func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery)
 		}
 		before := q.Before
 		for len(out) < limit {
-			var page []store.Message
+			var page []model.Message
 			p := store.Page{Before: before, Limit: 200}
 			switch {
-			case u.Role == store.RoleAdmin && q.State != "":
+			case u.Role == model.RoleAdmin && q.State != "":
 				page, err = tx.MessagesByState(q.State, p)
-			case u.Role == store.RoleAdmin:
+			case u.Role == model.RoleAdmin:
 				page, err = tx.AllMessages(p)
 			default:
 				page, err = tx.UserMessages(u.ID, false, p)
@@ -384,7 +385,7 @@ type SearchResult struct {
 	// Conversations matched by number or contact name.
 	Conversations []ConversationItem
 	// Messages matched by text, newest first.
-	Messages []store.Message
+	Messages []model.Message
 }
 
 // SearchScanLimit bounds the text search: it looks at this many of the
@@ -394,7 +395,7 @@ const SearchScanLimit = 20000
 // Search finds, among what the viewer may see, conversations whose number
 // contains the query's digits or whose contact's name contains the query,
 // and messages whose text contains it (case-insensitive).
-func (s *Service) Search(ctx context.Context, viewer store.ID, query string, limit int) (SearchResult, error) {
+func (s *Service) Search(ctx context.Context, viewer model.ID, query string, limit int) (SearchResult, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
 		return SearchResult{}, invalid("q", "empty search")
@@ -417,7 +418,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 			return err
 		}
 		visibleConv := func(number string) bool {
-			if u.Role == store.RoleAdmin {
+			if u.Role == model.RoleAdmin {
 				_, err := tx.Conversation(number)
 				return err == nil
 			}
@@ -425,7 +426,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 			if err != nil {
 				return false
 			}
-			return u.Visibility == store.VisibilityOwn || inConversation(tx, u, number)
+			return u.Visibility == model.VisibilityOwn || inConversation(tx, u, number)
 		}
 		seen := map[string]bool{}
 		addConv := func(number string) {
@@ -438,7 +439,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				return
 			}
 			item.SortAt = item.Last.CreatedAt
-			item.Unassigned = u.Role == store.RoleAdmin && tx.IsUnassigned(number)
+			item.Unassigned = u.Role == model.RoleAdmin && tx.IsUnassigned(number)
 			res.Conversations = append(res.Conversations, item)
 		}
 		if numeric {
@@ -448,7 +449,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				}
 				return len(res.Conversations) < limit
 			}
-			if u.Role == store.RoleAdmin {
+			if u.Role == model.RoleAdmin {
 				if err := tx.AllConversations(func(c store.Conversation) bool { return match(c.Number) }); err != nil {
 					return err
 				}
@@ -461,7 +462,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				})
 			}
 		}
-		if err := tx.Contacts(func(c store.Contact) bool {
+		if err := tx.Contacts(func(c model.Contact) bool {
 			if !strings.Contains(strings.ToLower(c.Name), lq) && !strings.Contains(strings.ToLower(c.Company), lq) {
 				return true
 			}
@@ -476,11 +477,11 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 		}
 		// Text search: memoise the per-number visibility check.
 		seeNumber := map[string]bool{}
-		canSeeMsg := func(m *store.Message) bool {
-			if u.Role == store.RoleAdmin || (m.Direction == store.Outgoing && m.UserID == u.ID) {
+		canSeeMsg := func(m *model.Message) bool {
+			if u.Role == model.RoleAdmin || (m.Direction == model.Outgoing && m.UserID == u.ID) {
 				return true
 			}
-			if u.Visibility == store.VisibilityOwn {
+			if u.Visibility == model.VisibilityOwn {
 				return false
 			}
 			ok, known := seeNumber[m.Number]
@@ -491,11 +492,11 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 			return ok
 		}
 		scanned := 0
-		var before store.ID
+		var before model.ID
 		for scanned < SearchScanLimit && len(res.Messages) < limit {
-			var page []store.Message
+			var page []model.Message
 			p := store.Page{Before: before, Limit: 500}
-			if u.Role == store.RoleAdmin || u.Visibility == store.VisibilityAll {
+			if u.Role == model.RoleAdmin || u.Visibility == model.VisibilityAll {
 				page, err = tx.AllMessages(p)
 			} else {
 				page, err = tx.UserMessages(u.ID, false, p)
@@ -522,7 +523,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 	return res, err
 }
 
-func phoneNumbers(ps []store.Phone) []string {
+func phoneNumbers(ps []model.Phone) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.Number

@@ -6,14 +6,15 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 func TestConversationSortOrderAndMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	plain := e.user("plain", store.RoleStaff, store.VisibilityAll, false)
-	mkt := e.user("mkt", store.RoleStaff, store.VisibilityAll, true)
-	for _, u := range []store.User{plain, mkt} {
+	plain := e.user("plain", model.RoleStaff, model.VisibilityAll, false)
+	mkt := e.user("mkt", model.RoleStaff, model.VisibilityAll, true)
+	for _, u := range []model.User{plain, mkt} {
 		e.send(u, "first", numA) // oldest plain message
 		e.send(u, "second", numB)
 		e.send(u, "offer", numA, numC) // marketing: touches A and C last
@@ -45,7 +46,7 @@ func TestConversationSortOrderAndMarketing(t *testing.T) {
 
 func TestConversationPaging(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
 	nums := []string{numA, numB, numC, numD}
 	for _, n := range nums {
 		e.send(u, "x", n)
@@ -72,10 +73,10 @@ func TestConversationPaging(t *testing.T) {
 
 func TestVisibilityModes(t *testing.T) {
 	e := newEnv(t, Options{})
-	all := e.user("all", store.RoleStaff, store.VisibilityAll, false)
-	own := e.user("own", store.RoleStaff, store.VisibilityOwn, false)
-	other := e.user("other", store.RoleStaff, store.VisibilityAll, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	all := e.user("all", model.RoleStaff, model.VisibilityAll, false)
+	own := e.user("own", model.RoleStaff, model.VisibilityOwn, false)
+	other := e.user("other", model.RoleStaff, model.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 
 	e.send(all, "from all", numA)
 	e.send(own, "from own", numA)
@@ -137,7 +138,7 @@ func TestVisibilityModes(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Text != "from own" {
 		t.Errorf("own-mode Messages %v %v", msgs, err)
 	}
-	msgs, err = e.s.Messages(context.Background(), admin.ID, MessageQuery{State: store.StateQueued})
+	msgs, err = e.s.Messages(context.Background(), admin.ID, MessageQuery{State: model.StateQueued})
 	if err != nil || len(msgs) != 3 {
 		t.Errorf("admin queued Messages: %d %v", len(msgs), err)
 	}
@@ -145,10 +146,10 @@ func TestVisibilityModes(t *testing.T) {
 
 func TestAssociationOfIncoming(t *testing.T) {
 	e := newEnv(t, Options{})
-	alice := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	bob := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
-	own := e.user("own", store.RoleStaff, store.VisibilityOwn, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	alice := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	bob := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
+	own := e.user("own", model.RoleStaff, model.VisibilityOwn, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 	ctx := context.Background()
 
 	e.send(alice, "hi", numA)
@@ -160,10 +161,10 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if m.Number != numA {
 		t.Fatalf("originator normalised to %q", m.Number)
 	}
-	if want := []store.ID{alice.ID, bob.ID}; !reflect.DeepEqual(m.Users, want) {
+	if want := []model.ID{alice.ID, bob.ID}; !reflect.DeepEqual(m.Users, want) {
 		t.Errorf("associated %v, want %v", m.Users, want)
 	}
-	for _, u := range []store.User{alice, bob} {
+	for _, u := range []model.User{alice, bob} {
 		ns, err := e.s.Notifications(ctx, u.ID, store.Page{})
 		if err != nil || len(ns) != 1 || ns[0].MessageID != m.ID {
 			t.Errorf("%s notifications %+v %v", u.Name, ns, err)
@@ -174,7 +175,7 @@ func TestAssociationOfIncoming(t *testing.T) {
 	mb := e.receive(numB, "who is this")
 	// From C: never contacted: unassigned.
 	mc := e.receive(numC, "unsolicited")
-	for _, x := range []store.Message{mb, mc} {
+	for _, x := range []model.Message{mb, mc} {
 		if len(x.Users) != 0 {
 			t.Errorf("message from %s associated with %v", x.Number, x.Users)
 		}
@@ -216,7 +217,7 @@ func TestAssociationOfIncoming(t *testing.T) {
 		t.Errorf("unassigned after reply %v, want %v", got, want)
 	}
 	m2 := e.receive(numC, "yes")
-	if !reflect.DeepEqual(m2.Users, []store.ID{alice.ID}) {
+	if !reflect.DeepEqual(m2.Users, []model.ID{alice.ID}) {
 		t.Errorf("second message from C associated with %v", m2.Users)
 	}
 	// Alice now sees the whole C conversation, including what came before.
@@ -237,15 +238,15 @@ func TestAssociationOfIncoming(t *testing.T) {
 
 func TestVisibilityChangeAppliesAtOnce(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
-	v := e.user("v", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
+	v := e.user("v", model.RoleStaff, model.VisibilityAll, false)
 	e.send(v, "colleague", numA)
 	e.send(u, "mine", numA)
 	e.receive(numA, "reply") // associated with both
 	if got, _ := e.thread(u, numA); len(got) != 3 {
 		t.Fatalf("all-mode thread %v", got)
 	}
-	own := store.VisibilityOwn
+	own := model.VisibilityOwn
 	if _, err := e.s.UpdateUser(context.Background(), u.ID, UserUpdate{Visibility: &own}); err != nil {
 		t.Fatal(err)
 	}
@@ -258,15 +259,15 @@ func TestVisibilityChangeAppliesAtOnce(t *testing.T) {
 	}
 	// From now on replies from A are not associated with u.
 	m := e.receive(numA, "second reply")
-	if !reflect.DeepEqual(m.Users, []store.ID{v.ID}) {
+	if !reflect.DeepEqual(m.Users, []model.ID{v.ID}) {
 		t.Fatalf("associated with %v, want only v", m.Users)
 	}
 }
 
 func TestSearch(t *testing.T) {
 	e := newEnv(t, Options{})
-	alice := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	bob := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	alice := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	bob := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
 	ctx := context.Background()
 	e.send(alice, "Your invoice is ready", numA)
 	e.send(bob, "Meeting moved to Friday", numB)
@@ -274,7 +275,7 @@ func TestSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		who   store.User
+		who   model.User
 		q     string
 		convs []string
 		texts []string
@@ -309,8 +310,8 @@ func TestContacts(t *testing.T) {
 	e := newEnv(t, Options{})
 	ctx := context.Background()
 	c, err := e.s.UpsertContact(ctx, ContactInput{Number: "07911 123451", Name: "Ada", JobTitle: "Engineer", Company: "AE",
-		Email: "ada@example.com", CRMURL: "https://crm.example.com/c/1", CRM: &store.CRMRef{Type: "contact", ID: "1"},
-		Phones: []store.Phone{{Number: "07911123453", Label: "work"}}})
+		Email: "ada@example.com", CRMURL: "https://crm.example.com/c/1", CRM: &model.CRMRef{Type: "contact", ID: "1"},
+		Phones: []model.Phone{{Number: "07911123453", Label: "work"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func TestContacts(t *testing.T) {
 		t.Fatalf("after upsert %+v", got)
 	}
 	_, err = e.s.UpsertContact(ctx, ContactInput{Number: "x", Email: "nope", CRMURL: "javascript:alert(1)",
-		Phones: []store.Phone{{Number: numB}, {Number: "12"}}})
+		Phones: []model.Phone{{Number: numB}, {Number: "12"}}})
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) != 4 || ve.Fields[3].Field != "phones" || ve.Fields[3].Index != 1 {
 		t.Fatalf("validation %v", err)
@@ -347,12 +348,12 @@ func TestContacts(t *testing.T) {
 
 func TestThreadPaging(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
 	for i := 0; i < 7; i++ {
 		e.send(u, string(rune('a'+i)), numA)
 	}
 	var pages [][]string
-	var before store.ID
+	var before model.ID
 	for {
 		p, err := e.s.Thread(context.Background(), u.ID, numA, ThreadQuery{Before: before, Limit: 3})
 		if err != nil {

@@ -110,7 +110,7 @@
 //
 // A message moves queued → submitting → sent → delivered, or ends failed
 // (with a reason), unknown (the process died during AT+CMGS), cancelled or
-// expired. Its state is derived from its parts' states (store.RollUp). The
+// expired. Its state is derived from its parts' states (model.RollUp). The
 // names are the same in the store, the API, the UI and webhooks.
 //
 // # Errors

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Event is one of the typed events on the Bus: *MessageReceived,
@@ -20,21 +20,21 @@ type Event interface {
 // MessageReceived: an incoming message was stored (and associated).
 type MessageReceived struct {
 	At      time.Time
-	Message store.Message
+	Message model.Message
 }
 
 // StatusChanged: a message moved to another state.
 type StatusChanged struct {
 	At       time.Time
-	Message  store.Message
-	Previous store.State
+	Message  model.Message
+	Previous model.State
 }
 
 // SendFailed: a message failed (failed, unknown or expired), with the
 // reason in Message.Reason.
 type SendFailed struct {
 	At      time.Time
-	Message store.Message
+	Message model.Message
 }
 
 // ModemStateChanged: a modem came up, went down, changed network state.
@@ -49,7 +49,7 @@ type ModemStateChanged struct {
 // NotificationAdded: a user got a notification.
 type NotificationAdded struct {
 	At           time.Time
-	Notification store.Notification
+	Notification model.Notification
 }
 
 // EventName implements Event.

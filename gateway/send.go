@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 	"github.com/nyaruka/phonenumbers"
@@ -17,13 +18,13 @@ import (
 // SendRequest is one send: one text to one or several recipients.
 type SendRequest struct {
 	// UserID is the sending user (required).
-	UserID store.ID
+	UserID model.ID
 	// To lists the recipients as typed; each is normalised to E.164 with
 	// the default country. Several recipients make a marketing send.
 	To   []string
 	Text string
 	// CRM optionally names the CRM record the message was sent from.
-	CRM *store.CRMRef
+	CRM *model.CRMRef
 	// StatusReport asks the network for delivery reports.
 	StatusReport bool
 	// SendAt delays sending (zero: now).
@@ -38,10 +39,10 @@ type SendRequest struct {
 
 // SendResult says what Send accepted.
 type SendResult struct {
-	BatchID store.ID
+	BatchID model.ID
 	// Messages are the accepted messages (one per valid recipient, in the
 	// order of To), committed as queued.
-	Messages []store.Message
+	Messages []model.Message
 	// Rejected lists the recipients that were not accepted, by index in To
 	// (Field "to").
 	Rejected []FieldError
@@ -189,7 +190,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 			}
 		}
 		res.BatchID = tx.NewID()
-		res.Messages = make([]store.Message, 0, len(valid))
+		res.Messages = make([]model.Message, 0, len(valid))
 		for _, r := range valid {
 			ref, err := tx.NextRef()
 			if err != nil {
@@ -205,12 +206,12 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 			if c.Parts != count.Parts || len(pparts) != count.Parts {
 				return fmt.Errorf("gateway: segmentation disagrees with the count (%d parts, counted %d)", len(pparts), count.Parts)
 			}
-			parts := make([]store.Part, len(pparts))
+			parts := make([]model.Part, len(pparts))
 			for i, pp := range pparts {
-				parts[i] = store.Part{Seq: pp.Seq, TPDU: pp.TPDU, NextAttempt: due}
+				parts[i] = model.Part{Seq: pp.Seq, TPDU: pp.TPDU, NextAttempt: due}
 			}
-			m := store.Message{
-				ID: tx.NewID(), BatchID: res.BatchID, Direction: store.Outgoing, Number: r.number,
+			m := model.Message{
+				ID: tx.NewID(), BatchID: res.BatchID, Direction: model.Outgoing, Number: r.number,
 				Text: req.Text, Encoding: count.Encoding.String(), Parts: count.Parts, UserID: req.UserID,
 				Marketing: marketing, StatusReport: req.StatusReport, CRM: req.CRM, CreatedAt: now,
 				SendAt: req.SendAt, ExpiresAt: req.ExpiresAt,

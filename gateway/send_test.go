@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 )
 
 func TestSendValidatesRecipientsByIndex(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "hi",
 		To: []string{"07911 123451", "12", "+44 7911 123452", "hello", "07911123451", "+1 999 555 0147"}})
 	if err != nil {
@@ -44,7 +45,7 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 		t.Errorf("duplicate reason %q does not name the first recipient", res.Rejected[2].Reason)
 	}
 	for _, m := range res.Messages {
-		if !m.Marketing || m.BatchID != res.BatchID || m.State != store.StateQueued {
+		if !m.Marketing || m.BatchID != res.BatchID || m.State != model.StateQueued {
 			t.Errorf("message %+v: want marketing, batch %s, queued", m, res.BatchID)
 		}
 	}
@@ -52,7 +53,7 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 
 func TestSendRejectsAllInvalid(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	cases := []struct {
 		name   string
 		req    SendRequest
@@ -85,7 +86,7 @@ func TestSendRejectsAllInvalid(t *testing.T) {
 
 func TestSendCommitsBeforeReturning(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	text := strings.Repeat("long text ", 40) // 400 GSM characters: 3 parts
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: text, To: []string{numA}, StatusReport: true})
 	if err != nil {
@@ -121,7 +122,7 @@ func TestSendCommitsBeforeReturning(t *testing.T) {
 			t.Errorf("stored message %+v with %d parts", m, len(parts))
 		}
 		for i, p := range parts {
-			if p.Seq != i+1 || p.State != store.StateQueued || len(p.TPDU) == 0 || p.MR != -1 {
+			if p.Seq != i+1 || p.State != model.StateQueued || len(p.TPDU) == 0 || p.MR != -1 {
 				t.Errorf("part %d: %+v", i, p)
 			}
 		}
@@ -137,8 +138,8 @@ func TestSendCommitsBeforeReturning(t *testing.T) {
 
 func TestSendIdempotency(t *testing.T) {
 	e := newEnv(t, Options{IdempotencyTTL: time.Hour})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	v := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	v := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
 	req := SendRequest{UserID: u.ID, Text: "once", To: []string{numA, numB}, IdempotencyKey: "k1"}
 	first, err := e.s.Send(context.Background(), req)
 	if err != nil {
@@ -180,7 +181,7 @@ func TestSendIdempotency(t *testing.T) {
 
 func TestSendSetsValidityFromExpiry(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "x", To: []string{numA}, ExpiresAt: e.clock.Now().Add(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +199,7 @@ func TestSendSetsValidityFromExpiry(t *testing.T) {
 
 func TestSendSingleRecipientIsNotMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	res := e.send(u, "hello", numA)
 	if res.Messages[0].Marketing {
 		t.Fatal("single recipient marked marketing")
@@ -258,7 +259,7 @@ func FuzzNormalizeNumber(f *testing.F) {
 
 func TestConcurrentSendsShareCommitsAndKeys(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	const n = 20
 	results := make(chan *SendResult, 2*n)
 	errs := make(chan error, 2*n)
@@ -289,7 +290,7 @@ func TestConcurrentSendsShareCommitsAndKeys(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	batches := map[store.ID]int{}
+	batches := map[model.ID]int{}
 	fresh := 0
 	for r := range results {
 		batches[r.BatchID]++

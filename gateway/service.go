@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 	"github.com/nyaruka/phonenumbers"
@@ -149,7 +150,7 @@ func (s *Service) WakeOutbox() {
 // PublishStatus publishes what changed for a message: StatusChanged when
 // its state differs from prev, and SendFailed when it became a failure.
 // The dispatcher calls it after each commit.
-func (s *Service) PublishStatus(prev store.State, m store.Message) {
+func (s *Service) PublishStatus(prev model.State, m model.Message) {
 	if m.State == prev {
 		return
 	}

@@ -7,10 +7,11 @@ import (
 	"strings"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
-	"github.com/gsmgate/gsmgate/webhook"
 )
 
 // ModemSource reports the modems; serve wires the modem pool's status to it.
@@ -47,7 +48,7 @@ func (a *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	if err != nil {
 		return Principal{}, err
 	}
-	p := Principal{TokenID: t.ID.String(), TokenName: t.Name, UserID: u.ID, User: u.Name, Admin: u.Role == store.RoleAdmin}
+	p := Principal{TokenID: t.ID.String(), TokenName: t.Name, UserID: u.ID, User: u.Name, Admin: u.Role == model.RoleAdmin}
 	for _, s := range t.Scopes {
 		p.Scopes = append(p.Scopes, string(s))
 	}
@@ -94,19 +95,19 @@ func recipientErrors(fs []gateway.FieldError, to []string) []RecipientError {
 }
 
 // Message implements Gateway.
-func (a *Service) Message(ctx context.Context, v Viewer, id store.ID) (store.Message, []store.Part, error) {
+func (a *Service) Message(ctx context.Context, v Viewer, id model.ID) (model.Message, []model.Part, error) {
 	d, err := a.svc.Message(ctx, v.UserID, id)
 	if err != nil {
-		return store.Message{}, nil, err
+		return model.Message{}, nil, err
 	}
 	return d.Message, d.Parts, nil
 }
 
-func parseCursor(c string) (store.ID, error) {
+func parseCursor(c string) (model.ID, error) {
 	if c == "" {
 		return 0, nil
 	}
-	id, err := store.ParseID(c)
+	id, err := model.ParseID(c)
 	if err != nil {
 		return 0, ErrInvalidField.With(map[string]string{"field": "cursor"}, "cursor %q is not one this server gave", c)
 	}
@@ -115,12 +116,12 @@ func parseCursor(c string) (store.ID, error) {
 
 // Messages implements Gateway. A number filter reads that conversation;
 // since stops the listing (newest first) at messages older than it.
-func (a *Service) Messages(ctx context.Context, v Viewer, q MessageQuery) ([]store.Message, string, error) {
+func (a *Service) Messages(ctx context.Context, v Viewer, q MessageQuery) ([]model.Message, string, error) {
 	before, err := parseCursor(q.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	var ms []store.Message
+	var ms []model.Message
 	next := ""
 	if q.Number != "" {
 		tp, err := a.svc.Thread(ctx, v.UserID, q.Number, gateway.ThreadQuery{Before: before, Limit: q.Limit})
@@ -159,17 +160,17 @@ func (a *Service) Messages(ctx context.Context, v Viewer, q MessageQuery) ([]sto
 }
 
 // Batch implements Gateway.
-func (a *Service) Batch(ctx context.Context, v Viewer, batch store.ID) ([]store.Message, error) {
+func (a *Service) Batch(ctx context.Context, v Viewer, batch model.ID) ([]model.Message, error) {
 	return a.svc.Messages(ctx, v.UserID, gateway.MessageQuery{Batch: batch})
 }
 
 // Retry implements Gateway.
-func (a *Service) Retry(ctx context.Context, v Viewer, id store.ID) (store.Message, error) {
+func (a *Service) Retry(ctx context.Context, v Viewer, id model.ID) (model.Message, error) {
 	return a.svc.Retry(ctx, v.UserID, id)
 }
 
 // Cancel implements Gateway.
-func (a *Service) Cancel(ctx context.Context, v Viewer, id store.ID) (store.Message, error) {
+func (a *Service) Cancel(ctx context.Context, v Viewer, id model.ID) (model.Message, error) {
 	return a.svc.Cancel(ctx, v.UserID, id)
 }
 
@@ -191,7 +192,7 @@ func (a *Service) Conversations(ctx context.Context, v Viewer, q ConversationQue
 }
 
 // Thread implements Gateway.
-func (a *Service) Thread(ctx context.Context, v Viewer, number string, p Page) ([]store.Message, string, error) {
+func (a *Service) Thread(ctx context.Context, v Viewer, number string, p Page) ([]model.Message, string, error) {
 	before, err := parseCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
@@ -200,7 +201,7 @@ func (a *Service) Thread(ctx context.Context, v Viewer, number string, p Page) (
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]store.Message, 0, len(tp.Messages))
+	out := make([]model.Message, 0, len(tp.Messages))
 	for _, m := range tp.Messages {
 		out = append(out, m.Message)
 	}
@@ -212,7 +213,7 @@ func (a *Service) Thread(ctx context.Context, v Viewer, number string, p Page) (
 }
 
 // Failures implements Gateway.
-func (a *Service) Failures(ctx context.Context, v Viewer, p Page) ([]store.Message, string, error) {
+func (a *Service) Failures(ctx context.Context, v Viewer, p Page) ([]model.Message, string, error) {
 	fp, err := a.svc.Failures(ctx, v.UserID, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", err
@@ -221,7 +222,7 @@ func (a *Service) Failures(ctx context.Context, v Viewer, p Page) ([]store.Messa
 }
 
 // PutContact implements Gateway.
-func (a *Service) PutContact(ctx context.Context, c store.Contact) (store.Contact, error) {
+func (a *Service) PutContact(ctx context.Context, c model.Contact) (model.Contact, error) {
 	return a.svc.UpsertContact(ctx, gateway.ContactInput{
 		Number: c.Number, Name: c.Name, JobTitle: c.JobTitle, Company: c.Company, Email: c.Email,
 		Phones: c.Phones, CRMURL: c.CRMURL, CRM: c.CRM,
@@ -229,7 +230,7 @@ func (a *Service) PutContact(ctx context.Context, c store.Contact) (store.Contac
 }
 
 // Contact implements Gateway.
-func (a *Service) Contact(ctx context.Context, number string) (store.Contact, error) {
+func (a *Service) Contact(ctx context.Context, number string) (model.Contact, error) {
 	return a.svc.Contact(ctx, number)
 }
 
@@ -242,17 +243,17 @@ func (a *Service) DeleteContact(ctx context.Context, number string) error {
 func (a *Service) CountText(text string) pdu.Count { return a.svc.CountText(text) }
 
 // UserByName implements Gateway.
-func (a *Service) UserByName(ctx context.Context, name string) (store.User, error) {
+func (a *Service) UserByName(ctx context.Context, name string) (model.User, error) {
 	us, err := a.svc.Users(ctx)
 	if err != nil {
-		return store.User{}, err
+		return model.User{}, err
 	}
 	for _, u := range us {
 		if strings.EqualFold(u.Name, name) {
 			return u, nil
 		}
 	}
-	return store.User{}, gateway.ErrNotFound
+	return model.User{}, gateway.ErrNotFound
 }
 
 // Normalize implements Gateway.
@@ -299,7 +300,7 @@ func (a *Service) MarkRead(ctx context.Context, v Viewer, number string) (int, e
 }
 
 // Notifications implements Gateway.
-func (a *Service) Notifications(ctx context.Context, v Viewer, p Page) ([]store.Notification, int, string, error) {
+func (a *Service) Notifications(ctx context.Context, v Viewer, p Page) ([]model.Notification, int, string, error) {
 	before, err := parseCursor(p.Cursor)
 	if err != nil {
 		return nil, 0, "", err
@@ -357,14 +358,14 @@ func convertEvent(ge gateway.Event) (Event, bool) {
 		m := e.Message
 		ev := Event{At: e.At, Message: &m, UserIDs: owners(m)}
 		switch m.State {
-		case store.StateSent:
+		case model.StateSent:
 			ev.Type = "message.sent"
 			if !m.SentAt.IsZero() {
 				ev.Latency = m.SentAt.Sub(m.CreatedAt)
 			}
-		case store.StateDelivered:
+		case model.StateDelivered:
 			ev.Type = "message.delivered"
-		case store.StateCancelled:
+		case model.StateCancelled:
 			ev.Type = "message.cancelled"
 		default:
 			ev.Type = "message.status"
@@ -379,9 +380,9 @@ func convertEvent(ge gateway.Event) (Event, bool) {
 	return Event{}, false
 }
 
-func owners(m store.Message) []store.ID {
+func owners(m model.Message) []model.ID {
 	if m.UserID != 0 {
-		return append([]store.ID{m.UserID}, m.Users...)
+		return append([]model.ID{m.UserID}, m.Users...)
 	}
 	return m.Users
 }

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 func TestSendThenGet(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{
 		"to": "07911 123123", "text": "Hello from the API", "status_report": true,
@@ -29,7 +29,7 @@ func TestSendThenGet(t *testing.T) {
 		t.Fatalf("answer %s", r.body)
 	}
 	m := sr.Messages[0]
-	if m.To != "+447911123123" || m.Parts != 1 || m.Encoding == "" || m.State != store.StateQueued {
+	if m.To != "+447911123123" || m.Parts != 1 || m.Encoding == "" || m.State != model.StateQueued {
 		t.Fatalf("message %+v", m)
 	}
 
@@ -40,7 +40,7 @@ func TestSendThenGet(t *testing.T) {
 	var mv messageView
 	g.json(t, &mv)
 	if mv.ID != m.ID || mv.Number != "+447911123123" || mv.Text != "Hello from the API" || !mv.StatusReport ||
-		mv.Ref == nil || mv.Ref.ID != "123" || len(mv.PartStates) != 1 || mv.PartStates[0].State != store.StateQueued {
+		mv.Ref == nil || mv.Ref.ID != "123" || len(mv.PartStates) != 1 || mv.PartStates[0].State != model.StateQueued {
 		t.Fatalf("message view %s", g.body)
 	}
 
@@ -64,7 +64,7 @@ func TestSendThenGet(t *testing.T) {
 
 func TestSendRecipientErrors(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123123", "banana", "+447911123124"}, "text": "hi"})
 	if r.status != http.StatusAccepted {
@@ -87,7 +87,7 @@ func TestSendRecipientErrors(t *testing.T) {
 
 func TestIdempotencyKey(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 	body := map[string]any{"to": "+447911123123", "text": "once"}
 	first := e.do("POST", "/api/v1/messages", tok, body, "Idempotency-Key", "k-1")
 	second := e.do("POST", "/api/v1/messages", tok, body, "Idempotency-Key", "k-1")
@@ -111,8 +111,8 @@ func TestIdempotencyKey(t *testing.T) {
 
 func TestErrorPaths(t *testing.T) {
 	e := newEnv(t, Options{MaxBodyBytes: 2048, MaxRecipients: 3, MaxTextChars: 20})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, readOnly := e.user("rita", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, readOnly := e.user("rita", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	tests := []struct {
 		name, method, path, token string
 		body                      any
@@ -180,8 +180,8 @@ func TestErrorPaths(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, Options{RatePerSecond: 0.001, RateBurst: 2})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
-	_, other := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
+	_, other := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	for i := 0; i < 2; i++ {
 		if r := e.do("GET", "/api/v1/failures", tok, nil); r.status != 200 {
 			t.Fatalf("request %d: %d %s", i, r.status, r.body)
@@ -202,9 +202,9 @@ func TestRateLimit(t *testing.T) {
 
 func TestConversationVisibility(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 
 	if r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123001", "text": "from alice"}); r.status != 202 {
 		t.Fatalf("%d %s", r.status, r.body)
@@ -252,8 +252,8 @@ func TestConversationVisibility(t *testing.T) {
 
 func TestCancelRetryConflict(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123123", "text": "later", "send_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
 	var sr sendResponse
 	r.json(t, &sr)
@@ -264,7 +264,7 @@ func TestCancelRetryConflict(t *testing.T) {
 	c := e.do("DELETE", "/api/v1/messages/"+id, tok, nil)
 	var mv messageView
 	c.json(t, &mv)
-	if c.status != 200 || mv.State != store.StateCancelled {
+	if c.status != 200 || mv.State != model.StateCancelled {
 		t.Fatalf("cancel: %d %s", c.status, c.body)
 	}
 	if c := e.do("DELETE", "/api/v1/messages/"+id, tok, nil); c.status != 409 || c.errCode(t) != "conflict" {
@@ -274,7 +274,7 @@ func TestCancelRetryConflict(t *testing.T) {
 
 func TestContacts(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	r := e.do("PUT", "/api/v1/contacts/07911123123", tok, map[string]any{
 		"name": "Ada Lovelace", "company": "Engines Ltd", "email": "ada@example.com",
 		"phones":  []map[string]string{{"number": "07911 123124", "label": "home"}},
@@ -284,7 +284,7 @@ func TestContacts(t *testing.T) {
 		t.Fatalf("put: %d %s", r.status, r.body)
 	}
 	g := e.do("GET", "/api/v1/contacts/%2B447911123123", tok, nil)
-	var c store.Contact
+	var c model.Contact
 	g.json(t, &c)
 	if g.status != 200 || c.Name != "Ada Lovelace" || c.Number != "+447911123123" || len(c.Phones) < 2 {
 		t.Fatalf("get: %d %s", g.status, g.body)
@@ -302,7 +302,7 @@ func TestContacts(t *testing.T) {
 
 func TestHealthReadyModems(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	if r := e.do("GET", "/healthz", "", nil); r.status != 200 {
 		t.Fatalf("healthz %d", r.status)
 	}
@@ -327,7 +327,7 @@ func TestHealthReadyModems(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.modems = []ModemStatus{{Name: "sim0", Registration: "home", Registered: true, SignalDBm: -71}}
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123123", "+447911123124"}, "text": "hi"})
 	r := e.do("GET", "/metrics", "", nil)
 	for _, want := range []string{
@@ -343,7 +343,7 @@ func TestMetrics(t *testing.T) {
 
 func TestCount(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	r := e.do("POST", "/api/v1/count", tok, map[string]string{"text": strings.Repeat("a", 161)})
 	var cv countView
 	r.json(t, &cv)
@@ -369,7 +369,7 @@ func TestCount(t *testing.T) {
 
 func TestWebhooksAPI(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
 	r := e.do("POST", "/api/v1/webhooks", admin, map[string]any{"url": "http://127.0.0.1:1/hook", "events": []string{"message.received", "message.failed"}, "secret": "s"})
 	if r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
@@ -403,7 +403,7 @@ func TestWebhooksAPI(t *testing.T) {
 
 func TestDrainRefusesSends(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	e.srv.Drain()
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123123", "text": "x"})
 	if r.status != 503 || r.errCode(t) != "shutting_down" || r.header.Get("Retry-After") == "" {
@@ -416,7 +416,7 @@ func TestDrainRefusesSends(t *testing.T) {
 
 func TestIncludeMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123451", "text": "personal"})
 	time.Sleep(2 * time.Millisecond) // IDs sort by millisecond
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123452", "+447911123453"}, "text": "open day!"})
@@ -449,8 +449,8 @@ func TestIncludeMarketing(t *testing.T) {
 // sees only what she sent.
 func TestVisibilityModes(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, olga := e.user("olga", store.RoleStaff, store.VisibilityOwn, store.ScopeSend, store.ScopeRead)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, olga := e.user("olga", model.RoleStaff, model.VisibilityOwn, model.ScopeSend, model.ScopeRead)
 	for _, tok := range []string{alice, olga} {
 		if r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123456", "text": "from " + tok[:8]}); r.status != 202 {
 			t.Fatalf("%d %s", r.status, r.body)
@@ -475,8 +475,8 @@ func TestVisibilityModes(t *testing.T) {
 
 func TestAdminConversationLists(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123451", "text": "hi"})
 	if _, err := e.svc.AcceptIncoming(context.Background(), gateway.Incoming{From: "+447911123452", Text: "who is this?", Parts: 1}); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"golang.org/x/time/rate"
 )
 
@@ -26,7 +26,7 @@ type Principal struct {
 	// UserID and User are the user the token belongs to: it sends as that
 	// user and reads what that user may see. Tokens of admin users read
 	// everything.
-	UserID store.ID
+	UserID model.ID
 	User   string
 	// Admin is true when the token's user has the admin role.
 	Admin  bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 )
@@ -12,21 +13,21 @@ import (
 // Viewer so that the gateway, not this package, applies visibility rules.
 type Gateway interface {
 	Send(ctx context.Context, req SendRequest) (SendResult, error)
-	Message(ctx context.Context, v Viewer, id store.ID) (store.Message, []store.Part, error)
-	Messages(ctx context.Context, v Viewer, q MessageQuery) ([]store.Message, string, error)
+	Message(ctx context.Context, v Viewer, id model.ID) (model.Message, []model.Part, error)
+	Messages(ctx context.Context, v Viewer, q MessageQuery) ([]model.Message, string, error)
 	// Batch lists the messages of one send the viewer may see.
-	Batch(ctx context.Context, v Viewer, batch store.ID) ([]store.Message, error)
-	Retry(ctx context.Context, v Viewer, id store.ID) (store.Message, error)
-	Cancel(ctx context.Context, v Viewer, id store.ID) (store.Message, error)
+	Batch(ctx context.Context, v Viewer, batch model.ID) ([]model.Message, error)
+	Retry(ctx context.Context, v Viewer, id model.ID) (model.Message, error)
+	Cancel(ctx context.Context, v Viewer, id model.ID) (model.Message, error)
 	Conversations(ctx context.Context, v Viewer, q ConversationQuery) ([]Conversation, string, error)
-	Thread(ctx context.Context, v Viewer, number string, p Page) ([]store.Message, string, error)
-	Failures(ctx context.Context, v Viewer, p Page) ([]store.Message, string, error)
-	PutContact(ctx context.Context, c store.Contact) (store.Contact, error)
-	Contact(ctx context.Context, number string) (store.Contact, error)
+	Thread(ctx context.Context, v Viewer, number string, p Page) ([]model.Message, string, error)
+	Failures(ctx context.Context, v Viewer, p Page) ([]model.Message, string, error)
+	PutContact(ctx context.Context, c model.Contact) (model.Contact, error)
+	Contact(ctx context.Context, number string) (model.Contact, error)
 	DeleteContact(ctx context.Context, number string) error
 	// CountText segments a text as Send would.
 	CountText(text string) pdu.Count
-	UserByName(ctx context.Context, name string) (store.User, error)
+	UserByName(ctx context.Context, name string) (model.User, error)
 	// Normalize turns a number as a client wrote it into E.164.
 	Normalize(number string) (string, error)
 	Modems(ctx context.Context) []ModemStatus
@@ -45,23 +46,23 @@ type Gateway interface {
 	MarkRead(ctx context.Context, v Viewer, number string) (int, error)
 	// Notifications lists the viewer's uncleared notifications, newest
 	// first, with their total count (the unread badge).
-	Notifications(ctx context.Context, v Viewer, p Page) (items []store.Notification, count int, next string, err error)
+	Notifications(ctx context.Context, v Viewer, p Page) (items []model.Notification, count int, next string, err error)
 	// ClearNotifications clears all the viewer's notifications.
 	ClearNotifications(ctx context.Context, v Viewer) (int, error)
 }
 
 // Viewer is who reads: the gateway filters what they may see.
 type Viewer struct {
-	UserID store.ID
+	UserID model.ID
 	Admin  bool
 }
 
 // SendRequest is one POST /api/v1/messages, after parsing.
 type SendRequest struct {
-	UserID         store.ID
+	UserID         model.ID
 	To             []string
 	Text           string
-	CRM            *store.CRMRef
+	CRM            *model.CRMRef
 	StatusReport   bool
 	SendAt         time.Time
 	ExpiresAt      time.Time
@@ -78,8 +79,8 @@ type RecipientError struct {
 
 // SendResult is what Send accepted.
 type SendResult struct {
-	BatchID  store.ID
-	Messages []store.Message
+	BatchID  model.ID
+	Messages []model.Message
 	Errors   []RecipientError
 	// Replayed is true when an Idempotency-Key matched an earlier send.
 	Replayed bool
@@ -94,7 +95,7 @@ type Page struct {
 // MessageQuery filters GET /api/v1/messages.
 type MessageQuery struct {
 	Page
-	State  store.State
+	State  model.State
 	Number string
 	Since  time.Time
 }
@@ -104,7 +105,7 @@ type ConversationQuery struct {
 	Page
 	// UserID lists that user's conversations (admins only; zero: the
 	// viewer's own, or the unassigned inbox when Unassigned).
-	UserID     store.ID
+	UserID     model.ID
 	Unassigned bool
 	// All lists every conversation (admins only).
 	All              bool
@@ -117,7 +118,7 @@ type Conversation struct {
 	// Unread is how many of the viewer's notifications (incoming messages
 	// not yet seen) are about this number.
 	Unread  int            `json:"unread"`
-	Contact *store.Contact `json:"contact,omitempty"`
+	Contact *model.Contact `json:"contact,omitempty"`
 }
 
 // ModemStatus is one modem as GET /api/v1/modems shows it.
@@ -148,27 +149,27 @@ type Event struct {
 	Type string `json:"type"`
 	At   time.Time
 	// Message is set for message events.
-	Message *store.Message `json:"message,omitempty"`
+	Message *model.Message `json:"message,omitempty"`
 	// Modem is set for modem events.
 	Modem *ModemStatus `json:"modem,omitempty"`
 	// UserIDs are the users the event concerns (for filtering); empty
 	// means admins only.
-	UserIDs []store.ID `json:"-"`
+	UserIDs []model.ID `json:"-"`
 	// Latency, for message.sent, is the time from acceptance to +CMGS.
 	Latency time.Duration `json:"-"`
 }
 
 // Webhooks is what the API needs from the webhook sender's registry.
 type Webhooks interface {
-	Create(ctx context.Context, h store.Webhook) (store.Webhook, error)
-	List(ctx context.Context, userID store.ID) ([]store.Webhook, error)
-	Get(ctx context.Context, id store.ID) (store.Webhook, error)
-	Delete(ctx context.Context, id store.ID) error
+	Create(ctx context.Context, h model.Webhook) (model.Webhook, error)
+	List(ctx context.Context, userID model.ID) ([]model.Webhook, error)
+	Get(ctx context.Context, id model.ID) (model.Webhook, error)
+	Delete(ctx context.Context, id model.ID) error
 	// Deliveries lists a webhook's latest deliveries, newest first.
-	Deliveries(ctx context.Context, id store.ID, limit int) ([]store.WebhookDelivery, error)
+	Deliveries(ctx context.Context, id model.ID, limit int) ([]model.WebhookDelivery, error)
 	// Backlog is the number of pending deliveries.
 	Backlog() int
 	// ExportReceived queues sms:received deliveries of these messages again
 	// (SMSGate's inbox export).
-	ExportReceived(ctx context.Context, ms []store.Message) error
+	ExportReceived(ctx context.Context, ms []model.Message) error
 }

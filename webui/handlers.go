@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // boolQuery reads an optional true/false query parameter.
@@ -42,7 +42,7 @@ func (s *Server) userQuery(c *gin.Context) (Viewer, bool) {
 		return v, false
 	}
 	// An admin reading as a user sees what that user sees.
-	return Viewer{UserID: u.ID, Admin: u.Role == store.RoleAdmin}, true
+	return Viewer{UserID: u.ID, Admin: u.Role == model.RoleAdmin}, true
 }
 
 func (s *Server) listConversations(c *gin.Context) {
@@ -125,9 +125,9 @@ type contactBody struct {
 	JobTitle string        `json:"job_title"`
 	Company  string        `json:"company"`
 	Email    string        `json:"email"`
-	Phones   []store.Phone `json:"phones"`
+	Phones   []model.Phone `json:"phones"`
 	CRMURL   string        `json:"crm_url"`
-	Ref      *store.CRMRef `json:"ref"`
+	Ref      *model.CRMRef `json:"ref"`
 }
 
 func (s *Server) putContact(c *gin.Context) {
@@ -145,7 +145,7 @@ func (s *Server) putContact(c *gin.Context) {
 			return
 		}
 	}
-	ct := store.Contact{Number: number, Name: b.Name, JobTitle: b.JobTitle, Company: b.Company, Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref}
+	ct := model.Contact{Number: number, Name: b.Name, JobTitle: b.JobTitle, Company: b.Company, Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref}
 	for i, ph := range b.Phones {
 		n, err := s.gw.Normalize(ph.Number)
 		if err != nil {
@@ -153,7 +153,7 @@ func (s *Server) putContact(c *gin.Context) {
 				"phones[%d]: %q is not a phone number: %v", i, ph.Number, err))
 			return
 		}
-		ct.Phones = append(ct.Phones, store.Phone{Number: n, Label: ph.Label})
+		ct.Phones = append(ct.Phones, model.Phone{Number: n, Label: ph.Label})
 	}
 	saved, err := s.gw.PutContact(c.Request.Context(), ct)
 	if err != nil {
@@ -278,11 +278,11 @@ type deliveryView struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func viewWebhook(h store.Webhook, ds []store.WebhookDelivery) webhookView {
+func viewWebhook(h model.Webhook, ds []model.WebhookDelivery) webhookView {
 	v := webhookView{ID: h.ID.String(), URL: h.URL, Events: h.Events, HasSecret: h.Secret != "", CreatedAt: h.CreatedAt}
 	for _, d := range ds {
 		dv := deliveryView{ID: d.ID.String(), Event: d.Event, State: d.State, Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-		if d.State == store.DeliveryPending {
+		if d.State == model.DeliveryPending {
 			dv.NextAttempt = d.NextAttempt
 		}
 		v.Deliveries = append(v.Deliveries, dv)
@@ -296,7 +296,7 @@ func (s *Server) createWebhook(c *gin.Context) {
 		return
 	}
 	// Webhooks are an admin's: they receive every event (UserID zero).
-	h, err := s.hooks.Create(c.Request.Context(), store.Webhook{URL: b.URL, Events: b.Events, Secret: b.Secret})
+	h, err := s.hooks.Create(c.Request.Context(), model.Webhook{URL: b.URL, Events: b.Events, Secret: b.Secret})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -317,8 +317,8 @@ func (s *Server) listWebhooks(c *gin.Context) {
 	writeJSON(c, http.StatusOK, listResponse[webhookView]{Items: out})
 }
 
-func (s *Server) webhookID(c *gin.Context) (store.ID, bool) {
-	id, err := store.ParseID(c.Param("id"))
+func (s *Server) webhookID(c *gin.Context) (model.ID, bool) {
+	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
 		s.fail(c, ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no webhook %q", c.Param("id")))
 		return 0, false

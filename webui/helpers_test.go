@@ -15,9 +15,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
-	"github.com/gsmgate/gsmgate/webhook"
 )
 
 func TestMain(m *testing.M) {
@@ -72,7 +73,7 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 // user creates a user and a token for it with the given scopes.
-func (e *env) user(name string, role store.Role, vis store.Visibility, scopes ...store.Scope) (store.User, string) {
+func (e *env) user(name string, role model.Role, vis model.Visibility, scopes ...model.Scope) (model.User, string) {
 	e.t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), gateway.NewUser{Name: name, Password: "password-" + name, Role: role, Visibility: vis})
 	if err != nil {

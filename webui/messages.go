@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // recipients is the "to" field: one number or an array of numbers.
@@ -39,7 +39,7 @@ type sendBody struct {
 	To           recipients    `json:"to"`
 	Text         *string       `json:"text"`
 	User         string        `json:"user"`
-	Ref          *store.CRMRef `json:"ref"`
+	Ref          *model.CRMRef `json:"ref"`
 	StatusReport bool          `json:"status_report"`
 	SendAt       *time.Time    `json:"send_at"`
 	ExpiresAt    *time.Time    `json:"expires_at"`
@@ -88,12 +88,12 @@ type messageView struct {
 	Data         []byte        `json:"data,omitempty"`
 	Encoding     string        `json:"encoding,omitempty"`
 	Parts        int           `json:"parts"`
-	State        store.State   `json:"state"`
+	State        model.State   `json:"state"`
 	Error        string        `json:"error,omitempty"`
 	UserID       string        `json:"user_id,omitempty"`
 	Marketing    bool          `json:"marketing"`
 	StatusReport bool          `json:"status_report"`
-	Ref          *store.CRMRef `json:"ref,omitempty"`
+	Ref          *model.CRMRef `json:"ref,omitempty"`
 	Modem        string        `json:"modem,omitempty"`
 	Attempts     int           `json:"attempts"`
 	Incomplete   bool          `json:"incomplete,omitempty"`
@@ -109,7 +109,7 @@ type messageView struct {
 
 type partView struct {
 	Seq         int         `json:"seq"`
-	State       store.State `json:"state"`
+	State       model.State `json:"state"`
 	Modem       string      `json:"modem,omitempty"`
 	MR          *int        `json:"mr,omitempty"`
 	Attempts    int         `json:"attempts"`
@@ -118,7 +118,7 @@ type partView struct {
 	DeliveredAt time.Time   `json:"delivered_at,omitzero"`
 }
 
-func viewMessage(m store.Message, parts []store.Part) messageView {
+func viewMessage(m model.Message, parts []model.Part) messageView {
 	v := messageView{
 		ID: m.ID.String(), Direction: string(m.Direction), Number: m.Number, Text: m.Text, Data: m.Data,
 		Encoding: m.Encoding, Parts: m.Parts, State: m.State, Error: m.Reason, Marketing: m.Marketing,
@@ -143,7 +143,7 @@ func viewMessage(m store.Message, parts []store.Part) messageView {
 	return v
 }
 
-func viewMessages(ms []store.Message) []messageView {
+func viewMessages(ms []model.Message) []messageView {
 	out := make([]messageView, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, viewMessage(m, nil))
@@ -162,7 +162,7 @@ type sendResponse struct {
 type sentView struct {
 	ID       string      `json:"id"`
 	To       string      `json:"to"`
-	State    store.State `json:"state"`
+	State    model.State `json:"state"`
 	Encoding string      `json:"encoding"`
 	Parts    int         `json:"parts"`
 }
@@ -236,8 +236,8 @@ func (s *Server) postMessages(c *gin.Context) {
 	writeJSON(c, http.StatusAccepted, out)
 }
 
-func pathID(c *gin.Context) (store.ID, error) {
-	id, err := store.ParseID(c.Param("id"))
+func pathID(c *gin.Context) (model.ID, error) {
+	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
 		return 0, ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no message %q (ids are 16 hex digits)", c.Param("id"))
 	}
@@ -282,7 +282,7 @@ func (s *Server) listMessages(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	q := MessageQuery{Page: p, State: store.State(c.Query("state"))}
+	q := MessageQuery{Page: p, State: model.State(c.Query("state"))}
 	if q.State != "" && !q.State.Valid() {
 		s.fail(c, ErrInvalidField.With(map[string]string{"field": "state"},
 			"state must be one of queued, submitting, sent, delivered, failed, unknown, cancelled, expired; not %q", q.State))

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
-	"github.com/gsmgate/gsmgate/webhook"
 )
 
 // simEnv is env plus a virtual modem on a simulated network, driven by the
@@ -97,8 +97,8 @@ func (e *env) message(t *testing.T, tok, id string) messageView {
 // signed webhook for each event.
 func TestVirtualModemFlows(t *testing.T) {
 	e := newSimEnv(t)
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 
 	var hookMu sync.Mutex
 	var hookEvents []string
@@ -127,7 +127,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	var sr sendResponse
 	r.json(t, &sr)
 	id := sr.Messages[0].ID
-	waitFor(t, "delivered", func() bool { return e.message(t, alice, id).State == store.StateDelivered })
+	waitFor(t, "delivered", func() bool { return e.message(t, alice, id).State == model.StateDelivered })
 	mv := e.message(t, alice, id)
 	if len(mv.PartStates) != 1 || mv.PartStates[0].MR == nil || mv.SentAt.IsZero() || mv.DeliveredAt.IsZero() {
 		t.Fatalf("delivered message %+v", mv)
@@ -141,7 +141,7 @@ func TestVirtualModemFlows(t *testing.T) {
 		t.Fatalf("parts %d", sr.Messages[0].Parts)
 	}
 	mid := sr.Messages[0].ID
-	waitFor(t, "multipart sent", func() bool { return e.message(t, alice, mid).State == store.StateSent })
+	waitFor(t, "multipart sent", func() bool { return e.message(t, alice, mid).State == model.StateSent })
 	got := 0
 	for _, p := range e.net.Sent() {
 		if p.To == "+447911123457" {
@@ -166,7 +166,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	r = e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123458", "text": "first try fails"})
 	r.json(t, &sr)
 	fid := sr.Messages[0].ID
-	waitFor(t, "failed", func() bool { return e.message(t, alice, fid).State == store.StateFailed })
+	waitFor(t, "failed", func() bool { return e.message(t, alice, fid).State == model.StateFailed })
 	if mv := e.message(t, alice, fid); mv.Error == "" {
 		t.Fatalf("failure without a reason: %+v", mv)
 	}
@@ -177,7 +177,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	if r := e.do("POST", "/api/v1/messages/"+fid+"/retry", alice, nil); r.status != 202 {
 		t.Fatalf("retry: %d %s", r.status, r.body)
 	}
-	waitFor(t, "sent after retry", func() bool { return e.message(t, alice, fid).State == store.StateSent })
+	waitFor(t, "sent after retry", func() bool { return e.message(t, alice, fid).State == model.StateSent })
 	if r := e.do("POST", "/api/v1/messages/"+fid+"/retry", alice, nil); r.status != 409 {
 		t.Fatalf("retry of a sent message: %d %s", r.status, r.body)
 	}
@@ -197,7 +197,7 @@ func TestVirtualModemFlows(t *testing.T) {
 		var hv webhookView
 		g.json(t, &hv)
 		for _, d := range hv.Deliveries {
-			if d.State != store.DeliveryDone || d.Attempts != 1 || d.LastError != "" {
+			if d.State != model.DeliveryDone || d.Attempts != 1 || d.LastError != "" {
 				return false
 			}
 		}
@@ -210,7 +210,7 @@ func TestVirtualModemFlows(t *testing.T) {
 // the queue depth at the top is back to 0 then.
 func TestModemLeasedWhileSending(t *testing.T) {
 	e := newSimEnv(t)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	modems := func() modemList {
 		t.Helper()
 		var ml modemList
@@ -231,7 +231,7 @@ func TestModemLeasedWhileSending(t *testing.T) {
 	var sr sendResponse
 	r.json(t, &sr)
 	waitFor(t, "the modem leased", func() bool { return modems().Items[0].Leased })
-	waitFor(t, "sent", func() bool { return e.message(t, alice, sr.Messages[0].ID).State == store.StateSent })
+	waitFor(t, "sent", func() bool { return e.message(t, alice, sr.Messages[0].ID).State == model.StateSent })
 	waitFor(t, "the lease ended", func() bool { return !modems().Items[0].Leased })
 	if ml := modems(); ml.QueueDepth != 0 {
 		t.Fatalf("after the send: %+v", ml)

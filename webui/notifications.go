@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Unread counts and notifications are per user: these routes act for the
@@ -32,7 +32,7 @@ type clearedView struct {
 	Cleared int `json:"cleared"`
 }
 
-func viewNotification(n store.Notification) notificationView {
+func viewNotification(n model.Notification) notificationView {
 	v := notificationView{ID: n.ID.String(), Kind: n.Kind, Number: n.Number, Text: n.Text, CreatedAt: n.CreatedAt}
 	if n.MessageID != 0 {
 		v.MessageID = n.MessageID.String()

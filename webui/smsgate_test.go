@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -30,7 +30,7 @@ func TestSMSGateClient(t *testing.T) {
 		t.Skip(msg)
 	}
 	e := newSimEnv(t)
-	u, secret := e.user("crm", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	u, secret := e.user("crm", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
 	_ = u
 
 	var mu sync.Mutex

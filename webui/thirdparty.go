@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway/store"
-	"github.com/gsmgate/gsmgate/webhook"
+	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 )
 
 // The SMSGate-compatible API (SMS Gateway for Android's "3rd-party" API)
@@ -126,15 +126,15 @@ type sgState struct {
 }
 
 // sgStateName maps our states to SMSGate's.
-func sgStateName(st store.State) string {
+func sgStateName(st model.State) string {
 	switch st {
-	case store.StateQueued:
+	case model.StateQueued:
 		return "Pending"
-	case store.StateSubmitting:
+	case model.StateSubmitting:
 		return "Processed"
-	case store.StateSent:
+	case model.StateSent:
 		return "Sent"
-	case store.StateDelivered:
+	case model.StateDelivered:
 		return "Delivered"
 	default:
 		return "Failed"
@@ -264,7 +264,7 @@ func (s *Server) sgSend(c *gin.Context) {
 }
 
 func (s *Server) sgState(c *gin.Context) {
-	id, err := store.ParseID(c.Param("id"))
+	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
 		s.smsgateFail(c, ErrNotFound.With(nil, "no message %q", c.Param("id")))
 		return
@@ -273,9 +273,9 @@ func (s *Server) sgState(c *gin.Context) {
 	ms, err := s.gw.Batch(c.Request.Context(), v, id)
 	if err == nil && len(ms) == 0 {
 		// A single message's own id works too.
-		var m store.Message
+		var m model.Message
 		if m, _, err = s.gw.Message(c.Request.Context(), v, id); err == nil {
-			ms = []store.Message{m}
+			ms = []model.Message{m}
 		}
 	}
 	if err != nil {
@@ -341,10 +341,10 @@ func (s *Server) sgRegisterWebhook(c *gin.Context) {
 			"event %q is not supported; use sms:received, sms:sent, sms:delivered or sms:failed", r.Event))
 		return
 	}
-	h := store.Webhook{URL: r.URL, Events: []string{r.Event}}
+	h := model.Webhook{URL: r.URL, Events: []string{r.Event}}
 	// Registering with an existing id replaces that webhook, as SMSGate does.
 	if r.ID != nil && *r.ID != "" {
-		if id, err := store.ParseID(*r.ID); err == nil {
+		if id, err := model.ParseID(*r.ID); err == nil {
 			if _, err := s.hooks.Get(c.Request.Context(), id); err == nil {
 				if err := s.hooks.Delete(c.Request.Context(), id); err != nil {
 					s.smsgateFail(c, err)
@@ -363,7 +363,7 @@ func (s *Server) sgRegisterWebhook(c *gin.Context) {
 }
 
 func (s *Server) sgDeleteWebhook(c *gin.Context) {
-	id, err := store.ParseID(c.Param("id"))
+	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
 		s.smsgateFail(c, ErrNotFound.With(nil, "no webhook %q", c.Param("id")))
 		return
@@ -446,7 +446,7 @@ func (s *Server) sgExport(c *gin.Context) {
 	}
 	// Newest first: page back until before since (at most maxExport).
 	const maxExport = 10000
-	var in []store.Message
+	var in []model.Message
 	p := Page{Limit: 500}
 	for len(in) < maxExport {
 		ms, next, err := s.gw.Messages(c.Request.Context(), principal(c).viewer(), MessageQuery{Page: p})
@@ -460,7 +460,7 @@ func (s *Server) sgExport(c *gin.Context) {
 				done = true
 				break
 			}
-			if m.Direction == store.Incoming && m.CreatedAt.Before(r.Until) && (r.DeviceID == "" || r.DeviceID == m.Modem) {
+			if m.Direction == model.Incoming && m.CreatedAt.Before(r.Until) && (r.DeviceID == "" || r.DeviceID == m.Modem) {
 				in = append(in, m)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // receive stores an incoming SMS as the inbox would after assembling it.
@@ -23,9 +23,9 @@ func (e *env) receive(t *testing.T, from, text string) {
 // only, and the notifications listing and clearing act on the token's user.
 func TestUnreadAndNotifications(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, sendOnly := e.user("sam", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, sendOnly := e.user("sam", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 	const numA, numB = "+447911123451", "+447911123452"
 	for _, s := range []struct{ tok, to string }{{alice, numA}, {bob, numA}, {alice, numB}} {
 		if r := e.do("POST", "/api/v1/messages", s.tok, map[string]any{"to": s.to, "text": "hi"}); r.status != http.StatusAccepted {
@@ -146,7 +146,7 @@ func TestUnreadAndNotifications(t *testing.T) {
 func TestModemsQueueDepth(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.modems = []ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true}}
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	depth := func() modemList {
 		t.Helper()
 		r := e.do("GET", "/api/v1/modems", tok, nil)
@@ -210,7 +210,7 @@ func TestModemsQueueDepth(t *testing.T) {
 // by id; the documents say so.
 func TestInboundMessageState(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	const num = "+447911123451"
 	if r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": num, "text": "hi"}); r.status != http.StatusAccepted {
 		t.Fatalf("send: %d %s", r.status, r.body)
@@ -223,13 +223,13 @@ func TestInboundMessageState(t *testing.T) {
 		t.Fatalf("thread %s", r.body)
 	}
 	out, in := l.Items[0], l.Items[1]
-	if out.Direction != "out" || out.State != store.StateQueued {
+	if out.Direction != "out" || out.State != model.StateQueued {
 		t.Errorf("outgoing %+v", out)
 	}
-	if in.Direction != "in" || in.State != store.StateDelivered || in.Text != "hello back" {
+	if in.Direction != "in" || in.State != model.StateDelivered || in.Text != "hello back" {
 		t.Errorf("incoming %+v", in)
 	}
-	if mv := e.message(t, alice, in.ID); mv.Direction != "in" || mv.State != store.StateDelivered {
+	if mv := e.message(t, alice, in.ID); mv.Direction != "in" || mv.State != model.StateDelivered {
 		t.Errorf("incoming by id %+v", mv)
 	}
 	doc := string(openapiDoc)

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/gsmgate/gsmgate/config"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -207,11 +208,11 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 }
 
 // scopesFrom parses "send,read".
-func scopesFrom(s string) []store.Scope {
-	var out []store.Scope
+func scopesFrom(s string) []model.Scope {
+	var out []model.Scope
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, store.Scope(p))
+			out = append(out, model.Scope(p))
 		}
 	}
 	return out

@@ -20,10 +20,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/config"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
-	"github.com/gsmgate/gsmgate/webhook"
 	"github.com/gsmgate/gsmgate/webui"
 )
 
@@ -254,9 +255,9 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 	if err != nil {
 		return "", err
 	}
-	var admin store.User
+	var admin model.User
 	for _, u := range us {
-		if u.Role == store.RoleAdmin && admin.ID == 0 {
+		if u.Role == model.RoleAdmin && admin.ID == 0 {
 			admin = u
 		}
 	}
@@ -271,7 +272,7 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 			}
 			return "", nil
 		}
-		admin, err = svc.CreateUser(ctx, gateway.NewUser{Name: cfg.Admin.Name, Password: pw, Role: store.RoleAdmin})
+		admin, err = svc.CreateUser(ctx, gateway.NewUser{Name: cfg.Admin.Name, Password: pw, Role: model.RoleAdmin})
 		if err != nil {
 			return "", fmt.Errorf("creating the first admin %q: %w", cfg.Admin.Name, err)
 		}
@@ -284,7 +285,7 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 	if !cfg.Demo {
 		return "", nil
 	}
-	_, secret, err := svc.CreateToken(ctx, admin.ID, "demo-"+time.Now().Format("150405"), []store.Scope{store.ScopeAdmin}, time.Now().Add(24*time.Hour))
+	_, secret, err := svc.CreateToken(ctx, admin.ID, "demo-"+time.Now().Format("150405"), []model.Scope{model.ScopeAdmin}, time.Now().Add(24*time.Hour))
 	return secret, err
 }
 

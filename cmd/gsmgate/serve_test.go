@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
@@ -179,12 +180,12 @@ func TestServeShutdownFinishesSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	mid, _ := store.ParseID(id)
-	var got store.Message
+	mid, _ := model.ParseID(id)
+	var got model.Message
 	if err := db.View(func(tx *store.Tx) error { var err error; got, err = tx.Message(mid); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if got.State != store.StateSent {
+	if got.State != model.StateSent {
 		t.Fatalf("after a graceful stop the message is %s (%s), want sent", got.State, got.Reason)
 	}
 }

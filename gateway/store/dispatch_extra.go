@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Outbox helpers the dispatcher needs beside outbox.go.
@@ -11,15 +13,15 @@ import (
 // (oldest due first), the messages with queued parts whose ExpiresAt has
 // passed. It only reads, so that the scan does not hold up writers; pass
 // the result to ExpireMessages in a write transaction.
-func (tx *Tx) ExpiredDue(scan int) ([]ID, error) {
+func (tx *Tx) ExpiredDue(scan int) ([]model.ID, error) {
 	now := tx.Now()
-	seen := map[ID]bool{}
-	var out []ID
+	seen := map[model.ID]bool{}
+	var out []model.ID
 	c := tx.b(bIdxDue).Cursor()
 	n := 0
 	for key, _ := c.First(); key != nil && (scan <= 0 || n < scan); key, _ = c.Next() {
 		n++
-		id := ID(getU64(key[8:16]))
+		id := model.ID(getU64(key[8:16]))
 		if seen[id] {
 			continue
 		}
@@ -39,7 +41,7 @@ func (tx *Tx) ExpiredDue(scan int) ([]ID, error) {
 // whose ExpiresAt has passed, and returns the messages it changed with
 // their previous state so that the caller can publish the change. ClaimDue
 // expires what it meets silently; this lets every expiry be reported.
-func (tx *Tx) ExpireMessages(ids []ID) (changed []Message, prev []State, err error) {
+func (tx *Tx) ExpireMessages(ids []model.ID) (changed []model.Message, prev []model.State, err error) {
 	now := tx.Now()
 	for _, id := range ids {
 		m, err := tx.Message(id)
@@ -54,10 +56,10 @@ func (tx *Tx) ExpireMessages(ids []ID) (changed []Message, prev []State, err err
 		}
 		old := m.State
 		queued := false
-		m, err = tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
+		m, err = tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
 			for i := range parts {
-				if parts[i].State == StateQueued {
-					parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
+				if parts[i].State == model.StateQueued {
+					parts[i].State, parts[i].Error = model.StateExpired, "expired before it could be sent"
 					queued = true
 				}
 			}

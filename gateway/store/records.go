@@ -5,35 +5,37 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // --- users ---
 
 // User reads a user.
-func (tx *Tx) User(id ID) (User, error) {
-	var u User
+func (tx *Tx) User(id model.ID) (model.User, error) {
+	var u model.User
 	if err := getJSON(tx.b(bUsers), u64(uint64(id)), &u); err != nil {
-		return User{}, fmt.Errorf("store: user %s: %w", id, err)
+		return model.User{}, fmt.Errorf("store: user %s: %w", id, err)
 	}
 	return u, nil
 }
 
 // UserByName reads a user by name (case-insensitive).
-func (tx *Tx) UserByName(name string) (User, error) {
+func (tx *Tx) UserByName(name string) (model.User, error) {
 	v := tx.b(bUsersByName).Get([]byte(strings.ToLower(name)))
 	if v == nil {
-		return User{}, fmt.Errorf("store: user %q: %w", name, ErrNotFound)
+		return model.User{}, fmt.Errorf("store: user %q: %w", name, ErrNotFound)
 	}
-	return tx.User(ID(getU64(v)))
+	return tx.User(model.ID(getU64(v)))
 }
 
 // PutUser creates or updates a user; names are unique (ErrExists).
-func (tx *Tx) PutUser(u *User) error {
+func (tx *Tx) PutUser(u *model.User) error {
 	if u.ID == 0 {
 		return fmt.Errorf("store: put user: zero id")
 	}
 	lname := []byte(strings.ToLower(u.Name))
-	if v := tx.b(bUsersByName).Get(lname); v != nil && ID(getU64(v)) != u.ID {
+	if v := tx.b(bUsersByName).Get(lname); v != nil && model.ID(getU64(v)) != u.ID {
 		return fmt.Errorf("store: user %q: %w", u.Name, ErrExists)
 	}
 	if old, err := tx.User(u.ID); err == nil && !strings.EqualFold(old.Name, u.Name) {
@@ -48,10 +50,10 @@ func (tx *Tx) PutUser(u *User) error {
 }
 
 // Users lists all users by ID.
-func (tx *Tx) Users() ([]User, error) {
-	var out []User
+func (tx *Tx) Users() ([]model.User, error) {
+	var out []model.User
 	err := tx.b(bUsers).ForEach(func(_, v []byte) error {
-		var u User
+		var u model.User
 		if err := unmarshal(v, &u); err != nil {
 			return err
 		}
@@ -64,7 +66,7 @@ func (tx *Tx) Users() ([]User, error) {
 // --- tokens ---
 
 // PutToken stores a token.
-func (tx *Tx) PutToken(t *Token) error {
+func (tx *Tx) PutToken(t *model.Token) error {
 	if err := tx.b(bTokensByHash).Put(t.Hash, u64(uint64(t.ID))); err != nil {
 		return err
 	}
@@ -72,25 +74,25 @@ func (tx *Tx) PutToken(t *Token) error {
 }
 
 // Token reads a token.
-func (tx *Tx) Token(id ID) (Token, error) {
-	var t Token
+func (tx *Tx) Token(id model.ID) (model.Token, error) {
+	var t model.Token
 	if err := getJSON(tx.b(bTokens), u64(uint64(id)), &t); err != nil {
-		return Token{}, fmt.Errorf("store: token %s: %w", id, err)
+		return model.Token{}, fmt.Errorf("store: token %s: %w", id, err)
 	}
 	return t, nil
 }
 
 // TokenByHash finds a token by the SHA-256 of its secret.
-func (tx *Tx) TokenByHash(hash []byte) (Token, error) {
+func (tx *Tx) TokenByHash(hash []byte) (model.Token, error) {
 	v := tx.b(bTokensByHash).Get(hash)
 	if v == nil {
-		return Token{}, fmt.Errorf("store: token: %w", ErrNotFound)
+		return model.Token{}, fmt.Errorf("store: token: %w", ErrNotFound)
 	}
-	return tx.Token(ID(getU64(v)))
+	return tx.Token(model.ID(getU64(v)))
 }
 
 // DeleteToken removes a token.
-func (tx *Tx) DeleteToken(id ID) error {
+func (tx *Tx) DeleteToken(id model.ID) error {
 	t, err := tx.Token(id)
 	if err != nil {
 		return err
@@ -102,10 +104,10 @@ func (tx *Tx) DeleteToken(id ID) error {
 }
 
 // Tokens lists the tokens of user u (all users when u is 0).
-func (tx *Tx) Tokens(u ID) ([]Token, error) {
-	var out []Token
+func (tx *Tx) Tokens(u model.ID) ([]model.Token, error) {
+	var out []model.Token
 	err := tx.b(bTokens).ForEach(func(_, v []byte) error {
-		var t Token
+		var t model.Token
 		if err := unmarshal(v, &t); err != nil {
 			return err
 		}
@@ -120,7 +122,7 @@ func (tx *Tx) Tokens(u ID) ([]Token, error) {
 // --- notifications ---
 
 // AddNotification stores n (n.ID and n.UserID set by the caller).
-func (tx *Tx) AddNotification(n *Notification) error {
+func (tx *Tx) AddNotification(n *model.Notification) error {
 	if err := tx.bumpUnread(n.UserID, n.Number, 1); err != nil {
 		return err
 	}
@@ -129,7 +131,7 @@ func (tx *Tx) AddNotification(n *Notification) error {
 
 // bumpUnread adds d to user u's unread count for number, dropping the entry
 // at zero.
-func (tx *Tx) bumpUnread(u ID, number string, d int) error {
+func (tx *Tx) bumpUnread(u model.ID, number string, d int) error {
 	if number == "" {
 		return nil
 	}
@@ -147,7 +149,7 @@ func (tx *Tx) bumpUnread(u ID, number string, d int) error {
 // deleteNotification removes one notification by key, keeping the unread
 // count in step.
 func (tx *Tx) deleteNotification(key []byte) error {
-	var n Notification
+	var n model.Notification
 	if err := getJSON(tx.b(bNotifications), key, &n); err != nil {
 		return err
 	}
@@ -158,7 +160,7 @@ func (tx *Tx) deleteNotification(key []byte) error {
 }
 
 // Unread is how many of user u's notifications are about number.
-func (tx *Tx) Unread(u ID, number string) int {
+func (tx *Tx) Unread(u model.ID, number string) int {
 	if v := tx.b(bUnread).Get(k(u64(uint64(u)), []byte(number))); len(v) == 8 {
 		return int(getU64(v))
 	}
@@ -167,7 +169,7 @@ func (tx *Tx) Unread(u ID, number string) int {
 
 // UnreadTotal is how many notifications user u has (a range scan over the
 // user's conversations with unread messages, not over the notifications).
-func (tx *Tx) UnreadTotal(u ID) int {
+func (tx *Tx) UnreadTotal(u model.ID) int {
 	total := 0
 	fwdScan(tx.b(bUnread), u64(uint64(u)), nil, func(_, v []byte) bool {
 		total += int(getU64(v))
@@ -177,16 +179,16 @@ func (tx *Tx) UnreadTotal(u ID) int {
 }
 
 // Notifications lists user u's notifications, newest first.
-func (tx *Tx) Notifications(u ID, p Page) ([]Notification, error) {
+func (tx *Tx) Notifications(u model.ID, p Page) ([]model.Notification, error) {
 	prefix := u64(uint64(u))
 	var before []byte
 	if p.Before != 0 {
 		before = k(prefix, u64(uint64(p.Before)))
 	}
-	var out []Notification
+	var out []model.Notification
 	var err error
 	revScan(tx.b(bNotifications), prefix, before, func(_, v []byte) bool {
-		var n Notification
+		var n model.Notification
 		if err = unmarshal(v, &n); err != nil {
 			return false
 		}
@@ -198,7 +200,7 @@ func (tx *Tx) Notifications(u ID, p Page) ([]Notification, error) {
 
 // ClearNotification removes one of user u's notifications (ErrNotFound
 // when it is not theirs).
-func (tx *Tx) ClearNotification(u, id ID) error {
+func (tx *Tx) ClearNotification(u, id model.ID) error {
 	key := k(u64(uint64(u)), u64(uint64(id)))
 	if tx.b(bNotifications).Get(key) == nil {
 		return fmt.Errorf("store: notification %s: %w", id, ErrNotFound)
@@ -208,7 +210,7 @@ func (tx *Tx) ClearNotification(u, id ID) error {
 
 // ClearNotifications removes all of user u's notifications and says how
 // many there were.
-func (tx *Tx) ClearNotifications(u ID) (int, error) {
+func (tx *Tx) ClearNotifications(u model.ID) (int, error) {
 	prefix := u64(uint64(u))
 	n, err := tx.deletePrefix(bNotifications, prefix)
 	if err != nil {
@@ -238,11 +240,11 @@ func (tx *Tx) deletePrefix(b, prefix []byte) (int, error) {
 
 // ClearNotificationsAbout removes user u's notifications about number (the
 // user has read that conversation) and says how many there were.
-func (tx *Tx) ClearNotificationsAbout(u ID, number string) (int, error) {
+func (tx *Tx) ClearNotificationsAbout(u model.ID, number string) (int, error) {
 	var keys [][]byte
 	var err error
 	fwdScan(tx.b(bNotifications), u64(uint64(u)), nil, func(key, v []byte) bool {
-		var n Notification
+		var n model.Notification
 		if err = unmarshal(v, &n); err != nil {
 			return false
 		}
@@ -268,14 +270,14 @@ func (tx *Tx) ClearNotificationsAbout(u ID, number string) (int, error) {
 // --- contacts ---
 
 // Contact reads the contact that has number among its phones.
-func (tx *Tx) Contact(number string) (Contact, error) {
+func (tx *Tx) Contact(number string) (model.Contact, error) {
 	key := []byte(number)
 	if v := tx.b(bContactPhones).Get(key); v != nil {
 		key = clone(v)
 	}
-	var c Contact
+	var c model.Contact
 	if err := getJSON(tx.b(bContacts), key, &c); err != nil {
-		return Contact{}, fmt.Errorf("store: contact %s: %w", number, err)
+		return model.Contact{}, fmt.Errorf("store: contact %s: %w", number, err)
 	}
 	return c, nil
 }
@@ -283,9 +285,9 @@ func (tx *Tx) Contact(number string) (Contact, error) {
 // PutContact creates or replaces the contact keyed by c.Number (its default
 // SMS number), re-pointing the phone index at it. A phone that belonged to
 // another contact moves to this one.
-func (tx *Tx) PutContact(c *Contact) error {
+func (tx *Tx) PutContact(c *model.Contact) error {
 	key := []byte(c.Number)
-	var old Contact
+	var old model.Contact
 	if err := getJSON(tx.b(bContacts), key, &old); err == nil {
 		for _, ph := range old.Phones {
 			if v := tx.b(bContactPhones).Get([]byte(ph.Number)); v != nil && bytes.Equal(v, key) {
@@ -313,7 +315,7 @@ func (tx *Tx) DeleteContact(number string) error {
 		return err
 	}
 	key := []byte(c.Number)
-	for _, ph := range append(c.Phones, Phone{Number: c.Number}) {
+	for _, ph := range append(c.Phones, model.Phone{Number: c.Number}) {
 		if v := tx.b(bContactPhones).Get([]byte(ph.Number)); v != nil && bytes.Equal(v, key) {
 			if err := tx.b(bContactPhones).Delete([]byte(ph.Number)); err != nil {
 				return err
@@ -325,10 +327,10 @@ func (tx *Tx) DeleteContact(number string) error {
 
 // Contacts calls fn for every contact in number order until fn returns
 // false (a full scan: contacts are few next to messages).
-func (tx *Tx) Contacts(fn func(Contact) bool) error {
+func (tx *Tx) Contacts(fn func(model.Contact) bool) error {
 	c := tx.b(bContacts).Cursor()
 	for key, v := c.First(); key != nil; key, v = c.Next() {
-		var ct Contact
+		var ct model.Contact
 		if err := unmarshal(v, &ct); err != nil {
 			return err
 		}
@@ -342,14 +344,14 @@ func (tx *Tx) Contacts(fn func(Contact) bool) error {
 // --- idempotency ---
 
 // Idempotency reads the record of user u's key (ErrNotFound when unused).
-func (tx *Tx) Idempotency(u ID, key string) (Idempotency, error) {
+func (tx *Tx) Idempotency(u model.ID, key string) (Idempotency, error) {
 	var r Idempotency
 	err := getJSON(tx.b(bIdem), k(u64(uint64(u)), []byte(key)), &r)
 	return r, err
 }
 
 // PutIdempotency remembers that user u's key created r.BatchID.
-func (tx *Tx) PutIdempotency(u ID, key string, r *Idempotency) error {
+func (tx *Tx) PutIdempotency(u model.ID, key string, r *Idempotency) error {
 	// A reused (expired) key: drop its old purge entry, which would
 	// otherwise delete the new record early.
 	if old, err := tx.Idempotency(u, key); err == nil {
@@ -366,22 +368,22 @@ func (tx *Tx) PutIdempotency(u ID, key string, r *Idempotency) error {
 // --- webhooks ---
 
 // PutWebhook creates or replaces a webhook subscription.
-func (tx *Tx) PutWebhook(w *Webhook) error {
+func (tx *Tx) PutWebhook(w *model.Webhook) error {
 	return putJSON(tx.b(bWebhooks), u64(uint64(w.ID)), w)
 }
 
 // Webhook reads one subscription.
-func (tx *Tx) Webhook(id ID) (Webhook, error) {
-	var w Webhook
+func (tx *Tx) Webhook(id model.ID) (model.Webhook, error) {
+	var w model.Webhook
 	if err := getJSON(tx.b(bWebhooks), u64(uint64(id)), &w); err != nil {
-		return Webhook{}, fmt.Errorf("store: webhook %s: %w", id, err)
+		return model.Webhook{}, fmt.Errorf("store: webhook %s: %w", id, err)
 	}
 	return w, nil
 }
 
 // DeleteWebhook removes a subscription with its deliveries (pending ones
 // are not sent).
-func (tx *Tx) DeleteWebhook(id ID) error {
+func (tx *Tx) DeleteWebhook(id model.ID) error {
 	if tx.b(bWebhooks).Get(u64(uint64(id))) == nil {
 		return fmt.Errorf("store: webhook %s: %w", id, ErrNotFound)
 	}
@@ -391,19 +393,19 @@ func (tx *Tx) DeleteWebhook(id ID) error {
 		return true
 	})
 	for _, key := range keys {
-		if err := tx.deleteDelivery(ID(getU64(key[8:]))); err != nil {
+		if err := tx.deleteDelivery(model.ID(getU64(key[8:]))); err != nil {
 			return err
 		}
 	}
 	return tx.b(bWebhooks).Delete(u64(uint64(id)))
 }
 
-func (tx *Tx) deleteDelivery(id ID) error {
+func (tx *Tx) deleteDelivery(id model.ID) error {
 	d, err := tx.Delivery(id)
 	if err != nil {
 		return err
 	}
-	if d.State == DeliveryPending {
+	if d.State == model.DeliveryPending {
 		if err := tx.b(bIdxWebhookDue).Delete(k(tns(d.NextAttempt), u64(uint64(id)))); err != nil {
 			return err
 		}
@@ -415,10 +417,10 @@ func (tx *Tx) deleteDelivery(id ID) error {
 }
 
 // Webhooks lists all subscriptions.
-func (tx *Tx) Webhooks() ([]Webhook, error) {
-	var out []Webhook
+func (tx *Tx) Webhooks() ([]model.Webhook, error) {
+	var out []model.Webhook
 	err := tx.b(bWebhooks).ForEach(func(_, v []byte) error {
-		var w Webhook
+		var w model.Webhook
 		if err := unmarshal(v, &w); err != nil {
 			return err
 		}
@@ -430,7 +432,7 @@ func (tx *Tx) Webhooks() ([]Webhook, error) {
 
 // EnqueueDelivery stores a new pending delivery due at d.NextAttempt (now
 // when zero). d.ID is assigned when zero.
-func (tx *Tx) EnqueueDelivery(d *WebhookDelivery) error {
+func (tx *Tx) EnqueueDelivery(d *model.WebhookDelivery) error {
 	if d.ID == 0 {
 		d.ID = tx.NewID()
 	}
@@ -438,7 +440,7 @@ func (tx *Tx) EnqueueDelivery(d *WebhookDelivery) error {
 	if d.NextAttempt.IsZero() {
 		d.NextAttempt = now
 	}
-	d.State, d.CreatedAt, d.UpdatedAt = DeliveryPending, now, now
+	d.State, d.CreatedAt, d.UpdatedAt = model.DeliveryPending, now, now
 	if err := tx.b(bIdxWebhookDue).Put(k(tns(d.NextAttempt), u64(uint64(d.ID))), nil); err != nil {
 		return err
 	}
@@ -449,29 +451,29 @@ func (tx *Tx) EnqueueDelivery(d *WebhookDelivery) error {
 }
 
 // Delivery reads one delivery.
-func (tx *Tx) Delivery(id ID) (WebhookDelivery, error) {
-	var d WebhookDelivery
+func (tx *Tx) Delivery(id model.ID) (model.WebhookDelivery, error) {
+	var d model.WebhookDelivery
 	if err := getJSON(tx.b(bWebhookDeliveries), u64(uint64(id)), &d); err != nil {
-		return WebhookDelivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
+		return model.WebhookDelivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
 	}
 	return d, nil
 }
 
 // DueDeliveries lists pending deliveries due at or before now, oldest due
 // first.
-func (tx *Tx) DueDeliveries(now time.Time, limit int) ([]WebhookDelivery, error) {
+func (tx *Tx) DueDeliveries(now time.Time, limit int) ([]model.WebhookDelivery, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []WebhookDelivery
+	var out []model.WebhookDelivery
 	var err error
 	lim := string(tns(now))
 	fwdScan(tx.b(bIdxWebhookDue), nil, nil, func(key, _ []byte) bool {
 		if string(key[:8]) > lim {
 			return false
 		}
-		var d WebhookDelivery
-		if d, err = tx.Delivery(ID(getU64(key[8:]))); err != nil {
+		var d model.WebhookDelivery
+		if d, err = tx.Delivery(model.ID(getU64(key[8:]))); err != nil {
 			return false
 		}
 		out = append(out, d)
@@ -491,12 +493,12 @@ func (tx *Tx) NextDelivery() (time.Time, bool) {
 
 // MarkDeliveryAttempt records one attempt: done (ok), retried at next, or,
 // with a zero next, failed for good.
-func (tx *Tx) MarkDeliveryAttempt(id ID, ok bool, errText string, next time.Time) (WebhookDelivery, error) {
+func (tx *Tx) MarkDeliveryAttempt(id model.ID, ok bool, errText string, next time.Time) (model.WebhookDelivery, error) {
 	d, err := tx.Delivery(id)
 	if err != nil {
 		return d, err
 	}
-	if d.State == DeliveryPending {
+	if d.State == model.DeliveryPending {
 		if err := tx.b(bIdxWebhookDue).Delete(k(tns(d.NextAttempt), u64(uint64(id)))); err != nil {
 			return d, err
 		}
@@ -506,11 +508,11 @@ func (tx *Tx) MarkDeliveryAttempt(id ID, ok bool, errText string, next time.Time
 	d.LastError = errText
 	switch {
 	case ok:
-		d.State, d.LastError = DeliveryDone, ""
+		d.State, d.LastError = model.DeliveryDone, ""
 	case next.IsZero():
-		d.State = DeliveryFailed
+		d.State = model.DeliveryFailed
 	default:
-		d.State, d.NextAttempt = DeliveryPending, next
+		d.State, d.NextAttempt = model.DeliveryPending, next
 		if err := tx.b(bIdxWebhookDue).Put(k(tns(next), u64(uint64(id))), nil); err != nil {
 			return d, err
 		}

@@ -1,5 +1,7 @@
 package store
 
+import "github.com/gsmgate/gsmgate/gateway/model"
+
 // Reads the webhook sender and the API need beyond records.go (added by the
 // webui/webhook owner).
 
@@ -18,15 +20,15 @@ func (tx *Tx) PendingDeliveries() int {
 // WebhookDeliveries lists up to limit of a webhook's latest deliveries,
 // newest first. It is a range scan of idx_webhook_deliveries; scan, from
 // before that index existed, is ignored.
-func (tx *Tx) WebhookDeliveries(webhook ID, limit, scan int) ([]WebhookDelivery, error) {
+func (tx *Tx) WebhookDeliveries(webhook model.ID, limit, scan int) ([]model.WebhookDelivery, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	var out []WebhookDelivery
+	var out []model.WebhookDelivery
 	var err error
 	revScan(tx.b(bIdxWebhookDeliveries), u64(uint64(webhook)), nil, func(key, _ []byte) bool {
-		var d WebhookDelivery
-		if d, err = tx.Delivery(ID(getU64(key[8:]))); err != nil {
+		var d model.WebhookDelivery
+		if d, err = tx.Delivery(model.ID(getU64(key[8:]))); err != nil {
 			return false
 		}
 		out = append(out, d)

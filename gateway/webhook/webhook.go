@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -113,7 +114,7 @@ type Sender struct {
 	// inflight holds deliveries being tried so a slow one is not picked up
 	// again by the next poll.
 	mu       sync.Mutex
-	inflight map[store.ID]bool
+	inflight map[model.ID]bool
 }
 
 // New returns a sender over the gateway's store. Call Run to deliver.
@@ -148,7 +149,7 @@ func New(db *store.DB, o Options) *Sender {
 	if o.DeviceID == "" {
 		o.DeviceID = "gsmgate"
 	}
-	return &Sender{db: db, o: o, wake: make(chan struct{}, 1), inflight: map[store.ID]bool{}}
+	return &Sender{db: db, o: o, wake: make(chan struct{}, 1), inflight: map[model.ID]bool{}}
 }
 
 // Envelope is the JSON body of a native delivery.
@@ -178,7 +179,7 @@ type Event struct {
 	SMSGate any
 	// UserIDs, when not empty, limits the event to webhooks owned by these
 	// users (or by nobody, i.e. admin-wide webhooks).
-	UserIDs []store.ID
+	UserIDs []model.ID
 	// OnlySMSGate skips the webhooks registered with native names.
 	OnlySMSGate bool
 }
@@ -226,9 +227,9 @@ func (s *Sender) Wake() {
 // native or SMSGate name). With since not zero, only webhooks registered
 // before since (an ID, so a time in the store's order) are considered: a
 // webhook does not receive what happened before it existed.
-func (s *Sender) deliveriesFor(hooks []store.Webhook, e Event, since store.ID) ([]store.WebhookDelivery, error) {
+func (s *Sender) deliveriesFor(hooks []model.Webhook, e Event, since model.ID) ([]model.WebhookDelivery, error) {
 	now := s.o.Now().UTC()
-	var ds []store.WebhookDelivery
+	var ds []model.WebhookDelivery
 	for _, h := range hooks {
 		if since != 0 && h.ID > since {
 			continue
@@ -250,8 +251,8 @@ func (s *Sender) deliveriesFor(hooks []store.Webhook, e Event, since store.ID) (
 			if err != nil {
 				return nil, fmt.Errorf("webhook: encode %s: %w", e.Name, err)
 			}
-			ds = append(ds, store.WebhookDelivery{
-				WebhookID: h.ID, Event: name, Payload: body, State: store.DeliveryPending,
+			ds = append(ds, model.WebhookDelivery{
+				WebhookID: h.ID, Event: name, Payload: body, State: model.DeliveryPending,
 				NextAttempt: now, CreatedAt: now, UpdatedAt: now,
 			})
 		}
@@ -365,7 +366,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if _, err := s.Catchup(ctx); err != nil && ctx.Err() == nil {
 			s.o.Logger.Error("webhook: event log", "error", err)
 		}
-		var due []store.WebhookDelivery
+		var due []model.WebhookDelivery
 		err := s.db.View(func(tx *store.Tx) error {
 			var err error
 			due, err = tx.DueDeliveries(s.o.Now(), s.o.Workers*4)
@@ -374,7 +375,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			s.o.Logger.Error("webhook: list due deliveries", "error", err)
 		}
-		hooks := map[store.ID]store.Webhook{}
+		hooks := map[model.ID]model.Webhook{}
 		if len(due) > 0 {
 			hs, err := s.webhooks()
 			if err != nil && ctx.Err() == nil {
@@ -400,7 +401,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				return nil
 			}
 			wg.Add(1)
-			go func(d store.WebhookDelivery, h store.Webhook, ok bool) {
+			go func(d model.WebhookDelivery, h model.Webhook, ok bool) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				defer func() {
@@ -433,18 +434,18 @@ func (s *Sender) Run(ctx context.Context) error {
 // it was listed with (no attempt was recorded since). A delivery that
 // cannot be read is not attempted: the next turn lists it again if it
 // is due.
-func (s *Sender) stillDue(d store.WebhookDelivery) bool {
-	var cur store.WebhookDelivery
+func (s *Sender) stillDue(d model.WebhookDelivery) bool {
+	var cur model.WebhookDelivery
 	err := s.db.View(func(tx *store.Tx) error {
 		var err error
 		cur, err = tx.Delivery(d.ID)
 		return err
 	})
-	return err == nil && cur.State == store.DeliveryPending && cur.Attempts == d.Attempts
+	return err == nil && cur.State == model.DeliveryPending && cur.Attempts == d.Attempts
 }
 
-func (s *Sender) webhooks() ([]store.Webhook, error) {
-	var hs []store.Webhook
+func (s *Sender) webhooks() ([]model.Webhook, error) {
+	var hs []model.Webhook
 	err := s.db.View(func(tx *store.Tx) error {
 		var err error
 		hs, err = tx.Webhooks()
@@ -454,7 +455,7 @@ func (s *Sender) webhooks() ([]store.Webhook, error) {
 }
 
 // attempt tries one delivery once and records the outcome.
-func (s *Sender) attempt(ctx context.Context, d store.WebhookDelivery, h store.Webhook, hookExists bool) {
+func (s *Sender) attempt(ctx context.Context, d model.WebhookDelivery, h model.Webhook, hookExists bool) {
 	now := s.o.Now().UTC()
 	var (
 		ok      bool
@@ -496,7 +497,7 @@ func (s *Sender) backoff(n int) time.Duration {
 }
 
 // post sends one signed request and wants a 2xx within Timeout.
-func (s *Sender) post(ctx context.Context, h store.Webhook, body []byte) error {
+func (s *Sender) post(ctx context.Context, h model.Webhook, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -22,7 +23,7 @@ var ErrNotFound = store.ErrNotFound
 
 // Validate checks a registration: an absolute http(s) URL and at least one
 // known event (native or SMSGate names).
-func Validate(h store.Webhook) error {
+func Validate(h model.Webhook) error {
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &InvalidError{"url", fmt.Sprintf("want an absolute http:// or https:// URL, not %q", h.URL)}
@@ -42,9 +43,9 @@ func Validate(h store.Webhook) error {
 }
 
 // Create validates and stores a webhook, assigning its id.
-func (s *Sender) Create(_ context.Context, h store.Webhook) (store.Webhook, error) {
+func (s *Sender) Create(_ context.Context, h model.Webhook) (model.Webhook, error) {
 	if err := Validate(h); err != nil {
-		return store.Webhook{}, err
+		return model.Webhook{}, err
 	}
 	h.Events = slices.Compact(slices.Sorted(slices.Values(h.Events)))
 	err := s.db.Update(func(tx *store.Tx) error {
@@ -55,14 +56,14 @@ func (s *Sender) Create(_ context.Context, h store.Webhook) (store.Webhook, erro
 		return tx.PutWebhook(&h)
 	})
 	if err != nil {
-		return store.Webhook{}, fmt.Errorf("webhook: create: %w", err)
+		return model.Webhook{}, fmt.Errorf("webhook: create: %w", err)
 	}
 	return h, nil
 }
 
 // List returns the webhooks owned by userID, or all of them when userID is
 // zero.
-func (s *Sender) List(_ context.Context, userID store.ID) ([]store.Webhook, error) {
+func (s *Sender) List(_ context.Context, userID model.ID) ([]model.Webhook, error) {
 	hs, err := s.webhooks()
 	if err != nil {
 		return nil, fmt.Errorf("webhook: list: %w", err)
@@ -80,8 +81,8 @@ func (s *Sender) List(_ context.Context, userID store.ID) ([]store.Webhook, erro
 }
 
 // Get reads one webhook.
-func (s *Sender) Get(_ context.Context, id store.ID) (store.Webhook, error) {
-	var h store.Webhook
+func (s *Sender) Get(_ context.Context, id model.ID) (model.Webhook, error) {
+	var h model.Webhook
 	err := s.db.View(func(tx *store.Tx) error {
 		var err error
 		h, err = tx.Webhook(id)
@@ -92,15 +93,15 @@ func (s *Sender) Get(_ context.Context, id store.ID) (store.Webhook, error) {
 
 // Delete removes a webhook; its pending deliveries fail at their next
 // attempt ("the webhook was deleted").
-func (s *Sender) Delete(_ context.Context, id store.ID) error {
+func (s *Sender) Delete(_ context.Context, id model.ID) error {
 	return s.db.Update(func(tx *store.Tx) error { return tx.DeleteWebhook(id) })
 }
 
 // Deliveries lists a webhook's latest deliveries, newest first: their state,
 // attempts, last error and next attempt are what "visible last attempts"
 // means for an operator.
-func (s *Sender) Deliveries(_ context.Context, id store.ID, limit int) ([]store.WebhookDelivery, error) {
-	var ds []store.WebhookDelivery
+func (s *Sender) Deliveries(_ context.Context, id model.ID, limit int) ([]model.WebhookDelivery, error) {
+	var ds []model.WebhookDelivery
 	err := s.db.View(func(tx *store.Tx) error {
 		if _, err := tx.Webhook(id); err != nil {
 			return err

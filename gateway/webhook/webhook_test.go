@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -107,7 +108,7 @@ func TestDeliverRetriesThenSucceedsSigned(t *testing.T) {
 	clock, now := testClock()
 	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
 	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond, FirstRetry: time.Minute, MaxDelay: time.Hour})
-	hook, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventSent, "sms:sent"}, Secret: "s3cret"})
+	hook, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventSent, "sms:sent"}, Secret: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestDeliverRetriesThenSucceedsSigned(t *testing.T) {
 		t.Fatalf("%d deliveries, want 2", len(ds))
 	}
 	for _, d := range ds {
-		if d.State != store.DeliveryDone || d.WebhookID != hook.ID {
+		if d.State != model.DeliveryDone || d.WebhookID != hook.ID {
 			t.Errorf("delivery %s: state %s, webhook %v", d.Event, d.State, d.WebhookID)
 		}
 	}
@@ -177,7 +178,7 @@ func TestDeliverGivesUpAfterMaxAge(t *testing.T) {
 	clock, now := testClock()
 	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
 	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond, MaxAge: 48 * time.Hour})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventFailed}}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventFailed}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -193,7 +194,7 @@ func TestDeliverGivesUpAfterMaxAge(t *testing.T) {
 		clock.Add(int64(90 * time.Minute))
 	}
 	d := st.all()[0]
-	if d.State != store.DeliveryFailed {
+	if d.State != model.DeliveryFailed {
 		t.Fatalf("state %s after %d attempts", d.State, d.Attempts)
 	}
 	if d.Attempts < 30 || d.LastError == "" {
@@ -215,7 +216,7 @@ func TestDeliveriesSurviveRestart(t *testing.T) {
 	// process dies before delivering).
 	st := openStore(t, path, now)
 	s := New(st.db, Options{Now: now})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventReceived}, Secret: "x"}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventReceived}, Secret: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Enqueue(context.Background(), Event{Name: EventReceived, Data: map[string]string{"text": "hi"}}); err != nil {
@@ -245,7 +246,7 @@ func TestDeliveriesSurviveRestart(t *testing.T) {
 	}
 	hs, _ := s2.List(context.Background(), 0)
 	ds, err := s2.Deliveries(context.Background(), hs[0].ID, 10)
-	if err != nil || len(ds) != 1 || ds[0].State != store.DeliveryDone || ds[0].Attempts != 1 {
+	if err != nil || len(ds) != 1 || ds[0].State != model.DeliveryDone || ds[0].Attempts != 1 {
 		t.Fatalf("deliveries %+v, %v", ds, err)
 	}
 }
@@ -253,14 +254,14 @@ func TestDeliveriesSurviveRestart(t *testing.T) {
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name  string
-		h     store.Webhook
+		h     model.Webhook
 		field string
 	}{
-		{"ok", store.Webhook{URL: "https://crm.example/hook", Events: []string{"message.sent", "sms:received"}}, ""},
-		{"relative url", store.Webhook{URL: "/hook", Events: []string{"message.sent"}}, "url"},
-		{"ftp", store.Webhook{URL: "ftp://x/y", Events: []string{"message.sent"}}, "url"},
-		{"no events", store.Webhook{URL: "http://x/y"}, "events"},
-		{"bad event", store.Webhook{URL: "http://x/y", Events: []string{"message.lost"}}, "events"},
+		{"ok", model.Webhook{URL: "https://crm.example/hook", Events: []string{"message.sent", "sms:received"}}, ""},
+		{"relative url", model.Webhook{URL: "/hook", Events: []string{"message.sent"}}, "url"},
+		{"ftp", model.Webhook{URL: "ftp://x/y", Events: []string{"message.sent"}}, "url"},
+		{"no events", model.Webhook{URL: "http://x/y"}, "events"},
+		{"bad event", model.Webhook{URL: "http://x/y", Events: []string{"message.lost"}}, "events"},
 	}
 	for _, tt := range tests {
 		err := Validate(tt.h)
@@ -286,8 +287,8 @@ func openStore(t *testing.T, path string, now func() time.Time) testStore {
 	return testStore{db}
 }
 
-func (s testStore) all() []store.WebhookDelivery {
-	var out []store.WebhookDelivery
+func (s testStore) all() []model.WebhookDelivery {
+	var out []model.WebhookDelivery
 	_ = s.db.View(func(tx *store.Tx) error {
 		hs, _ := tx.Webhooks()
 		for _, h := range hs {
@@ -337,7 +338,7 @@ func TestBridgeDeliversModemStateFromTheBus(t *testing.T) {
 	_, now := testClock()
 	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
 	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventModem}}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventModem}}); err != nil {
 		t.Fatal(err)
 	}
 	bus := gateway.NewBus()

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Bridge wakes the sender on the gateway's bus events until ctx ends. It
@@ -104,15 +104,15 @@ type messageData struct {
 	Number    string        `json:"number"`
 	Text      string        `json:"text,omitempty"`
 	Parts     int           `json:"parts"`
-	State     store.State   `json:"state"`
+	State     model.State   `json:"state"`
 	Error     string        `json:"error,omitempty"`
-	Ref       *store.CRMRef `json:"ref,omitempty"`
+	Ref       *model.CRMRef `json:"ref,omitempty"`
 	Modem     string        `json:"modem,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
 	At        time.Time     `json:"at"`
 }
 
-func dataOf(m store.Message, at time.Time) messageData {
+func dataOf(m model.Message, at time.Time) messageData {
 	d := messageData{ID: m.ID.String(), Direction: string(m.Direction), Number: m.Number, Text: m.Text, Parts: m.Parts,
 		State: m.State, Error: m.Reason, Ref: m.CRM, Modem: m.Modem, CreatedAt: m.CreatedAt, At: at}
 	if m.BatchID != 0 {
@@ -121,9 +121,9 @@ func dataOf(m store.Message, at time.Time) messageData {
 	return d
 }
 
-func owners(m store.Message) []store.ID {
+func owners(m model.Message) []model.ID {
 	if m.UserID != 0 {
-		return append([]store.ID{m.UserID}, m.Users...)
+		return append([]model.ID{m.UserID}, m.Users...)
 	}
 	return m.Users
 }
@@ -140,11 +140,11 @@ func eventFor(ge gateway.Event) (Event, bool) {
 	case *gateway.StatusChanged:
 		m := e.Message
 		switch m.State {
-		case store.StateSent:
+		case model.StateSent:
 			return Event{Name: EventSent, Data: dataOf(m, e.At), UserIDs: owners(m), SMSGate: map[string]any{
 				"messageId": m.ID.String(), "phoneNumber": m.Number, "simNumber": nil, "partsCount": m.Parts,
 				"sentAt": e.At.Format(time.RFC3339)}}, true
-		case store.StateDelivered:
+		case model.StateDelivered:
 			return Event{Name: EventDelivered, Data: dataOf(m, e.At), UserIDs: owners(m), SMSGate: map[string]any{
 				"messageId": m.ID.String(), "phoneNumber": m.Number, "simNumber": nil,
 				"deliveredAt": e.At.Format(time.RFC3339)}}, true
@@ -163,7 +163,7 @@ func eventFor(ge gateway.Event) (Event, bool) {
 // ExportReceived queues again the sms:received deliveries of incoming
 // messages (SMSGate's inbox export), only to webhooks registered with
 // SMSGate's event name.
-func (s *Sender) ExportReceived(ctx context.Context, ms []store.Message) error {
+func (s *Sender) ExportReceived(ctx context.Context, ms []model.Message) error {
 	for _, m := range ms {
 		e, _ := eventFor(&gateway.MessageReceived{At: m.CreatedAt, Message: m})
 		e.OnlySMSGate = true

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -34,11 +35,11 @@ func newGateway(t *testing.T, db *store.DB, now func() time.Time) *gateway.Servi
 
 // outgoing stores a one-part outgoing message and moves it through steps,
 // each in its own transaction (as the dispatcher and the inbox do).
-func outgoing(t *testing.T, db *store.DB, number string, steps ...func(tx *store.Tx, id store.ID) error) store.ID {
+func outgoing(t *testing.T, db *store.DB, number string, steps ...func(tx *store.Tx, id model.ID) error) model.ID {
 	t.Helper()
-	m := store.Message{ID: db.NewID(), Direction: store.Outgoing, Number: number, Text: "hello " + number, UserID: 0}
+	m := model.Message{ID: db.NewID(), Direction: model.Outgoing, Number: number, Text: "hello " + number, UserID: 0}
 	if err := db.Update(func(tx *store.Tx) error {
-		return tx.InsertMessage(&m, []store.Part{{TPDU: []byte{1}, NextAttempt: db.Now()}})
+		return tx.InsertMessage(&m, []model.Part{{TPDU: []byte{1}, NextAttempt: db.Now()}})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -50,12 +51,12 @@ func outgoing(t *testing.T, db *store.DB, number string, steps ...func(tx *store
 	return m.ID
 }
 
-func sent(tx *store.Tx, id store.ID) error { _, err := tx.MarkSent(id, 1, "m1", 9); return err }
-func delivered(tx *store.Tx, id store.ID) error {
+func sent(tx *store.Tx, id model.ID) error { _, err := tx.MarkSent(id, 1, "m1", 9); return err }
+func delivered(tx *store.Tx, id model.ID) error {
 	_, err := tx.MarkStatus(id, 1, true, "")
 	return err
 }
-func failed(tx *store.Tx, id store.ID) error {
+func failed(tx *store.Tx, id model.ID) error {
 	_, err := tx.MarkFailed(id, 1, "the network refused the message")
 	return err
 }
@@ -125,7 +126,7 @@ func TestEventsCommittedWhileNoSenderRanAreDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(db, Options{Now: now})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL,
+	if _, err := s.Create(context.Background(), model.Webhook{URL: srv.URL,
 		Events: []string{EventReceived, "sms:received", EventSent, EventDelivered, EventFailed}}); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestEventsCommittedWhileNoSenderRanAreDelivered(t *testing.T) {
 		if env.Event == EventReceived && (env.Data.Text != "yes please" || env.Data.Number != "+447911123456") {
 			t.Errorf("received payload %s", b)
 		}
-		if env.Event == EventFailed && (env.Data.State != store.StateFailed || env.Data.Error != "the network refused the message") {
+		if env.Event == EventFailed && (env.Data.State != model.StateFailed || env.Data.Error != "the network refused the message") {
 			t.Errorf("failed payload %s", b)
 		}
 	}
@@ -190,14 +191,14 @@ func TestCatchupEnqueuesEachEntryOnce(t *testing.T) {
 	}
 	s := New(db, Options{Now: now})
 	for range 2 {
-		if _, err := s.Create(context.Background(), store.Webhook{URL: "http://127.0.0.1:1/", Events: []string{EventReceived}}); err != nil {
+		if _, err := s.Create(context.Background(), model.Webhook{URL: "http://127.0.0.1:1/", Events: []string{EventReceived}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	const n = 3*catchupBatch + 5 // several batches
 	if err := db.Update(func(tx *store.Tx) error {
 		for i := range n {
-			m := store.Message{ID: tx.NewID(), Direction: store.Incoming, Number: fmt.Sprintf("+4479111%05d", i), State: store.StateDelivered}
+			m := model.Message{ID: tx.NewID(), Direction: model.Incoming, Number: fmt.Sprintf("+4479111%05d", i), State: model.StateDelivered}
 			if err := tx.InsertMessage(&m, nil); err != nil {
 				return err
 			}
@@ -206,7 +207,7 @@ func TestCatchupEnqueuesEachEntryOnce(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create(context.Background(), store.Webhook{URL: "http://127.0.0.1:1/late", Events: []string{EventReceived}}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: "http://127.0.0.1:1/late", Events: []string{EventReceived}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -262,7 +263,7 @@ func TestBusOverflowLosesNoDelivery(t *testing.T) {
 	_, now := testClock()
 	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
 	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: srv.URL, Events: []string{EventReceived}}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventReceived}}); err != nil {
 		t.Fatal(err)
 	}
 	svc := newGateway(t, st.db, now)
@@ -305,12 +306,12 @@ func TestEventLogIsPrunedAndDoesNotGrowTheFile(t *testing.T) {
 	db := st.db
 	s := New(db, Options{Now: now})
 	const msgs = 300
-	var ids []store.ID
+	var ids []model.ID
 	if err := db.Update(func(tx *store.Tx) error {
 		for i := range msgs {
-			m := store.Message{ID: tx.NewID(), Direction: store.Outgoing, Number: fmt.Sprintf("+4479111%05d", i),
+			m := model.Message{ID: tx.NewID(), Direction: model.Outgoing, Number: fmt.Sprintf("+4479111%05d", i),
 				Text: strings.Repeat("a long text ", 80)}
-			if err := tx.InsertMessage(&m, []store.Part{{TPDU: []byte{1}, NextAttempt: now()}}); err != nil {
+			if err := tx.InsertMessage(&m, []model.Part{{TPDU: []byte{1}, NextAttempt: now()}}); err != nil {
 				return err
 			}
 			ids = append(ids, m.ID)
@@ -322,7 +323,7 @@ func TestEventLogIsPrunedAndDoesNotGrowTheFile(t *testing.T) {
 	// A webhook that wants only modem.state: every message event is logged
 	// and consumed, and no delivery is made, so the file holds messages and
 	// the log only.
-	if _, err := s.Create(context.Background(), store.Webhook{URL: "http://127.0.0.1:1/", Events: []string{EventModem}}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: "http://127.0.0.1:1/", Events: []string{EventModem}}); err != nil {
 		t.Fatal(err)
 	}
 	size := func() int64 {
@@ -414,7 +415,7 @@ func crashChild(path, url string) {
 		os.Exit(1)
 	}
 	s := New(db, Options{Now: now})
-	if _, err := s.Create(context.Background(), store.Webhook{URL: url, Events: []string{EventReceived}}); err != nil {
+	if _, err := s.Create(context.Background(), model.Webhook{URL: url, Events: []string{EventReceived}}); err != nil {
 		fmt.Println(err)
 		os.Exit(1)
 	}
