@@ -239,7 +239,7 @@ func BenchmarkBig(b *testing.B) {
 	busiest := ""
 	b.Run("ConversationList", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Limit: 50})
+			p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Page: Page{Limit: 50}})
 			if err != nil || len(p.Items) != 50 {
 				b.Fatalf("%d items, %v", len(p.Items), err)
 			}
@@ -248,7 +248,7 @@ func BenchmarkBig(b *testing.B) {
 	})
 	b.Run("ConversationListAllAdmin", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if p, err := s.Conversations(ctx, admin.ID, ConversationQuery{All: true, Limit: 50}); err != nil || len(p.Items) != 50 {
+			if p, err := s.Conversations(ctx, admin.ID, ConversationQuery{All: true, Page: Page{Limit: 50}}); err != nil || len(p.Items) != 50 {
 				b.Fatal(err)
 			}
 		}
@@ -257,19 +257,19 @@ func BenchmarkBig(b *testing.B) {
 		// Deep paging: the 20th page of 50.
 		cursor := ""
 		for range 19 {
-			p, _ := s.Conversations(ctx, staff.ID, ConversationQuery{Limit: 50, Cursor: cursor})
+			p, _ := s.Conversations(ctx, staff.ID, ConversationQuery{Page: Page{Limit: 50, Cursor: cursor}})
 			cursor = p.Next
 		}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Limit: 50, Cursor: cursor}); err != nil || len(p.Items) != 50 {
+			if p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Page: Page{Limit: 50, Cursor: cursor}}); err != nil || len(p.Items) != 50 {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("Thread", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			p, err := s.Thread(ctx, staff.ID, busiest, ThreadQuery{Limit: 50})
+			p, err := s.Thread(ctx, staff.ID, busiest, Page{Limit: 50})
 			if err != nil || len(p.Messages) == 0 {
 				b.Fatal(err)
 			}
@@ -277,7 +277,7 @@ func BenchmarkBig(b *testing.B) {
 	})
 	b.Run("ThreadAdmin", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Thread(ctx, admin.ID, busiest, ThreadQuery{Limit: 50}); err != nil {
+			if _, err := s.Thread(ctx, admin.ID, busiest, Page{Limit: 50}); err != nil {
 				b.Fatal(err)
 			}
 		}

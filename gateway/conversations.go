@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,55 +54,21 @@ type ConversationQuery struct {
 	// include_marketed_when_sorting for this listing (the API's
 	// include_marketing parameter).
 	IncludeMarketing *bool
-	// Cursor continues from the previous page's Next.
-	Cursor string
-	Limit  int
-}
-
-// ConversationItem is one row of a conversation list.
-type ConversationItem struct {
-	Number string
-	// SortAt is the time of the message that places the row: the user's
-	// last message with the number (marketing ignored unless the user's
-	// include_marketed_when_sorting says otherwise).
-	SortAt time.Time
-	// Last is the newest message of the conversation the user may see.
-	Last model.Message
-	// Count is the number of messages in the conversation (0 for an
-	// outgoing_only user, who sees only their own).
-	Count int
-	// Unread is how many of the viewer's notifications (incoming messages
-	// not yet seen) are about this number; MarkRead clears them.
-	Unread     int
-	Contact    *model.Contact
-	Unassigned bool
-}
-
-// ConversationPage is a page of conversations, most recent first.
-type ConversationPage struct {
-	Items []ConversationItem
-	// Next is the cursor of the following page, "" at the end.
-	Next string
+	Page
 }
 
 // Conversations lists the viewer's conversations, most recent first.
-func (s *Service) Conversations(ctx context.Context, viewer model.ID, q ConversationQuery) (ConversationPage, error) {
+func (s *Service) Conversations(ctx context.Context, viewer model.ID, q ConversationQuery) (Paged[model.Conversation], error) {
+	var page Paged[model.Conversation]
 	if err := ctxErr(ctx); err != nil {
-		return ConversationPage{}, err
+		return page, err
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
+	limit := q.limit(50, 500)
+	cursor, err := q.keyCursor()
+	if err != nil {
+		return page, err
 	}
-	var cursor []byte
-	if q.Cursor != "" {
-		var err error
-		if cursor, err = base64.RawURLEncoding.DecodeString(q.Cursor); err != nil {
-			return ConversationPage{}, invalid("cursor", "not a cursor this server gave")
-		}
-	}
-	var page ConversationPage
-	err := s.st.View(func(tx *store.Tx) error {
+	err = s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
@@ -124,7 +90,7 @@ func (s *Service) Conversations(ctx context.Context, viewer model.ID, q Conversa
 		}
 		if len(refs) > limit {
 			refs = refs[:limit]
-			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
+			page.Next = keyNext(refs[limit-1].Cursor)
 		}
 		for _, r := range refs {
 			item, ok, err := convItem(tx, u, r.Number)
@@ -152,7 +118,7 @@ func (s *Service) Conversations(ctx context.Context, viewer model.ID, q Conversa
 // when u may see nothing of it: it is gone, or u is outgoing_only and sent
 // nothing there (u was associated with an incoming message while in the
 // other mode, or their messages were purged).
-func convItem(tx *store.Tx, u model.User, number string) (item ConversationItem, ok bool, err error) {
+func convItem(tx *store.Tx, u model.User, number string) (item model.Conversation, ok bool, err error) {
 	conv, err := tx.Conversation(number)
 	if err != nil {
 		return item, false, nil
@@ -186,20 +152,13 @@ type ThreadMessage struct {
 	Own bool
 }
 
-// ThreadQuery selects a page of a thread: the Limit messages (default 50)
-// before the message Before (zero: the newest).
-type ThreadQuery struct {
-	Before model.ID
-	Limit  int
-}
-
 // ThreadPage is a page of a thread, oldest first.
 type ThreadPage struct {
 	Number   string
 	Messages []ThreadMessage
-	// Older is the Before of the previous (older) page, zero when there is
+	// Next is the cursor of the page of older messages, "" when there is
 	// none.
-	Older   model.ID
+	Next    string
 	Contact *model.Contact
 }
 
@@ -214,23 +173,24 @@ func (s *Service) ConversationNumber(raw string) string {
 
 // Thread loads the messages with number that the viewer may see, oldest
 // first. ErrNotFound when the viewer may see none of the conversation.
-func (s *Service) Thread(ctx context.Context, viewer model.ID, number string, q ThreadQuery) (ThreadPage, error) {
+func (s *Service) Thread(ctx context.Context, viewer model.ID, number string, q Page) (ThreadPage, error) {
 	if err := ctxErr(ctx); err != nil {
 		return ThreadPage{}, err
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
+	limit := q.limit(50, 500)
+	before, err := q.idCursor()
+	if err != nil {
+		return ThreadPage{}, err
 	}
 	number = s.ConversationNumber(number)
 	page := ThreadPage{Number: number}
-	err := s.st.View(func(tx *store.Tx) error {
+	err = s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
 		var msgs []model.Message
-		p := store.Page{Before: q.Before, Limit: limit + 1}
+		p := store.Page{Before: before, Limit: limit + 1}
 		switch {
 		case u.Role == model.RoleAdmin:
 			msgs, err = tx.ConversationMessages(number, p)
@@ -244,12 +204,12 @@ func (s *Service) Thread(ctx context.Context, viewer model.ID, number string, q 
 		if err != nil {
 			return err
 		}
-		if len(msgs) == 0 && q.Before == 0 {
+		if len(msgs) == 0 && before == 0 {
 			return ErrNotFound
 		}
 		if len(msgs) > limit {
 			msgs = msgs[:limit]
-			page.Older = msgs[limit-1].ID
+			page.Next = msgs[limit-1].ID.String()
 		}
 		names := map[model.ID]string{}
 		page.Messages = make([]ThreadMessage, len(msgs))
@@ -308,52 +268,106 @@ func (s *Service) Message(ctx context.Context, viewer, id model.ID) (MessageDeta
 	return d, err
 }
 
-// MessageQuery selects a page of messages for the API.
+// MessageQuery selects a page of messages.
 type MessageQuery struct {
 	// State filters on one state ("" for all).
 	State model.State
-	// Batch lists the messages of one Send.
-	Batch  model.ID
-	Before model.ID
-	Limit  int
+	// Batch lists the messages of one Send (no paging).
+	Batch model.ID
+	// Number lists that conversation (as Thread does, newest first); a
+	// conversation the viewer may not see lists nothing.
+	Number string
+	// Since stops the listing at messages created before it.
+	Since time.Time
+	Page
 }
 
 // Messages lists the messages the viewer may see, newest first. For an
 // admin a state filter is a range scan of the state index; for others it
 // filters their own index.
-func (s *Service) Messages(ctx context.Context, viewer model.ID, q MessageQuery) ([]model.Message, error) {
+func (s *Service) Messages(ctx context.Context, viewer model.ID, q MessageQuery) (Paged[model.Message], error) {
+	var out Paged[model.Message]
+	if err := ctxErr(ctx); err != nil {
+		return out, err
+	}
 	if q.State != "" && !q.State.Valid() {
-		return nil, invalid("state", fmt.Sprintf("unknown state %q", q.State))
+		return out, invalid("state", fmt.Sprintf("one of queued, submitting, sent, delivered, failed, unknown, cancelled, expired; not %q", q.State))
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 50
+	limit := q.limit(50, 1000)
+	before, err := q.idCursor()
+	if err != nil {
+		return out, err
 	}
+	switch {
+	case q.Batch != 0:
+		out.Items, err = s.batch(viewer, q.Batch, q.State)
+	case q.Number != "":
+		var tp ThreadPage
+		tp, err = s.Thread(ctx, viewer, q.Number, q.Page)
+		if errors.Is(err, ErrNotFound) {
+			return out, nil
+		}
+		for i := len(tp.Messages) - 1; i >= 0; i-- {
+			if q.State == "" || tp.Messages[i].State == q.State {
+				out.Items = append(out.Items, tp.Messages[i].Message)
+			}
+		}
+		out.Next = tp.Next
+	default:
+		out.Items, err = s.messages(viewer, q.State, before, limit)
+		if len(out.Items) == limit {
+			out.Next = out.Items[limit-1].ID.String()
+		}
+	}
+	if err != nil {
+		return Paged[model.Message]{}, err
+	}
+	if !q.Since.IsZero() {
+		for i, m := range out.Items {
+			if m.CreatedAt.Before(q.Since) {
+				out.Items, out.Next = out.Items[:i], ""
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// batch lists the messages of one send the viewer may see.
+func (s *Service) batch(viewer, batch model.ID, state model.State) ([]model.Message, error) {
 	var out []model.Message
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
-		if q.Batch != 0 {
-			msgs, err := tx.BatchMessages(q.Batch)
-			if err != nil {
-				return err
-			}
-			for _, m := range msgs {
-				if canSee(tx, u, &m) && (q.State == "" || m.State == q.State) {
-					out = append(out, m)
-				}
-			}
-			return nil
+		msgs, err := tx.BatchMessages(batch)
+		if err != nil {
+			return err
 		}
-		before := q.Before
+		for _, m := range msgs {
+			if canSee(tx, u, &m) && (state == "" || m.State == state) {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) messages(viewer model.ID, state model.State, before model.ID, limit int) ([]model.Message, error) {
+	var out []model.Message
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
 		for len(out) < limit {
 			var page []model.Message
 			p := store.Page{Before: before, Limit: 200}
 			switch {
-			case u.Role == model.RoleAdmin && q.State != "":
-				page, err = tx.MessagesByState(q.State, p)
+			case u.Role == model.RoleAdmin && state != "":
+				page, err = tx.MessagesByState(state, p)
 			case u.Role == model.RoleAdmin:
 				page, err = tx.AllMessages(p)
 			default:
@@ -363,7 +377,7 @@ func (s *Service) Messages(ctx context.Context, viewer model.ID, q MessageQuery)
 				return err
 			}
 			for _, m := range page {
-				if (q.State == "" || m.State == q.State) && canSee(tx, u, &m) {
+				if (state == "" || m.State == state) && canSee(tx, u, &m) {
 					out = append(out, m)
 					if len(out) == limit {
 						break
@@ -383,7 +397,7 @@ func (s *Service) Messages(ctx context.Context, viewer model.ID, q MessageQuery)
 // SearchResult holds what matched a search.
 type SearchResult struct {
 	// Conversations matched by number or contact name.
-	Conversations []ConversationItem
+	Conversations []model.Conversation
 	// Messages matched by text, newest first.
 	Messages []model.Message
 }

@@ -54,7 +54,7 @@ func TestConversationPaging(t *testing.T) {
 	var got []string
 	cursor := ""
 	for i := 0; i < 10; i++ {
-		p, err := e.s.Conversations(context.Background(), u.ID, ConversationQuery{Limit: 3, Cursor: cursor})
+		p, err := e.s.Conversations(context.Background(), u.ID, ConversationQuery{Page: Page{Limit: 3, Cursor: cursor}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestVisibilityModes(t *testing.T) {
 	e.send(other, "to B", numB)
 
 	// incoming_and_outgoing: the whole conversation, with authors.
-	p, err := e.s.Thread(context.Background(), all.ID, numA, ThreadQuery{})
+	p, err := e.s.Thread(context.Background(), all.ID, numA, Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +134,13 @@ func TestVisibilityModes(t *testing.T) {
 		t.Errorf("own-mode list %+v", cp.Items)
 	}
 	// Messages listing.
-	msgs, err := e.s.Messages(context.Background(), own.ID, MessageQuery{})
+	mp, err := e.s.Messages(context.Background(), own.ID, MessageQuery{})
+	msgs := mp.Items
 	if err != nil || len(msgs) != 1 || msgs[0].Text != "from own" {
 		t.Errorf("own-mode Messages %v %v", msgs, err)
 	}
-	msgs, err = e.s.Messages(context.Background(), admin.ID, MessageQuery{State: model.StateQueued})
+	mp, err = e.s.Messages(context.Background(), admin.ID, MessageQuery{State: model.StateQueued})
+	msgs = mp.Items
 	if err != nil || len(msgs) != 3 {
 		t.Errorf("admin queued Messages: %d %v", len(msgs), err)
 	}
@@ -165,7 +167,7 @@ func TestAssociationOfIncoming(t *testing.T) {
 		t.Errorf("associated %v, want %v", m.Users, want)
 	}
 	for _, u := range []model.User{alice, bob} {
-		ns, err := e.s.Notifications(ctx, u.ID, store.Page{})
+		ns, err := e.notes(u.ID)
 		if err != nil || len(ns) != 1 || ns[0].MessageID != m.ID {
 			t.Errorf("%s notifications %+v %v", u.Name, ns, err)
 		}
@@ -203,11 +205,11 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if _, err := e.thread(alice, numC); !errors.Is(err, ErrNotFound) {
 		t.Errorf("staff read unassigned thread: %v", err)
 	}
-	ns, _ := e.s.Notifications(ctx, admin.ID, store.Page{})
+	ns, _ := e.notes(admin.ID)
 	if len(ns) != 2 {
 		t.Errorf("admin notifications %d, want 2", len(ns))
 	}
-	if ns, _ := e.s.Notifications(ctx, own.ID, store.Page{}); len(ns) != 0 {
+	if ns, _ := e.notes(own.ID); len(ns) != 0 {
 		t.Errorf("outgoing_only user notified: %+v", ns)
 	}
 	// Once someone writes to C, C leaves the unassigned inbox and the next
@@ -231,7 +233,7 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if n, err := e.s.ClearNotifications(ctx, alice.ID); err != nil || n != 2 {
 		t.Errorf("cleared %d %v, want 2", n, err)
 	}
-	if ns, _ := e.s.Notifications(ctx, alice.ID, store.Page{}); len(ns) != 0 {
+	if ns, _ := e.notes(alice.ID); len(ns) != 0 {
 		t.Errorf("after clear %+v", ns)
 	}
 }
@@ -353,9 +355,9 @@ func TestThreadPaging(t *testing.T) {
 		e.send(u, string(rune('a'+i)), numA)
 	}
 	var pages [][]string
-	var before model.ID
+	var before string
 	for {
-		p, err := e.s.Thread(context.Background(), u.ID, numA, ThreadQuery{Before: before, Limit: 3})
+		p, err := e.s.Thread(context.Background(), u.ID, numA, Page{Cursor: before, Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,10 +366,10 @@ func TestThreadPaging(t *testing.T) {
 			texts = append(texts, m.Text)
 		}
 		pages = append(pages, texts)
-		if p.Older == 0 {
+		if p.Next == "" {
 			break
 		}
-		before = p.Older
+		before = p.Next
 	}
 	want := [][]string{{"e", "f", "g"}, {"b", "c", "d"}, {"a"}}
 	if !reflect.DeepEqual(pages, want) {

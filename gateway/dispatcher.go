@@ -223,6 +223,9 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 			if err != nil {
 				return err
 			}
+			for _, x := range due.Expired {
+				cs = append(cs, change{x.Previous, x.Message})
+			}
 			if ok {
 				cs = append(cs, change{prev, due.Message})
 				return nil

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -15,27 +14,16 @@ import (
 // handed to a modem when the gateway stopped.
 const ReasonUnknown = "outcome unknown: the gateway stopped while the modem was sending"
 
-// FailurePage is a page of the failures listing, newest failure first.
-type FailurePage struct {
-	Items []model.Message
-	Next  string
-}
-
 // Failures lists failed, unknown and expired messages not dismissed: all of
 // them for an admin, the viewer's own for anyone else.
-func (s *Service) Failures(ctx context.Context, viewer model.ID, cursor string, limit int) (FailurePage, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 50
+func (s *Service) Failures(ctx context.Context, viewer model.ID, q Page) (Paged[model.Message], error) {
+	var page Paged[model.Message]
+	limit := q.limit(50, 500)
+	cur, err := q.keyCursor()
+	if err != nil {
+		return page, err
 	}
-	var cur []byte
-	if cursor != "" {
-		var err error
-		if cur, err = base64.RawURLEncoding.DecodeString(cursor); err != nil {
-			return FailurePage{}, invalid("cursor", "not a cursor this server gave")
-		}
-	}
-	var page FailurePage
-	err := s.st.View(func(tx *store.Tx) error {
+	err = s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
@@ -49,7 +37,7 @@ func (s *Service) Failures(ctx context.Context, viewer model.ID, cursor string, 
 				if u.Role == model.RoleAdmin || r.Message.UserID == u.ID {
 					page.Items = append(page.Items, r.Message)
 					if len(page.Items) == limit {
-						page.Next = base64.RawURLEncoding.EncodeToString(r.Cursor)
+						page.Next = keyNext(r.Cursor)
 						return nil
 					}
 				}

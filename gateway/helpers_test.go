@@ -89,7 +89,7 @@ func (e *env) receive(from, text string) model.Message {
 
 func (e *env) numbers(viewer model.User, unassigned bool) []string {
 	e.t.Helper()
-	p, err := e.s.Conversations(context.Background(), viewer.ID, ConversationQuery{Unassigned: unassigned, Limit: 100})
+	p, err := e.s.Conversations(context.Background(), viewer.ID, ConversationQuery{Unassigned: unassigned, Page: Page{Limit: 100}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func (e *env) numbers(viewer model.User, unassigned bool) []string {
 
 func (e *env) thread(viewer model.User, number string) ([]string, error) {
 	e.t.Helper()
-	p, err := e.s.Thread(context.Background(), viewer.ID, number, ThreadQuery{Limit: 100})
+	p, err := e.s.Thread(context.Background(), viewer.ID, number, Page{Limit: 100})
 	if err != nil {
 		return nil, err
 	}
@@ -120,3 +120,9 @@ const (
 	numC = "+447911123453"
 	numD = "+447911123454"
 )
+
+// notes lists a user's notifications (the first page).
+func (e *env) notes(user model.ID) ([]model.Notification, error) {
+	p, err := e.s.Notifications(context.Background(), user, Page{})
+	return p.Items, err
+}

@@ -146,14 +146,33 @@ func previewText(m *model.Message) string {
 	return m.Text
 }
 
+// NotificationPage is a page of a user's notifications, newest first, with
+// how many they have in all (the unread badge).
+type NotificationPage struct {
+	Paged[model.Notification]
+	Count int
+}
+
 // Notifications lists the user's notifications, newest first.
-func (s *Service) Notifications(ctx context.Context, user model.ID, p store.Page) ([]model.Notification, error) {
-	var out []model.Notification
-	err := s.st.View(func(tx *store.Tx) error {
+func (s *Service) Notifications(ctx context.Context, user model.ID, q Page) (NotificationPage, error) {
+	var out NotificationPage
+	if err := ctxErr(ctx); err != nil {
+		return out, err
+	}
+	limit := q.limit(50, 500)
+	before, err := q.idCursor()
+	if err != nil {
+		return out, err
+	}
+	err = s.st.View(func(tx *store.Tx) error {
 		var err error
-		out, err = tx.Notifications(user, p)
+		out.Items, err = tx.Notifications(user, store.Page{Before: before, Limit: limit})
+		out.Count = tx.UnreadTotal(user)
 		return err
 	})
+	if len(out.Items) == limit {
+		out.Next = out.Items[limit-1].ID.String()
+	}
 	return out, err
 }
 
@@ -175,7 +194,7 @@ func (s *Service) ClearNotifications(ctx context.Context, user model.ID) (int, e
 
 // MarkRead clears the viewer's notifications about number: the UI calls it
 // when the user opens that conversation, so its unread count
-// (ConversationItem.Unread) drops to zero. It says how many there were.
+// (model.Conversation.Unread) drops to zero. It says how many there were.
 func (s *Service) MarkRead(ctx context.Context, viewer model.ID, number string) (int, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err

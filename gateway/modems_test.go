@@ -498,10 +498,10 @@ func TestDispatchPermanentErrorFailsInWordsAndQueueGoesOn(t *testing.T) {
 	if m.Attempts != 1 {
 		t.Errorf("a permanent error was retried: %d attempts", m.Attempts)
 	}
-	if r.countEvents(func(e Event) bool { sf, ok := e.(*SendFailed); return ok && sf.Message.ID == bad.ID }, 1) != 1 {
-		t.Error("no SendFailed event")
+	if r.countEvents(func(e Event) bool { sf, ok := e.(*StatusChanged); return ok && sf.Message.ID == bad.ID && sf.EventName() == EventMessageFailed }, 1) != 1 {
+		t.Error("no message.failed event")
 	}
-	fp, err := r.s.Failures(context.Background(), r.user.ID, "", 10)
+	fp, err := r.s.Failures(context.Background(), r.user.ID, Page{Limit: 10})
 	if err != nil || len(fp.Items) != 1 || fp.Items[0].ID != bad.ID {
 		t.Errorf("failures listing %+v %v", fp, err)
 	}

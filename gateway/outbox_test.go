@@ -142,24 +142,25 @@ func TestCancelRetryDismiss(t *testing.T) {
 	if m.State != model.StateFailed || m.Reason != "the network refused the message" {
 		t.Fatalf("failed: %+v", m)
 	}
-	fp, err := e.s.Failures(ctx, u.ID, "", 10)
+	fp, err := e.s.Failures(ctx, u.ID, Page{Limit: 10})
 	if err != nil || len(fp.Items) != 1 || fp.Items[0].ID != b {
 		t.Fatalf("failures %+v %v", fp, err)
 	}
-	if fp, _ := e.s.Failures(ctx, other.ID, "", 10); len(fp.Items) != 0 {
+	if fp, _ := e.s.Failures(ctx, other.ID, Page{Limit: 10}); len(fp.Items) != 0 {
 		t.Fatalf("other user sees failures %+v", fp.Items)
 	}
-	if fp, _ := e.s.Failures(ctx, admin.ID, "", 10); len(fp.Items) != 1 {
+	if fp, _ := e.s.Failures(ctx, admin.ID, Page{Limit: 10}); len(fp.Items) != 1 {
 		t.Fatalf("admin failures %+v", fp.Items)
 	}
-	var sawFailed bool
+	// One event for the change: message.failed, not also a status event.
+	var names []string
 	for len(sub.C) > 0 {
-		if _, ok := (<-sub.C).(*SendFailed); ok {
-			sawFailed = true
+		if sc, ok := (<-sub.C).(*StatusChanged); ok && sc.Message.State.IsFailure() {
+			names = append(names, sc.EventName())
 		}
 	}
-	if !sawFailed {
-		t.Error("no SendFailed event")
+	if len(names) != 1 || names[0] != EventMessageFailed {
+		t.Errorf("failure events %v, want one %s", names, EventMessageFailed)
 	}
 
 	var tpdu2 []byte
@@ -168,7 +169,7 @@ func TestCancelRetryDismiss(t *testing.T) {
 	if err != nil || m.State != model.StateQueued {
 		t.Fatalf("retry: %+v %v", m, err)
 	}
-	if fp, _ := e.s.Failures(ctx, u.ID, "", 10); len(fp.Items) != 0 {
+	if fp, _ := e.s.Failures(ctx, u.ID, Page{Limit: 10}); len(fp.Items) != 0 {
 		t.Fatalf("retried message still listed as failure")
 	}
 	d, ok := e.claim("m2")
@@ -191,7 +192,7 @@ func TestCancelRetryDismiss(t *testing.T) {
 	if _, err := e.s.Dismiss(ctx, u.ID, c); err != nil {
 		t.Fatal(err)
 	}
-	if fp, _ := e.s.Failures(ctx, u.ID, "", 10); len(fp.Items) != 1 || fp.Items[0].ID == c {
+	if fp, _ := e.s.Failures(ctx, u.ID, Page{Limit: 10}); len(fp.Items) != 1 || fp.Items[0].ID == c {
 		t.Fatalf("after dismiss %+v", fp.Items)
 	}
 	if md, err := e.s.Message(ctx, u.ID, c); err != nil || !md.Dismissed || md.State != model.StateFailed {
@@ -213,7 +214,7 @@ func TestRecoverSubmittingAndExpiry(t *testing.T) {
 	if _, ok := e.claim("m1"); ok {
 		t.Fatal("unknown part resent without being asked")
 	}
-	if fp, _ := e.s.Failures(ctx, u.ID, "", 10); len(fp.Items) != 1 || fp.Items[0].State != model.StateUnknown {
+	if fp, _ := e.s.Failures(ctx, u.ID, Page{Limit: 10}); len(fp.Items) != 1 || fp.Items[0].State != model.StateUnknown {
 		t.Fatalf("unknown not among failures: %+v", fp.Items)
 	}
 	// With resend chosen, it goes back to the outbox.

@@ -27,9 +27,13 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 	for _, m := range res.Messages {
 		got = append(got, m.Number)
 	}
-	if want := []string{numA, numB}; !reflect.DeepEqual(got, want) {
-		// +1 999 is not an area code.
+	if want := []string{numA, numB, "+19995550147"}; !reflect.DeepEqual(got, want) {
+		// +1 999 is not an area code, but the number has a possible
+		// length: it is sent, with a warning.
 		t.Fatalf("accepted %v, want %v", got, want)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].Index != 5 || res.Warnings[0].Code != CodeUnknownNumberRange {
+		t.Errorf("warnings %+v, want index 5 %s", res.Warnings, CodeUnknownNumberRange)
 	}
 	var idx []int
 	for _, r := range res.Rejected {
@@ -38,8 +42,11 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 			t.Errorf("rejection %+v lacks field or reason", r)
 		}
 	}
-	if want := []int{1, 3, 4, 5}; !reflect.DeepEqual(idx, want) {
+	if want := []int{1, 3, 4}; !reflect.DeepEqual(idx, want) {
 		t.Fatalf("rejected indexes %v, want %v", idx, want)
+	}
+	if codes := []string{res.Rejected[0].Code, res.Rejected[1].Code, res.Rejected[2].Code}; !reflect.DeepEqual(codes, []string{CodeInvalidNumber, CodeInvalidNumber, CodeDuplicateRecipient}) {
+		t.Errorf("rejection codes %v", codes)
 	}
 	if !strings.Contains(res.Rejected[2].Reason, "recipient 0") {
 		t.Errorf("duplicate reason %q does not name the first recipient", res.Rejected[2].Reason)
@@ -70,7 +77,11 @@ func TestSendRejectsAllInvalid(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.s.Send(context.Background(), c.req)
 			var ve *ValidationError
-			if !errors.As(err, &ve) {
+			if re := (*RecipientsError)(nil); errors.As(err, &re) {
+				// No usable recipient: each listed with why.
+				ve = &ValidationError{Fields: re.Rejected}
+			}
+			if ve == nil && !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want *ValidationError", err)
 			}
 			var fields []string
@@ -150,7 +161,7 @@ func TestSendIdempotency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Duplicate || again.BatchID != first.BatchID || len(again.Messages) != 2 || again.Messages[0].ID != first.Messages[0].ID {
+	if !again.Replayed || again.BatchID != first.BatchID || len(again.Messages) != 2 || again.Messages[0].ID != first.Messages[0].ID {
 		t.Fatalf("replay %+v, want the first batch %s", again, first.BatchID)
 	}
 	changed := req
@@ -161,7 +172,7 @@ func TestSendIdempotency(t *testing.T) {
 	// The key is the user's: another user may use it.
 	other := req
 	other.UserID = v.ID
-	if r, err := e.s.Send(context.Background(), other); err != nil || r.Duplicate {
+	if r, err := e.s.Send(context.Background(), other); err != nil || r.Replayed {
 		t.Fatalf("other user's key: %+v %v", r, err)
 	}
 	// Past the TTL (and purged) the key is new again.
@@ -169,7 +180,7 @@ func TestSendIdempotency(t *testing.T) {
 	if _, err := e.s.PurgeOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := e.s.Send(context.Background(), req); err != nil || r.Duplicate || r.BatchID == first.BatchID {
+	if r, err := e.s.Send(context.Background(), req); err != nil || r.Replayed || r.BatchID == first.BatchID {
 		t.Fatalf("after TTL: %+v %v", r, err)
 	}
 	var n int
@@ -294,7 +305,7 @@ func TestConcurrentSendsShareCommitsAndKeys(t *testing.T) {
 	fresh := 0
 	for r := range results {
 		batches[r.BatchID]++
-		if !r.Duplicate {
+		if !r.Replayed {
 			fresh++
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
-	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // TestUnreadCountsAndMarkRead: each conversation row carries the viewer's
@@ -56,7 +55,7 @@ func TestUnreadCountsAndMarkRead(t *testing.T) {
 		t.Fatalf("bob unread %v, want %v", got, want)
 	}
 	// Clearing one notification, then all, keeps the counts in step.
-	ns, err := e.s.Notifications(ctx, bob.ID, store.Page{})
+	ns, err := e.notes(bob.ID)
 	if err != nil || len(ns) != 2 {
 		t.Fatalf("bob's notifications %+v %v", ns, err)
 	}
@@ -121,13 +120,13 @@ func TestDisabledViewerSeesNothing(t *testing.T) {
 	if _, err := e.s.Conversations(ctx, u.ID, ConversationQuery{}); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("conversations: %v", err)
 	}
-	if _, err := e.s.Thread(ctx, u.ID, numA, ThreadQuery{}); !errors.Is(err, ErrUnauthorized) {
+	if _, err := e.s.Thread(ctx, u.ID, numA, Page{}); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("thread: %v", err)
 	}
 	if _, err := e.s.Message(ctx, u.ID, m.ID); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("message: %v", err)
 	}
-	if _, err := e.s.Failures(ctx, u.ID, "", 0); !errors.Is(err, ErrUnauthorized) {
+	if _, err := e.s.Failures(ctx, u.ID, Page{Limit: 0}); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("failures: %v", err)
 	}
 }

@@ -343,3 +343,18 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (model.User, 
 	}
 	return public(u), publicToken(t), nil
 }
+
+// UserByName finds a user by name, case-insensitively (ErrNotFound when
+// there is none).
+func (s *Service) UserByName(ctx context.Context, name string) (model.User, error) {
+	us, err := s.Users(ctx)
+	if err != nil {
+		return model.User{}, err
+	}
+	for _, u := range us {
+		if strings.EqualFold(u.Name, name) {
+			return u, nil
+		}
+	}
+	return model.User{}, ErrNotFound
+}

@@ -110,7 +110,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestErrorPaths(t *testing.T) {
-	e := newEnv(t, Options{MaxBodyBytes: 2048, MaxRecipients: 3, MaxTextChars: 20})
+	e := newEnv(t, Options{MaxBodyBytes: 2048}, gateway.Options{MaxRecipients: 3, MaxTextChars: 20})
 	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	_, readOnly := e.user("rita", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	tests := []struct {
@@ -218,7 +218,7 @@ func TestConversationVisibility(t *testing.T) {
 		if r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		var lr listResponse[Conversation]
+		var lr listResponse[conversationView]
 		r.json(t, &lr)
 		var out []string
 		for _, c := range lr.Items {
@@ -310,7 +310,7 @@ func TestHealthReadyModems(t *testing.T) {
 	if r.status != 503 || !strings.Contains(string(r.body), "no modem") {
 		t.Fatalf("readyz without modems: %d %s", r.status, r.body)
 	}
-	e.modems = []ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true, SignalDBm: -71, SignalBars: 4}}
+	e.modems = []model.ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true, SignalDBm: -71, SignalBars: 4}}
 	if r := e.do("GET", "/readyz", "", nil); r.status != 200 {
 		t.Fatalf("readyz with a registered modem: %d %s", r.status, r.body)
 	}
@@ -326,7 +326,7 @@ func TestHealthReadyModems(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.modems = []ModemStatus{{Name: "sim0", Registration: "home", Registered: true, SignalDBm: -71}}
+	e.modems = []model.ModemStatus{{Name: "sim0", Registration: "home", Registered: true, SignalDBm: -71}}
 	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123123", "+447911123124"}, "text": "hi"})
 	r := e.do("GET", "/metrics", "", nil)
@@ -423,7 +423,7 @@ func TestIncludeMarketing(t *testing.T) {
 	first := func(q string) string {
 		t.Helper()
 		r := e.do("GET", "/api/v1/conversations"+q, tok, nil)
-		var lr listResponse[Conversation]
+		var lr listResponse[conversationView]
 		r.json(t, &lr)
 		if r.status != 200 || len(lr.Items) != 3 {
 			t.Fatalf("%s: %d %s", q, r.status, r.body)

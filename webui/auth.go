@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"context"
 	"crypto/subtle"
 	"strings"
 	"sync"
@@ -33,8 +32,6 @@ type Principal struct {
 	Scopes []string
 }
 
-func (p Principal) viewer() Viewer { return Viewer{UserID: p.UserID, Admin: p.Admin} }
-
 // Has reports whether the principal carries scope (admin carries all).
 func (p Principal) Has(scope string) bool {
 	for _, s := range p.Scopes {
@@ -43,12 +40,6 @@ func (p Principal) Has(scope string) bool {
 		}
 	}
 	return false
-}
-
-// Authenticator checks a presented token secret. It returns an error for
-// an unknown, revoked or expired token; the API answers 401 whatever it is.
-type Authenticator interface {
-	Authenticate(ctx context.Context, secret string) (Principal, error)
 }
 
 const principalKey = "gsmgate.principal"
@@ -73,7 +64,8 @@ func (s *Server) bearerAuth(c *gin.Context) {
 }
 
 func (s *Server) authenticate(c *gin.Context, secret, wantName, challenge string) {
-	p, err := s.auth.Authenticate(c.Request.Context(), secret)
+	u, t, err := s.auth.Authenticate(c.Request.Context(), secret)
+	p := principalOf(u, t)
 	if err == nil && wantName != "" && subtle.ConstantTimeCompare([]byte(p.TokenName), []byte(wantName)) != 1 {
 		err = ErrUnauthorized
 	}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
@@ -25,9 +26,9 @@ func boolQuery(c *gin.Context, name string) (*bool, error) {
 
 // userQuery resolves ?user=NAME: admins may read any user's view, others
 // only their own.
-func (s *Server) userQuery(c *gin.Context) (Viewer, bool) {
+func (s *Server) userQuery(c *gin.Context) (model.ID, bool) {
 	p := principal(c)
-	v := p.viewer()
+	v := p.UserID
 	name := c.Query("user")
 	if name == "" || name == p.User {
 		return v, true
@@ -36,13 +37,13 @@ func (s *Server) userQuery(c *gin.Context) (Viewer, bool) {
 		s.fail(c, ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may read another user's conversations"))
 		return v, false
 	}
-	u, err := s.gw.UserByName(c.Request.Context(), name)
+	u, err := s.msgs.UserByName(c.Request.Context(), name)
 	if err != nil {
 		s.fail(c, ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", name))
 		return v, false
 	}
 	// An admin reading as a user sees what that user sees.
-	return Viewer{UserID: u.ID, Admin: u.Role == model.RoleAdmin}, true
+	return u.ID, true
 }
 
 func (s *Server) listConversations(c *gin.Context) {
@@ -70,28 +71,37 @@ func (s *Server) listConversations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	q := ConversationQuery{Page: p, IncludeMarketing: mk, Unassigned: un != nil && *un, All: all != nil && *all}
-	if (q.Unassigned || q.All) && !v.Admin {
-		s.fail(c, ErrForbidden.With(nil, "the unassigned inbox and the list of all conversations are for admins"))
-		return
-	}
-	cs, next, err := s.gw.Conversations(c.Request.Context(), v, q)
+	q := gateway.ConversationQuery{Page: p, IncludeMarketing: mk, Unassigned: un != nil && *un, All: all != nil && *all}
+	cs, err := s.inbox.Conversations(c.Request.Context(), v, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if cs == nil {
-		cs = []Conversation{}
+	out := make([]conversationView, 0, len(cs.Items))
+	for _, cv := range cs.Items {
+		out = append(out, viewConversation(cv))
 	}
-	writeJSON(c, http.StatusOK, listResponse[Conversation]{Items: cs, NextCursor: next})
+	writeJSON(c, http.StatusOK, listResponse[conversationView]{Items: out, NextCursor: cs.Next})
 }
 
-// pathNumber normalises the {number} path parameter.
+// pathNumber normalises the {number} path parameter of a contact.
 func (s *Server) pathNumber(c *gin.Context) (string, bool) {
 	raw := c.Param("number")
-	n, err := s.gw.Normalize(raw)
+	n, err := s.contacts.NormalizeNumber(raw)
 	if err != nil {
-		s.fail(c, ErrInvalidNumber.With(map[string]string{"number": raw}, "%q is not a phone number: %v", raw, err))
+		s.fail(c, ErrInvalidNumber.With(map[string]string{"number": raw}, "%q: %v", raw, err))
+		return "", false
+	}
+	return n, true
+}
+
+// pathConversation reads the {number} path parameter of a conversation:
+// the other party as the network gave it (E.164, a short code, a sender
+// name), so that every conversation listed can be opened.
+func (s *Server) pathConversation(c *gin.Context) (string, bool) {
+	n := s.inbox.ConversationNumber(c.Param("number"))
+	if n == "" {
+		s.fail(c, ErrInvalidNumber.With(map[string]string{"number": ""}, "the conversation number is empty"))
 		return "", false
 	}
 	return n, true
@@ -107,16 +117,20 @@ func (s *Server) conversationMessages(c *gin.Context) {
 	if !ok {
 		return
 	}
-	number, ok := s.pathNumber(c)
+	number, ok := s.pathConversation(c)
 	if !ok {
 		return
 	}
-	ms, next, err := s.gw.Thread(c.Request.Context(), v, number, p)
+	tp, err := s.inbox.Thread(c.Request.Context(), v, number, p)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms), NextCursor: next})
+	out := make([]messageView, 0, len(tp.Messages))
+	for _, m := range tp.Messages {
+		out = append(out, viewMessage(m.Message, nil))
+	}
+	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: out, NextCursor: tp.Next})
 }
 
 // contactBody is the JSON of PUT /api/v1/contacts/{number}.
@@ -145,22 +159,16 @@ func (s *Server) putContact(c *gin.Context) {
 			return
 		}
 	}
-	ct := model.Contact{Number: number, Name: b.Name, JobTitle: b.JobTitle, Company: b.Company, Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref}
-	for i, ph := range b.Phones {
-		n, err := s.gw.Normalize(ph.Number)
-		if err != nil {
-			s.fail(c, ErrInvalidNumber.With(map[string]any{"field": "phones", "index": i, "number": ph.Number},
-				"phones[%d]: %q is not a phone number: %v", i, ph.Number, err))
-			return
-		}
-		ct.Phones = append(ct.Phones, model.Phone{Number: n, Label: ph.Label})
+	in := gateway.ContactInput{Number: number, Name: b.Name, JobTitle: b.JobTitle, Company: b.Company, Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref}
+	for _, ph := range b.Phones {
+		in.Phones = append(in.Phones, model.Phone{Number: ph.Number, Label: ph.Label})
 	}
-	saved, err := s.gw.PutContact(c.Request.Context(), ct)
+	saved, err := s.contacts.UpsertContact(c.Request.Context(), in)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, saved)
+	writeJSON(c, http.StatusOK, viewContact(saved))
 }
 
 func (s *Server) getContact(c *gin.Context) {
@@ -168,12 +176,12 @@ func (s *Server) getContact(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ct, err := s.gw.Contact(c.Request.Context(), number)
+	ct, err := s.contacts.Contact(c.Request.Context(), number)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, ct)
+	writeJSON(c, http.StatusOK, viewContact(ct))
 }
 
 func (s *Server) deleteContact(c *gin.Context) {
@@ -181,7 +189,7 @@ func (s *Server) deleteContact(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.gw.DeleteContact(c.Request.Context(), number); err != nil {
+	if err := s.contacts.DeleteContact(c.Request.Context(), number); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -192,16 +200,17 @@ func (s *Server) deleteContact(c *gin.Context) {
 // top: parts are not queued per modem (the next free modem takes the next
 // part), so a modem only says whether it is sending now (leased).
 type modemList struct {
-	Items      []ModemStatus `json:"items"`
-	QueueDepth int           `json:"queue_depth"`
+	Items      []modemView `json:"items"`
+	QueueDepth int         `json:"queue_depth"`
 }
 
 func (s *Server) listModems(c *gin.Context) {
-	ms := s.gw.Modems(c.Request.Context())
-	if ms == nil {
-		ms = []ModemStatus{}
+	ms := s.health.Modems(c.Request.Context())
+	out := make([]modemView, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, modemView(m))
 	}
-	writeJSON(c, http.StatusOK, modemList{Items: ms, QueueDepth: s.gw.QueueDepth()})
+	writeJSON(c, http.StatusOK, modemList{Items: out, QueueDepth: s.health.QueueDepth()})
 }
 
 // countBody is the JSON of POST /api/v1/count.
@@ -237,13 +246,8 @@ func (s *Server) count(c *gin.Context) {
 		s.fail(c, ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required`))
 		return
 	}
-	if n := utf8.RuneCountInString(*b.Text); n > s.opts.MaxTextChars {
-		s.fail(c, ErrTextTooLong.With(map[string]int{"limit": s.opts.MaxTextChars, "got": n},
-			"the text has %d characters; the limit is %d", n, s.opts.MaxTextChars))
-		return
-	}
-	cnt := s.gw.CountText(*b.Text)
-	v := countView{Encoding: cnt.Encoding.String(), Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart,
+	cnt := s.msgs.CountText(*b.Text)
+	v := countView{Encoding: cnt.Encoding, Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart,
 		Remaining: cnt.Remaining, UnicodeForcing: make([]forcingView, 0, len(cnt.UnicodeForcing))}
 	for _, f := range cnt.UnicodeForcing {
 		v.UnicodeForcing = append(v.UnicodeForcing, forcingView{Char: f.Char, Index: f.Index})

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
@@ -45,35 +45,14 @@ type sendBody struct {
 	ExpiresAt    *time.Time    `json:"expires_at"`
 }
 
-// validate checks what can be checked without the gateway.
-func (b *sendBody) validate(o Options, now time.Time) error {
-	if len(b.To) == 0 {
-		return ErrInvalidField.With(map[string]string{"field": "to"}, `field "to" is required: a phone number or an array of them`)
-	}
-	if len(b.To) > o.MaxRecipients {
-		return ErrTooManyRecipient.With(map[string]int{"limit": o.MaxRecipients, "got": len(b.To)},
-			"%d recipients in one request; the limit is %d", len(b.To), o.MaxRecipients)
-	}
-	if b.Text == nil || *b.Text == "" {
+// validate checks the body's shape; the rules on recipients, text and
+// times are the core's (gateway.Service.Send).
+func (b *sendBody) validate() error {
+	if b.Text == nil {
 		return ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required and must not be empty`)
-	}
-	if !utf8.ValidString(*b.Text) {
-		return ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is not valid UTF-8`)
-	}
-	if n := utf8.RuneCountInString(*b.Text); n > o.MaxTextChars {
-		return ErrTextTooLong.With(map[string]int{"limit": o.MaxTextChars, "got": n},
-			"the text has %d characters; the limit is %d", n, o.MaxTextChars)
 	}
 	if b.Ref != nil && (b.Ref.Type == "" || b.Ref.ID == "") {
 		return ErrInvalidField.With(map[string]string{"field": "ref"}, `field "ref" needs both "type" and "id"`)
-	}
-	if b.ExpiresAt != nil {
-		if !b.ExpiresAt.After(now) {
-			return ErrInvalidField.With(map[string]string{"field": "expires_at"}, `field "expires_at" is in the past`)
-		}
-		if b.SendAt != nil && !b.ExpiresAt.After(*b.SendAt) {
-			return ErrInvalidField.With(map[string]string{"field": "expires_at"}, `field "expires_at" must be after "send_at"`)
-		}
 	}
 	return nil
 }
@@ -156,7 +135,9 @@ type sendResponse struct {
 	BatchID  string           `json:"batch_id"`
 	Replayed bool             `json:"replayed"`
 	Messages []sentView       `json:"messages"`
-	Errors   []RecipientError `json:"errors"`
+	Errors   []recipientError `json:"errors"`
+	// Warnings are recipients accepted with a remark (unknown_number_range).
+	Warnings []recipientError `json:"warnings"`
 }
 
 type sentView struct {
@@ -166,8 +147,6 @@ type sentView struct {
 	Encoding string      `json:"encoding"`
 	Parts    int         `json:"parts"`
 }
-
-const maxIdempotencyKey = 200
 
 func (s *Server) postMessages(c *gin.Context) {
 	if s.draining.Load() {
@@ -179,17 +158,13 @@ func (s *Server) postMessages(c *gin.Context) {
 	if !s.bind(c, &body) {
 		return
 	}
-	if err := body.validate(s.opts, s.now()); err != nil {
+	if err := body.validate(); err != nil {
 		s.fail(c, err)
 		return
 	}
 	key := c.GetHeader("Idempotency-Key")
-	if len(key) > maxIdempotencyKey {
-		s.fail(c, ErrBadRequest.With(nil, "the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
-		return
-	}
 	p := principal(c)
-	req := SendRequest{
+	req := gateway.SendRequest{
 		UserID: p.UserID, To: body.To, Text: *body.Text, CRM: body.Ref,
 		StatusReport: body.StatusReport, IdempotencyKey: key,
 	}
@@ -198,7 +173,7 @@ func (s *Server) postMessages(c *gin.Context) {
 			s.fail(c, ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may send as another user"))
 			return
 		}
-		u, err := s.gw.UserByName(c.Request.Context(), body.User)
+		u, err := s.msgs.UserByName(c.Request.Context(), body.User)
 		if err != nil {
 			s.fail(c, ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", body.User))
 			return
@@ -211,19 +186,12 @@ func (s *Server) postMessages(c *gin.Context) {
 	if body.ExpiresAt != nil {
 		req.ExpiresAt = *body.ExpiresAt
 	}
-	res, err := s.gw.Send(c.Request.Context(), req)
+	res, err := s.msgs.Send(c.Request.Context(), req)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if res.Errors == nil {
-		res.Errors = []RecipientError{}
-	}
-	if len(res.Messages) == 0 {
-		s.fail(c, ErrNoRecipients.With(res.Errors, "none of the %d recipients can be used", len(body.To)))
-		return
-	}
-	out := sendResponse{BatchID: res.BatchID.String(), Replayed: res.Replayed, Errors: res.Errors}
+	out := sendResponse{BatchID: res.BatchID.String(), Replayed: res.Replayed, Errors: recipientErrors(res.Rejected), Warnings: recipientErrors(res.Warnings)}
 	for _, m := range res.Messages {
 		out.Messages = append(out.Messages, sentView{ID: m.ID.String(), To: m.Number, State: m.State, Encoding: m.Encoding, Parts: m.Parts})
 		if !res.Replayed {
@@ -250,17 +218,17 @@ func (s *Server) getMessage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	m, parts, err := s.gw.Message(c.Request.Context(), principal(c).viewer(), id)
+	d, err := s.msgs.Message(c.Request.Context(), principal(c).UserID, id)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewMessage(m, parts))
+	writeJSON(c, http.StatusOK, viewMessage(d.Message, d.Parts))
 }
 
 // page reads cursor and limit (1..500, default 50).
-func page(c *gin.Context) (Page, error) {
-	p := Page{Cursor: c.Query("cursor"), Limit: 50}
+func page(c *gin.Context) (gateway.Page, error) {
+	p := gateway.Page{Cursor: c.Query("cursor"), Limit: 50}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {
@@ -282,20 +250,7 @@ func (s *Server) listMessages(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	q := MessageQuery{Page: p, State: model.State(c.Query("state"))}
-	if q.State != "" && !q.State.Valid() {
-		s.fail(c, ErrInvalidField.With(map[string]string{"field": "state"},
-			"state must be one of queued, submitting, sent, delivered, failed, unknown, cancelled, expired; not %q", q.State))
-		return
-	}
-	if n := c.Query("number"); n != "" {
-		e164, err := s.gw.Normalize(n)
-		if err != nil {
-			s.fail(c, ErrInvalidNumber.With(map[string]string{"number": n}, "%q is not a phone number: %v", n, err))
-			return
-		}
-		q.Number = e164
-	}
+	q := gateway.MessageQuery{Page: p, State: model.State(c.Query("state")), Number: c.Query("number")}
 	if since := c.Query("since"); since != "" {
 		t, err := time.Parse(time.RFC3339, since)
 		if err != nil {
@@ -304,12 +259,12 @@ func (s *Server) listMessages(c *gin.Context) {
 		}
 		q.Since = t
 	}
-	ms, next, err := s.gw.Messages(c.Request.Context(), principal(c).viewer(), q)
+	ms, err := s.msgs.Messages(c.Request.Context(), principal(c).UserID, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms), NextCursor: next})
+	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms.Items), NextCursor: ms.Next})
 }
 
 func (s *Server) retryMessage(c *gin.Context) {
@@ -322,7 +277,7 @@ func (s *Server) retryMessage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	m, err := s.gw.Retry(c.Request.Context(), principal(c).viewer(), id)
+	m, err := s.msgs.Retry(c.Request.Context(), principal(c).UserID, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -336,7 +291,7 @@ func (s *Server) cancelMessage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	m, err := s.gw.Cancel(c.Request.Context(), principal(c).viewer(), id)
+	m, err := s.msgs.Cancel(c.Request.Context(), principal(c).UserID, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -350,10 +305,10 @@ func (s *Server) listFailures(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ms, next, err := s.gw.Failures(c.Request.Context(), principal(c).viewer(), p)
+	ms, err := s.msgs.Failures(c.Request.Context(), principal(c).UserID, p)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms), NextCursor: next})
+	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms.Items), NextCursor: ms.Next})
 }

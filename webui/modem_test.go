@@ -27,7 +27,9 @@ type simEnv struct {
 	sm  *sim.Modem
 }
 
-func newSimEnv(t *testing.T) *simEnv {
+// newSimEnv starts the stack on a virtual modem; mo, when given, tunes the
+// gateway's dispatcher (retry bounds are set for the tests either way).
+func newSimEnv(t *testing.T, mo ...gateway.ModemOptions) *simEnv {
 	t.Helper()
 	// The tests poll: no rate limit in the way.
 	e := newEnv(t, Options{RatePerSecond: 1e6, RateBurst: 1e6})
@@ -54,7 +56,12 @@ func newSimEnv(t *testing.T) *simEnv {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		_ = e.svc.Run(ctx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3})
+		o := gateway.ModemOptions{}
+		if len(mo) > 0 {
+			o = mo[0]
+		}
+		o.RetryMin, o.RetryMax, o.MaxAttempts = 20*time.Millisecond, 100*time.Millisecond, 3
+		_ = e.svc.Run(ctx, pool, o)
 	}()
 	go func() { defer wg.Done(); _ = e.hooks.Run(ctx) }()
 	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc.Bus()) }()

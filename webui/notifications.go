@@ -41,11 +41,11 @@ func viewNotification(n model.Notification) notificationView {
 }
 
 func (s *Server) markRead(c *gin.Context) {
-	number, ok := s.pathNumber(c)
+	number, ok := s.pathConversation(c)
 	if !ok {
 		return
 	}
-	n, err := s.gw.MarkRead(c.Request.Context(), principal(c).viewer(), number)
+	n, err := s.inbox.MarkRead(c.Request.Context(), principal(c).UserID, number)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -59,20 +59,20 @@ func (s *Server) listNotifications(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ns, count, next, err := s.gw.Notifications(c.Request.Context(), principal(c).viewer(), p)
+	np, err := s.inbox.Notifications(c.Request.Context(), principal(c).UserID, p)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := notificationList{Count: count, Items: make([]notificationView, 0, len(ns)), NextCursor: next}
-	for _, n := range ns {
+	out := notificationList{Count: np.Count, Items: make([]notificationView, 0, len(np.Items)), NextCursor: np.Next}
+	for _, n := range np.Items {
 		out.Items = append(out.Items, viewNotification(n))
 	}
 	writeJSON(c, http.StatusOK, out)
 }
 
 func (s *Server) clearNotifications(c *gin.Context) {
-	n, err := s.gw.ClearNotifications(c.Request.Context(), principal(c).viewer())
+	n, err := s.inbox.ClearNotifications(c.Request.Context(), principal(c).UserID)
 	if err != nil {
 		s.fail(c, err)
 		return

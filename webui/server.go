@@ -21,19 +21,16 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Options are the API's limits and knobs.
 type Options struct {
-	// MaxBodyBytes bounds a request body (default 4 MiB).
+	// MaxBodyBytes bounds a request body (default 4 MiB). The limits on
+	// recipients and text are the core's (gateway.Options).
 	MaxBodyBytes int64
-	// MaxRecipients bounds the recipients of one send (default 10,000).
-	MaxRecipients int
-	// MaxTextChars bounds the text of one message in characters (default
-	// 1600, ten concatenated GSM parts).
-	MaxTextChars int
 	// RatePerSecond and RateBurst set each token's bucket (defaults 50, 100).
 	RatePerSecond float64
 	RateBurst     int
@@ -49,12 +46,6 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 4 << 20
-	}
-	if o.MaxRecipients <= 0 {
-		o.MaxRecipients = 10000
-	}
-	if o.MaxTextChars <= 0 {
-		o.MaxTextChars = 1600
 	}
 	if o.RatePerSecond <= 0 {
 		o.RatePerSecond = 50
@@ -72,8 +63,12 @@ func (o *Options) defaults() {
 
 // Server is the HTTP API. Build it with New and serve Handler().
 type Server struct {
-	gw       Gateway
-	auth     Authenticator
+	msgs     sender
+	inbox    inbox
+	contacts contacts
+	health   health
+	events   events
+	auth     authenticator
 	hooks    Webhooks
 	opts     Options
 	log      *slog.Logger
@@ -95,11 +90,13 @@ type route struct {
 	method, path, scope string
 }
 
-// New builds the server. gw, auth and hooks are required.
-func New(gw Gateway, auth Authenticator, hooks Webhooks, opts Options) *Server {
+// New builds the server over the core and the webhook registry, both
+// required.
+func New(core *gateway.Service, hooks Webhooks, opts Options) *Server {
 	opts.defaults()
 	s := &Server{
-		gw: gw, auth: auth, hooks: hooks, opts: opts, log: opts.Logger, now: opts.Now,
+		msgs: core, inbox: core, contacts: core, health: core, events: core, auth: core,
+		hooks: hooks, opts: opts, log: opts.Logger, now: opts.Now,
 		limits:  newLimiters(opts.RatePerSecond, opts.RateBurst),
 		streams: make(chan struct{}),
 	}
@@ -107,7 +104,7 @@ func New(gw Gateway, auth Authenticator, hooks Webhooks, opts Options) *Server {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s.metrics = newMetrics(reg, gw, hooks)
+	s.metrics = newMetrics(reg, core, hooks)
 	s.engine = s.router(reg)
 	return s
 }
@@ -162,7 +159,7 @@ func (s *Server) router(reg *prometheus.Registry) *gin.Engine {
 	add(http.MethodDelete, "/contacts/:number", ScopeSend, s.deleteContact)
 	add(http.MethodGet, "/modems", ScopeRead, s.listModems)
 	add(http.MethodPost, "/count", ScopeRead, s.count)
-	add(http.MethodGet, "/events", ScopeRead, s.events)
+	add(http.MethodGet, "/events", ScopeRead, s.streamEvents)
 	add(http.MethodPost, "/webhooks", ScopeAdmin, s.createWebhook)
 	add(http.MethodGet, "/webhooks", ScopeAdmin, s.listWebhooks)
 	add(http.MethodGet, "/webhooks/:id", ScopeAdmin, s.getWebhook)
@@ -227,7 +224,7 @@ func (s *Server) readyz(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "shutting down"})
 		return
 	}
-	if err := s.gw.Ready(c.Request.Context()); err != nil {
+	if err := s.health.Ready(c.Request.Context()); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": err.Error()})
 		return
 	}

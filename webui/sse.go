@@ -4,39 +4,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 )
 
 // sseHeartbeat keeps proxies from closing an idle stream.
 const sseHeartbeat = 15 * time.Second
 
-// mayRead reports whether the principal may see e: admins see everything,
-// others the events about messages associated with them and modem states.
-func mayRead(p Principal, e Event) bool {
-	if p.Admin {
-		return true
-	}
-	if e.Type == "modem.state" {
-		return true
-	}
-	return p.UserID != 0 && slices.Contains(e.UserIDs, p.UserID)
-}
-
-// events streams the bus as server-sent events. The handler runs in the
+// streamEvents streams the events the principal's user may see (the core
+// applies visibility) as server-sent events. The handler runs in the
 // request's goroutine until the client goes away or the server drains; the
 // gin.Context never leaves it.
-func (s *Server) events(c *gin.Context) {
+func (s *Server) streamEvents(c *gin.Context) {
 	p := principal(c)
 	flusher, ok := c.Writer.(http.Flusher)
 	if !ok {
 		s.fail(c, ErrInternal.With(nil, "streaming is not supported by this connection"))
 		return
 	}
-	sub, cancel := s.gw.Subscribe()
-	defer cancel()
+	sub := s.events.Subscribe(p.UserID)
+	defer sub.Close()
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -61,20 +50,20 @@ func (s *Server) events(c *gin.Context) {
 				return
 			}
 			flusher.Flush()
-		case e, ok := <-sub:
+		case e, ok := <-sub.C:
 			if !ok {
 				return
 			}
-			if !mayRead(p, e) {
-				continue
+			if _, isNote := e.(*gateway.NotificationAdded); isNote {
+				continue // the API streams message and modem events
 			}
 			body, err := json.Marshal(sseEvent(e))
 			if err != nil {
-				s.log.Error("webui: encode event", "type", e.Type, "error", err)
+				s.log.Error("webui: encode event", "type", e.EventName(), "error", err)
 				continue
 			}
 			seq++
-			if _, err := fmt.Fprintf(c.Writer, "id: %d\nevent: %s\ndata: %s\n\n", seq, e.Type, body); err != nil {
+			if _, err := fmt.Fprintf(c.Writer, "id: %d\nevent: %s\ndata: %s\n\n", seq, e.EventName(), body); err != nil {
 				return
 			}
 			flusher.Flush()
@@ -98,13 +87,16 @@ type modemEvent struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
-func sseEvent(e Event) sseBody {
-	b := sseBody{Type: e.Type, At: e.At}
-	if m := e.Modem; m != nil {
-		b.Modem = &modemEvent{Name: m.Name, State: m.State, LastError: m.LastError, UpdatedAt: m.UpdatedAt}
-	}
-	if e.Message != nil {
-		v := viewMessage(*e.Message, nil)
+func sseEvent(e gateway.Event) sseBody {
+	b := sseBody{Type: e.EventName(), At: e.EventTime()}
+	switch e := e.(type) {
+	case *gateway.ModemStateChanged:
+		b.Modem = &modemEvent{Name: e.Modem, State: e.State, LastError: e.Detail, UpdatedAt: e.At}
+	case *gateway.MessageReceived:
+		v := viewMessage(e.Message, nil)
+		b.Message = &v
+	case *gateway.StatusChanged:
+		v := viewMessage(e.Message, nil)
 		b.Message = &v
 	}
 	return b

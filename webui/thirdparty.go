@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/webhook"
 )
@@ -34,7 +34,8 @@ func (s *Server) basicAuth(c *gin.Context) {
 		s.smsgateFail(c, ErrUnauthorized.With(nil, "use HTTP Basic auth with the token's name and secret"))
 		return
 	}
-	p, err := s.auth.Authenticate(c.Request.Context(), secret)
+	u, t, err := s.auth.Authenticate(c.Request.Context(), secret)
+	p := principalOf(u, t)
 	if err == nil && subtle.ConstantTimeCompare([]byte(p.TokenName), []byte(name)) != 1 {
 		err = ErrUnauthorized
 	}
@@ -216,15 +217,9 @@ func (s *Server) sgSend(c *gin.Context) {
 	case len(m.PhoneNumbers) == 0:
 		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "phoneNumbers"}, "phoneNumbers is required"))
 		return
-	case len(m.PhoneNumbers) > s.opts.MaxRecipients:
-		s.smsgateFail(c, ErrTooManyRecipient.With(nil, "%d recipients; the limit is %d", len(m.PhoneNumbers), s.opts.MaxRecipients))
-		return
-	case utf8.RuneCountInString(text) > s.opts.MaxTextChars:
-		s.smsgateFail(c, ErrTextTooLong.With(nil, "the text is longer than %d characters", s.opts.MaxTextChars))
-		return
 	}
 	p := principal(c)
-	req := SendRequest{UserID: p.UserID, To: m.PhoneNumbers, Text: text, StatusReport: true}
+	req := gateway.SendRequest{UserID: p.UserID, To: m.PhoneNumbers, Text: text, StatusReport: true}
 	if m.WithDeliveryReport != nil {
 		req.StatusReport = *m.WithDeliveryReport
 	}
@@ -241,13 +236,9 @@ func (s *Server) sgSend(c *gin.Context) {
 	if m.ID != nil && *m.ID != "" {
 		req.IdempotencyKey = "smsgate:" + *m.ID
 	}
-	res, err := s.gw.Send(c.Request.Context(), req)
+	res, err := s.msgs.Send(c.Request.Context(), req)
 	if err != nil {
 		s.smsgateFail(c, err)
-		return
-	}
-	if len(res.Messages) == 0 {
-		s.smsgateFail(c, ErrNoRecipients.With(res.Errors, "none of the %d phone numbers can be used", len(m.PhoneNumbers)))
 		return
 	}
 	out := sgState{ID: res.BatchID.String(), DeviceID: res.Messages[0].Modem}
@@ -255,9 +246,9 @@ func (s *Server) sgSend(c *gin.Context) {
 		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: msg.Number, State: sgStateName(msg.State)})
 		s.metrics.accepted.Inc()
 	}
-	for _, re := range res.Errors {
+	for _, re := range res.Rejected {
 		e := re.Reason
-		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: re.To, State: "Failed", Error: &e})
+		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: re.Value, State: "Failed", Error: &e})
 	}
 	out.State = sgOverall(out.Recipients)
 	writeJSON(c, http.StatusAccepted, out)
@@ -269,13 +260,14 @@ func (s *Server) sgState(c *gin.Context) {
 		s.smsgateFail(c, ErrNotFound.With(nil, "no message %q", c.Param("id")))
 		return
 	}
-	v := principal(c).viewer()
-	ms, err := s.gw.Batch(c.Request.Context(), v, id)
+	v := principal(c).UserID
+	batch, err := s.msgs.Messages(c.Request.Context(), v, gateway.MessageQuery{Batch: id})
+	ms := batch.Items
 	if err == nil && len(ms) == 0 {
 		// A single message's own id works too.
-		var m model.Message
-		if m, _, err = s.gw.Message(c.Request.Context(), v, id); err == nil {
-			ms = []model.Message{m}
+		var d gateway.MessageDetail
+		if d, err = s.msgs.Message(c.Request.Context(), v, id); err == nil {
+			ms = []model.Message{d.Message}
 		}
 	}
 	if err != nil {
@@ -386,7 +378,7 @@ type sgDevice struct {
 
 func (s *Server) sgDevices(c *gin.Context) {
 	out := []sgDevice{}
-	for _, m := range s.gw.Modems(c.Request.Context()) {
+	for _, m := range s.health.Modems(c.Request.Context()) {
 		name := strings.TrimSpace(m.Model + " " + m.Number)
 		if name == "" {
 			name = m.Name
@@ -409,7 +401,7 @@ type sgCheck struct {
 
 // sgHealth is SMSGate's health document: pass when a modem is registered.
 func (s *Server) sgHealth(c *gin.Context) {
-	ms := s.gw.Modems(c.Request.Context())
+	ms := s.health.Modems(c.Request.Context())
 	registered := 0
 	for _, m := range ms {
 		if m.Registered {
@@ -417,14 +409,14 @@ func (s *Server) sgHealth(c *gin.Context) {
 		}
 	}
 	status, code := "pass", http.StatusOK
-	if err := s.gw.Ready(c.Request.Context()); err != nil || s.draining.Load() {
+	if err := s.health.Ready(c.Request.Context()); err != nil || s.draining.Load() {
 		status, code = "fail", http.StatusServiceUnavailable
 	}
 	writeJSON(c, code, gin.H{
 		"status": status, "version": "gsmgate", "releaseId": 1,
 		"checks": map[string]sgCheck{
 			"modems:registered": {Status: status, Description: "modems registered on a network", ObservedValue: registered, ObservedUnit: "modems"},
-			"messages:queued":   {Status: "pass", Description: "message parts waiting to be sent", ObservedValue: s.gw.QueueDepth(), ObservedUnit: "parts"},
+			"messages:queued":   {Status: "pass", Description: "message parts waiting to be sent", ObservedValue: s.health.QueueDepth(), ObservedUnit: "parts"},
 		},
 	})
 }
@@ -447,15 +439,16 @@ func (s *Server) sgExport(c *gin.Context) {
 	// Newest first: page back until before since (at most maxExport).
 	const maxExport = 10000
 	var in []model.Message
-	p := Page{Limit: 500}
+	p := gateway.Page{Limit: 500}
 	for len(in) < maxExport {
-		ms, next, err := s.gw.Messages(c.Request.Context(), principal(c).viewer(), MessageQuery{Page: p})
+		pg, err := s.msgs.Messages(c.Request.Context(), principal(c).UserID, gateway.MessageQuery{Page: p})
 		if err != nil {
 			s.smsgateFail(c, err)
 			return
 		}
+		next := pg.Next
 		done := next == ""
-		for _, m := range ms {
+		for _, m := range pg.Items {
 			if m.CreatedAt.Before(r.Since) {
 				done = true
 				break

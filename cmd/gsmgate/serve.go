@@ -122,7 +122,8 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		}
 	}()
 	svc, err := gateway.New(db, gateway.SystemClock{}, log, gateway.Options{
-		DefaultCountry: cfg.DefaultCountry, MaxRecipients: cfg.API.MaxRecipients, Retention: cfg.Retention.D(),
+		DefaultCountry: cfg.DefaultCountry, MaxRecipients: cfg.API.MaxRecipients, MaxTextChars: cfg.API.MaxTextChars,
+		Retention: cfg.Retention.D(),
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "gsmgate serve:", err)
@@ -181,10 +182,9 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	}
 
 	hooks := webhook.New(db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
-	adapter := webui.NewService(svc, webui.ModemsFunc(func(context.Context) []webui.ModemStatus { return webui.ModemStatuses(pool.Modems()) }))
 	gin.SetMode(gin.ReleaseMode)
-	api := webui.New(adapter, adapter, hooks, webui.Options{
-		MaxBodyBytes: cfg.API.MaxBodyBytes, MaxRecipients: cfg.API.MaxRecipients, MaxTextChars: cfg.API.MaxTextChars,
+	api := webui.New(svc, hooks, webui.Options{
+		MaxBodyBytes:  cfg.API.MaxBodyBytes,
 		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log,
 	})
 	httpSrv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

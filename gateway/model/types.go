@@ -329,3 +329,24 @@ type WebhookDelivery struct {
 
 // IDAt is the smallest ID made at t (IDs sort by time).
 func IDAt(t time.Time) ID { return ID(uint64(t.UnixMilli()) << idCounterBits) }
+
+// TextCount is how a text is segmented into SMS parts (the compose box's
+// counter): the encoding ("gsm7", "ucs2"), its length in characters and in
+// encoding units, the parts it needs, the units per part and what is left
+// in the last one, and the characters that force UCS-2 with their index in
+// code points.
+type TextCount struct {
+	Encoding       string
+	Characters     int
+	Units          int
+	Parts          int
+	PerPart        int
+	Remaining      int
+	UnicodeForcing []ForcingChar
+}
+
+// ForcingChar is one character that forces UCS-2, at Index (code points).
+type ForcingChar struct {
+	Char  string
+	Index int
+}

@@ -12,6 +12,16 @@ import (
 type Due struct {
 	Message model.Message
 	Part    model.Part
+	// Expired are the messages ClaimDue found past their expiry on the way
+	// and marked expired, each with the state it had before (the caller
+	// publishes these changes whether or not a part was claimed).
+	Expired []Expired
+}
+
+// Expired is a message ClaimDue expired, with its previous state.
+type Expired struct {
+	Previous model.State
+	Message  model.Message
 }
 
 // ClaimDue takes the next part due by now (oldest NextAttempt first, parts
@@ -41,6 +51,7 @@ func (tx *Tx) ClaimDue(modem string, accept func(m *model.Message, p *model.Part
 	// accept refused all, so parts waiting for a busy modem never hide the
 	// ones behind them.
 	var from []byte
+	var expired []Expired
 	for {
 		var cands []cand
 		var last []byte
@@ -62,15 +73,19 @@ func (tx *Tx) ClaimDue(modem string, accept func(m *model.Message, p *model.Part
 				return Due{}, false, err
 			}
 			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-				if _, err := tx.UpdateMessage(cd.id, func(_ *model.Message, parts []model.Part) error {
+				em, err := tx.UpdateMessage(cd.id, func(_ *model.Message, parts []model.Part) error {
 					for i := range parts {
 						if parts[i].State == model.StateQueued {
 							parts[i].State, parts[i].Error = model.StateExpired, "expired before it could be sent"
 						}
 					}
 					return nil
-				}); err != nil {
+				})
+				if err != nil {
 					return Due{}, false, err
+				}
+				if em.State != m.State {
+					expired = append(expired, Expired{Previous: m.State, Message: em})
 				}
 				continue
 			}
@@ -97,10 +112,10 @@ func (tx *Tx) ClaimDue(modem string, accept func(m *model.Message, p *model.Part
 			if err != nil {
 				return Due{}, false, err
 			}
-			return Due{Message: m, Part: claimed}, true, nil
+			return Due{Message: m, Part: claimed, Expired: expired}, true, nil
 		}
 		if len(cands) < 256 {
-			return Due{}, false, nil
+			return Due{Expired: expired}, false, nil
 		}
 		from = append(clone(last), 0) // the smallest key after last
 	}

@@ -84,7 +84,7 @@ func (b *BusBridge) Run(ctx context.Context) {
 // event (the log has something new).
 func (b *BusBridge) handle(ctx context.Context, ge gateway.Event) bool {
 	switch ge.(type) {
-	case *gateway.MessageReceived, *gateway.StatusChanged, *gateway.SendFailed:
+	case *gateway.MessageReceived, *gateway.StatusChanged:
 		return true
 	case *gateway.ModemStateChanged:
 		if e, ok := eventFor(ge); ok {
@@ -139,21 +139,23 @@ func eventFor(ge gateway.Event) (Event, bool) {
 			"receivedAt": m.CreatedAt.Format(time.RFC3339)}}, true
 	case *gateway.StatusChanged:
 		m := e.Message
-		switch m.State {
-		case model.StateSent:
+		switch e.EventName() {
+		case gateway.EventMessageSent:
 			return Event{Name: EventSent, Data: dataOf(m, e.At), UserIDs: owners(m), SMSGate: map[string]any{
 				"messageId": m.ID.String(), "phoneNumber": m.Number, "simNumber": nil, "partsCount": m.Parts,
 				"sentAt": e.At.Format(time.RFC3339)}}, true
-		case model.StateDelivered:
+		case gateway.EventMessageDelivered:
 			return Event{Name: EventDelivered, Data: dataOf(m, e.At), UserIDs: owners(m), SMSGate: map[string]any{
 				"messageId": m.ID.String(), "phoneNumber": m.Number, "simNumber": nil,
 				"deliveredAt": e.At.Format(time.RFC3339)}}, true
+		case gateway.EventMessageFailed:
+			if e.Previous.IsFailure() {
+				return Event{}, false // failed before (unknown, then failed on retry's refusal)
+			}
+			return Event{Name: EventFailed, Data: dataOf(m, e.At), UserIDs: owners(m), SMSGate: map[string]any{
+				"messageId": m.ID.String(), "phoneNumber": m.Number, "simNumber": nil, "reason": m.Reason,
+				"failedAt": e.At.Format(time.RFC3339)}}, true
 		}
-	case *gateway.SendFailed:
-		m := e.Message
-		return Event{Name: EventFailed, Data: dataOf(m, e.At), UserIDs: owners(m), SMSGate: map[string]any{
-			"messageId": m.ID.String(), "phoneNumber": m.Number, "simNumber": nil, "reason": m.Reason,
-			"failedAt": e.At.Format(time.RFC3339)}}, true
 	case *gateway.ModemStateChanged:
 		return Event{Name: EventModem, Data: map[string]any{"modem": e.Modem, "state": e.State, "detail": e.Detail, "at": e.At}}, true
 	}

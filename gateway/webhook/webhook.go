@@ -332,24 +332,18 @@ func (s *Sender) Catchup(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// logEvents maps a log entry to webhook events, as the bus would have
-// carried it (see gateway.Service.PublishStatus): received; sent or
-// delivered; failed when a message became a failure.
+// logEvents maps a log entry to webhook events, as the bus carried it (see
+// gateway.Service.PublishStatus): received; sent, delivered or failed.
 func logEvents(le store.MessageEvent) []Event {
 	m := le.Message
+	var ge gateway.Event = &gateway.StatusChanged{At: le.At, Message: m, Previous: le.Previous}
 	if le.Received() {
-		e, _ := eventFor(&gateway.MessageReceived{At: le.At, Message: m})
+		ge = &gateway.MessageReceived{At: le.At, Message: m}
+	}
+	if e, ok := eventFor(ge); ok {
 		return []Event{e}
 	}
-	var out []Event
-	if e, ok := eventFor(&gateway.StatusChanged{At: le.At, Message: m, Previous: le.Previous}); ok {
-		out = append(out, e)
-	}
-	if m.State.IsFailure() && !le.Previous.IsFailure() {
-		e, _ := eventFor(&gateway.SendFailed{At: le.At, Message: m})
-		out = append(out, e)
-	}
-	return out
+	return nil
 }
 
 // Run delivers due deliveries until ctx ends; deliveries in flight are
