@@ -498,7 +498,10 @@ func TestDispatchPermanentErrorFailsInWordsAndQueueGoesOn(t *testing.T) {
 	if m.Attempts != 1 {
 		t.Errorf("a permanent error was retried: %d attempts", m.Attempts)
 	}
-	if r.countEvents(func(e Event) bool { sf, ok := e.(*StatusChanged); return ok && sf.Message.ID == bad.ID && sf.EventName() == EventMessageFailed }, 1) != 1 {
+	if r.countEvents(func(e Event) bool {
+		sf, ok := e.(*StatusChanged)
+		return ok && sf.Message.ID == bad.ID && sf.EventName() == EventMessageFailed
+	}, 1) != 1 {
 		t.Error("no message.failed event")
 	}
 	fp, err := r.s.Failures(context.Background(), r.user.ID, Page{Limit: 10})
