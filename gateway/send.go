@@ -111,7 +111,7 @@ func (s *Service) recipient(raw string) (number, warning string, err error) {
 		return "", "", &numberError{CodeInvalidNumber, "empty number"}
 	}
 	if strings.IndexFunc(in, unicode.IsLetter) >= 0 {
-		return "", "", &numberError{CodeInvalidNumber, fmt.Sprintf("%q is a sender name, not a number: the network does not deliver SMS to alphanumeric senders, so they cannot be answered", in)}
+		return "", "", &numberError{CodeInvalidNumber, "a sender name, not a number: the network does not deliver SMS to alphanumeric senders, so they cannot be answered"}
 	}
 	if isShortCode(in) {
 		return in, "", nil

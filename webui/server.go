@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +137,7 @@ func (s *Server) router(reg *prometheus.Registry) *gin.Engine {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", s.validQuery)
 	api.GET("/openapi.json", s.openapi)
 	authed := api.Group("", s.bearerAuth)
 	add := func(method, path, scope string, h gin.HandlerFunc) {
@@ -200,6 +201,17 @@ func (s *Server) gwErrors(err error) *APIError {
 		return ErrUnavailable.With(nil, "the request was cancelled or timed out")
 	}
 	return mapGatewayError(err)
+}
+
+// validQuery refuses a query string that is not valid URL encoding
+// (?cursor=%%%): Go's parser drops such a parameter, and a listing would
+// silently start from the top.
+func (s *Server) validQuery(c *gin.Context) {
+	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		s.fail(c, ErrInvalidField.With(map[string]string{"query": c.Request.URL.RawQuery}, "the query string is not valid URL encoding: %v", err))
+		return
+	}
+	c.Next()
 }
 
 // bind reads and decodes a JSON body into dst.

@@ -68,8 +68,16 @@ func openStore(dataDir string) (*store.DB, error) {
 }
 
 // openService opens the store and the gateway service over it for the
-// user and token tools.
-func openService(cfg config.Config, stderr io.Writer) (*gateway.Service, func(), error) {
+// user and token tools. Only a command that writes the first record (create)
+// may create the database: a read of a data directory that holds none says
+// so instead of leaving an empty database behind.
+func openService(cfg config.Config, create bool, stderr io.Writer) (*gateway.Service, func(), error) {
+	if !create {
+		path := filepath.Join(cfg.DataDir, dbFile)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("no database at %s (gsmgate serve or gsmgate user add creates it; --data-dir or --config names another)", path)
+		}
+	}
 	db, err := openStore(cfg.DataDir)
 	if err != nil {
 		return nil, nil, err
@@ -108,13 +116,13 @@ func subcommand(cmd string, args, subs []string, usage func(io.Writer), stdout, 
 // openFromFlags loads the configuration the common flags name and opens the
 // service over its database, for the tools that work on it directly (user,
 // token). ok false means: return code (1), the reason already printed.
-func openFromFlags(c *commonFlags, cmd string, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
+func openFromFlags(c *commonFlags, cmd string, create bool, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
 	cfg, err := c.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, nil, 1, false
 	}
-	svc, closeDB, err = openService(cfg, stderr)
+	svc, closeDB, err = openService(cfg, create, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, cmd+":", err)
 		return nil, nil, 1, false

@@ -43,7 +43,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gsmgate token revoke: give the token ID (gsmgate token list shows them)")
 		return 2
 	}
-	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate token", stderr)
+	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate token", false, stderr)
 	if !ok {
 		return code
 	}

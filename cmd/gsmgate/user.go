@@ -54,7 +54,7 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gsmgate user %s: give exactly one NAME\n", sub)
 		return 2
 	}
-	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate user", stderr)
+	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate user", sub == "add", stderr)
 	if !ok {
 		return code
 	}
