@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 func TestSendThenGet(t *testing.T) {
@@ -23,7 +24,7 @@ func TestSendThenGet(t *testing.T) {
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	if len(sr.Messages) != 1 || len(sr.Errors) != 0 || sr.Replayed {
 		t.Fatalf("answer %s", r.body)
@@ -37,7 +38,7 @@ func TestSendThenGet(t *testing.T) {
 	if g.status != http.StatusOK {
 		t.Fatalf("get %d: %s", g.status, g.body)
 	}
-	var mv messageView
+	var mv api.MessageView
 	g.json(t, &mv)
 	if mv.ID != m.ID || mv.Number != "+447911123123" || mv.Text != "Hello from the API" || !mv.StatusReport ||
 		mv.Ref == nil || mv.Ref.ID != "123" || len(mv.PartStates) != 1 || mv.PartStates[0].State != model.StateQueued {
@@ -45,7 +46,7 @@ func TestSendThenGet(t *testing.T) {
 	}
 
 	l := e.do("GET", "/api/v1/messages?state=queued", tok, nil)
-	var lr listResponse[messageView]
+	var lr api.List[api.MessageView]
 	l.json(t, &lr)
 	if l.status != 200 || len(lr.Items) != 1 || lr.Items[0].ID != m.ID {
 		t.Fatalf("list %d: %s", l.status, l.body)
@@ -70,7 +71,7 @@ func TestSendRecipientErrors(t *testing.T) {
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	if len(sr.Messages) != 2 || len(sr.Errors) != 1 || sr.Errors[0].Index != 1 || sr.Errors[0].To != "banana" || sr.Errors[0].Code != "invalid_number" {
 		t.Fatalf("answer %s", r.body)
@@ -94,7 +95,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if first.status != 202 || second.status != 202 {
 		t.Fatalf("%d %s / %d %s", first.status, first.body, second.status, second.body)
 	}
-	var a, b sendResponse
+	var a, b api.SendResponse
 	first.json(t, &a)
 	second.json(t, &b)
 	if a.BatchID != b.BatchID || a.Messages[0].ID != b.Messages[0].ID || a.Replayed || !b.Replayed {
@@ -218,7 +219,7 @@ func TestConversationVisibility(t *testing.T) {
 		if r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		var lr listResponse[conversationView]
+		var lr api.List[api.ConversationView]
 		r.json(t, &lr)
 		var out []string
 		for _, c := range lr.Items {
@@ -243,7 +244,7 @@ func TestConversationVisibility(t *testing.T) {
 		t.Errorf("bob reads alice's thread: %d %s", r.status, r.body)
 	}
 	r := e.do("GET", "/api/v1/conversations/%2B447911123001/messages", alice, nil)
-	var lr listResponse[messageView]
+	var lr api.List[api.MessageView]
 	r.json(t, &lr)
 	if r.status != 200 || len(lr.Items) != 1 || lr.Items[0].Text != "from alice" {
 		t.Errorf("alice's thread: %d %s", r.status, r.body)
@@ -255,14 +256,14 @@ func TestCancelRetryConflict(t *testing.T) {
 	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123123", "text": "later", "send_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	id := sr.Messages[0].ID
 	if r := e.do("DELETE", "/api/v1/messages/"+id, bob, nil); r.status != 404 {
 		t.Fatalf("bob cancels alice's message: %d %s", r.status, r.body)
 	}
 	c := e.do("DELETE", "/api/v1/messages/"+id, tok, nil)
-	var mv messageView
+	var mv api.MessageView
 	c.json(t, &mv)
 	if c.status != 200 || mv.State != model.StateCancelled {
 		t.Fatalf("cancel: %d %s", c.status, c.body)
@@ -345,7 +346,7 @@ func TestCount(t *testing.T) {
 	e := newEnv(t, Options{})
 	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	r := e.do("POST", "/api/v1/count", tok, map[string]string{"text": strings.Repeat("a", 161)})
-	var cv countView
+	var cv api.CountView
 	r.json(t, &cv)
 	if r.status != 200 || cv.Parts != 2 || cv.Characters != 161 || cv.Encoding != "gsm7" {
 		t.Fatalf("count: %d %s", r.status, r.body)
@@ -356,9 +357,9 @@ func TestCount(t *testing.T) {
 	// ü is in the GSM alphabet; ß too; the emoji (code point 6) and the
 	// Cyrillic letter (8) are not.
 	r = e.do("POST", "/api/v1/count", tok, map[string]string{"text": "Grüße 😀 Ж"})
-	cv = countView{}
+	cv = api.CountView{}
 	r.json(t, &cv)
-	want := []forcingView{{Char: "😀", Index: 6}, {Char: "Ж", Index: 8}}
+	want := []api.ForcingView{{Char: "😀", Index: 6}, {Char: "Ж", Index: 8}}
 	if cv.Encoding != "ucs2" || !slices.Equal(cv.UnicodeForcing, want) {
 		t.Fatalf("count unicode: %s, want unicode_forcing %+v", r.body, want)
 	}
@@ -374,7 +375,7 @@ func TestWebhooksAPI(t *testing.T) {
 	if r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
-	var h webhookView
+	var h api.WebhookView
 	r.json(t, &h)
 	if !h.HasSecret || len(h.Events) != 2 || strings.Contains(string(r.body), `"s"`) {
 		t.Fatalf("created %s", r.body)
@@ -423,7 +424,7 @@ func TestIncludeMarketing(t *testing.T) {
 	first := func(q string) string {
 		t.Helper()
 		r := e.do("GET", "/api/v1/conversations"+q, tok, nil)
-		var lr listResponse[conversationView]
+		var lr api.List[api.ConversationView]
 		r.json(t, &lr)
 		if r.status != 200 || len(lr.Items) != 3 {
 			t.Fatalf("%s: %d %s", q, r.status, r.body)
@@ -461,7 +462,7 @@ func TestVisibilityModes(t *testing.T) {
 	}
 	count := func(tok string) int {
 		r := e.do("GET", "/api/v1/conversations/%2B447911123456/messages", tok, nil)
-		var lr listResponse[messageView]
+		var lr api.List[api.MessageView]
 		r.json(t, &lr)
 		return len(lr.Items)
 	}

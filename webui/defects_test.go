@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // TestRequestDefects: answers found wrong by exercising the API. Each row
@@ -37,7 +38,7 @@ func TestRequestDefects(t *testing.T) {
 
 	t.Run("duplicate recipient", func(t *testing.T) {
 		r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123451", "07911 123451"}, "text": "hi"})
-		var sr sendResponse
+		var sr api.SendResponse
 		r.json(t, &sr)
 		if r.status != 202 || len(sr.Errors) != 1 || sr.Errors[0].Index != 1 || sr.Errors[0].Code != "duplicate_recipient" {
 			t.Fatalf("%d %s", r.status, r.body)
@@ -67,7 +68,7 @@ func TestContactRefRoundTrip(t *testing.T) {
 	put := e.do("PUT", "/api/v1/contacts/+447911123451", tok, map[string]any{"name": "Ann", "ref": map[string]string{"type": "lead", "id": "42"}})
 	get := e.do("GET", "/api/v1/contacts/+447911123451", tok, nil)
 	for _, r := range []resp{put, get} {
-		var cv contactView
+		var cv api.ContactView
 		r.json(t, &cv)
 		if r.status != 200 || cv.Ref == nil || cv.Ref.Type != "lead" || cv.Ref.ID != "42" || strings.Contains(string(r.body), `"crm"`) {
 			t.Errorf("%d %s", r.status, r.body)

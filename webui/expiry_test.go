@@ -13,6 +13,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // TestExpiryIsAnEvent: a message that expires while no modem can send it
@@ -49,7 +50,7 @@ func TestExpiryIsAnEvent(t *testing.T) {
 	sc := e.events(t, alice)
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123451", "text": "too late",
 		"expires_at": time.Now().Add(time.Second).Format(time.RFC3339Nano)})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	if r.status != 202 {
 		t.Fatalf("send: %d %s", r.status, r.body)
@@ -65,7 +66,7 @@ func TestExpiryIsAnEvent(t *testing.T) {
 			events = append(events, v)
 		}
 		if v, ok := strings.CutPrefix(line, "data: "); ok && strings.Contains(v, `"expired"`) {
-			var b sseBody
+			var b api.Event
 			if err := json.Unmarshal([]byte(v), &b); err != nil || b.Message == nil || b.Message.ID != id {
 				t.Fatalf("expiry event %s (%v)", v, err)
 			}
@@ -86,7 +87,7 @@ func TestExpiryIsAnEvent(t *testing.T) {
 	waitFor(t, "the expired outcome on /metrics", func() bool {
 		return strings.Contains(string(e.do("GET", "/metrics", "", nil).body), `gsmgate_messages_total{outcome="expired"} 1`)
 	})
-	var fl listResponse[messageView]
+	var fl api.List[api.MessageView]
 	e.do("GET", "/api/v1/failures", alice, nil).json(t, &fl)
 	if len(fl.Items) != 1 || fl.Items[0].ID != id || fl.Items[0].State != model.StateExpired {
 		t.Errorf("failures %+v", fl.Items)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -19,7 +20,7 @@ type metrics struct {
 	dropped  prometheus.Counter
 }
 
-func newMetrics(reg *prometheus.Registry, gw health, hooks Webhooks) *metrics {
+func newMetrics(reg *prometheus.Registry, gw health, hooks backlog) *metrics {
 	m := &metrics{
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gsmgate_messages_accepted_total", Help: "Messages (one per recipient) accepted by the API.",
@@ -59,8 +60,17 @@ var (
 // gaugeCollector reads the current values at scrape time.
 type gaugeCollector struct {
 	gw    health
-	hooks Webhooks
+	hooks backlog
 }
+
+// health is what the gauges read from the core.
+type health interface {
+	Modems(ctx context.Context) []model.ModemStatus
+	QueueDepth() int
+}
+
+// backlog is what the gauges read from the webhook sender.
+type backlog interface{ Backlog() int }
 
 func (g *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descHooks} {
@@ -92,7 +102,7 @@ func (g *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 // RunMetrics feeds the outcome counters and the latency histogram from the
 // bus until ctx ends.
 func (s *Server) RunMetrics(ctx context.Context) {
-	sub := s.events.Subscribe(gateway.Everyone)
+	sub := s.core.Subscribe(gateway.Everyone)
 	defer sub.Close()
 	var dropped uint64
 	for {

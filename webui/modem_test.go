@@ -17,6 +17,7 @@ import (
 	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // simEnv is env plus a virtual modem on a simulated network, driven by the
@@ -90,10 +91,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (e *env) message(t *testing.T, tok, id string) messageView {
+func (e *env) message(t *testing.T, tok, id string) api.MessageView {
 	t.Helper()
 	r := e.do("GET", "/api/v1/messages/"+id, tok, nil)
-	var mv messageView
+	var mv api.MessageView
 	r.json(t, &mv)
 	return mv
 }
@@ -126,12 +127,12 @@ func TestVirtualModemFlows(t *testing.T) {
 	if wr.status != 201 {
 		t.Fatalf("webhook: %d %s", wr.status, wr.body)
 	}
-	var hook webhookView
+	var hook api.WebhookView
 	wr.json(t, &hook)
 
 	// 1. A single message with a status report: sent, then delivered.
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "07911 123456", "text": "Your interview is at 10:00", "status_report": true})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	id := sr.Messages[0].ID
 	waitFor(t, "delivered", func() bool { return e.message(t, alice, id).State == model.StateDelivered })
@@ -201,7 +202,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	var g resp
 	waitFor(t, "every delivery made", func() bool {
 		g = e.do("GET", "/api/v1/webhooks/"+hook.ID, admin, nil)
-		var hv webhookView
+		var hv api.WebhookView
 		g.json(t, &hv)
 		for _, d := range hv.Deliveries {
 			if d.State != model.DeliveryDone || d.Attempts != 1 || d.LastError != "" {
@@ -218,9 +219,9 @@ func TestVirtualModemFlows(t *testing.T) {
 func TestModemLeasedWhileSending(t *testing.T) {
 	e := newSimEnv(t)
 	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
-	modems := func() modemList {
+	modems := func() api.ModemList {
 		t.Helper()
-		var ml modemList
+		var ml api.ModemList
 		e.do("GET", "/api/v1/modems", alice, nil).json(t, &ml)
 		if len(ml.Items) != 1 {
 			t.Fatalf("modems %+v", ml)
@@ -235,7 +236,7 @@ func TestModemLeasedWhileSending(t *testing.T) {
 	// send timeout.
 	e.sm.SetFaults(sim.Faults{Latency: 3 * time.Second})
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123459", "text": "slow"})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	waitFor(t, "the modem leased", func() bool { return modems().Items[0].Leased })
 	waitFor(t, "sent", func() bool { return e.message(t, alice, sr.Messages[0].ID).State == model.StateSent })

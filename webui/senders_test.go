@@ -8,6 +8,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // TestEverySenderIsAConversation: an SMS from a short code, an
@@ -24,7 +25,7 @@ func TestEverySenderIsAConversation(t *testing.T) {
 			t.Fatalf("incoming from %s: %v", from, err)
 		}
 	}
-	var cl listResponse[conversationView]
+	var cl api.List[api.ConversationView]
 	e.do("GET", "/api/v1/conversations?all=true", tok, nil).json(t, &cl)
 	listed := map[string]bool{}
 	for _, c := range cl.Items {
@@ -36,7 +37,7 @@ func TestEverySenderIsAConversation(t *testing.T) {
 				t.Fatalf("%s not listed: %+v", from, cl.Items)
 			}
 			r := e.do("GET", "/api/v1/conversations/"+url.PathEscape(from)+"/messages", tok, nil)
-			var th listResponse[messageView]
+			var th api.List[api.MessageView]
 			r.json(t, &th)
 			if r.status != 200 || len(th.Items) != 1 || th.Items[0].Text != "hello from "+from {
 				t.Fatalf("thread: %d %s", r.status, r.body)
@@ -63,7 +64,7 @@ func TestEverySenderIsAConversation(t *testing.T) {
 				}
 				return
 			}
-			var sr sendResponse
+			var sr api.SendResponse
 			r.json(t, &sr)
 			if len(sr.Messages) != 1 || sr.Messages[0].To != c.to {
 				t.Fatalf("sent %s", r.body)

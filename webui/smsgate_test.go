@@ -14,6 +14,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
+	"github.com/gsmgate/gsmgate/webui/smsgate"
 )
 
 // TestSMSGateClient runs SMSGate's official JS client (npm
@@ -68,15 +69,15 @@ func TestSMSGateClient(t *testing.T) {
 	}
 	var res struct {
 		Health  struct{ Status string }
-		Sent    sgState
-		State   sgState
-		Hook    sgWebhook
-		Hooks   []sgWebhook
+		Sent    smsgate.State
+		State   smsgate.State
+		Hook    smsgate.Webhook
+		Hooks   []smsgate.Webhook
 		Devices []struct {
 			ID, Name string
 		}
 		Exported      map[string]int
-		HooksAfter    []sgWebhook
+		HooksAfter    []smsgate.Webhook
 		WrongPassword any
 	}
 	if err := json.Unmarshal(out, &res); err != nil {

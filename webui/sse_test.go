@@ -11,6 +11,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // TestEventsFilteredByReader: a staff token sees events of its own
@@ -22,7 +23,7 @@ func TestEventsFilteredByReader(t *testing.T) {
 	later := time.Now().Add(time.Hour).Format(time.RFC3339)
 	send := func(tok, to string) string {
 		r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": to, "text": "x", "send_at": later})
-		var sr sendResponse
+		var sr api.SendResponse
 		r.json(t, &sr)
 		return sr.Messages[0].ID
 	}

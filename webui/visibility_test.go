@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // TestColleagueMessageAndEventsSeenTogether: the one visibility gate. A
@@ -23,7 +24,7 @@ func TestColleagueMessageAndEventsSeenTogether(t *testing.T) {
 	later := time.Now().Add(time.Hour).Format(time.RFC3339)
 	send := func(tok, to string) string {
 		r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": to, "text": "x", "send_at": later})
-		var sr sendResponse
+		var sr api.SendResponse
 		r.json(t, &sr)
 		if r.status != 202 {
 			t.Fatalf("send: %d %s", r.status, r.body)

@@ -111,8 +111,7 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 		if err := tx.b(bIdxConvLast).Put(k(id, []byte(m.Number)), nil); err != nil {
 			return err
 		}
-		conv.LastMessageID, conv.LastAt, conv.LastDirection = m.ID, m.CreatedAt, m.Direction
-		conv.LastText = preview(m)
+		conv.LastMessageID = m.ID
 	}
 	var users []model.ID
 	if m.Direction == model.Outgoing && m.UserID != 0 {
@@ -147,17 +146,6 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 		}
 	}
 	return nil
-}
-
-func preview(m *model.Message) string {
-	if m.Text == "" && len(m.Data) > 0 {
-		return fmt.Sprintf("[%d octets of data]", len(m.Data))
-	}
-	r := []rune(m.Text)
-	if len(r) > 80 {
-		return string(r[:80]) + "…"
-	}
-	return m.Text
 }
 
 // associate adds m to user u's indexes and moves the conversation in u's
@@ -523,7 +511,7 @@ func (tx *Tx) replaceLast(conv *Conversation) error {
 	if err := tx.b(bIdxConvLast).Put(k(u64(uint64(m.ID)), []byte(conv.Number)), nil); err != nil {
 		return err
 	}
-	conv.LastMessageID, conv.LastAt, conv.LastDirection, conv.LastText = m.ID, m.CreatedAt, m.Direction, preview(&m)
+	conv.LastMessageID = m.ID
 	return nil
 }
 

@@ -9,14 +9,14 @@ import (
 // Storage records that are not domain types: the conversation index, the
 // per-user sort keys, received parts awaiting their siblings, idempotency.
 
-// Conversation is everything exchanged with one E.164 number.
+// Conversation is the index record of everything exchanged with one
+// number (the other party as the network gave it): how many messages, the
+// newest, and who is in it. What a user sees of it is model.Conversation,
+// built by the core.
 type Conversation struct {
-	Number        string          `json:"number"`
-	Count         int             `json:"count"`
-	LastMessageID model.ID        `json:"last_message_id"`
-	LastAt        time.Time       `json:"last_at"`
-	LastText      string          `json:"last_text,omitempty"`
-	LastDirection model.Direction `json:"last_direction,omitempty"`
+	Number        string   `json:"number"`
+	Count         int      `json:"count"`
+	LastMessageID model.ID `json:"last_message_id"`
 	// Users have sent to or been associated with messages from this number.
 	Users []model.ID `json:"users,omitempty"`
 }

@@ -1,4 +1,4 @@
-package webui
+package api
 
 import (
 	_ "embed"
@@ -10,7 +10,7 @@ import (
 // openapiDoc is the OpenAPI 3 document of every route, committed as source;
 // TestOpenAPICoversRoutes keeps it and the router in step.
 //
-//go:embed openapi/openapi.json
+//go:embed openapi.json
 var openapiDoc []byte
 
 func (s *Server) openapi(c *gin.Context) {

@@ -1,13 +1,10 @@
-package webui
+package api
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
-	"github.com/gsmgate/gsmgate/gateway/webhook"
 )
 
 // What each group of handlers needs from the core (*gateway.Service). The
@@ -56,11 +53,6 @@ type events interface {
 	Subscribe(viewer model.ID) *gateway.Subscription
 }
 
-// authenticator checks a presented token secret.
-type authenticator interface {
-	Authenticate(ctx context.Context, secret string) (model.User, model.Token, error)
-}
-
 // Webhooks is what the API needs from the webhook sender's registry.
 type Webhooks interface {
 	Create(ctx context.Context, h model.Webhook) (model.Webhook, error)
@@ -74,88 +66,4 @@ type Webhooks interface {
 	// ExportReceived queues sms:received deliveries of these messages again
 	// (SMSGate's inbox export).
 	ExportReceived(ctx context.Context, ms []model.Message) error
-}
-
-// principalOf builds the Principal of an authenticated token.
-func principalOf(u model.User, t model.Token) Principal {
-	p := Principal{TokenID: t.ID.String(), TokenName: t.Name, UserID: u.ID, User: u.Name, Admin: u.Role == model.RoleAdmin}
-	for _, s := range t.Scopes {
-		p.Scopes = append(p.Scopes, string(s))
-	}
-	return p
-}
-
-// fieldCodes maps the core's field error codes to the catalogue.
-func fieldCode(f gateway.FieldError) *APIError {
-	switch f.Code {
-	case gateway.CodeTooManyRecipients:
-		return ErrTooManyRecipient
-	case gateway.CodeTextTooLong:
-		return ErrTextTooLong
-	case gateway.CodeDuplicateRecipient:
-		return ErrDuplicateRecipient
-	case gateway.CodeInvalidNumber:
-		return ErrInvalidNumber
-	case gateway.CodeInvalid:
-		return ErrInvalidField
-	case "":
-		if f.Field == "to" || f.Field == "number" || f.Field == "phones" {
-			return ErrInvalidNumber
-		}
-	}
-	return ErrInvalidField
-}
-
-// recipientError is a recipient that could not be used, or one sent with a
-// warning.
-type recipientError struct {
-	Index  int    `json:"index"`
-	To     string `json:"to"`
-	Code   string `json:"code"`
-	Reason string `json:"message"`
-}
-
-func recipientErrors(fs []gateway.FieldError) []recipientError {
-	out := make([]recipientError, 0, len(fs))
-	for _, f := range fs {
-		code := f.Code
-		if code == "" {
-			code = ErrInvalidNumber.Code
-		}
-		out = append(out, recipientError{Index: f.Index, To: f.Value, Code: code, Reason: f.Reason})
-	}
-	return out
-}
-
-// mapGatewayError maps the gateway's errors to the catalogue.
-func mapGatewayError(err error) *APIError {
-	var ve *gateway.ValidationError
-	var re *gateway.RecipientsError
-	switch {
-	case errors.As(err, &re):
-		return ErrNoRecipients.With(recipientErrors(re.Rejected), "none of the %d recipients can be used", len(re.Rejected))
-	case errors.As(err, &ve):
-		f := ve.Fields[0]
-		if len(ve.Fields) == 1 {
-			return fieldCode(f).With(ve.Fields, "%s: %s", f.Field, f.Reason)
-		}
-		return fieldCode(f).With(ve.Fields, "%s", strings.TrimPrefix(ve.Error(), "gateway: invalid request: "))
-	case errors.Is(err, gateway.ErrNotFound):
-		return ErrNotFound
-	case errors.Is(err, gateway.ErrIdempotencyConflict):
-		return ErrIdempotencyReuse
-	case errors.Is(err, gateway.ErrConflict):
-		return ErrConflict.With(nil, "%s", strings.TrimPrefix(err.Error(), "gateway: conflict: "))
-	case errors.Is(err, gateway.ErrForbidden):
-		return ErrForbidden
-	case errors.Is(err, gateway.ErrUnauthorized):
-		return ErrUnauthorized
-	case errors.Is(err, gateway.ErrExists):
-		return ErrConflict.With(nil, "already exists")
-	}
-	var ie *webhook.InvalidError
-	if errors.As(err, &ie) {
-		return ErrInvalidField.With(map[string]string{"field": ie.Field}, "%s: %s", ie.Field, ie.Msg)
-	}
-	return nil
 }

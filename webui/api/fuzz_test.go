@@ -1,9 +1,10 @@
-package webui
+package api
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // FuzzRequestBodies feeds arbitrary bytes to the JSON decoding and checks of
@@ -30,33 +31,28 @@ func FuzzRequestBodies(f *testing.F) {
 			if err == nil {
 				return
 			}
-			var ae *APIError
+			var ae *httpkit.APIError
 			if !errors.As(err, &ae) {
-				t.Fatalf("error %v (%T) is not an APIError", err, err)
+				t.Fatalf("error %v (%T) is not an httpkit.APIError", err, err)
 			}
 			if ae.Status < 400 || ae.Status > 499 {
 				t.Fatalf("status %d for %q", ae.Status, body)
 			}
-			if p, ok := ae.Details.(jsonPosition); ok && (p.Offset < 0 || p.Offset > int64(len(body)) || p.Line < 1 || p.Column < 1) {
+			if p, ok := ae.Details.(httpkit.JSONPosition); ok && (p.Offset < 0 || p.Offset > int64(len(body)) || p.Line < 1 || p.Column < 1) {
 				t.Fatalf("position %+v outside a body of %d bytes", p, len(body))
 			}
 		}
 		var sb sendBody
-		err := decodeJSON(body, &sb)
+		err := httpkit.DecodeJSON(body, &sb)
 		check(err)
 		if err == nil {
 			check(sb.validate())
 		}
 		var cb contactBody
-		check(decodeJSON(body, &cb))
+		check(httpkit.DecodeJSON(body, &cb))
 		var wb webhookBody
-		check(decodeJSON(body, &wb))
+		check(httpkit.DecodeJSON(body, &wb))
 		var cnt countBody
-		check(decodeJSON(body, &cnt))
-		// SMSGate bodies are decoded leniently (unknown fields ignored).
-		var sg sgMessage
-		if err := json.Unmarshal(body, &sg); err != nil {
-			check(jsonError(body, 0, err))
-		}
+		check(httpkit.DecodeJSON(body, &cnt))
 	})
 }

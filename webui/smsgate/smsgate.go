@@ -1,6 +1,18 @@
-package webui
+// Package smsgate serves the SMSGate-compatible API (SMS Gateway for
+// Android's "3rd-party" API) under /3rdparty/v1, so that clients written for
+// it work unchanged: HTTP
+// Basic auth with a token's name and secret, SMSGate's field and state
+// names, and its errors as {"message": "..."}.
+//
+// What differs: the id answered by POST /message is ours (a client-chosen
+// "id" is honoured as an idempotency key, not as the id to look up); there
+// is no end-to-end encryption (isEncrypted is refused); simNumber and
+// priority are accepted and ignored (the dispatcher chooses the modem);
+// webhooks need a token with the admin scope.
+package smsgate
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -12,18 +24,44 @@ import (
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/webhook"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
-// The SMSGate-compatible API (SMS Gateway for Android's "3rd-party" API)
-// under /3rdparty/v1, so that clients written for it work unchanged: HTTP
-// Basic auth with a token's name and secret, SMSGate's field and state
-// names, and its errors as {"message": "..."}.
-//
-// What differs: the id answered by POST /message is ours (a client-chosen
-// "id" is honoured as an idempotency key, not as the id to look up); there
-// is no end-to-end encryption (isEncrypted is refused); simNumber and
-// priority are accepted and ignored (the dispatcher chooses the modem);
-// webhooks need a token with the admin scope.
+// What the handlers need from the core (*gateway.Service).
+type core interface {
+	Send(ctx context.Context, req gateway.SendRequest) (*gateway.SendResult, error)
+	Message(ctx context.Context, viewer, id model.ID) (gateway.MessageDetail, error)
+	Messages(ctx context.Context, viewer model.ID, q gateway.MessageQuery) (gateway.Paged[model.Message], error)
+	Modems(ctx context.Context) []model.ModemStatus
+	Ready(ctx context.Context) error
+	QueueDepth() int
+}
+
+// Webhooks is what the webhook routes need from the webhook sender.
+type Webhooks interface {
+	Create(ctx context.Context, h model.Webhook) (model.Webhook, error)
+	List(ctx context.Context, userID model.ID) ([]model.Webhook, error)
+	Get(ctx context.Context, id model.ID) (model.Webhook, error)
+	Delete(ctx context.Context, id model.ID) error
+	ExportReceived(ctx context.Context, ms []model.Message) error
+}
+
+// Server is the /3rdparty/v1 handler set.
+type Server struct {
+	msgs   core
+	health core
+	hooks  Webhooks
+	sh     *httpkit.Shared
+	routes []httpkit.Route
+}
+
+// New builds the SMSGate API over the core and the webhook registry.
+func New(c *gateway.Service, hooks Webhooks, sh *httpkit.Shared) *Server {
+	return &Server{msgs: c, health: c, hooks: hooks, sh: sh}
+}
+
+// Routes lists the routes Mount registered, with their scopes.
+func (s *Server) Routes() []httpkit.Route { return s.routes }
 
 // basicAuth authenticates the token's name as login and its secret as
 // password.
@@ -31,67 +69,68 @@ func (s *Server) basicAuth(c *gin.Context) {
 	name, secret, ok := c.Request.BasicAuth()
 	if !ok || secret == "" {
 		c.Header("WWW-Authenticate", `Basic realm="gsmgate"`)
-		s.smsgateFail(c, ErrUnauthorized.With(nil, "use HTTP Basic auth with the token's name and secret"))
+		s.smsgateFail(c, httpkit.ErrUnauthorized.With(nil, "use HTTP Basic auth with the token's name and secret"))
 		return
 	}
-	u, t, err := s.auth.Authenticate(c.Request.Context(), secret)
-	p := principalOf(u, t)
+	u, t, err := s.sh.Auth.Authenticate(c.Request.Context(), secret)
+	p := httpkit.TokenPrincipal(u, t)
 	if err == nil && subtle.ConstantTimeCompare([]byte(p.TokenName), []byte(name)) != 1 {
-		err = ErrUnauthorized
+		err = httpkit.ErrUnauthorized
 	}
 	if err != nil {
 		c.Header("WWW-Authenticate", `Basic realm="gsmgate"`)
-		s.smsgateFail(c, ErrUnauthorized.With(nil, "the login (token name) or password (token secret) is wrong"))
+		s.smsgateFail(c, httpkit.ErrUnauthorized.With(nil, "the login (token name) or password (token secret) is wrong"))
 		return
 	}
-	if d, ok := s.limits.allow(p.TokenID, s.now()); !ok {
-		c.Header("Retry-After", retryAfter(d.Seconds()))
-		s.smsgateFail(c, ErrRateLimited)
+	if d, ok := s.sh.Limits.Allow(p.TokenID, s.sh.Now()); !ok {
+		c.Header("Retry-After", httpkit.RetryAfter(d.Seconds()))
+		s.smsgateFail(c, httpkit.ErrRateLimited)
 		return
 	}
-	c.Set(principalKey, p)
+	httpkit.SetPrincipal(c, p)
 	c.Next()
 }
 
 // smsgateFail answers in SMSGate's error shape, with our code beside it.
 func (s *Server) smsgateFail(c *gin.Context, err error) {
-	ae, known := errorFor(err, s.gwErrors)
+	ae, known := httpkit.ErrorFor(err)
 	if !known || ae.Status >= 500 {
-		s.log.Error("webui: 3rdparty request failed", "path", c.Request.URL.Path, "error", err)
+		s.sh.Log.Error("smsgate: request failed", "path", c.Request.URL.Path, "error", err)
 	}
 	c.AbortWithStatusJSON(ae.Status, gin.H{"message": ae.Message, "code": ae.Code, "details": ae.Details})
 }
 
 func (s *Server) smsgateRequire(scope string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !principal(c).Has(scope) {
-			s.smsgateFail(c, ErrForbidden.With(nil, "this needs a token with the %q scope", scope))
+		if !httpkit.PrincipalFrom(c).Has(scope) {
+			s.smsgateFail(c, httpkit.ErrForbidden.With(nil, "this needs a token with the %q scope", scope))
 			return
 		}
 		c.Next()
 	}
 }
 
-func (s *Server) thirdParty(e *gin.Engine) {
+// Mount registers /3rdparty/v1 on e.
+func (s *Server) Mount(e *gin.Engine) {
 	g := e.Group("/3rdparty/v1")
 	g.GET("/health", s.sgHealth)
 	authed := g.Group("", s.basicAuth)
 	add := func(method, path, scope string, h gin.HandlerFunc) {
-		s.routes = append(s.routes, route{method, "/3rdparty/v1" + path, scope})
+		s.routes = append(s.routes, httpkit.Route{Method: method, Path: "/3rdparty/v1" + path, Scope: scope})
 		authed.Handle(method, path, s.smsgateRequire(scope), h)
 	}
-	add(http.MethodPost, "/message", ScopeSend, s.sgSend)
-	add(http.MethodGet, "/message/:id", ScopeRead, s.sgState)
-	add(http.MethodGet, "/webhooks", ScopeAdmin, s.sgWebhooks)
-	add(http.MethodPost, "/webhooks", ScopeAdmin, s.sgRegisterWebhook)
-	add(http.MethodDelete, "/webhooks/:id", ScopeAdmin, s.sgDeleteWebhook)
-	add(http.MethodGet, "/devices", ScopeRead, s.sgDevices)
-	add(http.MethodPost, "/inbox/export", ScopeRead, s.sgExport)
+	add(http.MethodPost, "/message", httpkit.ScopeSend, s.sgSend)
+	add(http.MethodGet, "/message/:id", httpkit.ScopeRead, s.sgMessageState)
+	add(http.MethodGet, "/webhooks", httpkit.ScopeAdmin, s.sgWebhooks)
+	add(http.MethodPost, "/webhooks", httpkit.ScopeAdmin, s.sgRegisterWebhook)
+	add(http.MethodDelete, "/webhooks/:id", httpkit.ScopeAdmin, s.sgDeleteWebhook)
+	add(http.MethodGet, "/devices", httpkit.ScopeRead, s.sgDevices)
+	add(http.MethodPost, "/inbox/export", httpkit.ScopeRead, s.sgExport)
 }
 
-// sgMessage is SMSGate's message request, in its old (message) and new
+// Message is SMSGate's message request, in its old (message) and new
 // (textMessage) forms.
-type sgMessage struct {
+type Message struct {
 	ID          *string `json:"id"`
 	Message     *string `json:"message"`
 	TextMessage *struct {
@@ -109,20 +148,20 @@ type sgMessage struct {
 	ScheduleAt         *time.Time      `json:"scheduleAt"`
 }
 
-// sgRecipient and sgState are SMSGate's message state.
-type sgRecipient struct {
+// Recipient and State are SMSGate's message state.
+type Recipient struct {
 	PhoneNumber string  `json:"phoneNumber"`
 	State       string  `json:"state"`
 	Error       *string `json:"error"`
 }
 
-type sgState struct {
+type State struct {
 	ID          string            `json:"id"`
 	DeviceID    string            `json:"deviceId,omitempty"`
 	State       string            `json:"state"`
 	IsHashed    bool              `json:"isHashed"`
 	IsEncrypted bool              `json:"isEncrypted"`
-	Recipients  []sgRecipient     `json:"recipients"`
+	Recipients  []Recipient       `json:"recipients"`
 	States      map[string]string `json:"states,omitempty"`
 }
 
@@ -145,7 +184,7 @@ func sgStateName(st model.State) string {
 // sgOverall is the state of a message with several recipients: the least
 // advanced of them, Failed only when every recipient is finished and one
 // failed.
-func sgOverall(rs []sgRecipient) string {
+func sgOverall(rs []Recipient) string {
 	order := []string{"Pending", "Processed", "Sent", "Delivered"}
 	best := len(order)
 	failed := false
@@ -175,25 +214,25 @@ func sgOverall(rs []sgRecipient) string {
 // unknown ones are ignored here (unlike bind for /api/v1) so that a newer
 // client keeps working.
 func (s *Server) sgBind(c *gin.Context, dst any) bool {
-	body, err := readBody(c.Request, s.opts.MaxBodyBytes)
+	body, err := httpkit.ReadBody(c.Request, s.sh.MaxBodyBytes)
 	if err != nil {
 		s.smsgateFail(c, err)
 		return false
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
-		s.smsgateFail(c, jsonError(body, 0, err))
+		s.smsgateFail(c, httpkit.JSONError(body, 0, err))
 		return false
 	}
 	return true
 }
 
 func (s *Server) sgSend(c *gin.Context) {
-	if s.draining.Load() {
+	if s.sh.Draining() {
 		c.Header("Retry-After", "30")
-		s.smsgateFail(c, ErrShuttingDown)
+		s.smsgateFail(c, httpkit.ErrShuttingDown)
 		return
 	}
-	var m sgMessage
+	var m Message
 	if !s.sgBind(c, &m) {
 		return
 	}
@@ -206,24 +245,24 @@ func (s *Server) sgSend(c *gin.Context) {
 	}
 	switch {
 	case m.IsEncrypted:
-		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "isEncrypted"}, "encrypted messages are not supported"))
+		s.smsgateFail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "isEncrypted"}, "encrypted messages are not supported"))
 		return
 	case len(m.DataMessage) > 0 && string(m.DataMessage) != "null":
-		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "dataMessage"}, "data messages are not supported"))
+		s.smsgateFail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "dataMessage"}, "data messages are not supported"))
 		return
 	case text == "":
-		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "message"}, "give the text as textMessage.text or message"))
+		s.smsgateFail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "message"}, "give the text as textMessage.text or message"))
 		return
 	case len(m.PhoneNumbers) == 0:
-		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "phoneNumbers"}, "phoneNumbers is required"))
+		s.smsgateFail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "phoneNumbers"}, "phoneNumbers is required"))
 		return
 	}
-	p := principal(c)
+	p := httpkit.PrincipalFrom(c)
 	req := gateway.SendRequest{UserID: p.UserID, To: m.PhoneNumbers, Text: text, StatusReport: true}
 	if m.WithDeliveryReport != nil {
 		req.StatusReport = *m.WithDeliveryReport
 	}
-	now := s.now()
+	now := s.sh.Now()
 	switch {
 	case m.ValidUntil != nil:
 		req.ExpiresAt = *m.ValidUntil
@@ -241,26 +280,26 @@ func (s *Server) sgSend(c *gin.Context) {
 		s.smsgateFail(c, err)
 		return
 	}
-	out := sgState{ID: res.BatchID.String(), DeviceID: res.Messages[0].Modem}
+	out := State{ID: res.BatchID.String(), DeviceID: res.Messages[0].Modem}
 	for _, msg := range res.Messages {
-		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: msg.Number, State: sgStateName(msg.State)})
-		s.metrics.accepted.Inc()
+		out.Recipients = append(out.Recipients, Recipient{PhoneNumber: msg.Number, State: sgStateName(msg.State)})
+		s.sh.Accepted(1)
 	}
 	for _, re := range res.Rejected {
 		e := re.Reason
-		out.Recipients = append(out.Recipients, sgRecipient{PhoneNumber: re.Value, State: "Failed", Error: &e})
+		out.Recipients = append(out.Recipients, Recipient{PhoneNumber: re.Value, State: "Failed", Error: &e})
 	}
 	out.State = sgOverall(out.Recipients)
-	writeJSON(c, http.StatusAccepted, out)
+	httpkit.WriteJSON(c, http.StatusAccepted, out)
 }
 
-func (s *Server) sgState(c *gin.Context) {
+func (s *Server) sgMessageState(c *gin.Context) {
 	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
-		s.smsgateFail(c, ErrNotFound.With(nil, "no message %q", c.Param("id")))
+		s.smsgateFail(c, httpkit.ErrNotFound.With(nil, "no message %q", c.Param("id")))
 		return
 	}
-	v := principal(c).UserID
+	v := httpkit.PrincipalFrom(c).UserID
 	batch, err := s.msgs.Messages(c.Request.Context(), v, gateway.MessageQuery{Batch: id})
 	ms := batch.Items
 	if err == nil && len(ms) == 0 {
@@ -274,9 +313,9 @@ func (s *Server) sgState(c *gin.Context) {
 		s.smsgateFail(c, err)
 		return
 	}
-	out := sgState{ID: id.String(), States: map[string]string{}}
+	out := State{ID: id.String(), States: map[string]string{}}
 	for _, m := range ms {
-		r := sgRecipient{PhoneNumber: m.Number, State: sgStateName(m.State)}
+		r := Recipient{PhoneNumber: m.Number, State: sgStateName(m.State)}
 		if m.Reason != "" && r.State == "Failed" {
 			e := m.Reason
 			r.Error = &e
@@ -290,11 +329,11 @@ func (s *Server) sgState(c *gin.Context) {
 		}
 	}
 	out.State = sgOverall(out.Recipients)
-	writeJSON(c, http.StatusOK, out)
+	httpkit.WriteJSON(c, http.StatusOK, out)
 }
 
-// sgWebhook is SMSGate's webhook: one event per registration.
-type sgWebhook struct {
+// Webhook is SMSGate's webhook: one event per registration.
+type Webhook struct {
 	ID       string `json:"id"`
 	Event    string `json:"event"`
 	URL      string `json:"url"`
@@ -307,15 +346,15 @@ func (s *Server) sgWebhooks(c *gin.Context) {
 		s.smsgateFail(c, err)
 		return
 	}
-	out := []sgWebhook{}
+	out := []Webhook{}
 	for _, h := range hs {
 		for _, ev := range h.Events {
 			if strings.HasPrefix(ev, "sms:") {
-				out = append(out, sgWebhook{ID: h.ID.String(), Event: ev, URL: h.URL})
+				out = append(out, Webhook{ID: h.ID.String(), Event: ev, URL: h.URL})
 			}
 		}
 	}
-	writeJSON(c, http.StatusOK, out)
+	httpkit.WriteJSON(c, http.StatusOK, out)
 }
 
 func (s *Server) sgRegisterWebhook(c *gin.Context) {
@@ -329,7 +368,7 @@ func (s *Server) sgRegisterWebhook(c *gin.Context) {
 		return
 	}
 	if n, ok := webhook.NativeName(r.Event); !ok || webhook.SMSGateName(n) != r.Event {
-		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "event"},
+		s.smsgateFail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "event"},
 			"event %q is not supported; use sms:received, sms:sent, sms:delivered or sms:failed", r.Event))
 		return
 	}
@@ -351,13 +390,13 @@ func (s *Server) sgRegisterWebhook(c *gin.Context) {
 		s.smsgateFail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, sgWebhook{ID: created.ID.String(), Event: r.Event, URL: created.URL})
+	httpkit.WriteJSON(c, http.StatusCreated, Webhook{ID: created.ID.String(), Event: r.Event, URL: created.URL})
 }
 
 func (s *Server) sgDeleteWebhook(c *gin.Context) {
 	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
-		s.smsgateFail(c, ErrNotFound.With(nil, "no webhook %q", c.Param("id")))
+		s.smsgateFail(c, httpkit.ErrNotFound.With(nil, "no webhook %q", c.Param("id")))
 		return
 	}
 	if err := s.hooks.Delete(c.Request.Context(), id); err != nil {
@@ -367,7 +406,7 @@ func (s *Server) sgDeleteWebhook(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-type sgDevice struct {
+type Device struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
@@ -377,7 +416,7 @@ type sgDevice struct {
 }
 
 func (s *Server) sgDevices(c *gin.Context) {
-	out := []sgDevice{}
+	out := []Device{}
 	for _, m := range s.health.Modems(c.Request.Context()) {
 		name := strings.TrimSpace(m.Model + " " + m.Number)
 		if name == "" {
@@ -385,14 +424,14 @@ func (s *Server) sgDevices(c *gin.Context) {
 		}
 		seen := m.UpdatedAt
 		if seen.IsZero() {
-			seen = s.now()
+			seen = s.sh.Now()
 		}
-		out = append(out, sgDevice{ID: m.Name, Name: name, CreatedAt: seen, LastSeen: seen, UpdatedAt: seen})
+		out = append(out, Device{ID: m.Name, Name: name, CreatedAt: seen, LastSeen: seen, UpdatedAt: seen})
 	}
-	writeJSON(c, http.StatusOK, out)
+	httpkit.WriteJSON(c, http.StatusOK, out)
 }
 
-type sgCheck struct {
+type Check struct {
 	Status        string `json:"status"`
 	Description   string `json:"description"`
 	ObservedValue int    `json:"observedValue"`
@@ -409,12 +448,12 @@ func (s *Server) sgHealth(c *gin.Context) {
 		}
 	}
 	status, code := "pass", http.StatusOK
-	if err := s.health.Ready(c.Request.Context()); err != nil || s.draining.Load() {
+	if err := s.health.Ready(c.Request.Context()); err != nil || s.sh.Draining() {
 		status, code = "fail", http.StatusServiceUnavailable
 	}
-	writeJSON(c, code, gin.H{
+	httpkit.WriteJSON(c, code, gin.H{
 		"status": status, "version": "gsmgate", "releaseId": 1,
-		"checks": map[string]sgCheck{
+		"checks": map[string]Check{
 			"modems:registered": {Status: status, Description: "modems registered on a network", ObservedValue: registered, ObservedUnit: "modems"},
 			"messages:queued":   {Status: "pass", Description: "message parts waiting to be sent", ObservedValue: s.health.QueueDepth(), ObservedUnit: "parts"},
 		},
@@ -433,7 +472,7 @@ func (s *Server) sgExport(c *gin.Context) {
 		return
 	}
 	if r.Since.IsZero() || r.Until.IsZero() || !r.Until.After(r.Since) {
-		s.smsgateFail(c, ErrInvalidField.With(map[string]string{"field": "since"}, "give since and until, since before until"))
+		s.smsgateFail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "since"}, "give since and until, since before until"))
 		return
 	}
 	// Newest first: page back until before since (at most maxExport).
@@ -441,7 +480,7 @@ func (s *Server) sgExport(c *gin.Context) {
 	var in []model.Message
 	p := gateway.Page{Limit: 500}
 	for len(in) < maxExport {
-		pg, err := s.msgs.Messages(c.Request.Context(), principal(c).UserID, gateway.MessageQuery{Page: p})
+		pg, err := s.msgs.Messages(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, gateway.MessageQuery{Page: p})
 		if err != nil {
 			s.smsgateFail(c, err)
 			return
@@ -466,5 +505,5 @@ func (s *Server) sgExport(c *gin.Context) {
 		s.smsgateFail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusAccepted, gin.H{"messages": len(in)})
+	httpkit.WriteJSON(c, http.StatusAccepted, gin.H{"messages": len(in)})
 }

@@ -1,6 +1,7 @@
-package webui
+package httpkit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,7 +10,7 @@ import (
 
 // APIError is an error the API answers with: a stable machine code, the HTTP
 // status, a sentence for people, and optional structured details. Every error
-// a handler returns ends up as one (see errorFor), so the wire shape
+// a handler returns ends up as one (see ErrorFor), so the wire shape
 // {"error": {"code", "message", "details"}} is produced in one place.
 type APIError struct {
 	Status  int    `json:"-"`
@@ -18,7 +19,7 @@ type APIError struct {
 	Details any    `json:"details,omitempty"`
 }
 
-func (e *APIError) Error() string { return "webui: " + e.Code + ": " + e.Message }
+func (e *APIError) Error() string { return "httpkit: " + e.Code + ": " + e.Message }
 
 // With returns a copy with another message and details.
 func (e *APIError) With(details any, format string, args ...any) *APIError {
@@ -72,32 +73,31 @@ func Catalogue() []*APIError {
 	}
 }
 
-// errorMapper turns an error from the service into an APIError; the gateway
-// adapter supplies one (gateway's sentinel errors map to catalogue entries).
-type errorMapper func(error) *APIError
-
-// errorFor maps any error to its APIError. Unknown errors are internal and
-// their text is not shown to the client (it is logged instead).
-func errorFor(err error, m errorMapper) (*APIError, bool) {
-	var ae *APIError
+// ErrorFor maps any error to its APIError: catalogue entries as they are,
+// the core's errors (see coreError), a cancelled request as unavailable.
+// Unknown errors are internal and their text is not shown to the client (it
+// is logged instead); known is false for them.
+func ErrorFor(err error) (ae *APIError, known bool) {
 	if errors.As(err, &ae) {
 		return ae, true
 	}
-	if m != nil {
-		if ae := m(err); ae != nil {
-			return ae, true
-		}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return ErrUnavailable.With(nil, "the request was cancelled or timed out"), true
+	}
+	if ae := coreError(err); ae != nil {
+		return ae, true
 	}
 	return ErrInternal, false
 }
 
-type errorBody struct {
+// ErrorBody is the JSON of an error answer.
+type ErrorBody struct {
 	Error *APIError `json:"error"`
 }
 
-// retryAfter formats seconds for a Retry-After header, rounding up so a
+// RetryAfter formats seconds for a Retry-After header, rounding up so a
 // client that obeys it is not refused again.
-func retryAfter(secs float64) string {
+func RetryAfter(secs float64) string {
 	n := int(secs)
 	if float64(n) < secs {
 		n++

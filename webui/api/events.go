@@ -1,13 +1,12 @@
-package webui
+package api
 
 import (
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // sseHeartbeat keeps proxies from closing an idle stream.
@@ -18,38 +17,26 @@ const sseHeartbeat = 15 * time.Second
 // request's goroutine until the client goes away or the server drains; the
 // gin.Context never leaves it.
 func (s *Server) streamEvents(c *gin.Context) {
-	p := principal(c)
-	flusher, ok := c.Writer.(http.Flusher)
+	sub := s.events.Subscribe(httpkit.PrincipalFrom(c).UserID)
+	defer sub.Close()
+	stream, ok := httpkit.StartSSE(c, "gsmgate events")
 	if !ok {
-		s.fail(c, ErrInternal.With(nil, "streaming is not supported by this connection"))
+		s.sh.Fail(c, httpkit.ErrInternal.With(nil, "streaming is not supported by this connection"))
 		return
 	}
-	sub := s.events.Subscribe(p.UserID)
-	defer sub.Close()
-	h := c.Writer.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Connection", "keep-alive")
-	h.Set("X-Accel-Buffering", "no")
-	c.Status(http.StatusOK)
-	fmt.Fprint(c.Writer, ": gsmgate events\nretry: 3000\n\n")
-	flusher.Flush()
-
 	ctx := c.Request.Context()
 	tick := time.NewTicker(sseHeartbeat)
 	defer tick.Stop()
-	var seq uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.streams:
+		case <-s.sh.Closing:
 			return
 		case <-tick.C:
-			if _, err := fmt.Fprint(c.Writer, ": ping\n\n"); err != nil {
+			if stream.Ping() != nil {
 				return
 			}
-			flusher.Flush()
 		case e, ok := <-sub.C:
 			if !ok {
 				return
@@ -59,39 +46,38 @@ func (s *Server) streamEvents(c *gin.Context) {
 			}
 			body, err := json.Marshal(sseEvent(e))
 			if err != nil {
-				s.log.Error("webui: encode event", "type", e.EventName(), "error", err)
+				s.sh.Log.Error("api: encode event", "type", e.EventName(), "error", err)
 				continue
 			}
-			seq++
-			if _, err := fmt.Fprintf(c.Writer, "id: %d\nevent: %s\ndata: %s\n\n", seq, e.EventName(), body); err != nil {
+			if stream.Event(e.EventName(), body) != nil {
 				return
 			}
-			flusher.Flush()
 		}
 	}
 }
 
-type sseBody struct {
+// Event is the data of one server-sent event.
+type Event struct {
 	Type    string       `json:"type"`
 	At      time.Time    `json:"at"`
-	Message *messageView `json:"message,omitempty"`
-	Modem   *modemEvent  `json:"modem,omitempty"`
+	Message *MessageView `json:"message,omitempty"`
+	Modem   *ModemEvent  `json:"modem,omitempty"`
 }
 
-// modemEvent is what a modem.state event knows: the new state and why, not
+// ModemEvent is what a modem.state event knows: the new state and why, not
 // a full status (signal, registration, leased would read as zero values).
-type modemEvent struct {
+type ModemEvent struct {
 	Name      string    `json:"name"`
 	State     string    `json:"state"`
 	LastError string    `json:"last_error,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
-func sseEvent(e gateway.Event) sseBody {
-	b := sseBody{Type: e.EventName(), At: e.EventTime()}
+func sseEvent(e gateway.Event) Event {
+	b := Event{Type: e.EventName(), At: e.EventTime()}
 	switch e := e.(type) {
 	case *gateway.ModemStateChanged:
-		b.Modem = &modemEvent{Name: e.Modem, State: e.State, LastError: e.Detail, UpdatedAt: e.At}
+		b.Modem = &ModemEvent{Name: e.Modem, State: e.State, LastError: e.Detail, UpdatedAt: e.At}
 	case *gateway.MessageReceived:
 		v := viewMessage(e.Message, nil)
 		b.Message = &v

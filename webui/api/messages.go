@@ -1,4 +1,4 @@
-package webui
+package api
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // recipients is the "to" field: one number or an array of numbers.
@@ -28,7 +29,7 @@ func (r *recipients) UnmarshalJSON(b []byte) error {
 	}
 	var ss []string
 	if err := json.Unmarshal(b, &ss); err != nil || (len(b) > 0 && b[0] != '[') {
-		return ErrInvalidField.With(map[string]string{"field": "to"}, `field "to": want a phone number or an array of phone numbers`)
+		return httpkit.ErrInvalidField.With(map[string]string{"field": "to"}, `field "to": want a phone number or an array of phone numbers`)
 	}
 	*r = ss
 	return nil
@@ -49,16 +50,16 @@ type sendBody struct {
 // times are the core's (gateway.Service.Send).
 func (b *sendBody) validate() error {
 	if b.Text == nil {
-		return ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required and must not be empty`)
+		return httpkit.ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required and must not be empty`)
 	}
 	if b.Ref != nil && (b.Ref.Type == "" || b.Ref.ID == "") {
-		return ErrInvalidField.With(map[string]string{"field": "ref"}, `field "ref" needs both "type" and "id"`)
+		return httpkit.ErrInvalidField.With(map[string]string{"field": "ref"}, `field "ref" needs both "type" and "id"`)
 	}
 	return nil
 }
 
-// messageView is a message as the API shows it.
-type messageView struct {
+// MessageView is a message as the API shows it.
+type MessageView struct {
 	ID           string        `json:"id"`
 	BatchID      string        `json:"batch_id,omitempty"`
 	Direction    string        `json:"direction"`
@@ -83,10 +84,10 @@ type messageView struct {
 	SentAt       time.Time     `json:"sent_at,omitzero"`
 	DeliveredAt  time.Time     `json:"delivered_at,omitzero"`
 	FailedAt     time.Time     `json:"failed_at,omitzero"`
-	PartStates   []partView    `json:"part_states,omitempty"`
+	PartStates   []PartView    `json:"part_states,omitempty"`
 }
 
-type partView struct {
+type PartView struct {
 	Seq         int         `json:"seq"`
 	State       model.State `json:"state"`
 	Modem       string      `json:"modem,omitempty"`
@@ -97,8 +98,8 @@ type partView struct {
 	DeliveredAt time.Time   `json:"delivered_at,omitzero"`
 }
 
-func viewMessage(m model.Message, parts []model.Part) messageView {
-	v := messageView{
+func viewMessage(m model.Message, parts []model.Part) MessageView {
+	v := MessageView{
 		ID: m.ID.String(), Direction: string(m.Direction), Number: m.Number, Text: m.Text, Data: m.Data,
 		Encoding: m.Encoding, Parts: m.Parts, State: m.State, Error: m.Reason, Marketing: m.Marketing,
 		StatusReport: m.StatusReport, Ref: m.CRM, Modem: m.Modem, Attempts: m.Attempts, Incomplete: m.Incomplete,
@@ -112,7 +113,7 @@ func viewMessage(m model.Message, parts []model.Part) messageView {
 		v.UserID = m.UserID.String()
 	}
 	for _, p := range parts {
-		pv := partView{Seq: p.Seq, State: p.State, Modem: p.Modem, Attempts: p.Attempts, Error: p.Error, SentAt: p.SentAt, DeliveredAt: p.DeliveredAt}
+		pv := PartView{Seq: p.Seq, State: p.State, Modem: p.Modem, Attempts: p.Attempts, Error: p.Error, SentAt: p.SentAt, DeliveredAt: p.DeliveredAt}
 		if p.MR >= 0 && !p.SentAt.IsZero() {
 			mr := p.MR
 			pv.MR = &mr
@@ -122,25 +123,25 @@ func viewMessage(m model.Message, parts []model.Part) messageView {
 	return v
 }
 
-func viewMessages(ms []model.Message) []messageView {
-	out := make([]messageView, 0, len(ms))
+func viewMessages(ms []model.Message) []MessageView {
+	out := make([]MessageView, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, viewMessage(m, nil))
 	}
 	return out
 }
 
-// sendResponse is the 202 answer of POST /api/v1/messages.
-type sendResponse struct {
-	BatchID  string           `json:"batch_id"`
-	Replayed bool             `json:"replayed"`
-	Messages []sentView       `json:"messages"`
-	Errors   []recipientError `json:"errors"`
+// SendResponse is the 202 answer of POST /api/v1/messages.
+type SendResponse struct {
+	BatchID  string                   `json:"batch_id"`
+	Replayed bool                     `json:"replayed"`
+	Messages []SentView               `json:"messages"`
+	Errors   []httpkit.RecipientError `json:"errors"`
 	// Warnings are recipients accepted with a remark (unknown_number_range).
-	Warnings []recipientError `json:"warnings"`
+	Warnings []httpkit.RecipientError `json:"warnings"`
 }
 
-type sentView struct {
+type SentView struct {
 	ID       string      `json:"id"`
 	To       string      `json:"to"`
 	State    model.State `json:"state"`
@@ -149,33 +150,33 @@ type sentView struct {
 }
 
 func (s *Server) postMessages(c *gin.Context) {
-	if s.draining.Load() {
+	if s.sh.Draining() {
 		c.Header("Retry-After", "30")
-		s.fail(c, ErrShuttingDown)
+		s.sh.Fail(c, httpkit.ErrShuttingDown)
 		return
 	}
 	var body sendBody
-	if !s.bind(c, &body) {
+	if !s.sh.Bind(c, &body) {
 		return
 	}
 	if err := body.validate(); err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	key := c.GetHeader("Idempotency-Key")
-	p := principal(c)
+	p := httpkit.PrincipalFrom(c)
 	req := gateway.SendRequest{
 		UserID: p.UserID, To: body.To, Text: *body.Text, CRM: body.Ref,
 		StatusReport: body.StatusReport, IdempotencyKey: key,
 	}
 	if body.User != "" && !strings.EqualFold(body.User, p.User) {
 		if !p.Admin {
-			s.fail(c, ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may send as another user"))
+			s.sh.Fail(c, httpkit.ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may send as another user"))
 			return
 		}
 		u, err := s.msgs.UserByName(c.Request.Context(), body.User)
 		if err != nil {
-			s.fail(c, ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", body.User))
+			s.sh.Fail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", body.User))
 			return
 		}
 		req.UserID = u.ID
@@ -188,26 +189,26 @@ func (s *Server) postMessages(c *gin.Context) {
 	}
 	res, err := s.msgs.Send(c.Request.Context(), req)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	out := sendResponse{BatchID: res.BatchID.String(), Replayed: res.Replayed, Errors: recipientErrors(res.Rejected), Warnings: recipientErrors(res.Warnings)}
+	out := SendResponse{BatchID: res.BatchID.String(), Replayed: res.Replayed, Errors: httpkit.RecipientErrors(res.Rejected), Warnings: httpkit.RecipientErrors(res.Warnings)}
 	for _, m := range res.Messages {
-		out.Messages = append(out.Messages, sentView{ID: m.ID.String(), To: m.Number, State: m.State, Encoding: m.Encoding, Parts: m.Parts})
+		out.Messages = append(out.Messages, SentView{ID: m.ID.String(), To: m.Number, State: m.State, Encoding: m.Encoding, Parts: m.Parts})
 		if !res.Replayed {
-			s.metrics.accepted.Inc()
+			s.sh.Accepted(1)
 		}
 	}
 	if res.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	writeJSON(c, http.StatusAccepted, out)
+	httpkit.WriteJSON(c, http.StatusAccepted, out)
 }
 
 func pathID(c *gin.Context) (model.ID, error) {
 	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
-		return 0, ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no message %q (ids are 16 hex digits)", c.Param("id"))
+		return 0, httpkit.ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no message %q (ids are 16 hex digits)", c.Param("id"))
 	}
 	return id, nil
 }
@@ -215,15 +216,15 @@ func pathID(c *gin.Context) (model.ID, error) {
 func (s *Server) getMessage(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	d, err := s.msgs.Message(c.Request.Context(), principal(c).UserID, id)
+	d, err := s.msgs.Message(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, id)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewMessage(d.Message, d.Parts))
+	httpkit.WriteJSON(c, http.StatusOK, viewMessage(d.Message, d.Parts))
 }
 
 // page reads cursor and limit (1..500, default 50).
@@ -232,14 +233,14 @@ func page(c *gin.Context) (gateway.Page, error) {
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {
-			return p, ErrInvalidField.With(map[string]string{"field": "limit"}, "limit must be a whole number from 1 to 500, not %q", l)
+			return p, httpkit.ErrInvalidField.With(map[string]string{"field": "limit"}, "limit must be a whole number from 1 to 500, not %q", l)
 		}
 		p.Limit = n
 	}
 	return p, nil
 }
 
-type listResponse[T any] struct {
+type List[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
 }
@@ -247,68 +248,68 @@ type listResponse[T any] struct {
 func (s *Server) listMessages(c *gin.Context) {
 	p, err := page(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	q := gateway.MessageQuery{Page: p, State: model.State(c.Query("state")), Number: c.Query("number")}
 	if since := c.Query("since"); since != "" {
 		t, err := time.Parse(time.RFC3339, since)
 		if err != nil {
-			s.fail(c, ErrInvalidField.With(map[string]string{"field": "since"}, "since must be an RFC 3339 time like 2026-01-02T15:04:05Z, not %q", since))
+			s.sh.Fail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "since"}, "since must be an RFC 3339 time like 2026-01-02T15:04:05Z, not %q", since))
 			return
 		}
 		q.Since = t
 	}
-	ms, err := s.msgs.Messages(c.Request.Context(), principal(c).UserID, q)
+	ms, err := s.msgs.Messages(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, q)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms.Items), NextCursor: ms.Next})
+	httpkit.WriteJSON(c, http.StatusOK, List[MessageView]{Items: viewMessages(ms.Items), NextCursor: ms.Next})
 }
 
 func (s *Server) retryMessage(c *gin.Context) {
-	if s.draining.Load() {
-		s.fail(c, ErrShuttingDown)
+	if s.sh.Draining() {
+		s.sh.Fail(c, httpkit.ErrShuttingDown)
 		return
 	}
 	id, err := pathID(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	m, err := s.msgs.Retry(c.Request.Context(), principal(c).UserID, id)
+	m, err := s.msgs.Retry(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, id)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusAccepted, viewMessage(m, nil))
+	httpkit.WriteJSON(c, http.StatusAccepted, viewMessage(m, nil))
 }
 
 func (s *Server) cancelMessage(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	m, err := s.msgs.Cancel(c.Request.Context(), principal(c).UserID, id)
+	m, err := s.msgs.Cancel(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, id)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewMessage(m, nil))
+	httpkit.WriteJSON(c, http.StatusOK, viewMessage(m, nil))
 }
 
 func (s *Server) listFailures(c *gin.Context) {
 	p, err := page(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	ms, err := s.msgs.Failures(c.Request.Context(), principal(c).UserID, p)
+	ms, err := s.msgs.Failures(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, p)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: viewMessages(ms.Items), NextCursor: ms.Next})
+	httpkit.WriteJSON(c, http.StatusOK, List[MessageView]{Items: viewMessages(ms.Items), NextCursor: ms.Next})
 }

@@ -1,4 +1,4 @@
-package webui
+package api
 
 import (
 	"time"
@@ -9,8 +9,8 @@ import (
 // The API's JSON shapes for what the core returns, built here so that the
 // storage encoding (gateway/model's tags) and the API can change apart.
 
-// conversationView is one row of GET /api/v1/conversations.
-type conversationView struct {
+// ConversationView is one row of GET /api/v1/conversations.
+type ConversationView struct {
 	Number        string          `json:"number"`
 	Count         int             `json:"count"`
 	LastMessageID model.ID        `json:"last_message_id"`
@@ -20,11 +20,11 @@ type conversationView struct {
 	// Unread is how many of the viewer's notifications (incoming messages
 	// not yet seen) are about this number.
 	Unread  int          `json:"unread"`
-	Contact *contactView `json:"contact,omitempty"`
+	Contact *ContactView `json:"contact,omitempty"`
 }
 
-func viewConversation(c model.Conversation) conversationView {
-	v := conversationView{Number: c.Number, Count: c.Count, LastMessageID: c.Last.ID, LastAt: c.SortAt,
+func viewConversation(c model.Conversation) ConversationView {
+	v := ConversationView{Number: c.Number, Count: c.Count, LastMessageID: c.Last.ID, LastAt: c.SortAt,
 		LastText: c.Last.Text, LastDirection: c.Last.Direction, Unread: c.Unread}
 	if c.Contact != nil {
 		cv := viewContact(*c.Contact)
@@ -33,36 +33,36 @@ func viewConversation(c model.Conversation) conversationView {
 	return v
 }
 
-// contactView is a contact card as the API shows it; the CRM reference is
+// ContactView is a contact card as the API shows it; the CRM reference is
 // "ref", as PUT takes it.
-type contactView struct {
+type ContactView struct {
 	Number    string        `json:"number"`
 	Name      string        `json:"name,omitempty"`
 	JobTitle  string        `json:"job_title,omitempty"`
 	Company   string        `json:"company,omitempty"`
 	Email     string        `json:"email,omitempty"`
-	Phones    []phoneView   `json:"phones,omitempty"`
+	Phones    []PhoneView   `json:"phones,omitempty"`
 	CRMURL    string        `json:"crm_url,omitempty"`
 	Ref       *model.CRMRef `json:"ref,omitempty"`
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
-type phoneView struct {
+type PhoneView struct {
 	Number string `json:"number"`
 	Label  string `json:"label,omitempty"`
 }
 
-func viewContact(c model.Contact) contactView {
-	v := contactView{Number: c.Number, Name: c.Name, JobTitle: c.JobTitle, Company: c.Company, Email: c.Email,
+func viewContact(c model.Contact) ContactView {
+	v := ContactView{Number: c.Number, Name: c.Name, JobTitle: c.JobTitle, Company: c.Company, Email: c.Email,
 		CRMURL: c.CRMURL, Ref: c.CRM, UpdatedAt: c.UpdatedAt}
 	for _, p := range c.Phones {
-		v.Phones = append(v.Phones, phoneView(p))
+		v.Phones = append(v.Phones, PhoneView(p))
 	}
 	return v
 }
 
-// modemView is one modem as GET /api/v1/modems shows it.
-type modemView struct {
+// ModemView is one modem as GET /api/v1/modems shows it.
+type ModemView struct {
 	Name         string    `json:"name"`
 	Device       string    `json:"device,omitempty"`
 	IMEI         string    `json:"imei,omitempty"`

@@ -1,4 +1,4 @@
-package webui
+package httpkit
 
 import (
 	"bytes"
@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// jsonPosition says where in a body a JSON problem is, for people fixing
+// JSONPosition says where in a body a JSON problem is, for people fixing
 // their client: a byte offset and the line and column it falls on.
-type jsonPosition struct {
+type JSONPosition struct {
 	Offset int64  `json:"offset"`
 	Line   int    `json:"line"`
 	Column int    `json:"column"`
@@ -20,7 +20,7 @@ type jsonPosition struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-func positionAt(body []byte, off int64) jsonPosition {
+func positionAt(body []byte, off int64) JSONPosition {
 	if off > int64(len(body)) {
 		off = int64(len(body))
 	}
@@ -30,12 +30,12 @@ func positionAt(body []byte, off int64) jsonPosition {
 	before := body[:off]
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return jsonPosition{Offset: off, Line: line, Column: col}
+	return JSONPosition{Offset: off, Line: line, Column: col}
 }
 
-// readBody reads a request body of at most limit bytes, checking that it is
+// ReadBody reads a request body of at most limit bytes, checking that it is
 // declared as JSON (or not declared at all, as curl -d does not).
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -54,16 +54,16 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// decodeJSON decodes exactly one JSON value from body into dst, rejecting
+// DecodeJSON decodes exactly one JSON value from body into dst, rejecting
 // unknown fields and trailing data, and answering with where it broke.
-func decodeJSON(body []byte, dst any) error {
+func DecodeJSON(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return ErrInvalidJSON.With(positionAt(body, 0), "the body is empty; a JSON object is required")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(body, dec.InputOffset(), err)
+		return JSONError(body, dec.InputOffset(), err)
 	}
 	// One value only: "{}{}" or "{} x" is a client bug worth naming.
 	var extra json.RawMessage
@@ -76,8 +76,8 @@ func decodeJSON(body []byte, dst any) error {
 	return nil
 }
 
-// jsonError explains a decoding error; off is how far the decoder got.
-func jsonError(body []byte, off int64, err error) error {
+// JSONError explains a decoding error; off is how far the decoder got.
+func JSONError(body []byte, off int64, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	var ae *APIError

@@ -1,4 +1,4 @@
-package webui
+package api
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // boolQuery reads an optional true/false query parameter.
@@ -19,7 +20,7 @@ func boolQuery(c *gin.Context, name string) (*bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return nil, ErrInvalidField.With(map[string]string{"field": name}, "%s must be true or false, not %q", name, v)
+		return nil, httpkit.ErrInvalidField.With(map[string]string{"field": name}, "%s must be true or false, not %q", name, v)
 	}
 	return &b, nil
 }
@@ -27,19 +28,19 @@ func boolQuery(c *gin.Context, name string) (*bool, error) {
 // userQuery resolves ?user=NAME: admins may read any user's view, others
 // only their own.
 func (s *Server) userQuery(c *gin.Context) (model.ID, bool) {
-	p := principal(c)
+	p := httpkit.PrincipalFrom(c)
 	v := p.UserID
 	name := c.Query("user")
 	if name == "" || name == p.User {
 		return v, true
 	}
 	if !p.Admin {
-		s.fail(c, ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may read another user's conversations"))
+		s.sh.Fail(c, httpkit.ErrForbidden.With(map[string]string{"field": "user"}, "only an admin's token may read another user's conversations"))
 		return v, false
 	}
 	u, err := s.msgs.UserByName(c.Request.Context(), name)
 	if err != nil {
-		s.fail(c, ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", name))
+		s.sh.Fail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "user"}, "no user named %q", name))
 		return v, false
 	}
 	// An admin reading as a user sees what that user sees.
@@ -49,22 +50,22 @@ func (s *Server) userQuery(c *gin.Context) (model.ID, bool) {
 func (s *Server) listConversations(c *gin.Context) {
 	p, err := page(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	mk, err := boolQuery(c, "include_marketing")
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	un, err := boolQuery(c, "unassigned")
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	all, err := boolQuery(c, "all")
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	v, ok := s.userQuery(c)
@@ -74,14 +75,14 @@ func (s *Server) listConversations(c *gin.Context) {
 	q := gateway.ConversationQuery{Page: p, IncludeMarketing: mk, Unassigned: un != nil && *un, All: all != nil && *all}
 	cs, err := s.inbox.Conversations(c.Request.Context(), v, q)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	out := make([]conversationView, 0, len(cs.Items))
+	out := make([]ConversationView, 0, len(cs.Items))
 	for _, cv := range cs.Items {
 		out = append(out, viewConversation(cv))
 	}
-	writeJSON(c, http.StatusOK, listResponse[conversationView]{Items: out, NextCursor: cs.Next})
+	httpkit.WriteJSON(c, http.StatusOK, List[ConversationView]{Items: out, NextCursor: cs.Next})
 }
 
 // pathNumber normalises the {number} path parameter of a contact.
@@ -89,7 +90,7 @@ func (s *Server) pathNumber(c *gin.Context) (string, bool) {
 	raw := c.Param("number")
 	n, err := s.contacts.NormalizeNumber(raw)
 	if err != nil {
-		s.fail(c, ErrInvalidNumber.With(map[string]string{"number": raw}, "%q: %v", raw, err))
+		s.sh.Fail(c, httpkit.ErrInvalidNumber.With(map[string]string{"number": raw}, "%q: %v", raw, err))
 		return "", false
 	}
 	return n, true
@@ -101,7 +102,7 @@ func (s *Server) pathNumber(c *gin.Context) (string, bool) {
 func (s *Server) pathConversation(c *gin.Context) (string, bool) {
 	n := s.inbox.ConversationNumber(c.Param("number"))
 	if n == "" {
-		s.fail(c, ErrInvalidNumber.With(map[string]string{"number": ""}, "the conversation number is empty"))
+		s.sh.Fail(c, httpkit.ErrInvalidNumber.With(map[string]string{"number": ""}, "the conversation number is empty"))
 		return "", false
 	}
 	return n, true
@@ -110,7 +111,7 @@ func (s *Server) pathConversation(c *gin.Context) (string, bool) {
 func (s *Server) conversationMessages(c *gin.Context) {
 	p, err := page(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	v, ok := s.userQuery(c)
@@ -123,14 +124,14 @@ func (s *Server) conversationMessages(c *gin.Context) {
 	}
 	tp, err := s.inbox.Thread(c.Request.Context(), v, number, p)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	out := make([]messageView, 0, len(tp.Messages))
+	out := make([]MessageView, 0, len(tp.Messages))
 	for _, m := range tp.Messages {
 		out = append(out, viewMessage(m.Message, nil))
 	}
-	writeJSON(c, http.StatusOK, listResponse[messageView]{Items: out, NextCursor: tp.Next})
+	httpkit.WriteJSON(c, http.StatusOK, List[MessageView]{Items: out, NextCursor: tp.Next})
 }
 
 // contactBody is the JSON of PUT /api/v1/contacts/{number}.
@@ -150,12 +151,12 @@ func (s *Server) putContact(c *gin.Context) {
 		return
 	}
 	var b contactBody
-	if !s.bind(c, &b) {
+	if !s.sh.Bind(c, &b) {
 		return
 	}
 	for field, v := range map[string]string{"name": b.Name, "job_title": b.JobTitle, "company": b.Company, "email": b.Email, "crm_url": b.CRMURL} {
 		if utf8.RuneCountInString(v) > 500 {
-			s.fail(c, ErrInvalidField.With(map[string]string{"field": field}, "field %q is longer than 500 characters", field))
+			s.sh.Fail(c, httpkit.ErrInvalidField.With(map[string]string{"field": field}, "field %q is longer than 500 characters", field))
 			return
 		}
 	}
@@ -165,10 +166,10 @@ func (s *Server) putContact(c *gin.Context) {
 	}
 	saved, err := s.contacts.UpsertContact(c.Request.Context(), in)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewContact(saved))
+	httpkit.WriteJSON(c, http.StatusOK, viewContact(saved))
 }
 
 func (s *Server) getContact(c *gin.Context) {
@@ -178,10 +179,10 @@ func (s *Server) getContact(c *gin.Context) {
 	}
 	ct, err := s.contacts.Contact(c.Request.Context(), number)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewContact(ct))
+	httpkit.WriteJSON(c, http.StatusOK, viewContact(ct))
 }
 
 func (s *Server) deleteContact(c *gin.Context) {
@@ -190,27 +191,27 @@ func (s *Server) deleteContact(c *gin.Context) {
 		return
 	}
 	if err := s.contacts.DeleteContact(c.Request.Context(), number); err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
 }
 
-// modemList is GET /api/v1/modems. The queue depth is the outbox's, at the
+// ModemList is GET /api/v1/modems. The queue depth is the outbox's, at the
 // top: parts are not queued per modem (the next free modem takes the next
 // part), so a modem only says whether it is sending now (leased).
-type modemList struct {
-	Items      []modemView `json:"items"`
+type ModemList struct {
+	Items      []ModemView `json:"items"`
 	QueueDepth int         `json:"queue_depth"`
 }
 
 func (s *Server) listModems(c *gin.Context) {
 	ms := s.health.Modems(c.Request.Context())
-	out := make([]modemView, 0, len(ms))
+	out := make([]ModemView, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, modemView(m))
+		out = append(out, ModemView(m))
 	}
-	writeJSON(c, http.StatusOK, modemList{Items: out, QueueDepth: s.health.QueueDepth()})
+	httpkit.WriteJSON(c, http.StatusOK, ModemList{Items: out, QueueDepth: s.health.QueueDepth()})
 }
 
 // countBody is the JSON of POST /api/v1/count.
@@ -218,8 +219,8 @@ type countBody struct {
 	Text *string `json:"text"`
 }
 
-// countView has the field names of `gsmgate pdu count`.
-type countView struct {
+// CountView has the field names of `gsmgate pdu count`.
+type CountView struct {
 	Encoding   string `json:"encoding"`
 	Characters int    `json:"characters"`
 	Units      int    `json:"units"`
@@ -229,30 +230,30 @@ type countView struct {
 	// UnicodeForcing lists the characters that force UCS-2, each with its
 	// index in code points, so a UI can point at it; empty, not absent,
 	// for a GSM 7-bit text.
-	UnicodeForcing []forcingView `json:"unicode_forcing"`
+	UnicodeForcing []ForcingView `json:"unicode_forcing"`
 }
 
-type forcingView struct {
+type ForcingView struct {
 	Char  string `json:"char"`
 	Index int    `json:"index"`
 }
 
 func (s *Server) count(c *gin.Context) {
 	var b countBody
-	if !s.bind(c, &b) {
+	if !s.sh.Bind(c, &b) {
 		return
 	}
 	if b.Text == nil {
-		s.fail(c, ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required`))
+		s.sh.Fail(c, httpkit.ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required`))
 		return
 	}
 	cnt := s.msgs.CountText(*b.Text)
-	v := countView{Encoding: cnt.Encoding, Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart,
-		Remaining: cnt.Remaining, UnicodeForcing: make([]forcingView, 0, len(cnt.UnicodeForcing))}
+	v := CountView{Encoding: cnt.Encoding, Characters: cnt.Characters, Units: cnt.Units, Parts: cnt.Parts, PerPart: cnt.PerPart,
+		Remaining: cnt.Remaining, UnicodeForcing: make([]ForcingView, 0, len(cnt.UnicodeForcing))}
 	for _, f := range cnt.UnicodeForcing {
-		v.UnicodeForcing = append(v.UnicodeForcing, forcingView{Char: f.Char, Index: f.Index})
+		v.UnicodeForcing = append(v.UnicodeForcing, ForcingView{Char: f.Char, Index: f.Index})
 	}
-	writeJSON(c, http.StatusOK, v)
+	httpkit.WriteJSON(c, http.StatusOK, v)
 }
 
 // webhookBody is the JSON of POST /api/v1/webhooks.
@@ -262,16 +263,16 @@ type webhookBody struct {
 	Secret string   `json:"secret"`
 }
 
-type webhookView struct {
+type WebhookView struct {
 	ID         string         `json:"id"`
 	URL        string         `json:"url"`
 	Events     []string       `json:"events"`
 	HasSecret  bool           `json:"has_secret"`
 	CreatedAt  time.Time      `json:"created_at"`
-	Deliveries []deliveryView `json:"last_deliveries,omitempty"`
+	Deliveries []DeliveryView `json:"last_deliveries,omitempty"`
 }
 
-type deliveryView struct {
+type DeliveryView struct {
 	ID          string    `json:"id"`
 	Event       string    `json:"event"`
 	State       string    `json:"state"`
@@ -282,10 +283,10 @@ type deliveryView struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func viewWebhook(h model.Webhook, ds []model.WebhookDelivery) webhookView {
-	v := webhookView{ID: h.ID.String(), URL: h.URL, Events: h.Events, HasSecret: h.Secret != "", CreatedAt: h.CreatedAt}
+func viewWebhook(h model.Webhook, ds []model.WebhookDelivery) WebhookView {
+	v := WebhookView{ID: h.ID.String(), URL: h.URL, Events: h.Events, HasSecret: h.Secret != "", CreatedAt: h.CreatedAt}
 	for _, d := range ds {
-		dv := deliveryView{ID: d.ID.String(), Event: d.Event, State: d.State, Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		dv := DeliveryView{ID: d.ID.String(), Event: d.Event, State: d.State, Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 		if d.State == model.DeliveryPending {
 			dv.NextAttempt = d.NextAttempt
 		}
@@ -296,35 +297,35 @@ func viewWebhook(h model.Webhook, ds []model.WebhookDelivery) webhookView {
 
 func (s *Server) createWebhook(c *gin.Context) {
 	var b webhookBody
-	if !s.bind(c, &b) {
+	if !s.sh.Bind(c, &b) {
 		return
 	}
 	// Webhooks are an admin's: they receive every event (UserID zero).
 	h, err := s.hooks.Create(c.Request.Context(), model.Webhook{URL: b.URL, Events: b.Events, Secret: b.Secret})
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, viewWebhook(h, nil))
+	httpkit.WriteJSON(c, http.StatusCreated, viewWebhook(h, nil))
 }
 
 func (s *Server) listWebhooks(c *gin.Context) {
 	hs, err := s.hooks.List(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	out := make([]webhookView, 0, len(hs))
+	out := make([]WebhookView, 0, len(hs))
 	for _, h := range hs {
 		out = append(out, viewWebhook(h, nil))
 	}
-	writeJSON(c, http.StatusOK, listResponse[webhookView]{Items: out})
+	httpkit.WriteJSON(c, http.StatusOK, List[WebhookView]{Items: out})
 }
 
 func (s *Server) webhookID(c *gin.Context) (model.ID, bool) {
 	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
-		s.fail(c, ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no webhook %q", c.Param("id")))
+		s.sh.Fail(c, httpkit.ErrNotFound.With(map[string]string{"id": c.Param("id")}, "no webhook %q", c.Param("id")))
 		return 0, false
 	}
 	return id, true
@@ -337,15 +338,15 @@ func (s *Server) getWebhook(c *gin.Context) {
 	}
 	h, err := s.hooks.Get(c.Request.Context(), id)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	ds, err := s.hooks.Deliveries(c.Request.Context(), id, 20)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewWebhook(h, ds))
+	httpkit.WriteJSON(c, http.StatusOK, viewWebhook(h, ds))
 }
 
 func (s *Server) deleteWebhook(c *gin.Context) {
@@ -354,7 +355,7 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 		return
 	}
 	if err := s.hooks.Delete(c.Request.Context(), id); err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)

@@ -1,4 +1,4 @@
-package webui
+package api
 
 import (
 	"net/http"
@@ -6,13 +6,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // Unread counts and notifications are per user: these routes act for the
 // token's own user (there is no ?user=, an admin does not read or clear a
 // colleague's badge).
 
-type notificationView struct {
+type NotificationView struct {
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
 	MessageID string    `json:"message_id,omitempty"`
@@ -21,19 +22,19 @@ type notificationView struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-type notificationList struct {
+type NotificationList struct {
 	// Count is every uncleared notification, not only this page's.
 	Count      int                `json:"count"`
-	Items      []notificationView `json:"items"`
+	Items      []NotificationView `json:"items"`
 	NextCursor string             `json:"next_cursor,omitempty"`
 }
 
-type clearedView struct {
+type Cleared struct {
 	Cleared int `json:"cleared"`
 }
 
-func viewNotification(n model.Notification) notificationView {
-	v := notificationView{ID: n.ID.String(), Kind: n.Kind, Number: n.Number, Text: n.Text, CreatedAt: n.CreatedAt}
+func viewNotification(n model.Notification) NotificationView {
+	v := NotificationView{ID: n.ID.String(), Kind: n.Kind, Number: n.Number, Text: n.Text, CreatedAt: n.CreatedAt}
 	if n.MessageID != 0 {
 		v.MessageID = n.MessageID.String()
 	}
@@ -45,37 +46,37 @@ func (s *Server) markRead(c *gin.Context) {
 	if !ok {
 		return
 	}
-	n, err := s.inbox.MarkRead(c.Request.Context(), principal(c).UserID, number)
+	n, err := s.inbox.MarkRead(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, number)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, clearedView{Cleared: n})
+	httpkit.WriteJSON(c, http.StatusOK, Cleared{Cleared: n})
 }
 
 func (s *Server) listNotifications(c *gin.Context) {
 	p, err := page(c)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	np, err := s.inbox.Notifications(c.Request.Context(), principal(c).UserID, p)
+	np, err := s.inbox.Notifications(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, p)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	out := notificationList{Count: np.Count, Items: make([]notificationView, 0, len(np.Items)), NextCursor: np.Next}
+	out := NotificationList{Count: np.Count, Items: make([]NotificationView, 0, len(np.Items)), NextCursor: np.Next}
 	for _, n := range np.Items {
 		out.Items = append(out.Items, viewNotification(n))
 	}
-	writeJSON(c, http.StatusOK, out)
+	httpkit.WriteJSON(c, http.StatusOK, out)
 }
 
 func (s *Server) clearNotifications(c *gin.Context) {
-	n, err := s.inbox.ClearNotifications(c.Request.Context(), principal(c).UserID)
+	n, err := s.inbox.ClearNotifications(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
 	if err != nil {
-		s.fail(c, err)
+		s.sh.Fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, clearedView{Cleared: n})
+	httpkit.WriteJSON(c, http.StatusOK, Cleared{Cleared: n})
 }
