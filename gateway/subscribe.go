@@ -12,12 +12,12 @@ const Everyone model.ID = 0
 // Subscribe delivers the events viewer may see until Close: the one
 // visibility gate for streams, the same rule as every read (a message event
 // is seen exactly when the viewer may read the message; a notification by
-// the user it is for; modem states by everyone). The buffer holds 256
+// the user it is for; modem states by everyone). The buffer holds 1024
 // events; a reader that falls behind loses events (Dropped counts them)
 // rather than slowing the gateway.
 func (s *Service) Subscribe(viewer model.ID) *Subscription {
-	raw := s.bus.Subscribe(256, nil)
-	c := make(chan Event, 256)
+	raw := s.bus.Subscribe(1024, nil)
+	c := make(chan Event, 1024)
 	out := &Subscription{C: c, c: c, stop: raw.Close}
 	go func() {
 		defer close(c)

@@ -65,7 +65,7 @@ func newSimEnv(t *testing.T, mo ...gateway.ModemOptions) *simEnv {
 		_ = e.svc.Run(ctx, pool, o)
 	}()
 	go func() { defer wg.Done(); _ = e.hooks.Run(ctx) }()
-	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc.Bus()) }()
+	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	e.pool = pool
 	se := &simEnv{env: e, net: n, sm: sm}

@@ -191,7 +191,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 
 	// Subscribed before the gateway starts, so startup events (recovered
 	// failures, messages read from the SIM) reach the webhooks.
-	bridge := hooks.Subscribe(svc.Bus())
+	bridge := hooks.Subscribe(svc)
 	gwDone := make(chan struct{})
 	go func() {
 		defer close(gwDone)

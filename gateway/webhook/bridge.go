@@ -8,10 +8,17 @@ import (
 	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
-// Bridge wakes the sender on the gateway's bus events until ctx ends. It
+// EventSource is where the sender takes the gateway's events from: the core's
+// one subscription (*gateway.Service), as everyone (webhooks are an
+// admin's and see every event).
+type EventSource interface {
+	Subscribe(viewer model.ID) *gateway.Subscription
+}
+
+// Bridge wakes the sender on the gateway's events until ctx ends. It
 // subscribes when called; use Subscribe then Run to be subscribed before
 // the gateway starts publishing.
-func (s *Sender) Bridge(ctx context.Context, bus *gateway.Bus) { s.Subscribe(bus).Run(ctx) }
+func (s *Sender) Bridge(ctx context.Context, events EventSource) { s.Subscribe(events).Run(ctx) }
 
 // BusBridge is a subscription of the sender to the bus.
 //
@@ -28,9 +35,9 @@ type BusBridge struct {
 	sub *gateway.Subscription
 }
 
-// Subscribe subscribes to bus now; Run then acts on its events.
-func (s *Sender) Subscribe(bus *gateway.Bus) *BusBridge {
-	return &BusBridge{s: s, sub: bus.Subscribe(4096, nil)}
+// Subscribe subscribes to the gateway's events now; Run then acts on them.
+func (s *Sender) Subscribe(events EventSource) *BusBridge {
+	return &BusBridge{s: s, sub: events.Subscribe(gateway.Everyone)}
 }
 
 // Run consumes the event log at once (catching up with what was committed

@@ -267,7 +267,7 @@ func TestBusOverflowLosesNoDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := newGateway(t, st.db, now)
-	b := s.Subscribe(svc.Bus())
+	b := s.Subscribe(svc)
 	for range 4096 {
 		svc.Bus().Publish(&gateway.NotificationAdded{At: now()})
 	}

@@ -341,11 +341,12 @@ func TestBridgeDeliversModemStateFromTheBus(t *testing.T) {
 	if _, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventModem}}); err != nil {
 		t.Fatal(err)
 	}
-	bus := gateway.NewBus()
+	svc := newGateway(t, st.db, now)
+	bus := svc.Bus()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); s.Bridge(ctx, bus) }()
+	go func() { defer wg.Done(); s.Bridge(ctx, svc) }()
 	go func() { defer wg.Done(); _ = s.Run(ctx) }()
 	defer func() { cancel(); wg.Wait() }()
 
