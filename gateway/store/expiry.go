@@ -7,7 +7,8 @@ import (
 	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
-// Outbox helpers the dispatcher needs beside outbox.go.
+// Expiry: messages whose ExpiresAt passed while their parts waited, and the
+// next due time the dispatcher sleeps until.
 
 // ExpiredDue lists, looking at no more than scan entries of the outbox
 // (oldest due first), the messages with queued parts whose ExpiresAt has
