@@ -48,15 +48,18 @@ func TestExpiryIsAnEvent(t *testing.T) {
 		return len(ms) == 1 && ms[0].State != modem.StateReady
 	})
 	sc := e.events(t, alice)
+	// Two seconds leave a loaded machine time to accept the send before
+	// its expiry.
+	expiry := time.Now().Add(2 * time.Second)
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123451", "text": "too late",
-		"expires_at": time.Now().Add(time.Second).Format(time.RFC3339Nano)})
+		"expires_at": expiry.Format(time.RFC3339Nano)})
 	var sr api.SendResponse
 	r.json(t, &sr)
 	if r.status != 202 {
 		t.Fatalf("send: %d %s", r.status, r.body)
 	}
 	id := sr.Messages[0].ID
-	time.Sleep(1100 * time.Millisecond) // past the expiry, while no modem can send
+	time.Sleep(time.Until(expiry) + 100*time.Millisecond) // past the expiry, while no modem can send
 	e.sm.SetNetwork(true)
 
 	var events []string

@@ -216,14 +216,23 @@ func TestServeDemoControl(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("control inbound: %d", res.StatusCode)
 	}
+	var convs struct {
+		Items []struct{ Number string } `json:"items"`
+	}
+	waitUntil(t, "the SMS made to arrive", func() bool {
+		d.get(t, "/api/v1/conversations?all=true", &convs)
+		for _, c := range convs.Items {
+			if c.Number == "+447911123777" {
+				return true
+			}
+		}
+		return false
+	})
 	var thread struct {
 		Items []struct{ Direction, Text string } `json:"items"`
 	}
-	waitUntil(t, "the SMS made to arrive", func() bool {
-		d.get(t, "/api/v1/conversations/%2B447911123777/messages", &thread)
-		return len(thread.Items) == 1
-	})
-	if thread.Items[0].Direction != "in" || thread.Items[0].Text != "made to arrive" {
+	d.get(t, "/api/v1/conversations/%2B447911123777/messages", &thread)
+	if len(thread.Items) != 1 || thread.Items[0].Direction != "in" || thread.Items[0].Text != "made to arrive" {
 		t.Fatalf("thread %+v", thread.Items)
 	}
 }
