@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
@@ -80,7 +81,7 @@ func crashChild() {
 	if err != nil {
 		fail(err)
 	}
-	var u store.User
+	var u model.User
 	if err := db.View(func(tx *store.Tx) error { u, err = tx.UserByName(crashUser); return err }); err != nil {
 		fail(err)
 	}
@@ -118,7 +119,7 @@ func crashChild() {
 			var due, busy, pending bool
 			_ = db.View(func(tx *store.Tx) error {
 				_, due = tx.NextDue()
-				ps, _ := tx.PartsInState(store.StateSubmitting, 1)
+				ps, _ := tx.PartsInState(model.StateSubmitting, 1)
 				busy = len(ps) > 0
 				keys, _ := tx.PendingKeys()
 				pending = len(keys) > 0
@@ -168,7 +169,7 @@ type crashRun struct {
 	net      *sim.Network
 	sims     []*sim.Modem
 	ports    []string
-	accepted map[store.ID]bool
+	accepted map[model.ID]bool
 	inbound  []injected
 	rnd      *rand.Rand
 	figures  struct{ kills, submitting, unknown, held, sent, received, redelivered int }
@@ -192,7 +193,7 @@ func TestCrashKill9(t *testing.T) {
 	t.Logf("seed %d (GSMGATE_CRASH_SEED replays), %d kills", seed, kills)
 	started := time.Now()
 	defer func() { t.Logf("the run took %v", time.Since(started).Round(time.Second)) }()
-	r := &crashRun{t: t, dir: t.TempDir(), accepted: map[store.ID]bool{}, rnd: rand.New(rand.NewPCG(seed, 1)),
+	r := &crashRun{t: t, dir: t.TempDir(), accepted: map[model.ID]bool{}, rnd: rand.New(rand.NewPCG(seed, 1)),
 		net: sim.NewNetwork(sim.NetworkOptions{})}
 	r.path = filepath.Join(r.dir, "gsmgate.db")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -277,7 +278,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 	}
 	idle := make(chan int64, 16)
 	lines := make(chan struct{})
-	var ids []store.ID
+	var ids []model.ID
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(stdout)
@@ -285,7 +286,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 			line := sc.Text()
 			switch {
 			case strings.HasPrefix(line, "A "):
-				id, err := store.ParseID(strings.TrimPrefix(line, "A "))
+				id, err := model.ParseID(strings.TrimPrefix(line, "A "))
 				if err == nil {
 					ids = append(ids, id)
 				}
@@ -443,7 +444,7 @@ func (r *crashRun) check() {
 	}
 	var submitting int
 	_ = db.View(func(tx *store.Tx) error {
-		ps, _ := tx.PartsInState(store.StateSubmitting, 0)
+		ps, _ := tx.PartsInState(model.StateSubmitting, 0)
 		submitting = len(ps)
 		return nil
 	})
@@ -455,7 +456,7 @@ func (r *crashRun) check() {
 	r.figures.unknown += len(recovered)
 	// Parts with a stored copy stay "submitting" for the next child,
 	// which reads the copy.
-	waiting := map[store.ID]bool{}
+	waiting := map[model.ID]bool{}
 	_ = db.View(func(tx *store.Tx) error {
 		ds, _ := tx.StoredSlots("")
 		for _, d := range ds {
@@ -466,12 +467,12 @@ func (r *crashRun) check() {
 	})
 
 	type pk struct {
-		id  store.ID
+		id  model.ID
 		seq int
 	}
 	byPDU := map[string]pk{}
-	parts := map[pk]store.Part{}
-	incoming := map[string][]store.Message{}
+	parts := map[pk]model.Part{}
+	incoming := map[string][]model.Message{}
 	pending := map[string]map[int]bool{}
 	err = db.View(func(tx *store.Tx) error {
 		for id := range r.accepted {
@@ -480,18 +481,18 @@ func (r *crashRun) check() {
 				t.Errorf("accepted message %s lost: %v", id, err)
 				continue
 			}
-			if !m.State.Valid() || m.State == store.StateSubmitting && !waiting[id] {
+			if !m.State.Valid() || m.State == model.StateSubmitting && !waiting[id] {
 				t.Errorf("message %s in state %q after restart", id, m.State)
 			}
 		}
-		var before store.ID
+		var before model.ID
 		for {
 			page, err := tx.AllMessages(store.Page{Before: before, Limit: 1000})
 			if err != nil {
 				return err
 			}
 			for _, m := range page {
-				if m.Direction == store.Incoming {
+				if m.Direction == model.Incoming {
 					incoming[m.Number] = append(incoming[m.Number], m)
 					continue
 				}
@@ -503,7 +504,7 @@ func (r *crashRun) check() {
 					k := pk{m.ID, p.Seq}
 					parts[k] = p
 					byPDU[strings.ToUpper(hex.EncodeToString(p.TPDU))] = k
-					if p.State == store.StateSubmitting && !p.Stored() {
+					if p.State == model.StateSubmitting && !p.Stored() {
 						t.Errorf("part %s/%d still submitting after recovery, without a stored copy", m.ID, p.Seq)
 					}
 				}
@@ -540,18 +541,18 @@ func (r *crashRun) check() {
 			continue
 		}
 		times[k]++
-		if times[k] > 1 && parts[k].State != store.StateUnknown {
+		if times[k] > 1 && parts[k].State != model.StateUnknown {
 			t.Errorf("part %s/%d reached the network %d times and is %s", k.id, k.seq, times[k], parts[k].State)
 		}
 		switch p := parts[k]; {
-		case p.State == store.StateSent, p.State == store.StateDelivered, p.State == store.StateUnknown:
-		case p.State == store.StateSubmitting && p.Stored(): // its copy says, at the next start
+		case p.State == model.StateSent, p.State == model.StateDelivered, p.State == model.StateUnknown:
+		case p.State == model.StateSubmitting && p.Stored(): // its copy says, at the next start
 		default:
 			t.Errorf("part %s/%d reached the network but is %s", k.id, k.seq, parts[k].State)
 		}
 	}
 	for k, p := range parts {
-		if (p.State == store.StateSent || p.State == store.StateDelivered) && times[k] == 0 {
+		if (p.State == model.StateSent || p.State == model.StateDelivered) && times[k] == 0 {
 			t.Errorf("part %s/%d is %s but never reached the network", k.id, k.seq, p.State)
 		}
 	}
@@ -630,11 +631,11 @@ func (r *crashRun) final() unknownCount {
 	_ = db.View(func(tx *store.Tx) error {
 		for id := range r.accepted {
 			m, _ := tx.Message(id)
-			if m.State == store.StateQueued || m.State == store.StateSubmitting {
+			if m.State == model.StateQueued || m.State == model.StateSubmitting {
 				t.Errorf("message %s still %s after draining", id, m.State)
 			}
 		}
-		ps, _ := tx.PartsInState(store.StateUnknown, 0)
+		ps, _ := tx.PartsInState(model.StateUnknown, 0)
 		for _, p := range ps {
 			u.reasons[p.Error]++
 			if p.Error == ReasonUnknown || p.Error == ReasonStoredGone {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -39,7 +39,7 @@ func BenchmarkDispatchIdleGap(b *testing.B) {
 func benchmarkDispatchIdleGap(b *testing.B, direct bool) {
 	r := newMRig(b, 1, "pty", sim.ModemOptions{Latency: time.Millisecond})
 	r.direct = direct
-	var ids []store.ID
+	var ids []model.ID
 	for i := range b.N {
 		ids = append(ids, r.send(threeParts(fmt.Sprintf("bench %d ", i)), false, recipient)[0].ID)
 	}
@@ -49,7 +49,7 @@ func benchmarkDispatchIdleGap(b *testing.B, direct bool) {
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		m, _ := r.message(last)
-		if m.State == store.StateSent || time.Now().After(deadline) {
+		if m.State == model.StateSent || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -117,7 +117,7 @@ func BenchmarkSendToWire(b *testing.B) {
 			b.Fatal("not sent in 10 s")
 		}
 		for {
-			if got, _ := r.message(m.ID); got.State == store.StateSent {
+			if got, _ := r.message(m.ID); got.State == model.StateSent {
 				break
 			}
 			time.Sleep(time.Millisecond)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 )
@@ -128,13 +129,13 @@ func (d *dispatcher) sendPart(ctx context.Context, snd Sender, cur store.Due) se
 
 // markSentFinish is the transaction step for a part the network accepted;
 // mr -1: accepted, reference unknown (read back from the stored copy).
-func markSentFinish(msg store.ID, seq int, id string, mr int) func(tx *store.Tx) ([]change, error) {
+func markSentFinish(msg model.ID, seq int, id string, mr int) func(tx *store.Tx) ([]change, error) {
 	return func(tx *store.Tx) ([]change, error) {
 		before, err := tx.Message(msg)
 		if err != nil {
 			return nil, err
 		}
-		var m store.Message
+		var m model.Message
 		if mr < 0 {
 			m, _, err = tx.ResolveStored(msg, seq, store.StoredSent, "")
 		} else {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
@@ -31,12 +32,12 @@ func TestStoreAndSendDispatch(t *testing.T) {
 	}
 	single := r.send("Stored, then sent", false, recipient)[0]
 	multi := r.send(threeParts("Stored part by part. "), false, recipient)[0]
-	r.waitState(single.ID, store.StateSent)
-	r.waitState(multi.ID, store.StateSent)
+	r.waitState(single.ID, model.StateSent)
+	r.waitState(multi.ID, model.StateSent)
 	if got := len(r.net.Sent()); got != 4 {
 		t.Fatalf("network got %d parts, want 4", got)
 	}
-	for _, id := range []store.ID{single.ID, multi.ID} {
+	for _, id := range []model.ID{single.ID, multi.ID} {
 		_, parts := r.message(id)
 		for _, p := range parts {
 			if !p.StoreSend || p.MR < 0 {
@@ -68,7 +69,7 @@ func TestStoreAndSendFallbackWhenRefused(t *testing.T) {
 				r.sims[0].SetFaults(sim.Faults{RefuseCMGW: true})
 			}
 			m := r.send(threeParts("Sent directly. "), false, recipient)[0]
-			r.waitState(m.ID, store.StateSent)
+			r.waitState(m.ID, model.StateSent)
 			if got := len(r.net.Sent()); got != 3 {
 				t.Fatalf("network got %d parts, want 3", got)
 			}
@@ -106,13 +107,13 @@ func TestStartupResolvesStoredParts(t *testing.T) {
 	unsent := r.send("stored, not sent", false, recipient)[0]
 	gone := r.send("copy gone", false, recipient)[0]
 	claimed := r.send("claimed only", false, recipient)[0]
-	claim := func(id store.ID) store.Part {
+	claim := func(id model.ID) model.Part {
 		t.Helper()
 		var d store.Due
 		err := r.db.Update(func(tx *store.Tx) error {
 			var ok bool
 			var err error
-			d, ok, err = tx.ClaimDue(imei, func(m *store.Message, _ *store.Part) bool { return m.ID == id })
+			d, ok, err = tx.ClaimDue(imei, func(m *model.Message, _ *model.Part) bool { return m.ID == id })
 			if err == nil && !ok {
 				t.Fatalf("claim %s: nothing claimed", id)
 			}
@@ -126,7 +127,7 @@ func TestStartupResolvesStoredParts(t *testing.T) {
 		}
 		return d.Part
 	}
-	store1 := func(id store.ID, p store.Part) modem.Slot {
+	store1 := func(id model.ID, p model.Part) modem.Slot {
 		t.Helper()
 		slot, err := dm.WritePart(ctx, p.TPDU)
 		if err != nil {
@@ -153,10 +154,10 @@ func TestStartupResolvesStoredParts(t *testing.T) {
 	dm.Close()
 
 	r.start(ModemOptions{})
-	r.waitState(went.ID, store.StateSent)
-	r.waitState(unsent.ID, store.StateSent)
-	r.waitState(claimed.ID, store.StateSent)
-	if m := r.waitState(gone.ID, store.StateUnknown); m.Reason != ReasonStoredGone {
+	r.waitState(went.ID, model.StateSent)
+	r.waitState(unsent.ID, model.StateSent)
+	r.waitState(claimed.ID, model.StateSent)
+	if m := r.waitState(gone.ID, model.StateUnknown); m.Reason != ReasonStoredGone {
 		t.Errorf("gone: reason %q, want %q", m.Reason, ReasonStoredGone)
 	}
 	times := map[string]int{}
@@ -185,8 +186,8 @@ func TestStoreAndSendTimeoutReadsTheCopy(t *testing.T) {
 	r.sims[0].SetFaults(sim.Faults{SendTimeouts: 1})
 	r.start(ModemOptions{})
 	m := r.send("answer lost", false, recipient)[0]
-	got := r.waitState(m.ID, store.StateSent, store.StateUnknown)
-	if got.State != store.StateSent {
+	got := r.waitState(m.ID, model.StateSent, model.StateUnknown)
+	if got.State != model.StateSent {
 		t.Fatalf("message %s (%q), want sent", got.State, got.Reason)
 	}
 	if n := len(r.net.Sent()); n != 1 {

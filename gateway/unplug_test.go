@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
@@ -90,7 +91,7 @@ func TestUnplugMidSendUnderLoad(t *testing.T) {
 		t.Errorf("sending resumed %v after the replug, want within 10 s", d)
 	}
 	for _, m := range msgs {
-		r.waitState(m.ID, store.StateSent)
+		r.waitState(m.ID, model.StateSent)
 	}
 	if st := r.pool.Modems(); len(st) != 1 || st[0].ID != imei || st[0].Port != newPath {
 		t.Errorf("pool after the replug: %+v, want %s at %s", st, imei, newPath)
@@ -106,7 +107,7 @@ func TestUnplugMidSendUnderLoad(t *testing.T) {
 			t.Errorf("%s reached the network %d times", m.Number, times[m.Number])
 		}
 	}
-	if m, parts := r.message(interrupted); m.State != store.StateSent || parts[0].Stored() || parts[0].Attempts < 2 {
+	if m, parts := r.message(interrupted); m.State != model.StateSent || parts[0].Stored() || parts[0].Attempts < 2 {
 		t.Errorf("interrupted message %s (%q), part %+v: want sent again after its copy said unsent", m.State, m.Reason, parts[0])
 	}
 	r.waitFor("stored copies deleted", func() bool { return outgoingCopies(sm) == 0 })
