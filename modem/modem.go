@@ -103,13 +103,14 @@ type Modem struct {
 	storeMu sync.Mutex // the selected read storage and the command using it
 	mem1    string
 
-	mu      sync.Mutex
-	info    Info
-	health  Health
-	state   State
-	reason  string
-	since   time.Time
-	pending map[string]delivered
+	mu       sync.Mutex
+	info     Info
+	writable []string // storages +CMGW may write to and +CMGR read (mem2 candidates)
+	health   Health
+	state    State
+	reason   string
+	since    time.Time
+	pending  map[string]delivered
 
 	urcMu   sync.Mutex
 	urcs    []at.URC
@@ -617,9 +618,25 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		defer m.storeMu.Lock()
 		return m.currentStorage(ctx, fmt.Errorf("modem: no usable message storage in %q", lines))
 	}
+	// Store-and-send writes its copies (+CMGW, mem2) to another storage
+	// than the one incoming messages fill when there is one: a backlog of
+	// received messages then cannot leave it without room (WritePart also
+	// switches storage when the one it writes to is full).
+	var writable []string
+	for _, s := range write {
+		if has(read, s) && s != "BM" && s != "SR" && s != "MT" && best != "MT" {
+			writable = append(writable, s)
+		}
+	}
 	w := best
 	if !has(write, w) && len(write) > 0 {
 		w = write[0]
+	}
+	for _, s := range writable {
+		if s != best {
+			w = s
+			break
+		}
 	}
 	if _, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, best, w, best)); err != nil {
 		return err
@@ -637,6 +654,7 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	m.info.Storage, m.info.Storages, m.info.WriteStorage = best, polled, w
+	m.writable = writable
 	m.mu.Unlock()
 	if bestFree == 0 {
 		m.log.Warn("message storage is full; stored messages are read and delivered now, and deleted once committed", slog.String("storage", best))

@@ -130,13 +130,22 @@ func (m *Modem) WritePart(ctx context.Context, tpdu []byte) (Slot, error) {
 	hexPDU, n := pdu.WithSMSC(m.smsc, tpdu)
 	storage := m.writeStorage()
 	lines, err := m.eng.ExecSMS(ctx, fmt.Sprintf("AT+CMGW=%d,2", n), hexPDU, m.cfg.SendTimeout)
+	var cms *at.CMSError
+	if errors.As(err, &cms) && cms.Code == 322 {
+		// This storage is full: write to another one that has room.
+		if alt, serr := m.switchWriteStorage(ctx, storage); serr == nil && alt != "" {
+			storage = alt
+			lines, err = m.eng.ExecSMS(ctx, fmt.Sprintf("AT+CMGW=%d,2", n), hexPDU, m.cfg.SendTimeout)
+		} else if serr != nil && linkFailure(serr) {
+			err = serr
+		}
+	}
 	if err != nil {
 		if linkFailure(err) {
 			m.kickProbe()
 			// The copy may or may not have been written; it was not sent.
 			return Slot{}, &SendError{Class: Temporary, Code: -1, Reason: "no answer to AT+CMGW; not sent", Err: err}
 		}
-		var cms *at.CMSError
 		full := errors.As(err, &cms) && cms.Code == 322
 		if !full {
 			m.mu.Lock()
@@ -151,6 +160,40 @@ func (m *Modem) WritePart(ctx context.Context, tpdu []byte) (Slot, error) {
 		return Slot{}, &SendError{Class: Temporary, Code: -1, Reason: err.Error(), Err: err}
 	}
 	return Slot{Storage: storage, Index: idx}, nil
+}
+
+// switchWriteStorage makes the next writable storage after full the one
+// +CMGW writes to (+CPMS mem2), keeping the read and receive storages, and
+// returns it ("" when there is no other).
+func (m *Modem) switchWriteStorage(ctx context.Context, full string) (string, error) {
+	m.mu.Lock()
+	alts, recv := m.writable, m.info.Storage
+	m.mu.Unlock()
+	alt := ""
+	for _, s := range alts {
+		if s != full {
+			alt = s
+			break
+		}
+	}
+	if alt == "" {
+		return "", nil
+	}
+	m.storeMu.Lock()
+	defer m.storeMu.Unlock()
+	mem1 := m.mem1
+	if mem1 == "" {
+		mem1 = recv
+	}
+	if _, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, mem1, alt, recv)); err != nil {
+		return "", err
+	}
+	m.mem1 = mem1
+	m.mu.Lock()
+	m.info.WriteStorage = alt
+	m.mu.Unlock()
+	m.log.Info("message storage full; storing outgoing copies in another", slog.String("full", full), slog.String("storage", alt))
+	return alt, nil
 }
 
 // SendStored sends the part stored at slot with AT+CMSS and returns its

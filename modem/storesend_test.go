@@ -113,14 +113,23 @@ func TestSimStoreAndSendFallback(t *testing.T) {
 	t.Run("storage full", func(t *testing.T) {
 		r := newRig(t, "generic", "pty", sim.ModemOptions{SMCapacity: 2, MECapacity: 2}, nil)
 		tpdu := submit(t, "x", "+447700900555", false)[0].TPDU
+		// Two slots in each storage: the copies fill the first write
+		// storage, then WritePart moves on to the other; only when both
+		// are full is a write refused.
+		used := map[string]int{}
 		var err error
 		for range 5 {
-			if _, err = r.m.WritePart(ctx, tpdu); err != nil {
+			var slot Slot
+			if slot, err = r.m.WritePart(ctx, tpdu); err != nil {
 				break
 			}
+			used[slot.Storage]++
 		}
 		if !errors.Is(err, ErrStoreRefused) || !strings.Contains(err.Error(), "322") {
 			t.Fatalf("WritePart on a full storage: %v, want ErrStoreRefused (+CMS ERROR: 322)", err)
+		}
+		if len(used) != 2 || used["SM"] != 2 || used["ME"] != 2 {
+			t.Errorf("copies written %v, want 2 in SM and 2 in ME", used)
 		}
 		if got := r.m.SendMode(); got != SendStoreAndSend {
 			t.Fatalf("SendMode %q after a full storage, want store_and_send", got)
