@@ -41,6 +41,8 @@ type serveInfo struct {
 	// demo is the virtual modem of --demo (nil otherwise), for tests to
 	// inject faults or latency through.
 	demo *sim.Modem
+	// demoModems are all the virtual modems of --demo.
+	demoModems []*sim.Modem
 }
 
 // serveMain runs the daemon until ctx ends, then shuts down gracefully:
@@ -159,13 +161,13 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	pool := modem.NewPool(modem.PoolConfig{}, log)
 	switch {
 	case cfg.Demo:
-		addr, sm, err := startDemo(simCtx, svc, log, goRun)
-		info.demo = sm
+		addrs, sms, err := startDemo(simCtx, svc, log, goRun)
 		if err != nil {
 			fmt.Fprintln(stderr, "gsmgate serve: demo:", err)
 			return 1
 		}
-		cfg.Modems = []string{addr}
+		info.demo, info.demoModems = sms[0], sms
+		cfg.Modems = addrs
 		fallthrough
 	case len(cfg.Modems) > 0:
 		for _, m := range cfg.Modems {
@@ -297,35 +299,45 @@ var demoContacts = []struct {
 	{"+447911123202", "Grace Hopper", "Compilers & Co", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
 }
 
-// startDemo starts a virtual modem on loopback TCP and the simulated
-// network's repliers; it returns the modem's address for the pool, and the
-// modem.
-func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRun func(func())) (string, *sim.Modem, error) {
+// demoNumbers are the demo's virtual modems (two SIMs, so that routing and
+// sharing a bulk across modems can be seen without hardware).
+var demoNumbers = []string{"+447700900123", "+447700900124"}
+
+// startDemo starts the demo's virtual modems on loopback TCP and the
+// simulated network's repliers; it returns the modems' addresses for the
+// pool, and the modems.
+func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRun func(func())) ([]string, []*sim.Modem, error) {
 	n := sim.NewNetwork(sim.NetworkOptions{})
-	m, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900123", Latency: 800 * time.Millisecond, LatencyMax: 2 * time.Second, Operator: "gsmgate demo"})
-	if err != nil {
-		return "", nil, err
-	}
-	addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
+	var addrs []string
+	var modems []*sim.Modem
+	for _, number := range demoNumbers {
+		m, err := n.AddModem(sim.ModemOptions{OwnNumber: number, Latency: 800 * time.Millisecond, LatencyMax: 2 * time.Second, Operator: "gsmgate demo"})
+		if err != nil {
+			return nil, nil, err
+		}
+		addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		if !strings.HasPrefix(addr, "tcp://") {
+			addr = "tcp://" + addr
+		}
+		addrs, modems = append(addrs, addr), append(modems, m)
 	}
 	for _, c := range demoContacts {
 		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company}); err != nil {
-			return "", nil, err
+			return nil, nil, err
 		}
 	}
-	goRun(func() { demoReplies(ctx, n, m, log) })
-	if !strings.HasPrefix(addr, "tcp://") {
-		addr = "tcp://" + addr
-	}
-	log.Info("demo: virtual modem on the simulated network", "addr", addr, "contacts that reply", "+447911123201, +447911123202")
-	return addr, m, nil
+	goRun(func() { demoReplies(ctx, n, modems, log) })
+	log.Info("demo: virtual modems on the simulated network", "addrs", strings.Join(addrs, ", "), "contacts that reply", "+447911123201, +447911123202")
+	return addrs, modems, nil
 }
 
 // demoReplies watches what the network accepted and, a moment after a
-// complete message to a demo contact, has that contact answer.
-func demoReplies(ctx context.Context, n *sim.Network, m *sim.Modem, log *slog.Logger) {
+// complete message to a demo contact, has that contact answer to the modem
+// (SIM) the message came from.
+func demoReplies(ctx context.Context, n *sim.Network, modems []*sim.Modem, log *slog.Logger) {
 	seen := 0
 	count := map[string]int{}
 	tick := time.NewTicker(300 * time.Millisecond)
@@ -348,6 +360,12 @@ func demoReplies(ctx context.Context, n *sim.Network, m *sim.Modem, log *slog.Lo
 				text := c.replies[count[c.number]%len(c.replies)]
 				count[c.number]++
 				from := c.number
+				m := modems[0]
+				for _, x := range modems {
+					if x.IMEI() == p.Modem {
+						m = x
+					}
+				}
 				time.AfterFunc(1500*time.Millisecond, func() {
 					if ctx.Err() != nil {
 						return
