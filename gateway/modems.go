@@ -86,6 +86,9 @@ type ModemOptions struct {
 	// kept on the modem and tried again (default 30 s): it may overtake
 	// the commit of its part's MR.
 	OrphanWait time.Duration
+	// Policy is the sending policy: per-SIM rate limits, daily caps and
+	// quiet hours (zero: none).
+	Policy SendPolicy
 }
 
 // SettingResendUnknown is the store setting (a JSON bool) that makes

@@ -30,6 +30,13 @@ type SendRequest struct {
 	SendAt time.Time
 	// ExpiresAt gives up on parts not sent by then (zero: never).
 	ExpiresAt time.Time
+	// Priority is an explicit priority, -128..127 (0: none): above 0 the
+	// message goes before everything else, below 0 after bulk sends; 100
+	// and more also pass quiet hours and daily caps (store.LaneOf).
+	Priority int
+	// Campaign names a bulk send (several recipients); progress is read
+	// by its batch ID (Service.Campaign).
+	Campaign string
 	// IdempotencyKey makes a retried request return the first one's result
 	// instead of sending again (scoped to the user, remembered for
 	// Options.IdempotencyTTL).
@@ -110,6 +117,12 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 	}
 	if !req.ExpiresAt.IsZero() && !req.ExpiresAt.After(s.clock.Now()) {
 		verr.add("expires_at", -1, "", "already in the past")
+	}
+	if req.Priority < -128 || req.Priority > 127 {
+		verr.add("priority", -1, "", "must be between -128 and 127")
+	}
+	if len(req.Campaign) > 200 {
+		verr.add("campaign", -1, "", "longer than 200 characters")
 	}
 	if len(req.IdempotencyKey) > 200 {
 		verr.add("idempotency_key", -1, "", "longer than 200 characters")
@@ -212,7 +225,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 			m := store.Message{
 				ID: tx.NewID(), BatchID: res.BatchID, Direction: store.Outgoing, Number: r.number,
 				Text: req.Text, Encoding: count.Encoding.String(), Parts: count.Parts, UserID: req.UserID,
-				Marketing: marketing, StatusReport: req.StatusReport, CRM: req.CRM, CreatedAt: now,
+				Marketing: marketing, Priority: req.Priority, Campaign: req.Campaign, StatusReport: req.StatusReport, CRM: req.CRM, CreatedAt: now,
 				SendAt: req.SendAt, ExpiresAt: req.ExpiresAt,
 			}
 			if count.Parts > 1 {
@@ -254,7 +267,7 @@ func fingerprint(req SendRequest) []byte {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(req.UserID))
 	h.Write(b[:])
-	fmt.Fprintf(h, "%q|%q|%v|%d|%d|", req.To, req.Text, req.StatusReport, req.SendAt.UnixNano(), req.ExpiresAt.UnixNano())
+	fmt.Fprintf(h, "%q|%q|%v|%d|%d|%d|%q|", req.To, req.Text, req.StatusReport, req.SendAt.UnixNano(), req.ExpiresAt.UnixNano(), req.Priority, req.Campaign)
 	if req.CRM != nil {
 		fmt.Fprintf(h, "%q|%q", req.CRM.Type, req.CRM.ID)
 	}

@@ -69,7 +69,7 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 			parts[i].MR = -1 // MR 0 is a real reference
 		}
 		parts[i].UpdatedAt = now
-		if err := tx.putPart(nil, &parts[i]); err != nil {
+		if err := tx.putPart(m, nil, &parts[i]); err != nil {
 			return err
 		}
 	}
@@ -124,6 +124,9 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 			return err
 		}
 	} else if m.Direction == Incoming {
+		if m.Modem != "" {
+			conv.Modem = m.Modem
+		}
 		users = m.Users
 		for _, u := range users {
 			if !slices.Contains(conv.Users, u) {
@@ -280,9 +283,9 @@ func failureListed(m *Message) bool {
 	return m.Direction == Outgoing && m.State.IsFailure() && !m.Dismissed
 }
 
-// putPart writes p, keeping the part-state, outbox and MR indexes in step
-// with old (nil for a new part).
-func (tx *Tx) putPart(old, p *Part) error {
+// putPart writes p (a part of m), keeping the part-state, outbox, lane and
+// MR indexes in step with old (nil for a new part).
+func (tx *Tx) putPart(m *Message, old, p *Part) error {
 	key := partKey(p.MessageID, p.Seq)
 	if old != nil {
 		if old.State != p.State {
@@ -292,6 +295,9 @@ func (tx *Tx) putPart(old, p *Part) error {
 		}
 		if old.State == StateQueued {
 			if err := tx.b(bIdxDue).Delete(k(tns(old.NextAttempt), key)); err != nil {
+				return err
+			}
+			if err := tx.b(bIdxLane).Delete(laneKey(m, old)); err != nil {
 				return err
 			}
 		}
@@ -308,6 +314,9 @@ func (tx *Tx) putPart(old, p *Part) error {
 	}
 	if p.State == StateQueued {
 		if err := tx.b(bIdxDue).Put(k(tns(p.NextAttempt), key), nil); err != nil {
+			return err
+		}
+		if err := tx.b(bIdxLane).Put(laneKey(m, p), nil); err != nil {
 			return err
 		}
 	}
@@ -344,7 +353,7 @@ func (tx *Tx) UpdateMessage(id ID, fn func(m *Message, parts []Part) error) (Mes
 	for i := range parts {
 		if !partEqual(&oldParts[i], &parts[i]) {
 			parts[i].UpdatedAt = now
-			if err := tx.putPart(&oldParts[i], &parts[i]); err != nil {
+			if err := tx.putPart(&m, &oldParts[i], &parts[i]); err != nil {
 				return Message{}, err
 			}
 		}
@@ -436,6 +445,7 @@ func (tx *Tx) DeleteMessage(id ID) error {
 		_ = tx.b(bIdxPartState).Delete(k([]byte{stateCode[p.State]}, pk))
 		if p.State == StateQueued {
 			_ = tx.b(bIdxDue).Delete(k(tns(p.NextAttempt), pk))
+			_ = tx.b(bIdxLane).Delete(laneKey(&m, p))
 		}
 		if p.MR >= 0 && p.Modem != "" {
 			_ = tx.b(bIdxMR).Delete(mrKey(p.Modem, p.MR, pk))

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -12,8 +11,8 @@ type Due struct {
 	Part    Part
 }
 
-// ClaimDue takes the next part due by now (oldest NextAttempt first, parts
-// of one message in order) that accept agrees to (accept may be nil), marks
+// ClaimDue takes the next part due by now (by lane, bulks in turn, then
+// oldest NextAttempt first, parts of one message in order) that accept agrees to (accept may be nil), marks
 // it submitting on modem with one more attempt, and commits before
 // returning, so a crash after this point leaves the part visibly
 // "submitting". Parts of messages whose ExpiresAt passed are marked expired
@@ -26,82 +25,10 @@ func (db *DB) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (d D
 	return d, ok, err
 }
 
-// ClaimDue is DB.ClaimDue inside a transaction.
+// ClaimDue is DB.ClaimDue inside a transaction: Claim over every lane.
 func (tx *Tx) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (Due, bool, error) {
-	now := tx.Now()
-	limit := tns(now)
-	type cand struct {
-		id  ID
-		seq int
-	}
-	// Walk the due parts in windows: collect first (changing the bucket
-	// under a cursor skips keys), then act; go on past a window whose parts
-	// accept refused all, so parts waiting for a busy modem never hide the
-	// ones behind them.
-	var from []byte
-	for {
-		var cands []cand
-		var last []byte
-		c := tx.b(bIdxDue).Cursor()
-		key, _ := c.First()
-		if from != nil {
-			key, _ = c.Seek(from)
-		}
-		for ; key != nil && string(key[:8]) <= string(limit); key, _ = c.Next() {
-			cands = append(cands, cand{ID(getU64(key[8:16])), int(key[16])})
-			last = key
-			if len(cands) >= 256 {
-				break
-			}
-		}
-		for _, cd := range cands {
-			m, err := tx.Message(cd.id)
-			if err != nil {
-				return Due{}, false, err
-			}
-			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-				if _, err := tx.UpdateMessage(cd.id, func(_ *Message, parts []Part) error {
-					for i := range parts {
-						if parts[i].State == StateQueued {
-							parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
-						}
-					}
-					return nil
-				}); err != nil {
-					return Due{}, false, err
-				}
-				continue
-			}
-			p, err := tx.Part(cd.id, cd.seq)
-			if err != nil {
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				return Due{}, false, err
-			}
-			if p.State != StateQueued {
-				continue // expired above with its message
-			}
-			if accept != nil && !accept(&m, &p) {
-				continue
-			}
-			var claimed Part
-			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *Part) error {
-				p.State, p.Modem, p.MR = StateSubmitting, modem, -1
-				p.Attempts++
-				claimed = *p
-				return nil
-			})
-			if err != nil {
-				return Due{}, false, err
-			}
-			return Due{Message: m, Part: claimed}, true, nil
-		}
-		if len(cands) < 256 {
-			return Due{}, false, nil
-		}
-		from = append(clone(last), 0) // the smallest key after last
-	}
+	d, ok, err := tx.Claim(Claim{Modem: modem, Accept: accept})
+	return d.Due, ok, err
 }
 
 // NextDue is the earliest NextAttempt among queued parts (ok false when the
@@ -119,11 +46,15 @@ func (tx *Tx) MarkSent(id ID, seq int, modem string, mr int) (Message, error) {
 	if mr < 0 || mr > 0xffff {
 		return Message{}, fmt.Errorf("store: mark sent %s/%d: bad MR %d", id, seq, mr)
 	}
-	return tx.UpdatePart(id, seq, func(p *Part) error {
+	m, err := tx.UpdatePart(id, seq, func(p *Part) error {
 		p.State, p.Modem, p.MR, p.Error = StateSent, modem, mr, ""
 		p.SentAt = tx.Now()
 		return nil
 	})
+	if err != nil {
+		return m, err
+	}
+	return m, tx.SetConversationModem(m.Number, modem)
 }
 
 // MarkRetry puts part seq back in the outbox, due at next, remembering the

@@ -117,7 +117,14 @@ type Message struct {
 	// means the unassigned inbox.
 	Users []ID `json:"users,omitempty"`
 	// Marketing is set on every message of a send to several recipients.
-	Marketing    bool      `json:"marketing,omitempty"`
+	Marketing bool `json:"marketing,omitempty"`
+	// Priority is the sender's explicit priority (-128..127, 0 when none
+	// was given): above 0 the message goes before everything else, below
+	// 0 after the bulk sends (see Lane). 100 and more also pass the
+	// sending policy's quiet hours and daily cap (SMSGate's meaning).
+	Priority int `json:"priority,omitempty"`
+	// Campaign names the bulk send the message belongs to.
+	Campaign     string    `json:"campaign,omitempty"`
 	StatusReport bool      `json:"status_report,omitempty"`
 	CRM          *CRMRef   `json:"crm,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
@@ -194,6 +201,9 @@ type Conversation struct {
 	LastDirection Direction `json:"last_direction,omitempty"`
 	// Users have sent to or been associated with messages from this number.
 	Users []ID `json:"users,omitempty"`
+	// Modem is the modem (SIM) the number last wrote to or was last sent
+	// a part from: a reply goes out from it while it is up.
+	Modem string `json:"modem,omitempty"`
 }
 
 // UserConv is one user's sort keys for one conversation.
@@ -290,15 +300,22 @@ type Phone struct {
 // Contact is the record card a CRM pushes. Number (E.164) is the default SMS
 // number and the key; Phones lists all numbers including it.
 type Contact struct {
-	Number    string    `json:"number"`
-	Name      string    `json:"name,omitempty"`
-	JobTitle  string    `json:"job_title,omitempty"`
-	Company   string    `json:"company,omitempty"`
-	Email     string    `json:"email,omitempty"`
-	Phones    []Phone   `json:"phones,omitempty"`
-	CRMURL    string    `json:"crm_url,omitempty"`
-	CRM       *CRMRef   `json:"crm,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Number string `json:"number"`
+	Name   string `json:"name,omitempty"`
+	// FirstName is for templates' {first_name}; when empty the first word
+	// of Name stands in.
+	FirstName string  `json:"first_name,omitempty"`
+	JobTitle  string  `json:"job_title,omitempty"`
+	Company   string  `json:"company,omitempty"`
+	Email     string  `json:"email,omitempty"`
+	Phones    []Phone `json:"phones,omitempty"`
+	CRMURL    string  `json:"crm_url,omitempty"`
+	CRM       *CRMRef `json:"crm,omitempty"`
+	// Tags label the contact for saved searches.
+	Tags []string `json:"tags,omitempty"`
+	// Fields are custom fields, usable in templates as {field}.
+	Fields    map[string]string `json:"fields,omitempty"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 // Webhook is a subscription of a URL to events.
