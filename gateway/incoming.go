@@ -53,8 +53,9 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 	now := s.clock.Now()
 	var m store.Message
 	var notes []store.Notification
+	var confirm store.Message
 	err := s.st.Batch(func(tx *store.Tx) error {
-		notes = notes[:0]
+		notes, confirm = notes[:0], store.Message{}
 		if len(in.DedupKeys) > 0 {
 			seen := 0
 			for _, k := range in.DedupKeys {
@@ -100,6 +101,10 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 		if err := tx.InsertMessage(&m, nil); err != nil {
 			return err
 		}
+		var err error
+		if confirm, err = s.applyOptOutWord(tx, &m, now); err != nil {
+			return err
+		}
 		for _, uid := range notify {
 			n := store.Notification{ID: tx.NewID(), UserID: uid, Kind: "message_received", MessageID: m.ID,
 				Number: number, Text: previewText(&m), CreatedAt: now}
@@ -130,6 +135,9 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 	s.bus.Publish(&MessageReceived{At: now, Message: m})
 	for _, n := range notes {
 		s.bus.Publish(&NotificationAdded{At: now, Notification: n})
+	}
+	if confirm.ID != 0 {
+		s.WakeOutbox()
 	}
 	return m, nil
 }

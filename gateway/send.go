@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,9 @@ type SendResult struct {
 	// and nothing new was sent.
 	Duplicate bool
 }
+
+// ReasonOptedOut is why a bulk send skips a number that opted out.
+const ReasonOptedOut = "opted out of bulk sends"
 
 // NormalizeNumber reads a phone number as a person typed it and returns it in
 // E.164, using the default country for national numbers.
@@ -139,6 +143,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 	}
 
 	type recipient struct {
+		index  int
 		number string
 		addr   pdu.Address
 	}
@@ -161,7 +166,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 			rejected = append(rejected, FieldError{Field: "to", Index: i, Value: raw, Reason: err.Error()})
 			continue
 		}
-		valid = append(valid, recipient{n, addr})
+		valid = append(valid, recipient{i, n, addr})
 	}
 	if len(valid) == 0 {
 		return nil, &ValidationError{Fields: rejected}
@@ -182,7 +187,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 	}
 	var res *SendResult
 	err := s.st.Batch(func(tx *store.Tx) error {
-		res = &SendResult{Rejected: rejected, Count: count}
+		res = &SendResult{Rejected: slices.Clone(rejected), Count: count}
 		u, err := tx.User(req.UserID)
 		if err != nil || u.Disabled {
 			return &ValidationError{Fields: []FieldError{{Field: "user_id", Index: -1, Reason: "unknown or disabled user"}}}
@@ -203,38 +208,21 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 		}
 		res.BatchID = tx.NewID()
 		res.Messages = make([]store.Message, 0, len(valid))
+		o := outgoing{batch: res.BatchID, user: req.UserID, marketing: marketing, priority: req.Priority, campaign: req.Campaign,
+			report: req.StatusReport, crm: req.CRM, sendAt: req.SendAt, expiresAt: req.ExpiresAt, due: due, validity: validity, now: now}
 		for _, r := range valid {
-			ref, err := tx.NextRef()
+			if marketing && tx.OptedOut(r.number) {
+				res.Rejected = append(res.Rejected, FieldError{Field: "to", Index: r.index, Value: req.To[r.index], Reason: ReasonOptedOut})
+				continue
+			}
+			m, err := s.insertOutgoing(tx, o, r.number, r.addr, req.Text, count)
 			if err != nil {
-				return err
-			}
-			if !s.opt.Segment.Ref16 {
-				ref &= 0xff
-			}
-			pparts, c, err := pdu.Submit(req.Text, pdu.SubmitOptions{To: r.addr, StatusReport: req.StatusReport, Class: -1, Ref: ref, Segment: s.opt.Segment, Validity: validity})
-			if err != nil {
-				return fmt.Errorf("gateway: encode to %s: %w", r.number, err)
-			}
-			if c.Parts != count.Parts || len(pparts) != count.Parts {
-				return fmt.Errorf("gateway: segmentation disagrees with the count (%d parts, counted %d)", len(pparts), count.Parts)
-			}
-			parts := make([]store.Part, len(pparts))
-			for i, pp := range pparts {
-				parts[i] = store.Part{Seq: pp.Seq, TPDU: pp.TPDU, NextAttempt: due}
-			}
-			m := store.Message{
-				ID: tx.NewID(), BatchID: res.BatchID, Direction: store.Outgoing, Number: r.number,
-				Text: req.Text, Encoding: count.Encoding.String(), Parts: count.Parts, UserID: req.UserID,
-				Marketing: marketing, Priority: req.Priority, Campaign: req.Campaign, StatusReport: req.StatusReport, CRM: req.CRM, CreatedAt: now,
-				SendAt: req.SendAt, ExpiresAt: req.ExpiresAt,
-			}
-			if count.Parts > 1 {
-				m.Ref = ref
-			}
-			if err := tx.InsertMessage(&m, parts); err != nil {
 				return err
 			}
 			res.Messages = append(res.Messages, m)
+		}
+		if len(res.Messages) == 0 {
+			return &ValidationError{Fields: res.Rejected}
 		}
 		if req.IdempotencyKey != "" {
 			if err := tx.PutIdempotency(req.UserID, req.IdempotencyKey, &store.Idempotency{BatchID: res.BatchID, Fingerprint: fp, CreatedAt: now}); err != nil {
@@ -272,4 +260,54 @@ func fingerprint(req SendRequest) []byte {
 		fmt.Fprintf(h, "%q|%q", req.CRM.Type, req.CRM.ID)
 	}
 	return h.Sum(nil)
+}
+
+// outgoing is what the messages of one send share.
+type outgoing struct {
+	batch, user       store.ID
+	marketing         bool
+	priority          int
+	campaign          string
+	report            bool
+	crm               *store.CRMRef
+	sendAt, expiresAt time.Time
+	due, now          time.Time
+	validity          pdu.Validity
+}
+
+// insertOutgoing encodes text for one recipient and stores the message
+// and its parts, queued, in tx. count is the text's segmentation (the
+// encoding must agree with it: what the caller showed is what is sent).
+func (s *Service) insertOutgoing(tx *store.Tx, o outgoing, number string, addr pdu.Address, text string, count pdu.Count) (store.Message, error) {
+	ref, err := tx.NextRef()
+	if err != nil {
+		return store.Message{}, err
+	}
+	if !s.opt.Segment.Ref16 {
+		ref &= 0xff
+	}
+	pparts, c, err := pdu.Submit(text, pdu.SubmitOptions{To: addr, StatusReport: o.report, Class: -1, Ref: ref, Segment: s.opt.Segment, Validity: o.validity})
+	if err != nil {
+		return store.Message{}, fmt.Errorf("gateway: encode to %s: %w", number, err)
+	}
+	if c.Parts != count.Parts || len(pparts) != count.Parts {
+		return store.Message{}, fmt.Errorf("gateway: segmentation disagrees with the count (%d parts, counted %d)", len(pparts), count.Parts)
+	}
+	parts := make([]store.Part, len(pparts))
+	for i, pp := range pparts {
+		parts[i] = store.Part{Seq: pp.Seq, TPDU: pp.TPDU, NextAttempt: o.due}
+	}
+	m := store.Message{
+		ID: tx.NewID(), BatchID: o.batch, Direction: store.Outgoing, Number: number,
+		Text: text, Encoding: count.Encoding.String(), Parts: count.Parts, UserID: o.user,
+		Marketing: o.marketing, Priority: o.priority, Campaign: o.campaign, StatusReport: o.report, CRM: o.crm, CreatedAt: o.now,
+		SendAt: o.sendAt, ExpiresAt: o.expiresAt,
+	}
+	if count.Parts > 1 {
+		m.Ref = ref
+	}
+	if err := tx.InsertMessage(&m, parts); err != nil {
+		return store.Message{}, err
+	}
+	return m, nil
 }

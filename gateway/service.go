@@ -59,9 +59,12 @@ type Options struct {
 	// TokenTouchInterval: a token's LastUsedAt is written at most this
 	// often (default 1 min), so reads stay reads.
 	TokenTouchInterval time.Duration
+	// OptOut configures opt-out by SMS (stop and start words, replies).
+	OptOut OptOutOptions
 }
 
 func (o *Options) defaults() {
+	o.OptOut.defaults()
 	if o.MaxRecipients <= 0 {
 		o.MaxRecipients = 10000
 	}
