@@ -121,6 +121,10 @@ func (q QuietHours) In(t time.Time) (bool, time.Time) {
 	return false, time.Time{}
 }
 
+func (p SendPolicy) isZero() bool {
+	return p.Default == (ModemPolicy{}) && len(p.Modems) == 0 && p.Location == nil
+}
+
 // For is the policy of modem id.
 func (p SendPolicy) For(id string) ModemPolicy {
 	mp := p.Default

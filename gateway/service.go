@@ -61,6 +61,9 @@ type Options struct {
 	TokenTouchInterval time.Duration
 	// OptOut configures opt-out by SMS (stop and start words, replies).
 	OptOut OptOutOptions
+	// Policy is the sending policy, for estimates (and for the dispatcher
+	// when ModemOptions.Policy is left zero).
+	Policy SendPolicy
 }
 
 func (o *Options) defaults() {

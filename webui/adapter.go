@@ -59,6 +59,7 @@ func (a *Service) Send(ctx context.Context, req SendRequest) (SendResult, error)
 	r, err := a.svc.Send(ctx, gateway.SendRequest{
 		UserID: req.UserID, To: req.To, Text: req.Text, CRM: req.CRM, StatusReport: req.StatusReport,
 		SendAt: req.SendAt, ExpiresAt: req.ExpiresAt, IdempotencyKey: req.IdempotencyKey,
+		Priority: req.Priority, Campaign: req.Campaign,
 	})
 	if err != nil {
 		// A send where every recipient is bad comes back as a validation
@@ -88,7 +89,11 @@ func recipientErrors(fs []gateway.FieldError, to []string) []RecipientError {
 		if v == "" && f.Index >= 0 && f.Index < len(to) {
 			v = to[f.Index]
 		}
-		out = append(out, RecipientError{Index: f.Index, To: v, Code: ErrInvalidNumber.Code, Reason: f.Reason})
+		code := ErrInvalidNumber.Code
+		if f.Reason == gateway.ReasonOptedOut {
+			code = "opted_out"
+		}
+		out = append(out, RecipientError{Index: f.Index, To: v, Code: code, Reason: f.Reason})
 	}
 	return out
 }

@@ -66,6 +66,9 @@ type SendRequest struct {
 	SendAt         time.Time
 	ExpiresAt      time.Time
 	IdempotencyKey string
+	// Priority is -128..127 (0: none); Campaign names a bulk send.
+	Priority int
+	Campaign string
 }
 
 // RecipientError is a recipient that could not be used.

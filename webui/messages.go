@@ -43,6 +43,11 @@ type sendBody struct {
 	StatusReport bool          `json:"status_report"`
 	SendAt       *time.Time    `json:"send_at"`
 	ExpiresAt    *time.Time    `json:"expires_at"`
+	// Priority above 0 goes before every other message, below 0 after
+	// bulk sends; 100 and more also pass quiet hours and daily caps.
+	Priority *int `json:"priority"`
+	// Campaign names a bulk send (several recipients).
+	Campaign string `json:"campaign"`
 }
 
 // validate checks what can be checked without the gateway.
@@ -56,6 +61,12 @@ func (b *sendBody) validate(o Options, now time.Time) error {
 	}
 	if b.Text == nil || *b.Text == "" {
 		return ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required and must not be empty`)
+	}
+	if b.Priority != nil && (*b.Priority < -128 || *b.Priority > 127) {
+		return ErrInvalidField.With(map[string]string{"field": "priority"}, `field "priority" must be between -128 and 127`)
+	}
+	if len(b.Campaign) > 200 {
+		return ErrInvalidField.With(map[string]string{"field": "campaign"}, `field "campaign" is longer than 200 characters`)
 	}
 	if !utf8.ValidString(*b.Text) {
 		return ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is not valid UTF-8`)
@@ -191,7 +202,10 @@ func (s *Server) postMessages(c *gin.Context) {
 	p := principal(c)
 	req := SendRequest{
 		UserID: p.UserID, To: body.To, Text: *body.Text, CRM: body.Ref,
-		StatusReport: body.StatusReport, IdempotencyKey: key,
+		StatusReport: body.StatusReport, IdempotencyKey: key, Campaign: body.Campaign,
+	}
+	if body.Priority != nil {
+		req.Priority = *body.Priority
 	}
 	if body.User != "" && !strings.EqualFold(body.User, p.User) {
 		if !p.Admin {

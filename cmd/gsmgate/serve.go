@@ -122,8 +122,16 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 			log.Error("closing the database", "error", err)
 		}
 	}()
+	policy, err := sendPolicy(cfg.Policy)
+	if err != nil {
+		fmt.Fprintln(stderr, "gsmgate serve:", err)
+		return 2
+	}
 	svc, err := gateway.New(db, gateway.SystemClock{}, log, gateway.Options{
 		DefaultCountry: cfg.DefaultCountry, MaxRecipients: cfg.API.MaxRecipients, Retention: cfg.Retention.D(),
+		OptOut: gateway.OptOutOptions{Disabled: cfg.OptOut.Disabled, StopWords: cfg.OptOut.StopWords, StartWords: cfg.OptOut.StartWords,
+			StopReply: cfg.OptOut.StopReply, StartReply: cfg.OptOut.StartReply},
+		Policy: policy,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "gsmgate serve:", err)
@@ -196,7 +204,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	gwDone := make(chan struct{})
 	go func() {
 		defer close(gwDone)
-		if err := svc.Run(workCtx, pool, gateway.ModemOptions{}); err != nil {
+		if err := svc.Run(workCtx, pool, gateway.ModemOptions{Policy: policy}); err != nil {
 			log.Error("gateway stopped", "error", err)
 		}
 	}()
@@ -378,4 +386,29 @@ func demoReplies(ctx context.Context, n *sim.Network, modems []*sim.Modem, log *
 		}
 		seen = len(sent)
 	}
+}
+
+// sendPolicy turns the configuration's policy section into the gateway's.
+func sendPolicy(c config.Policy) (gateway.SendPolicy, error) {
+	quiet, err := gateway.ParseQuietHours(c.QuietHours)
+	if err != nil {
+		return gateway.SendPolicy{}, fmt.Errorf("policy.quiet_hours: %w", err)
+	}
+	p := gateway.SendPolicy{Default: gateway.ModemPolicy{RatePerMinute: c.RatePerMinute, DailyCap: c.DailyCap, Quiet: quiet}}
+	if c.TimeZone != "" {
+		if p.Location, err = time.LoadLocation(c.TimeZone); err != nil {
+			return gateway.SendPolicy{}, fmt.Errorf("policy.time_zone: %w", err)
+		}
+	}
+	for id, m := range c.Modems {
+		q, err := gateway.ParseQuietHours(m.QuietHours)
+		if err != nil {
+			return gateway.SendPolicy{}, fmt.Errorf("policy.modems.%s.quiet_hours: %w", id, err)
+		}
+		if p.Modems == nil {
+			p.Modems = map[string]gateway.ModemPolicy{}
+		}
+		p.Modems[id] = gateway.ModemPolicy{RatePerMinute: m.RatePerMinute, DailyCap: m.DailyCap, Quiet: q}
+	}
+	return p, nil
 }
