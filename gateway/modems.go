@@ -161,6 +161,8 @@ func (s *Service) RunModems(ctx context.Context, m Modems, o ModemOptions) error
 	if _, err := s.RecoverAtStartup(ctx, resend); err != nil {
 		return fmt.Errorf("gateway: run modems: %w", err)
 	}
+	s.modems.Store(&m)
+	defer s.modems.Store(nil)
 	d := newDispatcher(s, m, o)
 	in := newInbox(s, m, o, d.kickNow)
 	var wg sync.WaitGroup

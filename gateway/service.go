@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/store"
@@ -108,6 +109,9 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown login names
+
+	// modems, set while RunModems runs, lists the modems, for estimates.
+	modems atomic.Pointer[Modems]
 }
 
 // New returns a service over an open store. The store's own clock should be
