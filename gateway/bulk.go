@@ -492,4 +492,3 @@ func (s *Service) CancelCampaign(ctx context.Context, viewer, batch store.ID) (i
 	}
 	return len(changed), nil
 }
-

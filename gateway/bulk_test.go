@@ -262,6 +262,3 @@ func TestGroupsAndSavedSearches(t *testing.T) {
 		t.Error("a saved search without criteria was accepted")
 	}
 }
-
-
-
