@@ -54,6 +54,10 @@ func (a *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	return p, nil
 }
 
+// Bulk is the core's bulk-sending API (groups, templates, campaigns,
+// opt-outs), used as is.
+func (a *Service) Bulk() Bulk { return a.svc }
+
 // Send implements Gateway.
 func (a *Service) Send(ctx context.Context, req SendRequest) (SendResult, error) {
 	r, err := a.svc.Send(ctx, gateway.SendRequest{

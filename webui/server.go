@@ -73,6 +73,7 @@ func (o *Options) defaults() {
 // Server is the HTTP API. Build it with New and serve Handler().
 type Server struct {
 	gw       Gateway
+	bulk     Bulk // nil when the gateway offers none
 	auth     Authenticator
 	hooks    Webhooks
 	opts     Options
@@ -102,6 +103,9 @@ func New(gw Gateway, auth Authenticator, hooks Webhooks, opts Options) *Server {
 		gw: gw, auth: auth, hooks: hooks, opts: opts, log: opts.Logger, now: opts.Now,
 		limits:  newLimiters(opts.RatePerSecond, opts.RateBurst),
 		streams: make(chan struct{}),
+	}
+	if bp, ok := gw.(interface{ Bulk() Bulk }); ok {
+		s.bulk = bp.Bulk()
 	}
 	reg := opts.Registry
 	if reg == nil {
@@ -167,6 +171,7 @@ func (s *Server) router(reg *prometheus.Registry) *gin.Engine {
 	add(http.MethodGet, "/webhooks", ScopeAdmin, s.listWebhooks)
 	add(http.MethodGet, "/webhooks/:id", ScopeAdmin, s.getWebhook)
 	add(http.MethodDelete, "/webhooks/:id", ScopeAdmin, s.deleteWebhook)
+	s.bulkRoutes(add)
 	s.thirdParty(e)
 	return e
 }
