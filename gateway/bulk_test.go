@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestTemplateExpand(t *testing.T) {
@@ -260,5 +262,41 @@ func TestGroupsAndSavedSearches(t *testing.T) {
 	}
 	if _, err := e.s.PutSavedSearch(ctx, u.ID, store.SavedSearch{ID: "empty"}); err == nil {
 		t.Error("a saved search without criteria was accepted")
+	}
+}
+
+// TestValidNumberAgrees: the shortcut for the default country answers as
+// phonenumbers.IsValidNumber does, over numbers of every shape around the
+// UK (including the Channel Islands and Isle of Man, which share +44) and
+// North America (+1, shared by many regions).
+func TestValidNumberAgrees(t *testing.T) {
+	e := newEnv(t, Options{DefaultCountry: "GB"})
+	us := newEnv(t, Options{DefaultCountry: "US"})
+	prefixes := []string{"+447", "+4479", "+441534", "+447781", "+447624", "+441481", "+4420", "+44800", "+449", "+44", "+1", "+1212", "+1876", "+1441", "+1800", "+1345"}
+	n := 0
+	for _, p := range prefixes {
+		for i := range 120 {
+			digits := fmt.Sprintf("%s%d", p, (i*7919+13)%10000000)
+			for len(digits) < 13 {
+				digits += fmt.Sprint(i % 10)
+			}
+			for _, l := range []int{len(digits) - 1, len(digits), len(digits) - 2} {
+				raw := digits[:l]
+				for _, svc := range []*Service{e.s, us.s} {
+					region := svc.opt.DefaultCountry
+					num, err := phonenumbers.Parse(raw, region)
+					if err != nil {
+						continue
+					}
+					if got, want := svc.validNumber(num, region), phonenumbers.IsValidNumber(num); got != want {
+						t.Errorf("%s (default %s): validNumber %v, IsValidNumber %v", raw, region, got, want)
+					}
+					n++
+				}
+			}
+		}
+	}
+	if n < 3000 {
+		t.Fatalf("only %d numbers compared", n)
 	}
 }

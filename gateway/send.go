@@ -85,10 +85,27 @@ func (s *Service) NormalizeNumber(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("not a phone number: %s", strings.ToLower(err.Error()))
 	}
-	if !phonenumbers.IsValidNumber(num) {
+	if !s.validNumber(num, region) {
 		return "", errors.New("not a valid phone number for its country")
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// validNumber is phonenumbers.IsValidNumber(num), cheaper for numbers of
+// the default country: IsValidNumber first finds the number's region by
+// running the number-type patterns of each region of its country code in
+// turn (the main one first), then runs them again for that region; for a
+// number valid in the default country when that is its code's main region
+// the answer is known after one run. This halved the validation cost of a
+// 10,000-recipient send (BENCHMARKS.md); TestValidNumberAgrees holds it to
+// IsValidNumber.
+func (s *Service) validNumber(num *phonenumbers.PhoneNumber, region string) bool {
+	if regions := phonenumbers.GetRegionCodesForCountryCode(int(num.GetCountryCode())); len(regions) > 0 && regions[0] == region {
+		if phonenumbers.IsValidNumberForRegion(num, region) {
+			return true
+		}
+	}
+	return phonenumbers.IsValidNumber(num)
 }
 
 // CountText is the segmentation Send would use for text.
