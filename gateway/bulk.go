@@ -178,9 +178,12 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 	}
 	plan := &bulkPlan{campaign: req.Campaign, tmplText: req.Text}
 	var fallbacks map[string]string
+	// Group members and contacts are stored in E.164 already: only typed
+	// numbers are normalised (libphonenumber is most of a preview's cost).
 	type source struct {
 		value   string
 		contact *store.Contact
+		e164    bool
 	}
 	var sources []source
 	err := s.readShared(req.UserID, func(tx *store.Tx) error {
@@ -200,7 +203,7 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 				return invalid("group_ids", "no group "+id)
 			}
 			for _, n := range g.Members {
-				sources = append(sources, source{value: n})
+				sources = append(sources, source{value: n, e164: true})
 			}
 		}
 		var queries []store.ContactQuery
@@ -218,7 +221,7 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 			if err := tx.Contacts(func(c store.Contact) bool {
 				for _, q := range queries {
 					if MatchContact(&c, q) {
-						sources = append(sources, source{value: c.Number, contact: &c})
+						sources = append(sources, source{value: c.Number, contact: &c, e164: true})
 						break
 					}
 				}
@@ -264,10 +267,13 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 	seen := make(map[string]bool, len(sources))
 	err = s.st.View(func(tx *store.Tx) error {
 		for _, src := range sources {
-			number, err := s.NormalizeNumber(src.value)
-			if err != nil {
-				p.Invalid = append(p.Invalid, BulkSkip{Value: src.value, Reason: err.Error()})
-				continue
+			number := src.value
+			if !src.e164 {
+				var err error
+				if number, err = s.NormalizeNumber(src.value); err != nil {
+					p.Invalid = append(p.Invalid, BulkSkip{Value: src.value, Reason: err.Error()})
+					continue
+				}
 			}
 			addr, err := pdu.ParseAddress(number)
 			if err != nil {
