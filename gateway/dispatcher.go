@@ -278,6 +278,7 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 		if lanes == nil {
 			return nil // the rate limit holds this SIM
 		}
+		holdBulk := len(lanes) < len(store.Lanes)
 		var only store.ID
 		onlyFirst := false
 		if prev != nil && prev.Part.Seq < prev.Message.Parts {
@@ -312,7 +313,7 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 			}
 			var before store.State
 			c.Modem = id
-			c.Accept = d.accept(tx, id, c.Only, statuses, &before)
+			c.Accept = d.accept(tx, id, c.Only, statuses, holdBulk, &before)
 			var err error
 			got, ok, err = tx.Claim(c)
 			if err != nil {
@@ -368,7 +369,7 @@ func coalesce(cs []change) []change {
 }
 
 // accept is the claim rule for modem id (see the type's comment).
-func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []modem.Status, prev *store.State) func(m *store.Message, p *store.Part) bool {
+func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []modem.Status, holdBulk bool, prev *store.State) func(m *store.Message, p *store.Part) bool {
 	state := map[string]modem.State{}
 	otherReady := false
 	for _, st := range statuses {
@@ -390,6 +391,13 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []m
 			return false
 		}
 		if m.Direction != store.Outgoing {
+			return false
+		}
+		// Quiet hours and the daily cap hold bulk parts (the bulk lanes
+		// are left out of the claim); a bulk sent with a priority from 1
+		// to 99 waits in the urgent lane and is held here. Priority 100
+		// and more passes, as in SMSGate.
+		if holdBulk && m.Marketing && m.Priority < 100 && (only == 0 || m.ID != only || p.Seq == 1) {
 			return false
 		}
 		d.mu.Lock()

@@ -211,13 +211,21 @@ func TestQuietHoursHoldBulkNotReplies(t *testing.T) {
 }
 
 // TestPriorityPassesQuietHours: priority 100 passes the window, as in
-// SMSGate.
+// SMSGate; a lower priority bulk does not.
 func TestPriorityPassesQuietHours(t *testing.T) {
 	r := newMRig(t, 1, "pty", sim.ModemOptions{})
 	r.start(ModemOptions{Policy: SendPolicy{Default: ModemPolicy{Quiet: QuietHours{From: 0, To: 24 * time.Hour}}, Location: time.UTC}})
+	// Queued first, so it would go first if it were not held: a bulk with
+	// a priority under 100 still waits for the quiet hours to end.
+	held := r.sendReq(SendRequest{To: bulkNumbers(10, 2), Text: "offer", Priority: 5})
 	res := r.sendReq(SendRequest{To: bulkNumbers(0, 2), Text: "alert", Priority: 100})
 	for _, m := range res.Messages {
 		r.waitState(m.ID, store.StateSent)
+	}
+	for _, m := range held.Messages {
+		if got, _ := r.message(m.ID); got.State != store.StateQueued {
+			t.Errorf("a priority 5 bulk message is %s inside quiet hours", got.State)
+		}
 	}
 }
 
