@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
@@ -15,12 +16,12 @@ import (
 // sources (their union, de-duplicated by number). Every message of it is a
 // marketing message (sorting) in the bulk lane, skipping opted-out numbers.
 type BulkRequest struct {
-	UserID store.ID
+	UserID model.ID
 	// Sources, any combination.
 	GroupIDs  []string
 	SearchIDs []string
 	// Query is an ad hoc contact search (nil: none).
-	Query *store.ContactQuery
+	Query *model.ContactQuery
 	// Numbers are typed, pasted, selected or from an uploaded file.
 	Numbers []string
 	// Text is the template; TemplateID names a saved one instead (its
@@ -94,7 +95,7 @@ func (s *Service) PreviewBulk(ctx context.Context, req BulkRequest) (*BulkPrevie
 
 // BulkResult is what SendBulk accepted.
 type BulkResult struct {
-	BatchID  store.ID
+	BatchID  model.ID
 	Campaign string
 	Preview  BulkPreview
 }
@@ -125,20 +126,20 @@ func (s *Service) SendBulk(ctx context.Context, req BulkRequest) (*BulkResult, e
 		}
 		validity = pdu.Validity{Format: pdu.ValidityRelative, Relative: req.ExpiresAt.Sub(due)}
 	}
-	var skipped []store.Skipped
+	var skipped []model.Skipped
 	for _, list := range [][]BulkSkip{p.Invalid, p.Duplicates, p.OptedOut, p.Missing} {
 		for _, sk := range list {
-			skipped = append(skipped, store.Skipped{Number: sk.Value, Reason: sk.Reason})
+			skipped = append(skipped, model.Skipped{Number: sk.Value, Reason: sk.Reason})
 		}
 	}
-	var batch store.ID
+	var batch model.ID
 	err = s.st.Batch(func(tx *store.Tx) error {
 		u, err := tx.User(req.UserID)
 		if err != nil || u.Disabled {
 			return ErrUnauthorized
 		}
 		batch = tx.NewID()
-		c := store.Campaign{BatchID: batch, Name: plan.campaign, UserID: req.UserID, Text: plan.tmplText,
+		c := model.Campaign{BatchID: batch, Name: plan.campaign, UserID: req.UserID, Text: plan.tmplText,
 			Accepted: len(p.Valid), Skipped: skipped, CreatedAt: now}
 		if err := tx.PutCampaign(&c); err != nil {
 			return err
@@ -182,7 +183,7 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 	// numbers are normalised (libphonenumber is most of a preview's cost).
 	type source struct {
 		value   string
-		contact *store.Contact
+		contact *model.Contact
 		e164    bool
 	}
 	var sources []source
@@ -206,7 +207,7 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 				sources = append(sources, source{value: n, e164: true})
 			}
 		}
-		var queries []store.ContactQuery
+		var queries []model.ContactQuery
 		for _, id := range req.SearchIDs {
 			ss, err := tx.SavedSearch(id)
 			if err != nil {
@@ -218,7 +219,7 @@ func (s *Service) planBulk(ctx context.Context, req BulkRequest) (*bulkPlan, err
 			queries = append(queries, *req.Query)
 		}
 		if len(queries) > 0 {
-			if err := tx.Contacts(func(c store.Contact) bool {
+			if err := tx.Contacts(func(c model.Contact) bool {
 				for _, q := range queries {
 					if MatchContact(&c, q) {
 						sources = append(sources, source{value: c.Number, contact: &c, e164: true})
@@ -353,11 +354,9 @@ func placeholderList(names []string) string {
 // included). Without a modem up it assumes one.
 func (s *Service) EstimateBulk(ctx context.Context, parts int) Estimate {
 	var ids []string
-	if m := s.modems.Load(); m != nil {
-		for _, st := range (*m).Modems() {
-			if st.State == modem.StateReady {
-				ids = append(ids, st.ID)
-			}
+	for _, st := range s.Modems(ctx) {
+		if st.State == string(modem.StateReady) {
+			ids = append(ids, st.IMEI)
 		}
 	}
 	if len(ids) == 0 {
@@ -377,19 +376,19 @@ func (s *Service) EstimateBulk(ctx context.Context, parts int) Estimate {
 
 // CampaignProgress is where a bulk send stands.
 type CampaignProgress struct {
-	Campaign store.Campaign `json:"campaign"`
+	Campaign model.Campaign `json:"campaign"`
 	// Counts by message state (queued, submitting, sent, delivered,
 	// failed, unknown, cancelled, expired).
-	Counts map[store.State]int `json:"counts"`
+	Counts map[model.State]int `json:"counts"`
 	Total  int                 `json:"total"`
 	// Done is the share of messages in a final state or sent, 0..1.
 	Done float64 `json:"done"`
 	// Failed are the failed messages (for a link to Send Failures).
-	Failed []store.ID `json:"failed"`
+	Failed []model.ID `json:"failed"`
 }
 
 // Campaign reads a bulk send's progress. Its sender and admins may.
-func (s *Service) Campaign(ctx context.Context, viewer, batch store.ID) (CampaignProgress, error) {
+func (s *Service) Campaign(ctx context.Context, viewer, batch model.ID) (CampaignProgress, error) {
 	var out CampaignProgress
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
@@ -397,18 +396,18 @@ func (s *Service) Campaign(ctx context.Context, viewer, batch store.ID) (Campaig
 			return err
 		}
 		c, err := tx.Campaign(batch)
-		if err != nil || (u.Role != store.RoleAdmin && c.UserID != u.ID) {
+		if err != nil || (u.Role != model.RoleAdmin && c.UserID != u.ID) {
 			return ErrNotFound
 		}
 		ms, err := tx.BatchMessages(batch)
 		if err != nil {
 			return err
 		}
-		out = CampaignProgress{Campaign: c, Counts: map[store.State]int{}, Total: len(ms), Failed: []store.ID{}}
+		out = CampaignProgress{Campaign: c, Counts: map[model.State]int{}, Total: len(ms), Failed: []model.ID{}}
 		done := 0
 		for _, m := range ms {
 			out.Counts[m.State]++
-			if m.State.Final() || m.State == store.StateSent {
+			if m.State.Final() || m.State == model.StateSent {
 				done++
 			}
 			if m.State.IsFailure() {
@@ -425,18 +424,18 @@ func (s *Service) Campaign(ctx context.Context, viewer, batch store.ID) (Campaig
 
 // Campaigns lists the bulk sends the viewer may see (theirs; admins all),
 // newest first, at most limit (default 50).
-func (s *Service) Campaigns(ctx context.Context, viewer store.ID, limit int) ([]store.Campaign, error) {
+func (s *Service) Campaigns(ctx context.Context, viewer model.ID, limit int) ([]model.Campaign, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	var out []store.Campaign
+	var out []model.Campaign
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
-		return tx.Campaigns(func(c store.Campaign) bool {
-			if u.Role == store.RoleAdmin || c.UserID == u.ID {
+		return tx.Campaigns(func(c model.Campaign) bool {
+			if u.Role == model.RoleAdmin || c.UserID == u.ID {
 				out = append(out, c)
 			}
 			return len(out) < limit
@@ -448,7 +447,7 @@ func (s *Service) Campaigns(ctx context.Context, viewer store.ID, limit int) ([]
 // CancelCampaign cancels the parts of a bulk send not yet handed to a
 // modem ("cancel the rest"); what is being sent finishes. It returns how
 // many messages it cancelled.
-func (s *Service) CancelCampaign(ctx context.Context, viewer, batch store.ID) (int, error) {
+func (s *Service) CancelCampaign(ctx context.Context, viewer, batch model.ID) (int, error) {
 	var changed []change
 	err := s.st.Update(func(tx *store.Tx) error {
 		changed = changed[:0]
@@ -457,7 +456,7 @@ func (s *Service) CancelCampaign(ctx context.Context, viewer, batch store.ID) (i
 			return err
 		}
 		c, err := tx.Campaign(batch)
-		if err != nil || (u.Role != store.RoleAdmin && c.UserID != u.ID) {
+		if err != nil || (u.Role != model.RoleAdmin && c.UserID != u.ID) {
 			return ErrNotFound
 		}
 		ms, err := tx.BatchMessages(batch)
@@ -465,14 +464,14 @@ func (s *Service) CancelCampaign(ctx context.Context, viewer, batch store.ID) (i
 			return err
 		}
 		for _, m := range ms {
-			if m.State != store.StateQueued && m.State != store.StateSubmitting {
+			if m.State != model.StateQueued && m.State != model.StateSubmitting {
 				continue
 			}
 			prev := m.State
-			nm, err := tx.UpdateMessage(m.ID, func(_ *store.Message, parts []store.Part) error {
+			nm, err := tx.UpdateMessage(m.ID, func(_ *model.Message, parts []model.Part) error {
 				for i := range parts {
-					if parts[i].State == store.StateQueued {
-						parts[i].State, parts[i].Error = store.StateCancelled, "cancelled with the rest of the bulk send"
+					if parts[i].State == model.StateQueued {
+						parts[i].State, parts[i].Error = model.StateCancelled, "cancelled with the rest of the bulk send"
 					}
 				}
 				return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 	"github.com/gsmgate/gsmgate/modem/sim"
@@ -53,7 +54,7 @@ func BenchmarkReplyBehindBulk(b *testing.B) {
 			}
 			return false
 		})
-		r.waitState(res.Messages[0].ID, store.StateSent)
+		r.waitState(res.Messages[0].ID, model.StateSent)
 		waits = append(waits, time.Since(start))
 		slots = append(slots, at-before)
 	}
@@ -74,14 +75,14 @@ func BenchmarkReplyBehindBulk(b *testing.B) {
 
 // benchContacts are n contacts with names, companies and a custom field,
 // one in ten with a name outside GSM 7-bit.
-func benchContacts(n int) []store.Contact {
-	out := make([]store.Contact, n)
+func benchContacts(n int) []model.Contact {
+	out := make([]model.Contact, n)
 	for i := range out {
 		name := fmt.Sprintf("Person%d Surname", i)
 		if i%10 == 0 {
 			name = fmt.Sprintf("Zoë%d Ñúñez", i)
 		}
-		out[i] = store.Contact{Number: benchNumber(i), Name: name, Company: "Company " + fmt.Sprint(i%100), Fields: map[string]string{"team": "sales"}}
+		out[i] = model.Contact{Number: benchNumber(i), Name: name, Company: "Company " + fmt.Sprint(i%100), Fields: map[string]string{"team": "sales"}}
 	}
 	return out
 }
@@ -130,7 +131,7 @@ func BenchmarkBulkPreview10k(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := s.PutSavedSearch(ctx, u.ID, store.SavedSearch{ID: "spring", Query: store.ContactQuery{Tag: "spring"}}); err != nil {
+	if _, err := s.PutSavedSearch(ctx, u.ID, model.SavedSearch{ID: "spring", Query: model.ContactQuery{Tag: "spring"}}); err != nil {
 		b.Fatal(err)
 	}
 	req := BulkRequest{UserID: u.ID, SearchIDs: []string{"spring"}, Text: "Hi {first_name}, {company} news: our {team} team has a spring offer for you."}

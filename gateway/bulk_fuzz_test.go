@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // FuzzParseTemplate: any text parses or fails with a *TemplateError; a
@@ -87,7 +87,7 @@ func FuzzParseContactsCSV(f *testing.F) {
 	})
 }
 
-func checkUTF8(t *testing.T, c store.Contact) {
+func checkUTF8(t *testing.T, c model.Contact) {
 	for _, s := range []string{c.Name, c.FirstName, c.Company, c.JobTitle, c.Email} {
 		if !utf8.ValidString(s) {
 			t.Fatalf("contact field %q is not UTF-8", s)

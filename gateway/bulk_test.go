@@ -9,17 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 	"github.com/nyaruka/phonenumbers"
 )
 
 func TestTemplateExpand(t *testing.T) {
-	ada := &store.Contact{Number: "+447911123201", Name: "Ada Lovelace", Company: "Analytical Engines", Fields: map[string]string{"Team": "R&D"}}
-	zoe := &store.Contact{Number: "+447911123202", Name: "Zoë Ñúñez", FirstName: "Zoë"}
+	ada := &model.Contact{Number: "+447911123201", Name: "Ada Lovelace", Company: "Analytical Engines", Fields: map[string]string{"Team": "R&D"}}
+	zoe := &model.Contact{Number: "+447911123202", Name: "Zoë Ñúñez", FirstName: "Zoë"}
 	cases := []struct {
 		tmpl      string
-		c         *store.Contact
+		c         *model.Contact
 		fallbacks map[string]string
 		want      string
 		missing   []string
@@ -60,7 +61,7 @@ func TestTemplateExpand(t *testing.T) {
 
 func TestImportContactsCSVReportsEveryBadLineAndImportsNothing(t *testing.T) {
 	e := newEnv(t, Options{DefaultCountry: "GB"})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	ctx := context.Background()
 	file := "\xef\xbb\xbfMobile;Name;Company;Job Title;Tags;Team\n" +
 		"07911 123201;Ada Lovelace;Engines;Countess;vip,math;R&D\n" +
@@ -75,7 +76,7 @@ func TestImportContactsCSVReportsEveryBadLineAndImportsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []LineError{
-		{3, `number "banana": not a phone number`},
+		{3, `number "banana": a sender name, not a number`},
 		{4, "same number +447911123201 as line 2"},
 		{5, "no number"},
 		{6, "7 columns; the header has 6"},
@@ -89,7 +90,7 @@ func TestImportContactsCSVReportsEveryBadLineAndImportsNothing(t *testing.T) {
 		}
 	}
 	var n int
-	_ = e.db.View(func(tx *store.Tx) error { return tx.Contacts(func(store.Contact) bool { n++; return true }) })
+	_ = e.db.View(func(tx *store.Tx) error { return tx.Contacts(func(model.Contact) bool { n++; return true }) })
 	if n != 0 {
 		t.Fatalf("%d contacts written from a file with bad lines", n)
 	}
@@ -133,7 +134,7 @@ func TestBulkPreviewAndSendFromGroupAndSearch(t *testing.T) {
 	if _, err := r.s.PutGroup(ctx, r.user.ID, GroupInput{ID: "crm-42", Name: "Customers", Members: []string{"07911 123203", "+447911123204", "+447911123205"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.s.PutSavedSearch(ctx, r.user.ID, store.SavedSearch{ID: "vips", Query: store.ContactQuery{Tag: "VIP"}}); err != nil {
+	if _, err := r.s.PutSavedSearch(ctx, r.user.ID, model.SavedSearch{ID: "vips", Query: model.ContactQuery{Tag: "VIP"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.s.SetOptOut(ctx, r.user.ID, "+447911123205", true); err != nil {
@@ -172,7 +173,7 @@ func TestBulkPreviewAndSendFromGroupAndSearch(t *testing.T) {
 		return err == nil && pr.Done == 1
 	})
 	pr, _ := r.s.Campaign(ctx, r.user.ID, res.BatchID)
-	if pr.Total != 3 || pr.Counts[store.StateSent] != 3 || pr.Campaign.Name != "spring" || len(pr.Campaign.Skipped) != 4 {
+	if pr.Total != 3 || pr.Counts[model.StateSent] != 3 || pr.Campaign.Name != "spring" || len(pr.Campaign.Skipped) != 4 {
 		t.Fatalf("progress %+v", pr)
 	}
 	for _, sp := range r.net.Sent() {
@@ -199,20 +200,20 @@ func TestBulkPreviewAndSendFromGroupAndSearch(t *testing.T) {
 		t.Fatalf("cancelled %d, %v", n, err)
 	}
 	pr, _ = r.s.Campaign(ctx, r.user.ID, res2.BatchID)
-	if pr.Counts[store.StateCancelled] != 3 || pr.Campaign.Cancelled.IsZero() {
+	if pr.Counts[model.StateCancelled] != 3 || pr.Campaign.Cancelled.IsZero() {
 		t.Fatalf("after cancel: %+v", pr)
 	}
 }
 
-func (r *mrig) incomingAndOut(batch store.ID) []store.Message {
-	var out []store.Message
+func (r *mrig) incomingAndOut(batch model.ID) []model.Message {
+	var out []model.Message
 	_ = r.db.View(func(tx *store.Tx) error { var err error; out, err = tx.BatchMessages(batch); return err })
 	return out
 }
 
 func TestGroupsAndSavedSearches(t *testing.T) {
 	e := newEnv(t, Options{DefaultCountry: "GB"})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	ctx := context.Background()
 	g, err := e.s.PutGroup(ctx, u.ID, GroupInput{ID: "g1", Members: []string{"07911 123201", "+447911123201", "07911 123202"}})
 	if err != nil || len(g.Members) != 2 || g.Name != "g1" {
@@ -232,7 +233,7 @@ func TestGroupsAndSavedSearches(t *testing.T) {
 		t.Fatalf("deleted group: %v", err)
 	}
 	for _, c := range []ContactInput{
-		{Number: "+447911123201", Name: "Ada", Company: "Engines Ltd", JobTitle: "Countess", CRM: &store.CRMRef{Type: "applicant", ID: "1"}},
+		{Number: "+447911123201", Name: "Ada", Company: "Engines Ltd", JobTitle: "Countess", CRM: &model.CRMRef{Type: "applicant", ID: "1"}},
 		{Number: "+447911123202", Name: "Grace", Company: "Navy", JobTitle: "Admiral", Tags: []string{"vip"}},
 	} {
 		if _, err := e.s.UpsertContact(ctx, c); err != nil {
@@ -240,15 +241,15 @@ func TestGroupsAndSavedSearches(t *testing.T) {
 		}
 	}
 	cases := []struct {
-		q    store.ContactQuery
+		q    model.ContactQuery
 		want string
 	}{
-		{store.ContactQuery{Company: "engines"}, "Ada"},
-		{store.ContactQuery{JobTitle: "ADMIRAL"}, "Grace"},
-		{store.ContactQuery{Tag: "VIP"}, "Grace"},
-		{store.ContactQuery{RefType: "applicant"}, "Ada"},
-		{store.ContactQuery{Name: "a"}, "Ada,Grace"},
-		{store.ContactQuery{Name: "a", Tag: "vip"}, "Grace"},
+		{model.ContactQuery{Company: "engines"}, "Ada"},
+		{model.ContactQuery{JobTitle: "ADMIRAL"}, "Grace"},
+		{model.ContactQuery{Tag: "VIP"}, "Grace"},
+		{model.ContactQuery{RefType: "applicant"}, "Ada"},
+		{model.ContactQuery{Name: "a"}, "Ada,Grace"},
+		{model.ContactQuery{Name: "a", Tag: "vip"}, "Grace"},
 	}
 	for _, tc := range cases {
 		got, err := e.s.SearchContacts(ctx, u.ID, tc.q)
@@ -260,7 +261,7 @@ func TestGroupsAndSavedSearches(t *testing.T) {
 			t.Errorf("search %+v: %v %v, want %s", tc.q, names, err, tc.want)
 		}
 	}
-	if _, err := e.s.PutSavedSearch(ctx, u.ID, store.SavedSearch{ID: "empty"}); err == nil {
+	if _, err := e.s.PutSavedSearch(ctx, u.ID, model.SavedSearch{ID: "empty"}); err == nil {
 		t.Error("a saved search without criteria was accepted")
 	}
 }

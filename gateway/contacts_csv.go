@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -67,7 +68,7 @@ type ImportResult struct {
 // with normalize) and the bad lines, each with its 1-based line number and
 // reason. A number listed twice is a bad line naming the first. It never
 // writes anything.
-func ParseContactsCSV(r io.Reader, normalize func(string) (string, error)) ([]store.Contact, []LineError, error) {
+func ParseContactsCSV(r io.Reader, normalize func(string) (string, error)) ([]model.Contact, []LineError, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway: read contacts file: %w", err)
@@ -88,7 +89,7 @@ func ParseContactsCSV(r io.Reader, normalize func(string) (string, error)) ([]st
 	cr.ReuseRecord = false
 	var errs []LineError
 	var cols []string
-	var out []store.Contact
+	var out []model.Contact
 	first := map[string]int{}
 	for {
 		rec, err := cr.Read()
@@ -170,24 +171,24 @@ func csvHeader(rec []string) ([]string, error) {
 	return cols, nil
 }
 
-func csvContact(cols, rec []string, normalize func(string) (string, error)) (store.Contact, string) {
+func csvContact(cols, rec []string, normalize func(string) (string, error)) (model.Contact, string) {
 	if len(rec) > len(cols) {
-		return store.Contact{}, fmt.Sprintf("%d columns; the header has %d", len(rec), len(cols))
+		return model.Contact{}, fmt.Sprintf("%d columns; the header has %d", len(rec), len(cols))
 	}
-	var c store.Contact
+	var c model.Contact
 	for i, v := range rec {
 		if !utf8.ValidString(v) {
-			return store.Contact{}, fmt.Sprintf("column %d is not UTF-8", i+1)
+			return model.Contact{}, fmt.Sprintf("column %d is not UTF-8", i+1)
 		}
 		v = strings.TrimSpace(v)
 		switch f := cols[i]; f {
 		case "number":
 			if v == "" {
-				return store.Contact{}, "no number"
+				return model.Contact{}, "no number"
 			}
 			n, err := normalize(v)
 			if err != nil {
-				return store.Contact{}, fmt.Sprintf("number %q: %v", v, err)
+				return model.Contact{}, fmt.Sprintf("number %q: %v", v, err)
 			}
 			c.Number = n
 		case "name":
@@ -201,7 +202,7 @@ func csvContact(cols, rec []string, normalize func(string) (string, error)) (sto
 		case "email":
 			if v != "" {
 				if _, err := mail.ParseAddress(v); err != nil {
-					return store.Contact{}, fmt.Sprintf("email %q is not an e-mail address", v)
+					return model.Contact{}, fmt.Sprintf("email %q is not an e-mail address", v)
 				}
 			}
 			c.Email = v
@@ -223,9 +224,9 @@ func csvContact(cols, rec []string, normalize func(string) (string, error)) (sto
 		}
 	}
 	if c.Number == "" {
-		return store.Contact{}, "no number"
+		return model.Contact{}, "no number"
 	}
-	c.Phones = []store.Phone{{Number: c.Number, Label: "sms"}}
+	c.Phones = []model.Phone{{Number: c.Number, Label: "sms"}}
 	return c, ""
 }
 
@@ -233,7 +234,7 @@ func csvContact(cols, rec []string, normalize func(string) (string, error)) (sto
 // transaction (a contact already stored under the number is replaced,
 // keeping its other phones and CRM link). With any bad line nothing is
 // written unless skipBad is set; every bad line is reported either way.
-func (s *Service) ImportContacts(ctx context.Context, viewer store.ID, r io.Reader, skipBad bool) (ImportResult, error) {
+func (s *Service) ImportContacts(ctx context.Context, viewer model.ID, r io.Reader, skipBad bool) (ImportResult, error) {
 	if err := s.requireUser(viewer); err != nil {
 		return ImportResult{}, err
 	}
@@ -277,10 +278,10 @@ func (s *Service) ImportContacts(ctx context.Context, viewer store.ID, r io.Read
 	return res, nil
 }
 
-func mergePhones(old, add []store.Phone) []store.Phone {
+func mergePhones(old, add []model.Phone) []model.Phone {
 	out := slices.Clone(add)
 	for _, p := range old {
-		if !slices.ContainsFunc(out, func(q store.Phone) bool { return q.Number == p.Number }) {
+		if !slices.ContainsFunc(out, func(q model.Phone) bool { return q.Number == p.Number }) {
 			out = append(out, p)
 		}
 	}
@@ -290,11 +291,11 @@ func mergePhones(old, add []store.Phone) []store.Phone {
 // ExportContacts writes every contact as CSV (UTF-8, a header row, the
 // custom fields as extra columns sorted by name), which ImportContacts
 // reads back.
-func (s *Service) ExportContacts(ctx context.Context, viewer store.ID, w io.Writer) error {
-	var all []store.Contact
+func (s *Service) ExportContacts(ctx context.Context, viewer model.ID, w io.Writer) error {
+	var all []model.Contact
 	extra := map[string]bool{}
 	if err := s.readShared(viewer, func(tx *store.Tx) error {
-		return tx.Contacts(func(c store.Contact) bool {
+		return tx.Contacts(func(c model.Contact) bool {
 			all = append(all, c)
 			for k := range c.Fields {
 				extra[k] = true

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -23,15 +24,15 @@ type GroupInput struct {
 
 // PutGroup creates or replaces the group in.ID. Members are normalised and
 // de-duplicated; a bad member fails the whole call with its index.
-func (s *Service) PutGroup(ctx context.Context, viewer store.ID, in GroupInput) (store.Group, error) {
+func (s *Service) PutGroup(ctx context.Context, viewer model.ID, in GroupInput) (model.Group, error) {
 	if err := s.requireUser(viewer); err != nil {
-		return store.Group{}, err
+		return model.Group{}, err
 	}
 	v := &ValidationError{}
 	if in.ID == "" || len(in.ID) > 200 {
 		v.add("id", -1, in.ID, "must be 1 to 200 characters")
 	}
-	g := store.Group{ID: in.ID, Name: strings.TrimSpace(in.Name), UpdatedAt: s.clock.Now()}
+	g := model.Group{ID: in.ID, Name: strings.TrimSpace(in.Name), UpdatedAt: s.clock.Now()}
 	if g.Name == "" {
 		g.Name = in.ID
 	}
@@ -49,17 +50,17 @@ func (s *Service) PutGroup(ctx context.Context, viewer store.ID, in GroupInput) 
 		}
 	}
 	if err := v.errOrNil(); err != nil {
-		return store.Group{}, err
+		return model.Group{}, err
 	}
 	if err := s.st.Update(func(tx *store.Tx) error { return tx.PutGroup(&g) }); err != nil {
-		return store.Group{}, fmt.Errorf("gateway: group %s: %w", in.ID, err)
+		return model.Group{}, fmt.Errorf("gateway: group %s: %w", in.ID, err)
 	}
 	return g, nil
 }
 
 // Group reads a group (ErrNotFound).
-func (s *Service) Group(ctx context.Context, viewer store.ID, id string) (store.Group, error) {
-	var g store.Group
+func (s *Service) Group(ctx context.Context, viewer model.ID, id string) (model.Group, error) {
+	var g model.Group
 	err := s.readShared(viewer, func(tx *store.Tx) error {
 		var err error
 		g, err = tx.Group(id)
@@ -69,26 +70,26 @@ func (s *Service) Group(ctx context.Context, viewer store.ID, id string) (store.
 }
 
 // DeleteGroup removes a group (ErrNotFound).
-func (s *Service) DeleteGroup(ctx context.Context, viewer store.ID, id string) error {
+func (s *Service) DeleteGroup(ctx context.Context, viewer model.ID, id string) error {
 	return s.writeShared(viewer, func(tx *store.Tx) error { return tx.DeleteGroup(id) })
 }
 
 // Groups lists the groups in id order.
-func (s *Service) Groups(ctx context.Context, viewer store.ID) ([]store.Group, error) {
-	var out []store.Group
+func (s *Service) Groups(ctx context.Context, viewer model.ID) ([]model.Group, error) {
+	var out []model.Group
 	err := s.readShared(viewer, func(tx *store.Tx) error {
-		return tx.Groups(func(g store.Group) bool { out = append(out, g); return true })
+		return tx.Groups(func(g model.Group) bool { out = append(out, g); return true })
 	})
 	return out, err
 }
 
 // PutSavedSearch creates or replaces a saved search over contacts.
-func (s *Service) PutSavedSearch(ctx context.Context, viewer store.ID, ss store.SavedSearch) (store.SavedSearch, error) {
+func (s *Service) PutSavedSearch(ctx context.Context, viewer model.ID, ss model.SavedSearch) (model.SavedSearch, error) {
 	if ss.ID == "" || len(ss.ID) > 200 {
-		return store.SavedSearch{}, invalid("id", "must be 1 to 200 characters")
+		return model.SavedSearch{}, invalid("id", "must be 1 to 200 characters")
 	}
-	if ss.Query == (store.ContactQuery{}) {
-		return store.SavedSearch{}, invalid("query", "a saved search needs at least one criterion (name, company, job_title, tag or ref_type)")
+	if ss.Query == (model.ContactQuery{}) {
+		return model.SavedSearch{}, invalid("query", "a saved search needs at least one criterion (name, company, job_title, tag or ref_type)")
 	}
 	if ss.Name == "" {
 		ss.Name = ss.ID
@@ -99,8 +100,8 @@ func (s *Service) PutSavedSearch(ctx context.Context, viewer store.ID, ss store.
 }
 
 // SavedSearch reads a saved search (ErrNotFound).
-func (s *Service) SavedSearch(ctx context.Context, viewer store.ID, id string) (store.SavedSearch, error) {
-	var ss store.SavedSearch
+func (s *Service) SavedSearch(ctx context.Context, viewer model.ID, id string) (model.SavedSearch, error) {
+	var ss model.SavedSearch
 	err := s.readShared(viewer, func(tx *store.Tx) error {
 		var err error
 		ss, err = tx.SavedSearch(id)
@@ -110,21 +111,21 @@ func (s *Service) SavedSearch(ctx context.Context, viewer store.ID, id string) (
 }
 
 // DeleteSavedSearch removes a saved search (ErrNotFound).
-func (s *Service) DeleteSavedSearch(ctx context.Context, viewer store.ID, id string) error {
+func (s *Service) DeleteSavedSearch(ctx context.Context, viewer model.ID, id string) error {
 	return s.writeShared(viewer, func(tx *store.Tx) error { return tx.DeleteSavedSearch(id) })
 }
 
 // SavedSearches lists the saved searches in id order.
-func (s *Service) SavedSearches(ctx context.Context, viewer store.ID) ([]store.SavedSearch, error) {
-	var out []store.SavedSearch
+func (s *Service) SavedSearches(ctx context.Context, viewer model.ID) ([]model.SavedSearch, error) {
+	var out []model.SavedSearch
 	err := s.readShared(viewer, func(tx *store.Tx) error {
-		return tx.SavedSearches(func(x store.SavedSearch) bool { out = append(out, x); return true })
+		return tx.SavedSearches(func(x model.SavedSearch) bool { out = append(out, x); return true })
 	})
 	return out, err
 }
 
-// MatchContact reports whether c matches q (see store.ContactQuery).
-func MatchContact(c *store.Contact, q store.ContactQuery) bool {
+// MatchContact reports whether c matches q (see model.ContactQuery).
+func MatchContact(c *model.Contact, q model.ContactQuery) bool {
 	has := func(field, want string) bool {
 		return want == "" || strings.Contains(strings.ToLower(field), strings.ToLower(strings.TrimSpace(want)))
 	}
@@ -141,10 +142,10 @@ func MatchContact(c *store.Contact, q store.ContactQuery) bool {
 }
 
 // SearchContacts lists the contacts matching q, in number order.
-func (s *Service) SearchContacts(ctx context.Context, viewer store.ID, q store.ContactQuery) ([]store.Contact, error) {
-	var out []store.Contact
+func (s *Service) SearchContacts(ctx context.Context, viewer model.ID, q model.ContactQuery) ([]model.Contact, error) {
+	var out []model.Contact
 	err := s.readShared(viewer, func(tx *store.Tx) error {
-		return tx.Contacts(func(c store.Contact) bool {
+		return tx.Contacts(func(c model.Contact) bool {
 			if MatchContact(&c, q) {
 				out = append(out, c)
 			}
@@ -164,17 +165,17 @@ type TemplateInput struct {
 }
 
 // PutTemplate creates or replaces a template after parsing it.
-func (s *Service) PutTemplate(ctx context.Context, viewer store.ID, in TemplateInput) (store.Template, error) {
+func (s *Service) PutTemplate(ctx context.Context, viewer model.ID, in TemplateInput) (model.Template, error) {
 	if in.ID == "" || len(in.ID) > 200 {
-		return store.Template{}, invalid("id", "must be 1 to 200 characters")
+		return model.Template{}, invalid("id", "must be 1 to 200 characters")
 	}
 	if strings.TrimSpace(in.Text) == "" {
-		return store.Template{}, invalid("text", "text is empty")
+		return model.Template{}, invalid("text", "text is empty")
 	}
 	if _, err := ParseTemplate(in.Text); err != nil {
-		return store.Template{}, invalid("text", err.Error())
+		return model.Template{}, invalid("text", err.Error())
 	}
-	t := store.Template{ID: in.ID, Name: in.Name, Text: in.Text, UpdatedAt: s.clock.Now()}
+	t := model.Template{ID: in.ID, Name: in.Name, Text: in.Text, UpdatedAt: s.clock.Now()}
 	if t.Name == "" {
 		t.Name = in.ID
 	}
@@ -189,8 +190,8 @@ func (s *Service) PutTemplate(ctx context.Context, viewer store.ID, in TemplateI
 }
 
 // Template reads a saved template (ErrNotFound).
-func (s *Service) Template(ctx context.Context, viewer store.ID, id string) (store.Template, error) {
-	var t store.Template
+func (s *Service) Template(ctx context.Context, viewer model.ID, id string) (model.Template, error) {
+	var t model.Template
 	err := s.readShared(viewer, func(tx *store.Tx) error {
 		var err error
 		t, err = tx.Template(id)
@@ -200,27 +201,27 @@ func (s *Service) Template(ctx context.Context, viewer store.ID, id string) (sto
 }
 
 // DeleteTemplate removes a template (ErrNotFound).
-func (s *Service) DeleteTemplate(ctx context.Context, viewer store.ID, id string) error {
+func (s *Service) DeleteTemplate(ctx context.Context, viewer model.ID, id string) error {
 	return s.writeShared(viewer, func(tx *store.Tx) error { return tx.DeleteTemplate(id) })
 }
 
 // Templates lists the templates in id order.
-func (s *Service) Templates(ctx context.Context, viewer store.ID) ([]store.Template, error) {
-	var out []store.Template
+func (s *Service) Templates(ctx context.Context, viewer model.ID) ([]model.Template, error) {
+	var out []model.Template
 	err := s.readShared(viewer, func(tx *store.Tx) error {
-		return tx.Templates(func(t store.Template) bool { out = append(out, t); return true })
+		return tx.Templates(func(t model.Template) bool { out = append(out, t); return true })
 	})
 	return out, err
 }
 
 // requireUser fails unless viewer is an enabled user.
-func (s *Service) requireUser(viewer store.ID) error {
+func (s *Service) requireUser(viewer model.ID) error {
 	return s.st.View(func(tx *store.Tx) error { _, err := s.viewer(tx, viewer); return err })
 }
 
 // readShared runs fn for an enabled viewer; store.ErrNotFound becomes
 // ErrNotFound.
-func (s *Service) readShared(viewer store.ID, fn func(tx *store.Tx) error) error {
+func (s *Service) readShared(viewer model.ID, fn func(tx *store.Tx) error) error {
 	return sharedErr(s.st.View(func(tx *store.Tx) error {
 		if _, err := s.viewer(tx, viewer); err != nil {
 			return err
@@ -229,7 +230,7 @@ func (s *Service) readShared(viewer store.ID, fn func(tx *store.Tx) error) error
 	}))
 }
 
-func (s *Service) writeShared(viewer store.ID, fn func(tx *store.Tx) error) error {
+func (s *Service) writeShared(viewer model.ID, fn func(tx *store.Tx) error) error {
 	return sharedErr(s.st.Update(func(tx *store.Tx) error {
 		if _, err := s.viewer(tx, viewer); err != nil {
 			return err

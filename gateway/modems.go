@@ -151,6 +151,7 @@ func (s *Service) RunModems(ctx context.Context, m Modems, o ModemOptions) error
 	if o.Policy.isZero() {
 		o.Policy = s.opt.Policy
 	}
+	s.running.Store(&m)
 	resend := o.ResendUnknown
 	var setting bool
 	if err := s.st.View(func(tx *store.Tx) error { return tx.Setting(SettingResendUnknown, &setting) }); err == nil && setting {
@@ -161,8 +162,6 @@ func (s *Service) RunModems(ctx context.Context, m Modems, o ModemOptions) error
 	if _, err := s.RecoverAtStartup(ctx, resend); err != nil {
 		return fmt.Errorf("gateway: run modems: %w", err)
 	}
-	s.modems.Store(&m)
-	defer s.modems.Store(nil)
 	d := newDispatcher(s, m, o)
 	in := newInbox(s, m, o, d.kickNow)
 	var wg sync.WaitGroup

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 	"golang.org/x/text/unicode/norm"
@@ -108,44 +109,44 @@ func (s *Service) optOutWord(text string) (word string, stop, start bool) {
 // a change (not a repeat) is confirmed to the sender by a reply queued in
 // the same transaction, so it is confirmed exactly once even across a
 // crash. It returns the confirmation (zero ID: none).
-func (s *Service) applyOptOutWord(tx *store.Tx, m *store.Message, now time.Time) (store.Message, error) {
+func (s *Service) applyOptOutWord(tx *store.Tx, m *model.Message, now time.Time) (model.Message, error) {
 	word, stop, start := s.optOutWord(m.Text)
 	if !stop && !start {
-		return store.Message{}, nil
+		return model.Message{}, nil
 	}
 	was := tx.OptedOut(m.Number)
 	var reply string
 	switch {
 	case stop && !was:
-		if err := tx.PutOptOut(&store.OptOut{Number: m.Number, At: now, Source: "sms", Keyword: word}); err != nil {
-			return store.Message{}, err
+		if err := tx.PutOptOut(&model.OptOut{Number: m.Number, At: now, Source: "sms", Keyword: word}); err != nil {
+			return model.Message{}, err
 		}
 		reply = s.opt.OptOut.StopReply
 	case start && was:
 		if err := tx.DeleteOptOut(m.Number); err != nil {
-			return store.Message{}, err
+			return model.Message{}, err
 		}
 		reply = s.opt.OptOut.StartReply
 	default:
-		return store.Message{}, nil // a repeat: already so, already confirmed
+		return model.Message{}, nil // a repeat: already so, already confirmed
 	}
 	s.log.Info("opt-out changed by SMS", "number", m.Number, "word", word, "opted_out", stop)
 	addr, err := pdu.ParseAddress(m.Number)
 	if err != nil || !strings.HasPrefix(m.Number, "+") {
-		return store.Message{}, nil // an alphanumeric sender cannot be answered
+		return model.Message{}, nil // an alphanumeric sender cannot be answered
 	}
 	count := pdu.CountText(reply, s.opt.Segment)
 	return s.insertOutgoing(tx, outgoing{due: now, now: now}, m.Number, addr, reply, count)
 }
 
 // requireAdmin fails unless viewer is an enabled admin.
-func (s *Service) requireAdmin(viewer store.ID) error {
+func (s *Service) requireAdmin(viewer model.ID) error {
 	return s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
-		if u.Role != store.RoleAdmin {
+		if u.Role != model.RoleAdmin {
 			return ErrForbidden
 		}
 		return nil
@@ -153,13 +154,13 @@ func (s *Service) requireAdmin(viewer store.ID) error {
 }
 
 // OptOuts lists the opted-out numbers in number order (admins only).
-func (s *Service) OptOuts(ctx context.Context, viewer store.ID) ([]store.OptOut, error) {
+func (s *Service) OptOuts(ctx context.Context, viewer model.ID) ([]model.OptOut, error) {
 	if err := s.requireAdmin(viewer); err != nil {
 		return nil, err
 	}
-	var out []store.OptOut
+	var out []model.OptOut
 	err := s.st.View(func(tx *store.Tx) error {
-		return tx.OptOuts(func(o store.OptOut) bool { out = append(out, o); return ctx.Err() == nil })
+		return tx.OptOuts(func(o model.OptOut) bool { out = append(out, o); return ctx.Err() == nil })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: opt-outs: %w", err)
@@ -169,7 +170,7 @@ func (s *Service) OptOuts(ctx context.Context, viewer store.ID) ([]store.OptOut,
 
 // SetOptOut opts number out of bulk sends (out true) or back in, as an
 // admin's edit. Nothing is sent to the number.
-func (s *Service) SetOptOut(ctx context.Context, viewer store.ID, number string, out bool) (string, error) {
+func (s *Service) SetOptOut(ctx context.Context, viewer model.ID, number string, out bool) (string, error) {
 	if err := s.requireAdmin(viewer); err != nil {
 		return "", err
 	}
@@ -182,7 +183,7 @@ func (s *Service) SetOptOut(ctx context.Context, viewer store.ID, number string,
 			if tx.OptedOut(n) {
 				return nil
 			}
-			return tx.PutOptOut(&store.OptOut{Number: n, At: s.clock.Now(), Source: "admin"})
+			return tx.PutOptOut(&model.OptOut{Number: n, At: s.clock.Now(), Source: "admin"})
 		}
 		if err := tx.DeleteOptOut(n); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -197,7 +198,7 @@ func (s *Service) SetOptOut(ctx context.Context, viewer store.ID, number string,
 
 // ExportOptOuts writes the opt-outs as CSV (number, opted_out_at, source,
 // keyword) with a header row (admins only).
-func (s *Service) ExportOptOuts(ctx context.Context, viewer store.ID, w io.Writer) error {
+func (s *Service) ExportOptOuts(ctx context.Context, viewer model.ID, w io.Writer) error {
 	list, err := s.OptOuts(ctx, viewer)
 	if err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -69,7 +69,7 @@ func TestOptOutAndResumeBySMS(t *testing.T) {
 		t.Fatalf("bulk: %d messages, rejected %+v; want the opted-out number skipped with its reason", len(res.Messages), res.Rejected)
 	}
 	one := r.send("about your order", false, recipient)[0]
-	r.waitState(one.ID, store.StateSent)
+	r.waitState(one.ID, model.StateSent)
 	if got := confirmations(1); len(got) != 1 {
 		t.Fatalf("the repeated stop word was confirmed again: %v", got)
 	}
@@ -91,8 +91,8 @@ func TestOptOutAndResumeBySMS(t *testing.T) {
 // may not.
 func TestOptOutAdminEdits(t *testing.T) {
 	e := newEnv(t, Options{DefaultCountry: "GB"})
-	admin := e.user("root", store.RoleAdmin, store.VisibilityAll, false)
-	staff := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	admin := e.user("root", model.RoleAdmin, model.VisibilityAll, false)
+	staff := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
 	ctx := context.Background()
 	if _, err := e.s.SetOptOut(ctx, staff.ID, "07911123401", true); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("staff edit: %v, want ErrForbidden", err)

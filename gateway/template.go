@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // A template is a text with placeholders: {first_name}, {name}, {company},
@@ -146,7 +146,7 @@ type Fields func(name string) string
 
 // ContactFields are a contact's values: the standard fields, then its
 // custom ones. A nil contact (a number typed in) has only {number}.
-func ContactFields(number string, c *store.Contact) Fields {
+func ContactFields(number string, c *model.Contact) Fields {
 	return func(name string) string {
 		if name == "number" {
 			return number

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // An explicit priority and a campaign name reach the stored messages; a
@@ -13,16 +15,16 @@ import (
 // honoured (clamped).
 func TestSendPriorityAndCampaign(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123123", "+447911123124"}, "text": "sale", "priority": -3, "campaign": "spring"})
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	for _, m := range sr.Messages {
-		id, _ := store.ParseID(m.ID)
-		var got store.Message
+		id, _ := model.ParseID(m.ID)
+		var got model.Message
 		_ = e.db.View(func(tx *store.Tx) error { got, _ = tx.Message(id); return nil })
 		if got.Priority != -3 || got.Campaign != "spring" || store.LaneOf(&got) != store.LaneLow {
 			t.Errorf("stored priority %d campaign %q lane %s", got.Priority, got.Campaign, store.LaneOf(&got))
@@ -40,8 +42,8 @@ func TestSendPriorityAndCampaign(t *testing.T) {
 // opt-outs, which the bulk skips.
 func TestBulkAPI(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("crm", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	_, tok := e.user("crm", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
 
 	bad := "number,name,team\n+447911123201,Ada Lovelace,R&D\nbanana,Nobody,x\n"
 	r := e.do("POST", "/api/v1/contacts-import", tok, bad, "Content-Type", "text/csv")

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"time"
 )
 
@@ -50,7 +51,7 @@ func (l Lane) Grouped() bool { return l == LaneBulk || l == LaneLow }
 
 // LaneOf is the lane m's parts wait in: an explicit priority decides, then
 // whether it is one message of a bulk send.
-func LaneOf(m *Message) Lane {
+func LaneOf(m *model.Message) Lane {
 	switch {
 	case m.Priority > 0:
 		return LaneUrgent
@@ -63,7 +64,7 @@ func LaneOf(m *Message) Lane {
 }
 
 // laneGroup is m's queue within its lane.
-func laneGroup(m *Message) ID {
+func laneGroup(m *model.Message) model.ID {
 	if !LaneOf(m).Grouped() {
 		return 0
 	}
@@ -73,7 +74,7 @@ func laneGroup(m *Message) ID {
 	return m.ID
 }
 
-func laneKey(m *Message, p *Part) []byte {
+func laneKey(m *model.Message, p *model.Part) []byte {
 	b := make([]byte, 0, 1+8+8+9)
 	b = append(b, byte(LaneOf(m)))
 	b = append(b, u64(uint64(laneGroup(m)))...)
@@ -87,21 +88,21 @@ type Claim struct {
 	// Modem is the modem the part is claimed for.
 	Modem string
 	// Accept, when set, may refuse a candidate (the dispatcher's rules).
-	Accept func(m *Message, p *Part) bool
+	Accept func(m *model.Message, p *model.Part) bool
 	// Lanes are looked at in this order (nil: Lanes).
 	Lanes []Lane
 	// After is, per grouped lane, the group served last: the walk starts
 	// at the next group and wraps around (round robin between bulks).
-	After map[Lane]ID
+	After map[Lane]model.ID
 	// Only, when set, restricts the claim to this message's parts.
-	Only ID
+	Only model.ID
 }
 
 // Claimed is what Tx.Claim took.
 type Claimed struct {
 	Due
 	Lane  Lane
-	Group ID
+	Group model.ID
 }
 
 // groupScan bounds how many due parts of one bulk group are offered to
@@ -131,35 +132,45 @@ func (tx *Tx) Claim(c Claim) (Claimed, bool, error) {
 		d, ok, err := tx.claimIn(c, k([]byte{byte(lane)}, u64(uint64(group))), 0)
 		return Claimed{d, lane, group}, ok, err
 	}
+	// Messages expired on the way are reported whatever is claimed.
+	var expired []Expired
 	for _, lane := range lanes {
-		if !lane.Grouped() {
-			d, ok, err := tx.claimIn(c, k([]byte{byte(lane)}, u64(0)), 0)
-			if err != nil || ok {
-				return Claimed{d, lane, 0}, ok, err
-			}
-			continue
+		var d Due
+		var group model.ID
+		var ok bool
+		var err error
+		if lane.Grouped() {
+			d, group, ok, err = tx.claimRoundRobin(c, lane)
+		} else {
+			d, ok, err = tx.claimIn(c, k([]byte{byte(lane)}, u64(0)), 0)
 		}
-		d, group, ok, err := tx.claimRoundRobin(c, lane)
-		if err != nil || ok {
-			return Claimed{d, lane, group}, ok, err
+		expired = append(expired, d.Expired...)
+		if err != nil {
+			return Claimed{}, false, err
+		}
+		if ok {
+			d.Expired = expired
+			return Claimed{d, lane, group}, true, nil
 		}
 	}
-	return Claimed{}, false, nil
+	return Claimed{Due: Due{Expired: expired}}, false, nil
 }
 
 // claimRoundRobin walks the groups of a grouped lane starting after
 // c.After[lane], wrapping once, each with one Seek.
-func (tx *Tx) claimRoundRobin(c Claim, lane Lane) (Due, ID, bool, error) {
+func (tx *Tx) claimRoundRobin(c Claim, lane Lane) (Due, model.ID, bool, error) {
 	limit := tns(tx.Now())
 	start := uint64(c.After[lane]) + 1
-	cur := tx.b(bIdxLane).Cursor()
 	seek := k([]byte{byte(lane)}, u64(start))
 	wrapped := start == 1
+	var expired []Expired
+	none := func() (Due, model.ID, bool, error) { return Due{Expired: expired}, 0, false, nil }
 	for {
-		key, _ := cur.Seek(seek)
+		// A fresh cursor each time: claimIn may have changed the bucket.
+		key, _ := tx.b(bIdxLane).Cursor().Seek(seek)
 		if key == nil || key[0] != byte(lane) {
 			if wrapped {
-				return Due{}, 0, false, nil
+				return none()
 			}
 			wrapped = true
 			seek = k([]byte{byte(lane)}, u64(1))
@@ -167,17 +178,22 @@ func (tx *Tx) claimRoundRobin(c Claim, lane Lane) (Due, ID, bool, error) {
 		}
 		group := getU64(key[1:9])
 		if wrapped && start > 1 && group >= start {
-			return Due{}, 0, false, nil // went all the way round
+			return none() // went all the way round
 		}
 		if bytes.Compare(key[9:17], limit) <= 0 {
 			d, ok, err := tx.claimIn(c, clone(key[:9]), groupScan)
-			if err != nil || ok {
-				return d, ID(group), ok, err
+			expired = append(expired, d.Expired...)
+			if err != nil {
+				return Due{}, 0, false, err
+			}
+			if ok {
+				d.Expired = expired
+				return d, model.ID(group), true, nil
 			}
 		}
 		if group == ^uint64(0) {
 			if wrapped {
-				return Due{}, 0, false, nil
+				return none()
 			}
 			wrapped, seek = true, k([]byte{byte(lane)}, u64(1))
 			continue
@@ -193,12 +209,13 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 	now := tx.Now()
 	limit := tns(now)
 	type cand struct {
-		id  ID
+		id  model.ID
 		seq int
 	}
 	// Collect a window first (changing the bucket under a cursor skips
 	// keys), then act; go on past a window whose parts were all refused.
 	var from []byte
+	var expired []Expired
 	offered := 0
 	for {
 		var cands []cand
@@ -209,7 +226,7 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 			key, _ = cur.Seek(from)
 		}
 		for ; key != nil && bytes.HasPrefix(key, prefix) && bytes.Compare(key[9:17], limit) <= 0; key, _ = cur.Next() {
-			id := ID(getU64(key[17:25]))
+			id := model.ID(getU64(key[17:25]))
 			last = key
 			if c.Only != 0 && id != c.Only {
 				continue
@@ -225,8 +242,12 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 				return Due{}, false, err
 			}
 			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-				if err := tx.expireQueued(cd.id); err != nil {
+				em, err := tx.expireQueued(cd.id)
+				if err != nil {
 					return Due{}, false, err
+				}
+				if em.State != m.State {
+					expired = append(expired, Expired{Previous: m.State, Message: em})
 				}
 				continue
 			}
@@ -237,19 +258,19 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 				}
 				return Due{}, false, err
 			}
-			if p.State != StateQueued {
+			if p.State != model.StateQueued {
 				continue // expired above with its message
 			}
 			offered++
 			if c.Accept != nil && !c.Accept(&m, &p) {
 				if max > 0 && offered >= max {
-					return Due{}, false, nil
+					return Due{Expired: expired}, false, nil
 				}
 				continue
 			}
-			var claimed Part
-			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *Part) error {
-				p.State, p.Modem, p.MR = StateSubmitting, c.Modem, -1
+			var claimed model.Part
+			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *model.Part) error {
+				p.State, p.Modem, p.MR = model.StateSubmitting, c.Modem, -1
 				p.Attempts++
 				claimed = *p
 				return nil
@@ -257,25 +278,24 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 			if err != nil {
 				return Due{}, false, err
 			}
-			return Due{Message: m, Part: claimed}, true, nil
+			return Due{Message: m, Part: claimed, Expired: expired}, true, nil
 		}
 		if len(cands) < 256 {
-			return Due{}, false, nil
+			return Due{Expired: expired}, false, nil
 		}
 		from = append(clone(last), 0)
 	}
 }
 
-func (tx *Tx) expireQueued(id ID) error {
-	_, err := tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
+func (tx *Tx) expireQueued(id model.ID) (model.Message, error) {
+	return tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
 		for i := range parts {
-			if parts[i].State == StateQueued {
-				parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
+			if parts[i].State == model.StateQueued {
+				parts[i].State, parts[i].Error = model.StateExpired, "expired before it could be sent"
 			}
 		}
 		return nil
 	})
-	return err
 }
 
 // NextDueIn is the earliest NextAttempt among the queued parts of lanes

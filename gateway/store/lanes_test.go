@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"testing"
 	"time"
 
@@ -10,11 +11,11 @@ import (
 
 // insertLane stores an outgoing message of batch (0: none) with nparts
 // parts due now.
-func insertLane(t *testing.T, db *DB, number string, batch ID, marketing bool, priority int) Message {
+func insertLane(t *testing.T, db *DB, number string, batch model.ID, marketing bool, priority int) model.Message {
 	t.Helper()
-	m := Message{ID: db.NewID(), BatchID: batch, Direction: Outgoing, Number: number, UserID: 1, Text: "t",
+	m := model.Message{ID: db.NewID(), BatchID: batch, Direction: model.Outgoing, Number: number, UserID: 1, Text: "t",
 		Marketing: marketing, Priority: priority}
-	parts := []Part{{TPDU: []byte{1}, NextAttempt: db.Now()}}
+	parts := []model.Part{{TPDU: []byte{1}, NextAttempt: db.Now()}}
 	if err := db.Update(func(tx *Tx) error { return tx.InsertMessage(&m, parts) }); err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func insertLane(t *testing.T, db *DB, number string, batch ID, marketing bool, p
 func TestClaimServesLanesInOrderAndBulksInTurn(t *testing.T) {
 	db, _, _ := openTest(t)
 	b1, b2 := db.NewID(), db.NewID()
-	want := map[ID]string{}
+	want := map[model.ID]string{}
 	for i := range 3 {
 		want[insertLane(t, db, fmt.Sprintf("+4410%d", i), b1, true, 0).ID] = fmt.Sprintf("b1-%d", i)
 	}
@@ -38,7 +39,7 @@ func TestClaimServesLanesInOrderAndBulksInTurn(t *testing.T) {
 	want[insertLane(t, db, "+44303", 0, false, 100).ID] = "urgent"
 
 	var order []string
-	after := map[Lane]ID{}
+	after := map[Lane]model.ID{}
 	for {
 		var got Claimed
 		var ok bool
@@ -127,7 +128,7 @@ func TestLaneIndexMigratesFromVersion2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var order []ID
+	var order []model.ID
 	for {
 		var got Claimed
 		var ok bool
