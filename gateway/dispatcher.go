@@ -22,9 +22,16 @@ import (
 //
 // Each free modem gets a worker holding its lease. A worker claims a part
 // (committed "submitting" before AT+CMGS), sends it, and in ONE transaction
-// records the outcome and claims the next part (the rest of the same message
-// first, so that its parts leave from one number back to back), so the gap
-// between a +CMGS answer and the next AT+CMGS is one commit.
+// records the outcome and claims the next part, so the gap between a +CMGS
+// answer and the next AT+CMGS is one commit.
+//
+// What is claimed next goes by lane (store.Lane): the urgent and
+// conversation lanes first, so a reply waits only for the sends under way
+// (the rest of a conversational multipart message still goes first); then
+// the rest of the bulk message just sent; then the bulk lanes, one batch
+// after the other (round robin, the cursor in after). The sending policy
+// (SendPolicy) can hold a modem for its rate limit, and the bulk lanes for
+// quiet hours and the daily cap.
 //
 // Rules the claim enforces (accept):
 //   - parts of a message go in order: a part waits while an earlier one is
@@ -34,7 +41,12 @@ import (
 //     rest follow through the same modem while it is usable (the recipient
 //     reassembles by the sender's number);
 //   - a part that failed temporarily on a modem is tried on another ready
-//     modem when there is one.
+//     modem when there is one;
+//   - a conversation's first part leaves from the modem the number last
+//     wrote to or was sent from (store.Conversation.Modem) while that
+//     modem is ready (sticky SIM), else from any (failover);
+//   - in quiet hours or past the daily cap, bulk messages sent with a
+//     priority under 100 wait.
 type dispatcher struct {
 	s    *Service
 	m    Modems

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -116,5 +117,28 @@ func TestBulkAPI(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/groups/crm-7", tok, nil); r.status != http.StatusNotFound {
 		t.Fatalf("deleted group: %d", r.status)
+	}
+}
+
+// SMSGate's priority field is honoured: stored on the message (clamped to
+// the range the gateway knows), putting it in the urgent lane.
+func TestSMSGatePriorityHonoured(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, secret := e.user("crm", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("crm-token:"+secret))
+	r := e.do("POST", "/3rdparty/v1/message", "", map[string]any{"phoneNumbers": []string{"+447911123123"}, "message": "urgent", "priority": 120}, "Authorization", basic)
+	if r.status != http.StatusAccepted && r.status != http.StatusOK {
+		t.Fatalf("SMSGate send: %d %s", r.status, r.body)
+	}
+	var got model.Message
+	_ = e.db.View(func(tx *store.Tx) error {
+		ms, err := tx.AllMessages(store.Page{Limit: 10})
+		if len(ms) > 0 {
+			got = ms[0]
+		}
+		return err
+	})
+	if got.Priority != 120 || store.LaneOf(&got) != store.LaneUrgent {
+		t.Fatalf("stored priority %d (lane %s); want 120, urgent", got.Priority, store.LaneOf(&got))
 	}
 }

@@ -69,10 +69,6 @@ func (s *Server) bulkRoutes(add func(method, path, scope string, h gin.HandlerFu
 	add(http.MethodDelete, "/optouts/:number", httpkit.ScopeAdmin, s.deleteOptOut)
 }
 
-// withBulk hands a handler the core's bulk API (always there: the core
-// implements it; the indirection keeps each handler's first lines alike).
-func (s *Server) withBulk(*gin.Context) (Bulk, bool) { return s.bulk, true }
-
 type itemsOf[T any] struct {
 	Items []T `json:"items"`
 }
@@ -94,10 +90,7 @@ func answer[T any](s *Server, c *gin.Context, status int, v T, err error) {
 }
 
 func (s *Server) putGroup(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	var body struct {
 		Name    string   `json:"name"`
 		Members []string `json:"members"`
@@ -110,30 +103,24 @@ func (s *Server) putGroup(c *gin.Context) {
 }
 
 func (s *Server) getGroup(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		g, err := b.Group(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id"))
-		answer(s, c, http.StatusOK, g, err)
-	}
+	b := s.bulk
+	g, err := b.Group(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id"))
+	answer(s, c, http.StatusOK, g, err)
 }
 
 func (s *Server) deleteGroup(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		s.noContent(c, b.DeleteGroup(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id")))
-	}
+	b := s.bulk
+	s.noContent(c, b.DeleteGroup(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id")))
 }
 
 func (s *Server) listGroups(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		gs, err := b.Groups(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
-		answer(s, c, http.StatusOK, items(gs), err)
-	}
+	b := s.bulk
+	gs, err := b.Groups(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
+	answer(s, c, http.StatusOK, items(gs), err)
 }
 
 func (s *Server) putSearch(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	var body struct {
 		Name  string             `json:"name"`
 		Query model.ContactQuery `json:"query"`
@@ -146,30 +133,24 @@ func (s *Server) putSearch(c *gin.Context) {
 }
 
 func (s *Server) getSearch(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		ss, err := b.SavedSearch(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id"))
-		answer(s, c, http.StatusOK, ss, err)
-	}
+	b := s.bulk
+	ss, err := b.SavedSearch(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id"))
+	answer(s, c, http.StatusOK, ss, err)
 }
 
 func (s *Server) deleteSearch(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		s.noContent(c, b.DeleteSavedSearch(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id")))
-	}
+	b := s.bulk
+	s.noContent(c, b.DeleteSavedSearch(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id")))
 }
 
 func (s *Server) listSearches(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		ss, err := b.SavedSearches(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
-		answer(s, c, http.StatusOK, items(ss), err)
-	}
+	b := s.bulk
+	ss, err := b.SavedSearches(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
+	answer(s, c, http.StatusOK, items(ss), err)
 }
 
 func (s *Server) runSearch(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	ctx, viewer := c.Request.Context(), httpkit.PrincipalFrom(c).UserID
 	ss, err := b.SavedSearch(ctx, viewer, c.Param("id"))
 	if err != nil {
@@ -181,10 +162,7 @@ func (s *Server) runSearch(c *gin.Context) {
 }
 
 func (s *Server) putTemplate(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	var body struct {
 		Name      string            `json:"name"`
 		Text      string            `json:"text"`
@@ -198,32 +176,26 @@ func (s *Server) putTemplate(c *gin.Context) {
 }
 
 func (s *Server) getTemplate(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		t, err := b.Template(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id"))
-		answer(s, c, http.StatusOK, t, err)
-	}
+	b := s.bulk
+	t, err := b.Template(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id"))
+	answer(s, c, http.StatusOK, t, err)
 }
 
 func (s *Server) deleteTemplate(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		s.noContent(c, b.DeleteTemplate(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id")))
-	}
+	b := s.bulk
+	s.noContent(c, b.DeleteTemplate(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("id")))
 }
 
 func (s *Server) listTemplates(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		ts, err := b.Templates(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
-		answer(s, c, http.StatusOK, items(ts), err)
-	}
+	b := s.bulk
+	ts, err := b.Templates(c.Request.Context(), httpkit.PrincipalFrom(c).UserID)
+	answer(s, c, http.StatusOK, items(ts), err)
 }
 
 // importContacts reads a CSV body (text/csv). With bad lines it answers
 // 422 listing every one and writes nothing, unless ?skip_bad=true.
 func (s *Server) importContacts(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	skip, _ := strconv.ParseBool(c.Query("skip_bad"))
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.sh.MaxBodyBytes)
 	res, err := b.ImportContacts(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, body, skip)
@@ -239,10 +211,7 @@ func (s *Server) importContacts(c *gin.Context) {
 }
 
 func (s *Server) exportContacts(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="contacts.csv"`)
 	if err := b.ExportContacts(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Writer); err != nil {
@@ -283,10 +252,7 @@ func (s *Server) bulkRequest(c *gin.Context) (gateway.BulkRequest, bool) {
 }
 
 func (s *Server) previewBulk(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	if req, ok := s.bulkRequest(c); ok {
 		p, err := b.PreviewBulk(c.Request.Context(), req)
 		answer(s, c, http.StatusOK, p, err)
@@ -299,10 +265,7 @@ func (s *Server) sendBulk(c *gin.Context) {
 		s.sh.Fail(c, httpkit.ErrShuttingDown)
 		return
 	}
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	req, ok := s.bulkRequest(c)
 	if !ok {
 		return
@@ -325,18 +288,14 @@ func (s *Server) campaignID(c *gin.Context) (model.ID, bool) {
 }
 
 func (s *Server) listCampaigns(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		limit, _ := strconv.Atoi(c.Query("limit"))
-		cs, err := b.Campaigns(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, limit)
-		answer(s, c, http.StatusOK, items(cs), err)
-	}
+	b := s.bulk
+	limit, _ := strconv.Atoi(c.Query("limit"))
+	cs, err := b.Campaigns(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, limit)
+	answer(s, c, http.StatusOK, items(cs), err)
 }
 
 func (s *Server) getCampaign(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	if id, ok := s.campaignID(c); ok {
 		p, err := b.Campaign(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, id)
 		answer(s, c, http.StatusOK, p, err)
@@ -344,10 +303,7 @@ func (s *Server) getCampaign(c *gin.Context) {
 }
 
 func (s *Server) cancelCampaign(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	if id, ok := s.campaignID(c); ok {
 		n, err := b.CancelCampaign(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, id)
 		answer(s, c, http.StatusOK, gin.H{"cancelled": n}, err)
@@ -356,10 +312,7 @@ func (s *Server) cancelCampaign(c *gin.Context) {
 
 // listOptOuts answers JSON, or CSV with ?format=csv (the export).
 func (s *Server) listOptOuts(c *gin.Context) {
-	b, ok := s.withBulk(c)
-	if !ok {
-		return
-	}
+	b := s.bulk
 	if c.Query("format") == "csv" {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", `attachment; filename="optouts.csv"`)
@@ -373,17 +326,15 @@ func (s *Server) listOptOuts(c *gin.Context) {
 }
 
 func (s *Server) putOptOut(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		n, err := b.SetOptOut(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("number"), true)
-		answer(s, c, http.StatusOK, gin.H{"number": n, "opted_out": true}, err)
-	}
+	b := s.bulk
+	n, err := b.SetOptOut(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("number"), true)
+	answer(s, c, http.StatusOK, gin.H{"number": n, "opted_out": true}, err)
 }
 
 func (s *Server) deleteOptOut(c *gin.Context) {
-	if b, ok := s.withBulk(c); ok {
-		_, err := b.SetOptOut(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("number"), false)
-		s.noContent(c, err)
-	}
+	b := s.bulk
+	_, err := b.SetOptOut(c.Request.Context(), httpkit.PrincipalFrom(c).UserID, c.Param("number"), false)
+	s.noContent(c, err)
 }
 
 func (s *Server) noContent(c *gin.Context, err error) {
