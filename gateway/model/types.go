@@ -24,10 +24,24 @@ const idCounterBits = 20
 func (id ID) Time() time.Time { return time.UnixMilli(int64(id >> idCounterBits)).UTC() }
 
 // String is 16 lower-case hex digits, so the text sorts like the number.
-func (id ID) String() string { return fmt.Sprintf("%016x", uint64(id)) }
+func (id ID) String() string {
+	var b [16]byte
+	return string(id.appendHex(b[:0]))
+}
 
 // MarshalText writes String.
-func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+// (One allocation: every stored record carries IDs, and fmt's formatting
+// took three per ID, a tenth of a 10,000-recipient send's allocations.)
+func (id ID) MarshalText() ([]byte, error) { return id.appendHex(make([]byte, 0, 16)), nil }
+
+// appendHex appends the 16 lower-case hex digits of id to b.
+func (id ID) appendHex(b []byte) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, digits[(uint64(id)>>uint(shift))&0xf])
+	}
+	return b
+}
 
 // UnmarshalText reads what MarshalText writes.
 func (id *ID) UnmarshalText(b []byte) error {
