@@ -44,6 +44,7 @@ type recModems struct {
 	gaps     []time.Duration // idle time between a send's answer and the next send on the same modem
 	last     map[string]time.Time
 	started  chan time.Time // when not nil, receives each SendPart's start
+	starts   []string       // the TPDU of every SendPart, in the order they started
 }
 
 func (r *recModems) Acquire(ctx context.Context, want func(modem.Status) bool) (Sender, func(), error) {
@@ -65,21 +66,23 @@ func (r *recModems) log() []attempt {
 
 type recSender struct {
 	Sender
-	r *recModems
+	r       *recModems
+	written []byte // the TPDU of the last WritePart, recorded when +CMSS sends it
 }
 
 func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
-	return s.record(func() (int, error) { return s.Sender.SendPart(ctx, tpdu) })
+	return s.record(tpdu, func() (int, error) { return s.Sender.SendPart(ctx, tpdu) })
 }
 
 // record runs one send (+CMGS or +CMSS) and records it as an attempt.
-func (s *recSender) record(send func() (int, error)) (int, error) {
+func (s *recSender) record(tpdu []byte, send func() (int, error)) (int, error) {
 	start := time.Now()
 	s.r.mu.Lock()
 	if t, ok := s.r.last[s.ID()]; ok {
 		s.r.gaps = append(s.r.gaps, start.Sub(t))
 	}
 	delete(s.r.last, s.ID())
+	s.r.starts = append(s.r.starts, string(tpdu))
 	started := s.r.started
 	s.r.mu.Unlock()
 	if started != nil {
@@ -112,12 +115,13 @@ func (s *recSender) SendMode() modem.SendMode {
 
 func (s *recSender) WritePart(ctx context.Context, tpdu []byte) (modem.Slot, error) {
 	ss, _ := s.stores()
+	s.written = tpdu
 	return ss.WritePart(ctx, tpdu)
 }
 
 func (s *recSender) SendStored(ctx context.Context, slot modem.Slot) (int, error) {
 	ss, _ := s.stores()
-	return s.record(func() (int, error) { return ss.SendStored(ctx, slot) })
+	return s.record(s.written, func() (int, error) { return ss.SendStored(ctx, slot) })
 }
 
 func (s *recSender) ReadStored(ctx context.Context, slot modem.Slot, tpdu []byte) (modem.StoredOutcome, error) {

@@ -591,6 +591,7 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		return false
 	}
 	best, bestFree := "", -1
+	room := map[string]int{} // free slots by storage
 	m.storeMu.Lock()
 	defer m.storeMu.Unlock()
 	for _, s := range recv {
@@ -609,6 +610,7 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		if err != nil {
 			continue
 		}
+		room[s] = total - used
 		if free := total - used; free > bestFree {
 			best, bestFree = s, free
 		}
@@ -619,9 +621,9 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		return m.currentStorage(ctx, fmt.Errorf("modem: no usable message storage in %q", lines))
 	}
 	// Store-and-send writes its copies (+CMGW, mem2) to another storage
-	// than the one incoming messages fill when there is one: a backlog of
-	// received messages then cannot leave it without room (WritePart also
-	// switches storage when the one it writes to is full).
+	// than the one incoming messages fill when there is one with room: a
+	// backlog of received messages then cannot leave it without room
+	// (WritePart also switches storage when the one it writes to is full).
 	var writable []string
 	for _, s := range write {
 		if has(read, s) && s != "BM" && s != "SR" && s != "MT" && best != "MT" {
@@ -633,7 +635,7 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		w = write[0]
 	}
 	for _, s := range writable {
-		if s != best {
+		if s != best && room[s] > 0 {
 			w = s
 			break
 		}
