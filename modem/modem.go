@@ -561,7 +561,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // chooseStorage picks where incoming messages are stored: of the storages
-// +CPMS=? offers for both reading and receiving, the one with most room.
+// +CPMS=? offers for both reading and receiving, the largest that has room
+// (the first of equal ones; the largest when all are full).
 // Every readable storage is still polled, so messages stored before are
 // not missed.
 func (m *Modem) chooseStorage(ctx context.Context) error {
@@ -590,7 +591,7 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		}
 		return false
 	}
-	best, bestFree := "", -1
+	best, bestFree, bestTotal := "", -1, -1
 	room := map[string]int{} // free slots by storage
 	m.storeMu.Lock()
 	defer m.storeMu.Unlock()
@@ -611,8 +612,12 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 			continue
 		}
 		room[s] = total - used
-		if free := total - used; free > bestFree {
-			best, bestFree = s, free
+		// The largest storage that has room, the first of equals: a
+		// stable choice, so that across restarts incoming messages keep
+		// filling one storage and store-and-send's copies keep the other.
+		free := total - used
+		if best == "" || (free > 0) != (bestFree > 0) && free > 0 || (free > 0) == (bestFree > 0) && total > bestTotal {
+			best, bestFree, bestTotal = s, free, total
 		}
 	}
 	if best == "" {
