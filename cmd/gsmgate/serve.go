@@ -41,6 +41,8 @@ type serveInfo struct {
 	// demo is the virtual modem of --demo (nil otherwise), for tests to
 	// inject faults or latency through.
 	demo *sim.Modem
+	// svc is the gateway core, for tests that hold its database.
+	svc *gateway.Service
 }
 
 // serveMain runs the daemon until ctx ends, then shuts down gracefully:
@@ -127,7 +129,9 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		fmt.Fprintln(stderr, "gsmgate serve:", err)
 		return 1
 	}
-	info := serveInfo{DataDir: cfg.DataDir}
+	ap := newAppliance(cfg, svc, log, os.Getenv) // systemd, control socket, TLS, nightly backup (appliance.go)
+	defer ap.close()
+	info := serveInfo{DataDir: cfg.DataDir, svc: svc}
 	if info.Token, err = bootstrap(ctx, svc, cfg, stdout); err != nil {
 		fmt.Fprintln(stderr, "gsmgate serve:", err)
 		return 1
@@ -141,6 +145,12 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		return 1
 	}
 	info.URL = "http://" + ln.Addr().String()
+	tlsLn, err := ap.listenTLS(stdout)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintln(stderr, "gsmgate serve: https:", err)
+		return 1
+	}
 
 	// workCtx ends after the HTTP side has stopped: the gateway then lets
 	// the sends under way finish and stops the modems.
@@ -175,7 +185,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 			}
 		}
 	default:
-		pool = modem.NewPool(modem.PoolConfig{Scan: modem.ScanUSB}, log)
+		pool = modem.NewPool(modem.PoolConfig{Scan: ap.watchScan(modem.ScanUSB)}, log)
 		log.Info("no modem configured: looking for USB modems")
 	}
 
@@ -192,6 +202,10 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	// failures, messages read from the SIM) reach the webhooks.
 	bridge := hooks.Subscribe(svc.Bus())
 	gwDone := make(chan struct{})
+	if err := ap.run(workCtx, pool, len(cfg.Modems) > 0, gwDone, goRun); err != nil {
+		fmt.Fprintln(stderr, "gsmgate serve:", err)
+		return 1
+	}
 	go func() {
 		defer close(gwDone)
 		if err := svc.Run(workCtx, pool, gateway.ModemOptions{}); err != nil {
@@ -202,8 +216,11 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	goRun(func() { bridge.Run(workCtx) })
 	goRun(func() { api.RunMetrics(workCtx) })
 	goRun(func() { svc.RunRetention(workCtx) })
-	httpDone := make(chan error, 1)
+	httpDone := make(chan error, 2)
 	go func() { httpDone <- httpSrv.Serve(ln) }()
+	if tlsLn != nil {
+		go func() { httpDone <- httpSrv.Serve(tlsLn) }()
+	}
 
 	fmt.Fprintf(stdout, "gsmgate %s listening on %s (data in %s)\n", version, info.URL, cfg.DataDir)
 	if info.Token != "" {
@@ -220,6 +237,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	case err := <-httpDone:
 		log.Error("HTTP server stopped", "error", err)
 	}
+	ap.stopping()
 	api.Drain()
 	api.CloseStreams()
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
