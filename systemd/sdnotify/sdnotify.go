@@ -122,8 +122,8 @@ func WatchdogInterval(getenv func(string) string, pid int) (d time.Duration, ok 
 }
 
 // Watchdog pings every interval/3 while check passes, until ctx ends. check
-// gets a context that ends after interval/3: a check that has not answered
-// by then counts as failing (a database stuck behind a lock), and no ping is
+// gets a context that ends after interval/6; a check that has not answered
+// within interval/3 counts as failing (a database stuck behind a lock), and no ping is
 // sent, so that systemd restarts the service once interval passes without
 // one. onChange, if not nil, is called when the outcome changes (nil error:
 // healthy again), so that the caller can log it and update STATUS.
@@ -143,7 +143,9 @@ func (n *Notifier) Watchdog(ctx context.Context, interval time.Duration, check f
 	for {
 		if running == nil {
 			running = make(chan error, 1)
-			cctx, cancel := context.WithTimeout(ctx, every)
+			// The check's own deadline comes first, so that a check
+			// that honours its context says what it was waiting for.
+			cctx, cancel := context.WithTimeout(ctx, every/2)
 			go func(out chan<- error) {
 				defer cancel()
 				out <- check(cctx)
