@@ -109,10 +109,12 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("tlscert: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if err := f.Chmod(perm); err == nil {
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
-		}
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
