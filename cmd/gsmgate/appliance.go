@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,13 +62,10 @@ func newAppliance(cfg config.Config, svc *gateway.Service, log *slog.Logger, get
 // watchScan wraps the pool's scan so that readiness knows when the first
 // scan has run.
 func (a *appliance) watchScan(scan func(context.Context) ([]string, error)) func(context.Context) ([]string, error) {
-	first := true
+	var once sync.Once
 	return func(ctx context.Context) ([]string, error) {
 		ports, err := scan(ctx)
-		if first {
-			first = false
-			close(a.scanned)
-		}
+		once.Do(func() { close(a.scanned) })
 		return ports, err
 	}
 }
@@ -112,15 +111,23 @@ func (a *appliance) run(ctx context.Context, pool *modem.Pool, configured bool, 
 	srv.Handle("status", func(context.Context, json.RawMessage) (control.Reply, error) {
 		return control.Reply{Data: daemonStatus{PID: os.Getpid(), Version: version, Modems: pool.Modems()}}, nil
 	})
-	ln, err := control.Listen(filepath.Join(a.cfg.DataDir, control.SocketName), 0o660)
-	if err != nil {
+	sock := filepath.Join(a.cfg.DataDir, control.SocketName)
+	ln, err := control.Listen(sock, 0o660)
+	switch {
+	case errors.Is(err, control.ErrInUse):
 		return err
+	case err != nil:
+		// The gateway works without it (a data directory path longer
+		// than a socket address allows, say); only `gsmgate backup` and
+		// doctor's view through the daemon do not.
+		a.log.Error("no control socket: `gsmgate backup` cannot reach this daemon", "socket", sock, "error", err)
+	default:
+		goRun(func() {
+			if err := srv.Serve(ctx, ln); err != nil {
+				a.log.Error("control socket stopped", "error", err)
+			}
+		})
 	}
-	goRun(func() {
-		if err := srv.Serve(ctx, ln); err != nil {
-			a.log.Error("control socket stopped", "error", err)
-		}
-	})
 	if a.cfg.Backup.Keep > 0 {
 		h, m, _ := a.cfg.Backup.AtClock() // validated with the configuration
 		n := backup.Nightly{Dir: a.backupDir(), Keep: a.cfg.Backup.Keep, Hour: h, Minute: m, Snapshot: a.svc.Backup, Log: a.log}
