@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // Backup writes a consistent snapshot of the database to w (a complete
@@ -61,18 +59,4 @@ func (s *Service) CheckDatabase(ctx context.Context, max int) ([]error, error) {
 		return nil, err
 	}
 	return s.st.Check(max)
-}
-
-// QueueDepth is how many parts wait in the outbox (queued), counted by a
-// walk of the index: for status lines every few seconds, not per request.
-func (s *Service) QueueDepth(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	n := 0
-	err := s.st.View(func(tx *store.Tx) error { n = tx.Stats().Queued; return nil })
-	if err != nil {
-		return 0, fmt.Errorf("gateway: queue depth: %w", err)
-	}
-	return n, nil
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 )
@@ -42,12 +43,12 @@ type dispatcher struct {
 	wg   sync.WaitGroup
 
 	mu       sync.Mutex
-	inflight map[store.ID]string // message -> modem working on it
+	inflight map[model.ID]string // message -> modem working on it
 }
 
 func newDispatcher(s *Service, m Modems, o ModemOptions) *dispatcher {
 	return &dispatcher{s: s, m: m, o: o, log: s.log.With("component", "dispatcher"),
-		kick: make(chan struct{}, 1), inflight: map[store.ID]string{}}
+		kick: make(chan struct{}, 1), inflight: map[model.ID]string{}}
 }
 
 // kickNow asks the dispatcher to look at the outbox again (coalesced).
@@ -60,8 +61,8 @@ func (d *dispatcher) kickNow() {
 
 // change is a message state change to publish after its commit.
 type change struct {
-	prev store.State
-	m    store.Message
+	prev model.State
+	m    model.Message
 }
 
 func (d *dispatcher) publish(cs []change) {
@@ -101,7 +102,7 @@ func (d *dispatcher) run(ctx context.Context) {
 // expire marks expired the messages whose expiry passed while they waited
 // (even when no modem could take them) and publishes the change.
 func (d *dispatcher) expire() {
-	var ids []store.ID
+	var ids []model.ID
 	err := d.s.st.View(func(tx *store.Tx) error {
 		var err error
 		ids, err = tx.ExpiredDue(5000)
@@ -194,11 +195,11 @@ func (d *dispatcher) nextFuture() time.Time {
 // and, when claim is set, claims the next part for modem id: the next part
 // of message only first (when not zero), then any part. It is one
 // transaction, so a crash leaves either neither or both.
-func (d *dispatcher) commitAndClaim(id string, finish func(tx *store.Tx) ([]change, error), only store.ID, statuses []modem.Status) (store.Due, bool, []change, error) {
+func (d *dispatcher) commitAndClaim(id string, finish func(tx *store.Tx) ([]change, error), only model.ID, statuses []modem.Status) (store.Due, bool, []change, error) {
 	return d.commitAndClaimOpt(id, finish, true, only, statuses)
 }
 
-func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]change, error), claim bool, only store.ID, statuses []modem.Status) (store.Due, bool, []change, error) {
+func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]change, error), claim bool, only model.ID, statuses []modem.Status) (store.Due, bool, []change, error) {
 	var due store.Due
 	var ok bool
 	var cs []change
@@ -214,13 +215,16 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 		if !claim {
 			return nil
 		}
-		for _, o := range []store.ID{only, 0} {
-			var prev store.State
+		for _, o := range []model.ID{only, 0} {
+			var prev model.State
 			acc := d.accept(tx, id, o, statuses, &prev)
 			var err error
 			due, ok, err = tx.ClaimDue(id, acc)
 			if err != nil {
 				return err
+			}
+			for _, x := range due.Expired {
+				cs = append(cs, change{x.Previous, x.Message})
 			}
 			if ok {
 				cs = append(cs, change{prev, due.Message})
@@ -271,7 +275,7 @@ func coalesce(cs []change) []change {
 }
 
 // accept is the claim rule for modem id (see the type's comment).
-func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []modem.Status, prev *store.State) func(m *store.Message, p *store.Part) bool {
+func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []modem.Status, prev *model.State) func(m *model.Message, p *model.Part) bool {
 	state := map[string]modem.State{}
 	otherReady := false
 	for _, st := range statuses {
@@ -287,11 +291,11 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []m
 		}
 		return false
 	}
-	return func(m *store.Message, p *store.Part) bool {
+	return func(m *model.Message, p *model.Part) bool {
 		if only != 0 && m.ID != only {
 			return false
 		}
-		if m.Direction != store.Outgoing {
+		if m.Direction != model.Outgoing {
 			return false
 		}
 		d.mu.Lock()
@@ -307,10 +311,10 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []m
 				return false
 			}
 			for _, q := range parts {
-				if q.Seq < p.Seq && (q.State == store.StateQueued || q.State == store.StateSubmitting) {
+				if q.Seq < p.Seq && (q.State == model.StateQueued || q.State == model.StateSubmitting) {
 					return false
 				}
-				if q.State == store.StateSent || q.State == store.StateDelivered {
+				if q.State == model.StateSent || q.State == model.StateDelivered {
 					sentVia = q.Modem
 				}
 			}
@@ -327,7 +331,7 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only store.ID, statuses []m
 }
 
 // done forgets that modem id works on message mid.
-func (d *dispatcher) done(mid store.ID, id string) {
+func (d *dispatcher) done(mid model.ID, id string) {
 	d.mu.Lock()
 	if d.inflight[mid] == id {
 		delete(d.inflight, mid)
@@ -360,7 +364,7 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 		} else {
 			finish = d.failure(cur, id, err)
 		}
-		only := store.ID(0)
+		only := model.ID(0)
 		if err == nil && cur.Part.Seq < cur.Message.Parts {
 			only = cur.Message.ID
 		}
@@ -405,7 +409,7 @@ func (d *dispatcher) failure(cur store.Due, id string, err error) func(tx *store
 		if err != nil {
 			return nil, err
 		}
-		var m store.Message
+		var m model.Message
 		switch {
 		case class == modem.Permanent:
 			log.Info("permanent send error")
@@ -432,14 +436,14 @@ func (d *dispatcher) failure(cur store.Due, id string, err error) func(tx *store
 // parts after it that wait to no earlier than next: they cannot go before
 // it, and left at the head of the outbox they would fill the window
 // ClaimDue looks at and hide parts that can go.
-func markRetry(tx *store.Tx, id store.ID, seq int, errText string, next time.Time) (store.Message, error) {
-	return tx.UpdateMessage(id, func(_ *store.Message, parts []store.Part) error {
+func markRetry(tx *store.Tx, id model.ID, seq int, errText string, next time.Time) (model.Message, error) {
+	return tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
 		for i := range parts {
 			p := &parts[i]
 			switch {
 			case p.Seq == seq:
-				p.State, p.Error, p.NextAttempt, p.MR = store.StateQueued, errText, next, -1
-			case p.Seq > seq && p.State == store.StateQueued && p.NextAttempt.Before(next):
+				p.State, p.Error, p.NextAttempt, p.MR = model.StateQueued, errText, next, -1
+			case p.Seq > seq && p.State == model.StateQueued && p.NextAttempt.Before(next):
 				p.NextAttempt = next
 			}
 		}
@@ -450,14 +454,14 @@ func markRetry(tx *store.Tx, id store.ID, seq int, errText string, next time.Tim
 // markUnknown records that part seq may or may not have been sent. The
 // parts after it are held back (cancelled, so that a retry sends them): the
 // message as a whole is unknown, and a person decides.
-func markUnknown(tx *store.Tx, id store.ID, seq int, reason string) (store.Message, error) {
-	return tx.UpdateMessage(id, func(_ *store.Message, parts []store.Part) error {
+func markUnknown(tx *store.Tx, id model.ID, seq int, reason string) (model.Message, error) {
+	return tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
 		for i := range parts {
 			switch {
 			case parts[i].Seq == seq:
-				parts[i].State, parts[i].Error = store.StateUnknown, reason
-			case parts[i].State == store.StateQueued:
-				parts[i].State, parts[i].Error = store.StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", seq)
+				parts[i].State, parts[i].Error = model.StateUnknown, reason
+			case parts[i].State == model.StateQueued:
+				parts[i].State, parts[i].Error = model.StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", seq)
 			}
 		}
 		return nil

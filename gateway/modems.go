@@ -145,6 +145,7 @@ func (s *Service) Run(ctx context.Context, pool *modem.Pool, o ModemOptions) err
 // the startup recovery cannot be written.
 func (s *Service) RunModems(ctx context.Context, m Modems, o ModemOptions) error {
 	o.defaults()
+	s.running.Store(&m)
 	resend := o.ResendUnknown
 	var setting bool
 	if err := s.st.View(func(tx *store.Tx) error { return tx.Setting(SettingResendUnknown, &setting) }); err == nil && setting {

@@ -226,9 +226,7 @@ func (a *appliance) statusLine(ctx context.Context, pool *modem.Pool) string {
 	default:
 		fmt.Fprintf(&b, "%d of %d modem(s) ready", ready, len(ms))
 	}
-	if q, err := a.svc.QueueDepth(ctx); err == nil {
-		fmt.Fprintf(&b, "; %d part(s) queued", q)
-	}
+	fmt.Fprintf(&b, "; %d part(s) queued", a.svc.QueueDepth())
 	if len(notes) > 0 {
 		b.WriteString("; ")
 		b.WriteString(strings.Join(notes, "; "))

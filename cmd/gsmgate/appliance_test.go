@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	bolt "go.etcd.io/bbolt"
 )
@@ -100,7 +101,7 @@ func TestServeNotifiesSystemd(t *testing.T) {
 	// Hold the database's write lock, as a stuck transaction would.
 	held, release := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = d.info.svc.Store().Update(func(*store.Tx) error {
+		_ = d.info.db.Update(func(*store.Tx) error {
 			close(held)
 			<-release
 			return nil
@@ -258,7 +259,7 @@ func TestBackupWhileSending(t *testing.T) {
 	admin := users[0].ID
 
 	var mu sync.Mutex
-	var committed []store.ID // Send returned: committed
+	var committed []model.ID // Send returned: committed
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 3 {
@@ -288,7 +289,7 @@ func TestBackupWhileSending(t *testing.T) {
 	waitUntil(t, "sends", func() bool { mu.Lock(); defer mu.Unlock(); return len(committed) >= 200 })
 
 	mu.Lock()
-	before := append([]store.ID(nil), committed...)
+	before := append([]model.ID(nil), committed...)
 	mu.Unlock()
 	out := filepath.Join(t.TempDir(), "backup.db")
 	var stdout, stderr bytes.Buffer

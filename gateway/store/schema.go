@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
+)
 
 // The storage layout: every bucket, its key format and the format version it
 // arrived in. Nothing outside this file invents a bucket or a key layout.
@@ -185,9 +189,9 @@ var migrations = map[uint64]migration{
 
 // state codes used in index keys. The names are the API's; the codes are
 // only the on-disk order and must never be renumbered.
-var stateCode = map[State]byte{
-	StateQueued: 1, StateSubmitting: 2, StateSent: 3, StateDelivered: 4,
-	StateFailed: 5, StateUnknown: 6, StateCancelled: 7, StateExpired: 8,
+var stateCode = map[model.State]byte{
+	model.StateQueued: 1, model.StateSubmitting: 2, model.StateSent: 3, model.StateDelivered: 4,
+	model.StateFailed: 5, model.StateUnknown: 6, model.StateCancelled: 7, model.StateExpired: 8,
 }
 
 // key helpers
@@ -238,4 +242,4 @@ func tns(t time.Time) []byte {
 	return u64(uint64(n))
 }
 
-func partKey(id ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
+func partKey(id model.ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -73,7 +74,7 @@ type DB struct {
 	now  func() time.Time
 
 	idMu   sync.Mutex
-	lastID ID
+	lastID model.ID
 
 	batchers atomic.Int32 // Batch calls in progress
 }
@@ -166,8 +167,8 @@ func (db *DB) seedIDs() error {
 			if b == nil {
 				continue
 			}
-			if key, _ := b.Cursor().Last(); len(key) == 8 && ID(getU64(key)) > db.lastID {
-				db.lastID = ID(getU64(key))
+			if key, _ := b.Cursor().Last(); len(key) == 8 && model.ID(getU64(key)) > db.lastID {
+				db.lastID = model.ID(getU64(key))
 			}
 		}
 		// Notification keys lead with the user: their IDs need a walk
@@ -175,8 +176,8 @@ func (db *DB) seedIDs() error {
 		if b := btx.Bucket(bNotifications); b != nil {
 			c := b.Cursor()
 			for key, _ := c.First(); key != nil; key, _ = c.Next() {
-				if len(key) == 16 && ID(getU64(key[8:])) > db.lastID {
-					db.lastID = ID(getU64(key[8:]))
+				if len(key) == 16 && model.ID(getU64(key[8:])) > db.lastID {
+					db.lastID = model.ID(getU64(key[8:]))
 				}
 			}
 		}
@@ -195,10 +196,10 @@ func (db *DB) Now() time.Time { return db.now() }
 
 // NewID returns an ID greater than every ID this DB returned or found, made
 // from the clock's millisecond and a counter.
-func (db *DB) NewID() ID {
+func (db *DB) NewID() model.ID {
 	db.idMu.Lock()
 	defer db.idMu.Unlock()
-	id := ID(uint64(db.now().UnixMilli()) << idCounterBits)
+	id := model.IDAt(db.now())
 	if id <= db.lastID {
 		id = db.lastID + 1
 	}
@@ -253,7 +254,7 @@ func (db *DB) Batch(fn func(*Tx) error) error {
 func (tx *Tx) Now() time.Time { return tx.db.now() }
 
 // NewID is DB.NewID.
-func (tx *Tx) NewID() ID { return tx.db.NewID() }
+func (tx *Tx) NewID() model.ID { return tx.db.NewID() }
 
 func (tx *Tx) b(name []byte) *bolt.Bucket { return tx.tx.Bucket(name) }
 
