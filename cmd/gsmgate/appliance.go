@@ -48,6 +48,9 @@ type appliance struct {
 	// unhealthy is set while the health check fails: the periodic status
 	// line then leaves the UNHEALTHY one in place.
 	unhealthy atomic.Bool
+	// stopped is set by stopping(): no status line replaces the
+	// "stopping" one after it.
+	stopped atomic.Bool
 }
 
 func newAppliance(cfg config.Config, svc *gateway.Service, log *slog.Logger, getenv func(string) string) *appliance {
@@ -289,7 +292,9 @@ wait:
 					return
 				}
 				a.log.Info("health check passes again")
-				_ = a.notify.Status(a.statusLine(ctx, pool))
+				if !a.stopped.Load() {
+					_ = a.notify.Status(a.statusLine(ctx, pool))
+				}
 			})
 		}()
 		defer func() { <-goWatch }()
@@ -303,7 +308,7 @@ wait:
 			return
 		case <-every.C:
 		}
-		if a.unhealthy.Load() {
+		if a.unhealthy.Load() || a.stopped.Load() {
 			continue
 		}
 		if s := a.statusLine(ctx, pool); s != last {
@@ -315,6 +320,7 @@ wait:
 
 // stopping tells systemd that shutdown has begun.
 func (a *appliance) stopping() {
+	a.stopped.Store(true)
 	_ = a.notify.Stopping("stopping: finishing the sends under way")
 }
 
