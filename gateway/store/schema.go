@@ -24,6 +24,9 @@ import (
 //   - 1 (first release): everything below not marked otherwise.
 //   - 2: message_events (the durable log of message outcomes that webhooks
 //     are made from).
+//   - 3: idx_lane (the outbox by lane, for priority and fair sharing),
+//     modem_sends (per-SIM daily counts for the daily cap), optouts,
+//     groups, saved_searches, templates, campaigns.
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -32,7 +35,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Bucket names (version 1 unless stated).
 var (
@@ -159,6 +162,31 @@ var (
 	// consumed yet; PurgeBatch drops entries older than the retention
 	// cutoff that nobody consumed.
 	bMessageEvents = []byte("message_events")
+
+	// idx_lane (version 3): u8(lane) | u64(group) | u64(nextAttempt unix
+	// ns) | u64(messageID) | u8(seq): the outbox again, by lane (see
+	// Lane) and, within a lane, by group: 0 in the urgent and
+	// conversation lanes (one queue by due time), the batch ID in the bulk
+	// and low lanes (one queue per bulk send, so that the dispatcher can
+	// take them in turn with one Seek per batch). Kept with idx_due by
+	// putPart.
+	bIdxLane = []byte("idx_lane")
+	// modem_sends (version 3): str(modem) | "YYYY-MM-DD" (the appliance's
+	// local date) -> u64: parts a modem sent that day (daily cap).
+	bModemSends = []byte("modem_sends")
+	// optouts (version 3): E.164 number -> OptOut: numbers that asked not
+	// to get bulk sends.
+	bOptOuts = []byte("optouts")
+	// groups (version 3): group id (chosen by the caller, a CRM's id) ->
+	// Group, members included.
+	bGroups = []byte("groups")
+	// saved_searches (version 3): id -> SavedSearch.
+	bSavedSearches = []byte("saved_searches")
+	// templates (version 3): id -> Template.
+	bTemplates = []byte("templates")
+	// campaigns (version 3): u64(batchID) -> Campaign: a bulk send's name
+	// and what was skipped at its start.
+	bCampaigns = []byte("campaigns")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -170,7 +198,7 @@ var allBuckets = [][]byte{
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
-	bMessageEvents,
+	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -185,6 +213,40 @@ var migrations = map[uint64]migration{
 		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
 		return err
 	},
+	2: indexQueuedPartsByLane,
+}
+
+// indexQueuedPartsByLane (2 → 3) creates the version 3 buckets and files
+// every queued part of the outbox (idx_due) in idx_lane.
+func indexQueuedPartsByLane(tx *Tx) error {
+	for _, b := range [][]byte{bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	type pk struct {
+		id  model.ID
+		seq int
+	}
+	var queued []pk
+	fwdScan(tx.b(bIdxDue), nil, nil, func(key, _ []byte) bool {
+		queued = append(queued, pk{model.ID(getU64(key[8:16])), int(key[16])})
+		return true
+	})
+	for _, q := range queued {
+		m, err := tx.Message(q.id)
+		if err != nil {
+			return err
+		}
+		p, err := tx.Part(q.id, q.seq)
+		if err != nil {
+			return err
+		}
+		if err := tx.b(bIdxLane).Put(laneKey(&m, &p), nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // state codes used in index keys. The names are the API's; the codes are
