@@ -2,6 +2,8 @@ package config
 
 import (
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,5 +39,53 @@ func TestExampleConfigListsEveryKey(t *testing.T) {
 		if !known[k] {
 			t.Errorf("%s has %q, which is not a configuration key", path, k)
 		}
+	}
+}
+
+// TestExampleConfigCommentsShowDefaults: a commented-out key in the example
+// shows the default value (the file's header says so). The modems lines
+// are examples, not defaults, and are skipped.
+func TestExampleConfigCommentsShowDefaults(t *testing.T) {
+	data, err := os.ReadFile("../systemd/gsmgate.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commented []string
+	var lines []string
+	table := ""
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "[") {
+			table = strings.Trim(l, "[]") + "."
+		}
+		if m := regexp.MustCompile(`^# ([a-z_]+) = `).FindStringSubmatch(l); m != nil && m[1] != "modems" {
+			commented = append(commented, table+m[1])
+			l = strings.TrimPrefix(l, "# ")
+		}
+		lines = append(lines, l)
+	}
+	path := filepath.Join(t.TempDir(), "uncommented.toml")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Check(path)
+	if err != nil {
+		t.Fatalf("the example with its comments removed: %v", err)
+	}
+	def := Default()
+	want := map[string]any{}
+	for _, f := range fields(&def) {
+		want[f.key] = f.v.Interface()
+	}
+	have := map[string]any{}
+	for _, f := range fields(&got) {
+		have[f.key] = f.v.Interface()
+	}
+	for _, k := range commented {
+		if k := strings.TrimPrefix(k, "."); !reflect.DeepEqual(have[k], want[k]) {
+			t.Errorf("%s: the example shows %v, the default is %v", k, have[k], want[k])
+		}
+	}
+	if len(commented) < 20 {
+		t.Errorf("only %d commented keys found: %v", len(commented), commented)
 	}
 }
