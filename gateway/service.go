@@ -59,6 +59,10 @@ type Options struct {
 	// TokenTouchInterval: a token's LastUsedAt is written at most this
 	// often (default 1 min), so reads stay reads.
 	TokenTouchInterval time.Duration
+	// SessionIdle ends a web UI session unused this long (default 12 h);
+	// SessionMax ends any session this long after login (default 7 days).
+	SessionIdle time.Duration
+	SessionMax  time.Duration
 }
 
 func (o *Options) defaults() {
@@ -88,6 +92,12 @@ func (o *Options) defaults() {
 	}
 	if o.TokenTouchInterval <= 0 {
 		o.TokenTouchInterval = time.Minute
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 12 * time.Hour
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = 7 * 24 * time.Hour
 	}
 }
 
@@ -157,6 +167,7 @@ func (s *Service) PublishStatus(prev store.State, m store.Message) {
 	s.bus.Publish(&StatusChanged{At: now, Message: m, Previous: prev})
 	if m.State.IsFailure() && !prev.IsFailure() {
 		s.bus.Publish(&SendFailed{At: now, Message: m})
+		s.noteFailure(now, m)
 	}
 }
 

@@ -20,6 +20,7 @@ import "time"
 //   - 1 (first release): everything below not marked otherwise.
 //   - 2: message_events (the durable log of message outcomes that webhooks
 //     are made from).
+//   - 3: sessions and idx_session_user (staff web UI logins).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -28,7 +29,7 @@ import "time"
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Bucket names (version 1 unless stated).
 var (
@@ -155,6 +156,14 @@ var (
 	// consumed yet; PurgeBatch drops entries older than the retention
 	// cutoff that nobody consumed.
 	bMessageEvents = []byte("message_events")
+
+	// sessions (version 3): sha256(session secret) -> Session. A staff
+	// member's web UI login; only the hash of the cookie's secret is kept,
+	// so a copy of the database does not hold live cookies.
+	bSessions = []byte("sessions")
+	// idx_session_user (version 3): u64(userID) | sha256(secret): a user's
+	// sessions (ended together on a password change or by an admin).
+	bIdxSessionUser = []byte("idx_session_user")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -166,7 +175,7 @@ var allBuckets = [][]byte{
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
-	bMessageEvents,
+	bMessageEvents, bSessions, bIdxSessionUser,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -181,6 +190,18 @@ var migrations = map[uint64]migration{
 		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
 		return err
 	},
+	// 2 → 3: sessions start empty (nobody was logged in to a web UI).
+	2: addSessionBuckets,
+}
+
+// addSessionBuckets creates the buckets of the web UI's sessions.
+func addSessionBuckets(tx *Tx) error {
+	for _, b := range [][]byte{bSessions, bIdxSessionUser} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // state codes used in index keys. The names are the API's; the codes are
