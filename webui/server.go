@@ -44,6 +44,9 @@ type Options struct {
 	// Registry receives the metrics (default a new registry, served on
 	// /metrics with the Go and process collectors).
 	Registry *prometheus.Registry
+	// UI, when set, mounts the staff web UI (package webui/ui) on the
+	// engine: "/", the pages and their static files.
+	UI interface{ Register(gin.IRouter) }
 }
 
 func (o *Options) defaults() {
@@ -168,6 +171,9 @@ func (s *Server) router(reg *prometheus.Registry) *gin.Engine {
 	add(http.MethodGet, "/webhooks/:id", ScopeAdmin, s.getWebhook)
 	add(http.MethodDelete, "/webhooks/:id", ScopeAdmin, s.deleteWebhook)
 	s.thirdParty(e)
+	if s.opts.UI != nil {
+		s.opts.UI.Register(e)
+	}
 	return e
 }
 

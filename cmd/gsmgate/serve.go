@@ -25,6 +25,7 @@ import (
 	"github.com/gsmgate/gsmgate/modem/sim"
 	"github.com/gsmgate/gsmgate/webhook"
 	"github.com/gsmgate/gsmgate/webui"
+	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -182,9 +183,14 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	hooks := webhook.New(db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
 	adapter := webui.NewService(svc, webui.ModemsFunc(func(context.Context) []webui.ModemStatus { return webui.ModemStatuses(pool.Modems()) }))
 	gin.SetMode(gin.ReleaseMode)
+	staffUI, err := ui.New(svc, ui.Options{Logger: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "gsmgate serve:", err)
+		return 1
+	}
 	api := webui.New(adapter, adapter, hooks, webui.Options{
 		MaxBodyBytes: cfg.API.MaxBodyBytes, MaxRecipients: cfg.API.MaxRecipients, MaxTextChars: cfg.API.MaxTextChars,
-		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log,
+		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log, UI: staffUI,
 	})
 	httpSrv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
@@ -206,6 +212,12 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	go func() { httpDone <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "gsmgate %s listening on %s (data in %s)\n", version, info.URL, cfg.DataDir)
+	fmt.Fprintf(stdout, "web UI: open %s/ and log in as %q\n", info.URL, cfg.Admin.Name)
+	if cfg.Demo {
+		if err := seedDemo(workCtx, svc); err != nil {
+			log.Warn("demo: seeding a conversation", "error", err)
+		}
+	}
 	if info.Token != "" {
 		fmt.Fprintf(stdout, "try:\n  GSMGATE_TOKEN=%s go run ./cmd/gsmgate send --url %s --to +447911123201 \"Hello Ada\"\n", info.Token, info.URL)
 		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/v1/conversations\n", info.Token, info.URL)
@@ -222,6 +234,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	}
 	api.Drain()
 	api.CloseStreams()
+	staffUI.Close()
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := httpSrv.Shutdown(shCtx); err != nil {
@@ -290,11 +303,34 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 
 // demoContacts reply to what they are sent.
 var demoContacts = []struct {
-	number, name, company string
-	replies               []string
+	number, name, company, job, email string
+	replies                           []string
 }{
-	{"+447911123201", "Ada Lovelace", "Analytical Engines Ltd", []string{"Thanks, got it!", "Can we move it to Thursday?", "Perfect, see you then."}},
-	{"+447911123202", "Grace Hopper", "Compilers & Co", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
+	{"+447911123201", "Ada Lovelace", "Analytical Engines Ltd", "Head of Programming", "ada@example.com", []string{"Thanks, got it!", "Can we move it to Thursday?", "Perfect, see you then."}},
+	{"+447911123202", "Grace Hopper", "Compilers & Co", "Rear Admiral, Systems", "grace@example.com", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
+}
+
+// seedDemo sends the demo's first message, from the first admin to Ada,
+// on a database with no conversation yet, so that a newcomer who logs in
+// finds a conversation (Ada's reply follows within seconds).
+func seedDemo(ctx context.Context, svc *gateway.Service) error {
+	us, err := svc.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.Role != store.RoleAdmin || u.Disabled {
+			continue
+		}
+		page, err := svc.Conversations(ctx, u.ID, gateway.ConversationQuery{All: true, Limit: 1})
+		if err != nil || len(page.Items) > 0 {
+			return err
+		}
+		_, err = svc.Send(ctx, gateway.SendRequest{UserID: u.ID, To: []string{demoContacts[0].number}, StatusReport: true,
+			Text: "Hello Ada, this is gsmgate's demo. Reply to me here, or try Send SMS at the top."})
+		return err
+	}
+	return nil
 }
 
 // startDemo starts a virtual modem on loopback TCP and the simulated
@@ -311,7 +347,8 @@ func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRu
 		return "", nil, err
 	}
 	for _, c := range demoContacts {
-		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company}); err != nil {
+		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company,
+			JobTitle: c.job, Email: c.email, CRMURL: "https://crm.example.com/contacts/" + strings.TrimPrefix(c.number, "+")}); err != nil {
 			return "", nil, err
 		}
 	}
