@@ -88,17 +88,7 @@ func (h *Handler) smsView(c *gin.Context) {
 	if raw := c.Param("number"); raw != "" {
 		d.Selected = h.gw.ConversationNumber(raw)
 	}
-	if partial == "" || partial == "list" {
-		if err := h.loadList(c, v, &d); err != nil {
-			h.fail(c, err)
-			return
-		}
-		if partial == "list" {
-			h.renderRaw(c, http.StatusOK, "sms", "conv-rows", d)
-			return
-		}
-	}
-	if d.Selected != "" {
+	if d.Selected != "" && partial != "list" {
 		q := gateway.ThreadQuery{Limit: 50}
 		if b := c.Query("before"); b != "" {
 			id, err := gateway.ParseID(b)
@@ -134,6 +124,17 @@ func (h *Handler) smsView(c *gin.Context) {
 			return
 		case "thread":
 			h.renderRaw(c, http.StatusOK, "sms", "thread", d.Thread)
+			return
+		}
+	}
+	// The list after the thread: opening it marked it read.
+	if partial == "" || partial == "list" {
+		if err := h.loadList(c, v, &d); err != nil {
+			h.fail(c, err)
+			return
+		}
+		if partial == "list" {
+			h.renderRaw(c, http.StatusOK, "sms", "conv-rows", d)
 			return
 		}
 	}
