@@ -1,6 +1,10 @@
 package gateway
 
-import "github.com/gsmgate/gsmgate/gateway/store"
+import (
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/store"
+)
 
 // Aliases of the storage records the web packages see through the core,
 // so that they need not import gateway/store. (Issue 10 moves these types
@@ -23,3 +27,6 @@ type (
 
 // ParseID reads an ID as the UI and API print it (16 hex digits).
 func ParseID(s string) (ID, error) { return store.ParseID(s) }
+
+// IDAt is the smallest ID made at t: IDs after it were made later.
+func IDAt(t time.Time) ID { return store.IDAt(t) }

@@ -81,8 +81,14 @@ func (h *Handler) events(c *gin.Context) {
 	}
 
 	// Replay the notifications newer than the last one the browser saw.
+	// The browser's own Last-Event-ID wins (a reconnect); a new page passes
+	// the newest notification the tab has shown as ?after=.
 	var last gateway.ID
-	if lid := c.Request.Header.Get("Last-Event-ID"); lid != "" {
+	lid := c.Request.Header.Get("Last-Event-ID")
+	if lid == "" {
+		lid = c.Query("after")
+	}
+	if lid != "" {
 		if id, err := gateway.ParseID(lid); err == nil {
 			last = id
 			notes, err := h.gw.Notifications(ctx, uid, gateway.Page{Limit: 200})

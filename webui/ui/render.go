@@ -54,6 +54,9 @@ type view struct {
 	CSRF   string
 	// Notes are the viewer's notifications for the sidebar.
 	Notes []noteView
+	// Since is the ID of the moment the page was made: notifications
+	// after it are news to this page (toasts).
+	Since string
 	Data  any
 }
 
@@ -79,7 +82,7 @@ func noteOf(n gateway.Notification) noteView {
 
 // render writes page with data on the layout, with status.
 func (h *Handler) render(c *gin.Context, status int, page, title string, data any) {
-	v := view{Title: title, Page: page, Data: data}
+	v := view{Title: title, Page: page, Data: data, Since: gateway.IDAt(h.opt.Now()).String()}
 	if vv, ok := c.Get(viewerKey); ok {
 		v.Viewer = vv.(*viewer)
 		v.CSRF = v.Viewer.Session.CSRF

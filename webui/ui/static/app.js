@@ -205,15 +205,31 @@
   }
 
   // ---- Live events: one stream per page. ----
+  // A toast is shown once per notification, even when it arrived while
+  // the browser was between two pages: the newest notification toasted is
+  // kept for the tab, and the stream replays what came after it.
+  var lastToast = "";
+  try { lastToast = sessionStorage.getItem("gsmgate.lastToast") || ""; } catch (e) {}
+  function toasted(id) {
+    if (id > lastToast) lastToast = id;
+    try { sessionStorage.setItem("gsmgate.lastToast", lastToast); } catch (e) {}
+  }
+  // A new tab: what is already in the sidebar is not news.
+  if (!lastToast && notesList) toasted(document.body.dataset.since);
   if (notesList && "EventSource" in window) {
-    var es = new EventSource("/ui/events");
-    es.addEventListener("hello", function () { document.body.dataset.live = "1"; });
+    var es = new EventSource("/ui/events" + (lastToast ? "?after=" + lastToast : ""));
+    es.addEventListener("hello", function () {
+      // Whatever changed before the stream was up (or while it was down).
+      if (document.body.dataset.live) { reloadThread(); reloadList(); } else if (thread) { reloadThread(); }
+      document.body.dataset.live = "1";
+    });
     es.addEventListener("notification", function (ev) {
       var n = JSON.parse(ev.data);
-      if ($('li[data-id="' + n.ID + '"]', notesList)) return;
-      toast(n);
-      notesList.insertBefore(noteItem(n), notesList.firstChild);
-      setCount(notesList.children.length);
+      if (n.ID > lastToast) { toast(n); toasted(n.ID); }
+      if (!$('li[data-id="' + n.ID + '"]', notesList)) {
+        notesList.insertBefore(noteItem(n), notesList.firstChild);
+        setCount(notesList.children.length);
+      }
     });
     es.addEventListener("message", function (ev) {
       var m = JSON.parse(ev.data);
