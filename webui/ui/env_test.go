@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,12 +34,12 @@ import (
 // fresh browser context (its own cookies), so tests do not see each other.
 
 type stack struct {
-	svc     *gateway.Service
-	net     *sim.Network
-	sm      *sim.Modem
-	ui      *ui.Handler
-	url     string
-	browser context.Context // nil when no browser could be started
+	svc       *gateway.Service
+	net       *sim.Network
+	sm        *sim.Modem
+	ui        *ui.Handler
+	url       string
+	browser   context.Context // nil when no browser could be started
 	noBrowser string
 }
 
@@ -284,6 +285,14 @@ func (tb *tab) waitJS(what, js string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	tb.t.Fatalf("waiting for %s: timed out (last error: %v)", what, last)
+}
+
+// paste puts text in the field as a paste would, and lets the page see it
+// (an input event).
+func (tb *tab) paste(css, text string) {
+	tb.t.Helper()
+	q, _ := json.Marshal(text)
+	eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %s; return e.dispatchEvent(new Event('input')); })()`, css, q))
 }
 
 func (tb *tab) open(path string) {

@@ -271,4 +271,3 @@ func TestSearchAndLoadMore(t *testing.T) {
 		t.Fatalf("search found %s", got)
 	}
 }
-
