@@ -9,6 +9,8 @@ need_apt=()
 command -v gammu >/dev/null 2>&1 || need_apt+=(gammu)
 /usr/bin/python3 -c 'import gammu' >/dev/null 2>&1 || need_apt+=(python3-gammu)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# Headless Chromium for the web UI's browser tests (webui/ui).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq

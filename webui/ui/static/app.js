@@ -210,12 +210,18 @@
   // kept for the tab, and the stream replays what came after it.
   var lastToast = "";
   try { lastToast = sessionStorage.getItem("gsmgate.lastToast") || ""; } catch (e) {}
+  function remember(id) {
+    try { if (id > (sessionStorage.getItem("gsmgate.lastToast") || "")) sessionStorage.setItem("gsmgate.lastToast", id); } catch (e) {}
+  }
+  // A toast counts as seen once it has been on screen a moment: one that
+  // came just as the page was left (a form was sent) is shown again on the
+  // next page.
   function toasted(id) {
     if (id > lastToast) lastToast = id;
-    try { sessionStorage.setItem("gsmgate.lastToast", lastToast); } catch (e) {}
+    setTimeout(function () { remember(id); }, 1500);
   }
   // A new tab: what is already in the sidebar is not news.
-  if (!lastToast && notesList) toasted(document.body.dataset.since);
+  if (!lastToast && notesList) { lastToast = document.body.dataset.since; remember(lastToast); }
   if (notesList && "EventSource" in window) {
     var es = new EventSource("/ui/events" + (lastToast ? "?after=" + lastToast : ""));
     es.addEventListener("hello", function () {
