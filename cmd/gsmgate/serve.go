@@ -310,9 +310,10 @@ var demoContacts = []struct {
 	{"+447911123202", "Grace Hopper", "Compilers & Co", "Rear Admiral, Systems", "grace@example.com", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
 }
 
-// seedDemo sends the demo's first message, from the first admin to Ada,
+// seedDemo sends the demo's first message, from the first admin to Grace,
 // on a database with no conversation yet, so that a newcomer who logs in
-// finds a conversation (Ada's reply follows within seconds).
+// finds a conversation (Grace's reply follows within seconds; the README's
+// first send goes to Ada, a conversation of its own).
 func seedDemo(ctx context.Context, svc *gateway.Service) error {
 	us, err := svc.Users(ctx)
 	if err != nil {
@@ -326,8 +327,8 @@ func seedDemo(ctx context.Context, svc *gateway.Service) error {
 		if err != nil || len(page.Items) > 0 {
 			return err
 		}
-		_, err = svc.Send(ctx, gateway.SendRequest{UserID: u.ID, To: []string{demoContacts[0].number}, StatusReport: true,
-			Text: "Hello Ada, this is gsmgate's demo. Reply to me here, or try Send SMS at the top."})
+		_, err = svc.Send(ctx, gateway.SendRequest{UserID: u.ID, To: []string{demoContacts[1].number}, StatusReport: true,
+			Text: "Hello Grace, this is gsmgate's demo. Reply to me here, or try Send SMS at the top."})
 		return err
 	}
 	return nil
