@@ -242,6 +242,9 @@ func TestAlphanumericSenderReplyDisabled(t *testing.T) {
 	if got := eval[string](tb, sel(`.disabled-why`)+`.textContent`); !strings.Contains(got, "MyBank") {
 		t.Errorf("reason %q", got)
 	}
+	// Nobody is associated with it: it is in the admins' unassigned inbox.
+	tb.open("/?view=unassigned")
+	tb.waitJS("the unassigned list", `!!document.querySelector('[data-testid=conversation-item][data-number="MyBank"]')`)
 }
 
 // TestSearchAndLoadMore: search by name finds the contact's conversation;

@@ -18,6 +18,10 @@ import (
 // bubbles) or "thread" (the thread after a change).
 
 type smsData struct {
+	// View is an admin's choice of list: "" (theirs), "all" or
+	// "unassigned".
+	View     string
+	Admin    bool
 	Query    string
 	Rows     []convRow
 	MoreURL  string
@@ -84,7 +88,10 @@ func (h *Handler) smsView(c *gin.Context) {
 	v := viewerOf(c)
 	ctx := c.Request.Context()
 	partial := c.Query("partial")
-	d := smsData{Query: strings.TrimSpace(c.Query("q")), Notice: c.Query("notice")}
+	d := smsData{Query: strings.TrimSpace(c.Query("q")), Notice: c.Query("notice"), Admin: v.admin()}
+	if d.Admin && (c.Query("view") == "all" || c.Query("view") == "unassigned") {
+		d.View = c.Query("view")
+	}
 	if raw := c.Param("number"); raw != "" {
 		d.Selected = h.gw.ConversationNumber(raw)
 	}
@@ -172,7 +179,8 @@ func (h *Handler) loadList(c *gin.Context, v *viewer, d *smsData) error {
 		}
 		return nil
 	}
-	page, err := h.gw.Conversations(ctx, v.User.ID, gateway.ConversationQuery{Cursor: c.Query("cursor"), Limit: listPage})
+	page, err := h.gw.Conversations(ctx, v.User.ID, gateway.ConversationQuery{Cursor: c.Query("cursor"), Limit: listPage,
+		All: d.View == "all", Unassigned: d.View == "unassigned"})
 	if err != nil {
 		return err
 	}
@@ -180,7 +188,7 @@ func (h *Handler) loadList(c *gin.Context, v *viewer, d *smsData) error {
 		d.Rows = append(d.Rows, rowOf(it, d.Selected))
 	}
 	if page.Next != "" {
-		d.MoreURL = "/?partial=list&cursor=" + url.QueryEscape(page.Next)
+		d.MoreURL = "/?partial=list&view=" + d.View + "&cursor=" + url.QueryEscape(page.Next)
 	}
 	return nil
 }

@@ -144,7 +144,7 @@
   function reloadList() {
     // Only the first page, and not over search results.
     if (!convList || searching || convList.dataset.paged) return;
-    getHTML(location.pathname + "?partial=list").then(function (html) {
+    getHTML(location.pathname + "?partial=list&view=" + (convList.dataset.view || "")).then(function (html) {
       convList.innerHTML = html;
       watchMore();
     });
@@ -196,7 +196,7 @@
   }
   var toasts = $("#toasts");
   function toast(n) {
-    var t = el("div", { "class": "toast " + n.Kind, "data-testid": "toast", "data-kind": n.Kind, role: "status" });
+    var t = el("div", { "class": "toast " + n.Kind, "data-testid": "toast", "data-kind": n.Kind, "data-id": n.ID, "data-shown-at": Date.now(), role: "status" });
     t.appendChild(el("strong", {}, n.Kind === "failure" ? "Send failed" : "New SMS from " + (n.Title || n.Number)));
     t.appendChild(el("span", {}, n.Text));
     t.addEventListener("click", function () { location.href = n.Link; });
