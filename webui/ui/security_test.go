@@ -65,6 +65,8 @@ func TestComposeFlagsImpossibleNumbers(t *testing.T) {
 	tb.open("/compose")
 	tb.do(chromedp.SendKeys(`[data-testid=compose-recipient-input]`, "12\r"))
 	tb.waitJS("the flagged chip", `!!document.querySelector('[data-testid=compose-recipient].bad')`)
+	tb.do(chromedp.SendKeys(`[data-testid=compose-recipient-input]`, "+447700900555\r")) // Ofcom's drama range
+	tb.waitJS("the warned chip", `!!document.querySelector('[data-testid=compose-recipient][data-number="+447700900555"].warn')`)
 	s.contact(t, gateway.ContactInput{Number: "+447911123490", Name: "Yolanda Example"})
 	tb.do(chromedp.SendKeys(`[data-testid=compose-recipient-input]`, "Yolanda\r"))
 	tb.waitJS("the contact chip", `!!document.querySelector('[data-testid=compose-recipient][data-number="+447911123490"]')`)

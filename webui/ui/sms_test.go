@@ -39,6 +39,11 @@ func TestSendFromComposeAndReply(t *testing.T) {
 	if got := eval[string](tb, `document.querySelector('[data-testid=record-card]').textContent`); !strings.Contains(got, "Unknown number") {
 		t.Errorf("record card of an unknown number says %q", got)
 	}
+	// Add the contact from the card.
+	tb.do(chromedp.Click(`.add-contact summary`), chromedp.SetValue(`.add-contact input[name=name]`, "Carla's Client"),
+		chromedp.SetValue(`.add-contact input[name=job_title]`, "Buyer"), chromedp.Click(`.add-contact button`))
+	tb.waitJS("the new card", sel(`[data-testid=record-card-name]`)+`.textContent.trim() === "Carla's Client"`)
+	tb.waitJS("delivered after the reload", `document.querySelector('[data-testid=message-bubble][data-direction=out]').dataset.state === 'delivered'`)
 
 	tb.do(chromedp.SendKeys(`[data-testid=reply-text]`, "Line one"),
 		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)), // Shift+Enter: a new line, not a send
@@ -245,6 +250,29 @@ func TestAlphanumericSenderReplyDisabled(t *testing.T) {
 	// Nobody is associated with it: it is in the admins' unassigned inbox.
 	tb.open("/?view=unassigned")
 	tb.waitJS("the unassigned list", `!!document.querySelector('[data-testid=conversation-item][data-number="MyBank"]')`)
+}
+
+// TestThreadLoadsOlderOnScrollUp: a long thread opens at its newest 50
+// messages and loads the older ones when scrolled to the top.
+func TestThreadLoadsOlderOnScrollUp(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "olga", store.VisibilityAll, store.RoleStaff)
+	const peer = "+447911123610"
+	for i := range 60 {
+		s.send(t, u, fmt.Sprintf("note %02d", i), peer)
+	}
+	tb := s.tab(t, 1280, 800)
+	tb.login("olga", pw)
+	tb.open("/conversations/" + peer)
+	tb.waitJS("50 bubbles", bubbleCount("out")+` === 50`)
+	if first := eval[string](tb, sel(`[data-testid=message-bubble] .text`)+`.textContent`); first != "note 10" {
+		t.Fatalf("the first page starts at %q, want note 10", first)
+	}
+	eval[int](tb, `document.querySelector('[data-testid=thread]').scrollTop = 0, 1`)
+	tb.waitJS("60 bubbles", bubbleCount("out")+` === 60`)
+	if first := eval[string](tb, sel(`[data-testid=message-bubble] .text`)+`.textContent`); first != "note 00" {
+		t.Fatalf("after loading older the thread starts at %q", first)
+	}
 }
 
 // TestSearchAndLoadMore: search by name finds the contact's conversation;
