@@ -115,6 +115,11 @@ func (h *Handler) events(c *gin.Context) {
 		case <-h.closed:
 			return
 		case <-tick.C:
+			// A session ended elsewhere (logout, password change, expiry)
+			// ends its streams too.
+			if _, _, err := h.gw.SessionByToken(ctx, v.secret); err != nil {
+				return
+			}
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return
 			}
