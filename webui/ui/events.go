@@ -97,7 +97,7 @@ func (h *Handler) events(c *gin.Context) {
 			}
 			for i := len(notes) - 1; i >= 0; i-- { // oldest first
 				if n := notes[i]; n.ID > last {
-					if !send(n.ID.String(), "notification", noteEvent{noteView: noteOf(n), Number: n.Number}) {
+					if !send(n.ID.String(), "notification", noteEvent{noteView: h.noteOf(ctx, n, map[string]string{}), Number: n.Number}) {
 						return
 					}
 					last = n.ID
@@ -135,7 +135,7 @@ func (h *Handler) events(c *gin.Context) {
 					continue // already replayed
 				}
 				last = n.ID
-				if !send(n.ID.String(), "notification", noteEvent{noteView: noteOf(n), Number: n.Number}) {
+				if !send(n.ID.String(), "notification", noteEvent{noteView: h.noteOf(ctx, n, map[string]string{}), Number: n.Number}) {
 					return
 				}
 			case *gateway.StatusChanged:

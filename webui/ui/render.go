@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -70,12 +71,24 @@ type noteView struct {
 	At    time.Time
 }
 
-func noteOf(n gateway.Notification) noteView {
+// noteOf shows a notification: an incoming SMS by its sender's name when
+// the number is a contact's (names caches the look-ups of one page).
+func (h *Handler) noteOf(ctx context.Context, n gateway.Notification, names map[string]string) noteView {
 	nv := noteView{ID: n.ID.String(), Text: n.Text, At: n.CreatedAt}
 	if n.Kind == gateway.NoticeSendFailed {
 		nv.Kind, nv.Title, nv.Link = "failure", "Send failed", "/failures"
-	} else {
-		nv.Kind, nv.Title, nv.Link = "incoming", n.Number, convURL(n.Number)
+		return nv
+	}
+	nv.Kind, nv.Title, nv.Link = "incoming", n.Number, convURL(n.Number)
+	name, ok := names[n.Number]
+	if !ok {
+		if ct, err := h.gw.Contact(ctx, n.Number); err == nil {
+			name = ct.Name
+		}
+		names[n.Number] = name
+	}
+	if name != "" {
+		nv.Title = name
 	}
 	return nv
 }
@@ -90,8 +103,9 @@ func (h *Handler) render(c *gin.Context, status int, page, title string, data an
 		if err != nil {
 			h.log.Error("ui: notifications", "error", err)
 		}
+		names := map[string]string{}
 		for _, n := range notes {
-			v.Notes = append(v.Notes, noteOf(n))
+			v.Notes = append(v.Notes, h.noteOf(c.Request.Context(), n, names))
 		}
 	}
 	h.renderRaw(c, status, page, "layout.html", v)

@@ -67,6 +67,13 @@ func TestScreenshots(t *testing.T) {
 	desk.waitJS("a failure row", `!!document.querySelector('[data-testid=failure-row]')`)
 	shot(desk, "failures.png")
 
+	desk.open("/conversations/" + alan)
+	desk.waitJS("the live stream", `document.body.dataset.live === '1'`)
+	desk.do(chromedp.Click(`[data-testid=notifications-open]`))
+	s.inbound(t, grace, "Could you send me the invoice for March?")
+	desk.waitJS("the toast", `!!document.querySelector('[data-testid=toast][data-kind=incoming]')`)
+	shot(desk, "notifications.png")
+
 	phone := s.tab(t, 390, 844)
 	phone.login("maria", pw)
 	shot(phone, "sms-list-phone.png")

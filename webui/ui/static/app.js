@@ -166,7 +166,7 @@
     var a = el("a", { href: n.Link });
     a.appendChild(el("strong", {}, n.Title));
     a.appendChild(el("span", {}, n.Text));
-    a.appendChild(el("time", {}, new Date(n.At).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    a.appendChild(el("time", {}, new Date(n.At).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false })));
     li.appendChild(a);
     li.appendChild(el("button", { type: "button", "class": "clear", "data-clear": n.ID, "aria-label": "Clear" }, "✕"));
     return li;
@@ -197,7 +197,7 @@
   var toasts = $("#toasts");
   function toast(n) {
     var t = el("div", { "class": "toast " + n.Kind, "data-testid": "toast", "data-kind": n.Kind, "data-id": n.ID, "data-shown-at": Date.now(), role: "status" });
-    t.appendChild(el("strong", {}, n.Kind === "failure" ? "Send failed" : "New SMS from " + (n.Title || n.Number)));
+    t.appendChild(el("strong", {}, n.Kind === "failure" ? "Send failed" : "SMS from " + n.Title));
     t.appendChild(el("span", {}, n.Text));
     t.addEventListener("click", function () { location.href = n.Link; });
     toasts.appendChild(t);
