@@ -302,3 +302,27 @@ func TestSearchAndLoadMore(t *testing.T) {
 		t.Fatalf("search found %s", got)
 	}
 }
+
+// TestMessageTextIsNeverMarkup: an SMS body that looks like HTML is shown
+// as text in the thread, the list and the toast.
+func TestMessageTextIsNeverMarkup(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "hugo", store.VisibilityAll, store.RoleStaff)
+	const peer = "+447911123630"
+	m := s.send(t, u, "hi", peer)
+	s.waitState(t, u, m[0].ID, "delivered")
+	tb := s.tab(t, 1280, 800)
+	tb.login("hugo", pw)
+	tb.waitJS("the live stream", `document.body.dataset.live === '1'`)
+	const evil = `<img src=x onerror="document.body.dataset.pwned=1"><b>bold</b>`
+	s.inbound(t, peer, evil)
+	tb.waitJS("the toast", `!!document.querySelector('[data-testid=toast]')`)
+	tb.open("/conversations/" + peer)
+	tb.waitJS("the bubble", `document.querySelectorAll('[data-testid=message-bubble][data-direction=in]').length === 1`)
+	if got := eval[string](tb, `document.querySelector('[data-testid=message-bubble][data-direction=in] .text').textContent`); got != evil {
+		t.Fatalf("bubble text %q", got)
+	}
+	if eval[bool](tb, `!!document.querySelector('main img, main b, #toasts img') || document.body.dataset.pwned === '1'`) {
+		t.Fatal("the message body became markup")
+	}
+}
