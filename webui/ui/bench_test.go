@@ -49,9 +49,9 @@ func TestSMSViewTTFBBig(t *testing.T) {
 	api := webui.New(adapter, adapter, nil, webui.Options{Logger: log, UI: h})
 	ts := httptest.NewServer(api.Handler())
 	defer ts.Close()
-	secret, _, err := svc.CreateSession(context.Background(), users[1], "127.0.0.1", "bench")
+	secret, _, err := svc.CreateSession(context.Background(), users[3], "127.0.0.1", "bench")
 	must(t, err)
-	page, err := svc.Conversations(context.Background(), users[1], gateway.ConversationQuery{Limit: 1})
+	page, err := svc.Conversations(context.Background(), users[3], gateway.ConversationQuery{Limit: 1})
 	must(t, err)
 	number := page.Items[0].Number
 

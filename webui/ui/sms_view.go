@@ -95,6 +95,18 @@ func (h *Handler) smsView(c *gin.Context) {
 	if raw := c.Param("number"); raw != "" {
 		d.Selected = h.gw.ConversationNumber(raw)
 	}
+	// The list first: it tells whether the open conversation has unread
+	// messages, so that a view without news needs no write.
+	if partial == "" || partial == "list" {
+		if err := h.loadList(c, v, &d); err != nil {
+			h.fail(c, err)
+			return
+		}
+		if partial == "list" {
+			h.renderRaw(c, http.StatusOK, "sms", "conv-rows", d)
+			return
+		}
+	}
 	if d.Selected != "" && partial != "list" {
 		q := gateway.ThreadQuery{Limit: 50}
 		if b := c.Query("before"); b != "" {
@@ -119,7 +131,7 @@ func (h *Handler) smsView(c *gin.Context) {
 			d.Card = &cardData{Number: tp.Number, Contact: tp.Contact}
 			d.ReplyCount = h.countOf("")
 			d.Reply = replyData{Number: tp.Number, Disabled: replyRefusal(tp.Number), Error: c.Query("error")}
-			if q.Before == 0 {
+			if q.Before == 0 && d.unread(tp.Number) {
 				if _, err := h.gw.MarkRead(ctx, v.User.ID, tp.Number); err != nil {
 					h.log.Error("ui: mark read", "error", err)
 				}
@@ -134,23 +146,26 @@ func (h *Handler) smsView(c *gin.Context) {
 			return
 		}
 	}
-	// The list after the thread: opening it marked it read.
-	if partial == "" || partial == "list" {
-		if err := h.loadList(c, v, &d); err != nil {
-			h.fail(c, err)
-			return
-		}
-		if partial == "list" {
-			h.renderRaw(c, http.StatusOK, "sms", "conv-rows", d)
-			return
-		}
-	}
 	title := "Messages"
 	if d.Card != nil {
 		title = d.Card.title()
 	}
 	status := c.Writer.Status()
 	h.render(c, status, "sms", title, d)
+}
+
+// unread reports whether number may have unread messages, and clears its
+// badge in the list about to be shown (the caller marks it read). Without
+// the row in the list (a fragment, a later page) it cannot tell: true.
+func (d *smsData) unread(number string) bool {
+	for i := range d.Rows {
+		if d.Rows[i].Number == number {
+			n := d.Rows[i].Unread
+			d.Rows[i].Unread = 0
+			return n > 0
+		}
+	}
+	return true
 }
 
 func (cd *cardData) title() string {
