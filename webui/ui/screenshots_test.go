@@ -74,6 +74,18 @@ func TestScreenshots(t *testing.T) {
 	desk.waitJS("the toast", `!!document.querySelector('[data-testid=toast][data-kind=incoming]')`)
 	shot(desk, "notifications.png")
 
+	// A tablet width (list and thread; the card on demand) is looked at,
+	// not committed.
+	tablet := s.tab(t, 900, 700)
+	tablet.login("maria", pw)
+	tablet.open("/conversations/" + ada + "#card")
+	tablet.waitJS("the card", `!!document.querySelector('.pane.card:target')`)
+	png := run(tablet, chromedp.FullScreenshot(100))
+	must(t, os.WriteFile(filepath.Join(t.TempDir(), "tablet.png"), png, 0o644))
+	if p := os.Getenv("GSMGATE_SCREENSHOTS_EXTRA"); p != "" {
+		must(t, os.WriteFile(p, png, 0o644))
+	}
+
 	phone := s.tab(t, 390, 844)
 	phone.login("maria", pw)
 	shot(phone, "sms-list-phone.png")

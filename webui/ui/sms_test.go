@@ -87,6 +87,15 @@ func TestInboundToastAndNotification(t *testing.T) {
 	if title := eval[string](tb, `document.title`); !strings.HasPrefix(title, "(1) ") {
 		t.Errorf("title %q, want the unread count first", title)
 	}
+	// The toast opens the thread.
+	tb.do(chromedp.Click(`[data-testid=toast][data-kind=incoming]`))
+	tb.waitJS("the thread from the toast", `location.pathname === '/conversations/`+peer+`' && !!document.querySelector('[data-testid=thread]')`)
+	tb.open("/")
+	s.inbound(t, peer, "And one more")
+	tb.waitJS("the second notification", `document.querySelectorAll('[data-testid=notification-item]').length === 1`)
+	if title := eval[string](tb, `document.title`); !strings.HasPrefix(title, "(1) ") {
+		t.Errorf("title %q, want the unread count first", title)
+	}
 	// The conversation row shows the unread badge after a reload.
 	tb.open("/")
 	tb.waitJS("the unread badge", `!!document.querySelector('[data-testid=conversation-item][data-number="`+peer+`"] [data-testid=conversation-unread]')`)
