@@ -132,7 +132,11 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(userDir), chromedp.WindowSize(1280, 800))
+			chromedp.Flag("disable-dev-shm-usage", true),
+			// Tabs in the background (the tests open several) run as if
+			// in front.
+			chromedp.Flag("disable-background-timer-throttling", true), chromedp.Flag("disable-backgrounding-occluded-windows", true),
+			chromedp.Flag("disable-renderer-backgrounding", true), chromedp.UserDataDir(userDir), chromedp.WindowSize(1280, 800))
 		bctx, cancelBrowser := chromedp.NewContext(alloc)
 		if err := chromedp.Do(bctx); err != nil { // starts the browser
 			cancelBrowser()
@@ -208,6 +212,20 @@ func (s *stack) tab(t *testing.T, width, height int) *tab {
 		cancel()
 	})
 	return tb
+}
+
+// sibling opens another tab in the same browser context (same cookies and
+// storage), as a user opening a second tab.
+func (tb *tab) sibling() (*tab, func()) {
+	tb.t.Helper()
+	ctx, cancel := chromedp.NewContext(tb.ctx)
+	// The first Run makes the tab, which lives as long as the context of
+	// that call: no timeout here.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		cancel()
+		tb.t.Fatal(err)
+	}
+	return &tab{t: tb.t, ctx: ctx, s: tb.s}, cancel
 }
 
 // saveScreenshot keeps what the page showed when the test failed.

@@ -267,9 +267,11 @@ func TestThreadLoadsOlderOnScrollUp(t *testing.T) {
 	s := theStack
 	u, pw := s.user(t, "olga", store.VisibilityAll, store.RoleStaff)
 	const peer = "+447911123610"
+	var last []gateway.Message
 	for i := range 60 {
-		s.send(t, u, fmt.Sprintf("note %02d", i), peer)
+		last = s.send(t, u, fmt.Sprintf("note %02d", i), peer)
 	}
+	s.waitState(t, u, last[0].ID, "delivered")
 	tb := s.tab(t, 1280, 800)
 	tb.login("olga", pw)
 	tb.open("/conversations/" + peer)
@@ -281,6 +283,14 @@ func TestThreadLoadsOlderOnScrollUp(t *testing.T) {
 	tb.waitJS("60 bubbles", bubbleCount("out")+` === 60`)
 	if first := eval[string](tb, sel(`[data-testid=message-bubble] .text`)+`.textContent`); first != "note 00" {
 		t.Fatalf("after loading older the thread starts at %q", first)
+	}
+	// A new message arrives at the bottom and keeps the older pages.
+	tb.waitJS("the live stream", `document.body.dataset.live === '1'`)
+	s.inbound(t, peer, "a reply at the end")
+	tb.waitJS("the reply", `document.querySelectorAll('[data-testid=message-bubble]').length === 61`)
+	got := eval[string](tb, `(() => { const bs = document.querySelectorAll('[data-testid=message-bubble] .text'); return bs[0].textContent + '|' + bs[bs.length-1].textContent; })()`)
+	if got != "note 00|a reply at the end" {
+		t.Fatalf("thread runs %q", got)
 	}
 }
 
@@ -334,4 +344,35 @@ func TestMessageTextIsNeverMarkup(t *testing.T) {
 	if eval[bool](tb, `!!document.querySelector('main img, main b, #toasts img') || document.body.dataset.pwned === '1'`) {
 		t.Fatal("the message body became markup")
 	}
+}
+
+// TestTabsShareOneStream: a second tab of the same browser gets its toasts
+// through the first tab's stream (one connection for all tabs), and takes
+// the stream over when the first tab closes.
+func TestTabsShareOneStream(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "tess", store.VisibilityAll, store.RoleStaff)
+	const peer = "+447911123640"
+	m := s.send(t, u, "hi", peer)
+	s.waitState(t, u, m[0].ID, "delivered")
+	first := s.tab(t, 1280, 800)
+	first.login("tess", pw)
+	first.waitJS("the first tab's stream", `document.body.dataset.live === '1'`)
+
+	second, closeSecond := first.sibling()
+	second.open("/")
+	second.waitJS("the second tab relayed", `document.body.dataset.live === 'relay'`)
+	s.inbound(t, peer, "to both tabs")
+	for _, tb := range []*tab{first, second} {
+		tb.waitJS("the toast", `Array.from(document.querySelectorAll('[data-testid=toast]')).some(e => e.textContent.includes('to both tabs'))`)
+	}
+	closeSecond() // the first keeps its stream
+	third, closeThird := first.sibling()
+	defer closeThird()
+	third.open("/")
+	third.waitJS("the third tab relayed", `document.body.dataset.live === 'relay'`)
+	first.do(chromedp.Navigate("about:blank")) // the leader goes away
+	third.waitJS("the third tab took the stream", `document.body.dataset.live === '1'`)
+	s.inbound(t, peer, "after the handover")
+	third.waitJS("the toast after the handover", `Array.from(document.querySelectorAll('[data-testid=toast]')).some(e => e.textContent.includes('after the handover'))`)
 }

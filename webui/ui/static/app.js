@@ -110,13 +110,20 @@
     }, { root: thread });
     io.observe(s);
   }
+  // reloadThread brings the thread up to date without losing the older
+  // pages the user scrolled to: changed bubbles are replaced, new ones
+  // appended (they are the newest).
   function reloadThread() {
     if (!thread) return;
     getHTML(thread.dataset.src).then(function (html) {
       var atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
-      thread.innerHTML = html;
+      var fresh = document.createElement("div");
+      fresh.innerHTML = html;
+      $$("[data-message-id]", fresh).forEach(function (b) {
+        var old = document.getElementById(b.id);
+        if (old) old.replaceWith(b); else thread.appendChild(b);
+      });
       if (atBottom) toBottom();
-      watchOlder();
     });
   }
   if (thread) { toBottom(); watchOlder(); }
@@ -204,7 +211,7 @@
     setTimeout(function () { t.classList.add("going"); setTimeout(function () { t.remove(); }, 400); }, 10000);
   }
 
-  // ---- Live events: one stream per page. ----
+  // ---- Live events: one stream shared by the tabs. ----
   // A toast is shown once per notification, even when it arrived while
   // the browser was between two pages: the newest notification toasted is
   // kept for the tab, and the stream replays what came after it.
@@ -222,23 +229,22 @@
   }
   // A new tab: what is already in the sidebar is not news.
   if (!lastToast && notesList) { lastToast = document.body.dataset.since; remember(lastToast); }
-  if (notesList && "EventSource" in window) {
-    var es = new EventSource("/ui/events" + (lastToast ? "?after=" + lastToast : ""));
-    es.addEventListener("hello", function () {
+  var onEvent = {
+    hello: function () {
       // Whatever changed before the stream was up (or while it was down).
       if (document.body.dataset.live) { reloadThread(); reloadList(); } else if (thread) { reloadThread(); }
       document.body.dataset.live = "1";
-    });
-    es.addEventListener("notification", function (ev) {
-      var n = JSON.parse(ev.data);
+    },
+    notification: function (data) {
+      var n = JSON.parse(data);
       if (n.ID > lastToast) { toast(n); toasted(n.ID); }
       if (!$('li[data-id="' + n.ID + '"]', notesList)) {
         notesList.insertBefore(noteItem(n), notesList.firstChild);
         setCount(notesList.children.length);
       }
-    });
-    es.addEventListener("message", function (ev) {
-      var m = JSON.parse(ev.data);
+    },
+    message: function (data) {
+      var m = JSON.parse(data);
       var b = document.getElementById("m-" + m.id);
       if (b) {
         b.dataset.state = m.state;
@@ -249,7 +255,39 @@
         reloadThread();
       }
       reloadList();
+    }
+  };
+  // openStream listens to the server; relay passes each event on to the
+  // other tabs.
+  function openStream(relay) {
+    var es = new EventSource("/ui/events" + (lastToast ? "?after=" + lastToast : ""));
+    Object.keys(onEvent).forEach(function (type) {
+      es.addEventListener(type, function (ev) {
+        onEvent[type](ev.data);
+        if (relay) relay.postMessage({ type: type, data: ev.data });
+      });
     });
+  }
+  // Browsers give a site about six connections; a stream per tab would
+  // starve a user with many tabs open. So the tabs elect one (Web Locks) to
+  // hold the stream and share its events (BroadcastChannel). Where either
+  // is missing (plain http to a LAN address is not a secure context), each
+  // tab has its own stream.
+  if (notesList && "EventSource" in window) {
+    if ("BroadcastChannel" in window && navigator.locks) {
+      var bc = new BroadcastChannel("gsmgate-events");
+      bc.onmessage = function (ev) {
+        if (onEvent[ev.data.type]) onEvent[ev.data.type](ev.data.data);
+      };
+      document.body.dataset.live = "relay"; // the leader tab streams for us
+      navigator.locks.request("gsmgate-events", function () {
+        delete document.body.dataset.live; // now this tab streams itself
+        openStream(bc);
+        return new Promise(function () {}); // held for the page's life
+      });
+    } else {
+      openStream(null);
+    }
   }
 
   // ---- Send SMS: recipients as chips. ----
