@@ -106,14 +106,14 @@ func (h *Handler) composeSend(c *gin.Context) {
 	}
 	if len(res.Rejected) > 0 {
 		// Some went, some did not: say which, on the list.
-		c.Redirect(http.StatusSeeOther, "/?notice="+urlQuery(sendProblem(&gateway.ValidationError{Fields: res.Rejected})))
+		h.redirectWith(c, "/", flashNotice, sendProblem(&gateway.ValidationError{Fields: res.Rejected}))
 		return
 	}
 	if len(res.Messages) == 1 {
 		c.Redirect(http.StatusSeeOther, convURL(res.Messages[0].Number))
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/?notice="+urlQuery("Sent to "+strconv.Itoa(len(res.Messages))+" recipients."))
+	h.redirectWith(c, "/", flashNotice, "Sent to "+strconv.Itoa(len(res.Messages))+" recipients.")
 }
 
 // recipientView answers the compose window's look-up as the user types.

@@ -16,7 +16,7 @@ func (h *Handler) contactAdd(c *gin.Context) {
 	if err != nil {
 		var ve *gateway.ValidationError
 		if errors.As(err, &ve) {
-			c.Redirect(http.StatusSeeOther, convURL(number)+"?error="+urlQuery("Contact not saved: "+ve.Error()))
+			h.redirectWith(c, convURL(number), flashError, "Contact not saved: "+sendProblemFields(ve))
 			return
 		}
 		h.fail(c, err)

@@ -1,8 +1,8 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/gin-gonic/gin"
 )
@@ -42,24 +42,13 @@ func (h *Handler) countOf(text string) countView {
 	cv := countView{Characters: tc.Characters, Parts: tc.Parts, Encoding: tc.Encoding, Remaining: tc.Remaining,
 		PerPart: tc.PerPart, MaxParts: tc.MaxParts, Unicode: []forcedChar{}}
 	for _, f := range tc.Forcing {
-		r := []rune(f.Char)
 		code := ""
-		if len(r) > 0 {
-			code = "U+" + upperHex(int(r[0]))
+		if r := []rune(f.Char); len(r) > 0 {
+			code = fmt.Sprintf("U+%04X", r[0])
 		}
 		cv.Unicode = append(cv.Unicode, forcedChar{Char: f.Char, Index: f.Index, Code: code, Replacement: replacements[f.Char]})
 	}
 	return cv
-}
-
-func upperHex(n int) string {
-	const digits = "0123456789ABCDEF"
-	b := []byte{}
-	for n > 0 || len(b) < 4 {
-		b = append([]byte{digits[n&15]}, b...)
-		n >>= 4
-	}
-	return string(b)
 }
 
 // count answers the counter's POST /ui/count (form field text).
@@ -67,5 +56,3 @@ func (h *Handler) count(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, h.countOf(c.PostForm("text")))
 }
-
-func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -39,7 +39,8 @@ func (h *Handler) failuresPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	d := failuresData{Notice: c.Query("notice")}
+	d := failuresData{}
+	_, d.Notice = h.takeFlash(c)
 	names := map[string]string{}
 	for _, m := range page.Items {
 		name, ok := names[m.Number]
@@ -119,7 +120,7 @@ func (h *Handler) failuresAction(c *gin.Context) {
 	if len(problems) > 0 {
 		notice += "; not done: " + strings.Join(problems, "; ")
 	}
-	c.Redirect(http.StatusSeeOther, "/failures?notice="+urlQuery(notice+"."))
+	h.redirectWith(c, "/failures", flashNotice, notice+".")
 }
 
 func plural(n int, what string) string {

@@ -128,6 +128,9 @@ func (h *Handler) renderRaw(c *gin.Context, status int, page, name string, data 
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// urlQuery escapes a value for a query string.
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
 // convURL is the SMS view of one conversation.
 func convURL(number string) string { return "/conversations/" + url.PathEscape(number) }
 

@@ -31,7 +31,7 @@ func (h *Handler) replySend(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, convURL(number)+"?error="+urlQuery(sendProblem(ve)))
+		h.redirectWith(c, convURL(number), flashError, sendProblem(ve))
 		return
 	}
 	c.Redirect(http.StatusSeeOther, convURL(number))
@@ -39,6 +39,11 @@ func (h *Handler) replySend(c *gin.Context) {
 
 // sendProblem puts a refused send's reasons in one sentence.
 func sendProblem(ve *gateway.ValidationError) string {
+	return "Not sent: " + sendProblemFields(ve) + "."
+}
+
+// sendProblemFields lists a validation error's reasons.
+func sendProblemFields(ve *gateway.ValidationError) string {
 	var parts []string
 	for _, f := range ve.Fields {
 		if f.Value != "" {
@@ -47,5 +52,5 @@ func sendProblem(ve *gateway.ValidationError) string {
 			parts = append(parts, f.Reason)
 		}
 	}
-	return "Not sent: " + strings.Join(parts, "; ") + "."
+	return strings.Join(parts, "; ")
 }

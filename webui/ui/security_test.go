@@ -187,7 +187,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	tb.open("/settings")
 	tb.do(chromedp.SetValue(`input[name=current]`, pw), chromedp.SetValue(`input[name=new]`, "a-new-password-1"),
 		chromedp.SetValue(`input[name=again]`, "a-new-password-1"), chromedp.Click(`form[action="/settings/password"] button`))
-	tb.waitJS("the notice", `location.search.includes('notice')`)
+	tb.waitJS("the notice", `!!document.querySelector('.notice')`)
 	if code := getWithCookie(t, s.url+"/", other); code != http.StatusSeeOther {
 		t.Fatalf("the other session still opens / (%d)", code)
 	}

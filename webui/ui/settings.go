@@ -16,8 +16,9 @@ type settingsData struct {
 
 func (h *Handler) settingsPage(c *gin.Context) {
 	v := viewerOf(c)
-	h.render(c, http.StatusOK, "settings", "Settings", settingsData{IncludeMarketing: v.User.IncludeMarketedWhenSorting,
-		Notice: c.Query("notice")})
+	d := settingsData{IncludeMarketing: v.User.IncludeMarketedWhenSorting}
+	_, d.Notice = h.takeFlash(c)
+	h.render(c, http.StatusOK, "settings", "Settings", d)
 }
 
 // settingsMarketing sets "include marketed when sorting"; the next listing
@@ -33,7 +34,7 @@ func (h *Handler) settingsMarketing(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/settings?notice="+urlQuery("Saved."))
+	h.redirectWith(c, "/settings", flashNotice, "Saved.")
 }
 
 // settingsPassword changes the viewer's password; their other sessions end.
@@ -50,7 +51,7 @@ func (h *Handler) settingsPassword(c *gin.Context) {
 	var ve *gateway.ValidationError
 	switch {
 	case err == nil:
-		c.Redirect(http.StatusSeeOther, "/settings?notice="+urlQuery("Password changed; your other sessions have ended."))
+		h.redirectWith(c, "/settings", flashNotice, "Password changed; your other sessions have ended.")
 		return
 	case errors.Is(err, gateway.ErrUnauthorized):
 		d.Error = "The current password is wrong."

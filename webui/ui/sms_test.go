@@ -143,7 +143,7 @@ func TestFailureToastAndRetry(t *testing.T) {
 	tb.do(chromedp.Click(`[data-testid=failures-open]`))
 	tb.waitJS("the failure row", `!!document.querySelector('[data-testid=failure-row][data-message-id="`+id+`"]')`)
 	tb.do(chromedp.Click(`[data-testid=failure-row][data-message-id="` + id + `"] [data-testid=failure-retry]`))
-	tb.waitJS("the row gone", `location.search.includes('notice') && !document.querySelector('[data-testid=failure-row][data-message-id="`+id+`"]')`)
+	tb.waitJS("the row gone", `!!document.querySelector('.notice') && !document.querySelector('[data-testid=failure-row][data-message-id="`+id+`"]')`)
 	mid, err := gateway.ParseID(id)
 	must(t, err)
 	s.waitState(t, u, mid, "delivered")
@@ -163,7 +163,7 @@ func TestFailuresDismissSeveral(t *testing.T) {
 	tb.open("/failures")
 	tb.waitJS("two rows", `document.querySelectorAll('[data-testid=failure-row]').length === 2`)
 	tb.do(chromedp.Click(`#select-all`), chromedp.Click(`button[value=dismiss]`))
-	tb.waitJS("no rows", `location.search.includes('notice') && document.querySelectorAll('[data-testid=failure-row]').length === 0`)
+	tb.waitJS("no rows", `!!document.querySelector('.notice') && document.querySelectorAll('[data-testid=failure-row]').length === 0`)
 	page, err := s.svc.Failures(context.Background(), u.ID, "", 10)
 	must(t, err)
 	if len(page.Items) != 0 {
@@ -375,4 +375,28 @@ func TestTabsShareOneStream(t *testing.T) {
 	third.waitJS("the third tab took the stream", `document.body.dataset.live === '1'`)
 	s.inbound(t, peer, "after the handover")
 	third.waitJS("the toast after the handover", `Array.from(document.querySelectorAll('[data-testid=toast]')).some(e => e.textContent.includes('after the handover'))`)
+}
+
+// TestReplyRefusedShowsWhy: a reply the gateway refuses (too long) comes
+// back to the thread with the reason, and nothing is sent.
+func TestReplyRefusedShowsWhy(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "rita", store.VisibilityAll, store.RoleStaff)
+	const peer = "+447911123650"
+	m := s.send(t, u, "hi", peer)
+	s.waitState(t, u, m[0].ID, "delivered")
+	tb := s.tab(t, 1280, 800)
+	tb.login("rita", pw)
+	tb.open("/conversations/" + peer)
+	tb.paste(`[data-testid=reply-text]`, strings.Repeat("x", 1600))
+	tb.waitJS("the counter", sel(`[data-testid=counter]`)+`.dataset.parts === '11'`)
+	tb.do(chromedp.Click(`[data-testid=reply-send]`))
+	tb.waitJS("the reason", `!!document.querySelector('.reply .error') && document.querySelector('.reply .error').textContent.includes('Not sent')`)
+	if n := eval[int](tb, bubbleCount("out")); n != 1 {
+		t.Fatalf("%d outgoing bubbles, want 1", n)
+	}
+	tb.open("/conversations/" + peer)
+	if eval[bool](tb, `!!document.querySelector('.reply .error')`) {
+		t.Fatal("the reason is shown again after a reload")
+	}
 }

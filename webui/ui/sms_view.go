@@ -88,7 +88,11 @@ func (h *Handler) smsView(c *gin.Context) {
 	v := viewerOf(c)
 	ctx := c.Request.Context()
 	partial := c.Query("partial")
-	d := smsData{Query: strings.TrimSpace(c.Query("q")), Notice: c.Query("notice"), Admin: v.admin()}
+	d := smsData{Query: strings.TrimSpace(c.Query("q")), Admin: v.admin()}
+	flashKind, flashMsg := h.takeFlash(c)
+	if flashKind == flashNotice {
+		d.Notice = flashMsg
+	}
 	if d.Admin && (c.Query("view") == "all" || c.Query("view") == "unassigned") {
 		d.View = c.Query("view")
 	}
@@ -130,7 +134,10 @@ func (h *Handler) smsView(c *gin.Context) {
 			d.Thread = threadOf(tp)
 			d.Card = &cardData{Number: tp.Number, Contact: tp.Contact}
 			d.ReplyCount = h.countOf("")
-			d.Reply = replyData{Number: tp.Number, Disabled: replyRefusal(tp.Number), Error: c.Query("error")}
+			d.Reply = replyData{Number: tp.Number, Disabled: replyRefusal(tp.Number)}
+			if flashKind == flashError {
+				d.Reply.Error = flashMsg
+			}
 			if q.Before == 0 && d.unread(tp.Number) {
 				if _, err := h.gw.MarkRead(ctx, v.User.ID, tp.Number); err != nil {
 					h.log.Error("ui: mark read", "error", err)
