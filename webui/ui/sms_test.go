@@ -149,21 +149,27 @@ func TestFailureToastAndRetry(t *testing.T) {
 	s.waitState(t, u, mid, "delivered")
 }
 
-// TestFailuresDismissSeveral: two failures dismissed at once.
-func TestFailuresDismissSeveral(t *testing.T) {
+// TestFailuresDismissOneAndSeveral: one failure dismissed by its row's
+// button, then two at once.
+func TestFailuresDismissOneAndSeveral(t *testing.T) {
 	s := theStack
 	u, pw := s.user(t, "dora", store.VisibilityAll, store.RoleStaff)
-	s.sm.SetFaults(sim.Faults{SendErrors: []int{sim.PermanentCMS()[0], sim.PermanentCMS()[0]}})
-	a := s.send(t, u, "first", "+447911123440")
-	s.waitState(t, u, a[0].ID, "failed")
-	b := s.send(t, u, "second", "+447911123441")
-	s.waitState(t, u, b[0].ID, "failed")
+	code := sim.PermanentCMS()[0]
+	s.sm.SetFaults(sim.Faults{SendErrors: []int{code, code, code}})
+	var ids []string
+	for i, n := range []string{"+447911123440", "+447911123441", "+447911123442"} {
+		m := s.send(t, u, fmt.Sprintf("failure %d", i), n)
+		s.waitState(t, u, m[0].ID, "failed")
+		ids = append(ids, m[0].ID.String())
+	}
 	tb := s.tab(t, 1280, 800)
 	tb.login("dora", pw)
 	tb.open("/failures")
-	tb.waitJS("two rows", `document.querySelectorAll('[data-testid=failure-row]').length === 2`)
+	tb.waitJS("three rows", `document.querySelectorAll('[data-testid=failure-row]').length === 3`)
+	tb.do(chromedp.Click(`[data-testid=failure-row][data-message-id="` + ids[1] + `"] [data-testid=failure-dismiss]`))
+	tb.waitJS("two rows", `!!document.querySelector('.notice') && document.querySelectorAll('[data-testid=failure-row]').length === 2 && !document.querySelector('[data-message-id="`+ids[1]+`"]')`)
 	tb.do(chromedp.Click(`#select-all`), chromedp.Click(`button[value=dismiss]`))
-	tb.waitJS("no rows", `!!document.querySelector('.notice') && document.querySelectorAll('[data-testid=failure-row]').length === 0`)
+	tb.waitJS("no rows", `document.querySelectorAll('[data-testid=failure-row]').length === 0 && document.querySelector('.notice').textContent.includes('2 messages')`)
 	page, err := s.svc.Failures(context.Background(), u.ID, "", 10)
 	must(t, err)
 	if len(page.Items) != 0 {
