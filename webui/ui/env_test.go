@@ -102,7 +102,10 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 	runCtx, stopRun := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_ = svc.Run(runCtx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3})
+		// A multipart message missing a part is delivered as incomplete
+		// after 2 s (the test of the "incomplete" mark waits that long).
+		_ = svc.Run(runCtx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3,
+			IncompleteAfter: 2 * time.Second})
 	})
 	h, err := ui.New(svc, ui.Options{Logger: log, LoginPerMinute: 1000})
 	if err != nil {

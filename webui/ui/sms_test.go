@@ -206,6 +206,27 @@ func TestConversationOrderMarketing(t *testing.T) {
 	if !eval[bool](tb, sel(`[data-testid=include-marketing-toggle]`)+`.checked`) {
 		t.Fatal("the toggle is not shown on")
 	}
+	// The bulk message is marked in its thread.
+	tb.open("/conversations/" + bulk1)
+	tb.waitJS("the bulk mark", `(document.querySelector('[data-testid=message-bubble] .tag') || {}).textContent === 'bulk'`)
+}
+
+// TestIncompleteMultipartMarked: a two-part SMS whose second part never
+// comes is shown, after the wait, marked incomplete.
+func TestIncompleteMultipartMarked(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "ivan", store.VisibilityAll, store.RoleStaff)
+	const peer = "+447911123660"
+	m := s.send(t, u, "hi", peer)
+	s.waitState(t, u, m[0].ID, "delivered")
+	if _, err := s.net.Inbound(s.sm, sim.InboundSMS{From: peer, Text: strings.Repeat("A long answer. ", 20), Drop: []int{2}}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread(t, u, peer, 2)
+	tb := s.tab(t, 1280, 800)
+	tb.login("ivan", pw)
+	tb.open("/conversations/" + peer)
+	tb.waitJS("the incomplete mark", `(document.querySelector('[data-testid=message-bubble][data-direction=in] .tag.warn') || {}).textContent === 'incomplete'`)
 }
 
 // TestVisibilityOwnVersusAll: an outgoing_only user sees only what they
