@@ -80,11 +80,17 @@ func TestScreenshots(t *testing.T) {
 	tablet.login("maria", pw)
 	tablet.open("/conversations/" + ada + "#card")
 	tablet.waitJS("the card", `!!document.querySelector('.pane.card:target')`)
-	png := run(tablet, chromedp.FullScreenshot(100))
-	must(t, os.WriteFile(filepath.Join(t.TempDir(), "tablet.png"), png, 0o644))
-	if p := os.Getenv("GSMGATE_SCREENSHOTS_EXTRA"); p != "" {
-		must(t, os.WriteFile(p, png, 0o644))
+	extra := os.Getenv("GSMGATE_SCREENSHOTS_EXTRA") // a directory
+	if extra == "" {
+		extra = t.TempDir()
 	}
+	must(t, os.WriteFile(filepath.Join(extra, "tablet.png"), run(tablet, chromedp.FullScreenshot(100)), 0o644))
+	anon := s.tab(t, 1280, 800)
+	anon.open("/settings")
+	anon.waitJS("the login page", `location.pathname === '/login'`)
+	must(t, os.WriteFile(filepath.Join(extra, "login.png"), run(anon, chromedp.FullScreenshot(100)), 0o644))
+	tablet.open("/settings")
+	must(t, os.WriteFile(filepath.Join(extra, "settings.png"), run(tablet, chromedp.FullScreenshot(100)), 0o644))
 
 	phone := s.tab(t, 390, 844)
 	phone.login("maria", pw)
