@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // benchEnv is a service over a real, fsynced bbolt file with the wall clock.
-func benchEnv(b *testing.B) (*Service, store.User) {
+func benchEnv(b *testing.B) (*Service, model.User) {
 	b.Helper()
 	db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
 	if err != nil {
@@ -125,12 +126,12 @@ func bigFixture(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	users := make([]store.ID, bigUsers)
+	users := make([]model.ID, bigUsers)
 	err = db.Update(func(tx *store.Tx) error {
 		for i := range users {
-			u := store.User{ID: tx.NewID(), Name: "user" + strconv.Itoa(i), Role: store.RoleStaff, Visibility: store.VisibilityAll, CreatedAt: clock()}
+			u := model.User{ID: tx.NewID(), Name: "user" + strconv.Itoa(i), Role: model.RoleStaff, Visibility: model.VisibilityAll, CreatedAt: clock()}
 			if i == 0 {
-				u.Role = store.RoleAdmin
+				u.Role = model.RoleAdmin
 			}
 			users[i] = u.ID
 			if err := tx.PutUser(&u); err != nil {
@@ -155,14 +156,14 @@ func bigFixture(b *testing.B) string {
 				if i%10 == 9 {
 					owner = users[(n+1)%bigUsers]
 				}
-				m := store.Message{ID: tx.NewID(), Number: benchNumber(n), Text: "Message number " + strconv.Itoa(i) + " about your appointment"}
-				var parts []store.Part
+				m := model.Message{ID: tx.NewID(), Number: benchNumber(n), Text: "Message number " + strconv.Itoa(i) + " about your appointment"}
+				var parts []model.Part
 				switch {
 				case i%3 == 2:
-					m.Direction, m.State, m.Users = store.Incoming, store.StateDelivered, []store.ID{owner}
+					m.Direction, m.State, m.Users = model.Incoming, model.StateDelivered, []model.ID{owner}
 				default:
-					m.Direction, m.UserID, m.Marketing = store.Outgoing, owner, i%5 == 0
-					parts = []store.Part{{TPDU: tpdu, State: store.StateDelivered, Modem: "m1", MR: i % 256, SentAt: clock(), DeliveredAt: clock()}}
+					m.Direction, m.UserID, m.Marketing = model.Outgoing, owner, i%5 == 0
+					parts = []model.Part{{TPDU: tpdu, State: model.StateDelivered, Modem: "m1", MR: i % 256, SentAt: clock(), DeliveredAt: clock()}}
 				}
 				if err := tx.InsertMessage(&m, parts); err != nil {
 					return err
@@ -225,7 +226,7 @@ func BenchmarkBig(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var staff, admin store.User
+	var staff, admin model.User
 	_ = db.View(func(tx *store.Tx) error {
 		admin, _ = tx.UserByName("user0")
 		staff, _ = tx.UserByName("user3")
@@ -238,7 +239,7 @@ func BenchmarkBig(b *testing.B) {
 	busiest := ""
 	b.Run("ConversationList", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Limit: 50})
+			p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Page: Page{Limit: 50}})
 			if err != nil || len(p.Items) != 50 {
 				b.Fatalf("%d items, %v", len(p.Items), err)
 			}
@@ -247,7 +248,7 @@ func BenchmarkBig(b *testing.B) {
 	})
 	b.Run("ConversationListAllAdmin", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if p, err := s.Conversations(ctx, admin.ID, ConversationQuery{All: true, Limit: 50}); err != nil || len(p.Items) != 50 {
+			if p, err := s.Conversations(ctx, admin.ID, ConversationQuery{All: true, Page: Page{Limit: 50}}); err != nil || len(p.Items) != 50 {
 				b.Fatal(err)
 			}
 		}
@@ -256,19 +257,19 @@ func BenchmarkBig(b *testing.B) {
 		// Deep paging: the 20th page of 50.
 		cursor := ""
 		for range 19 {
-			p, _ := s.Conversations(ctx, staff.ID, ConversationQuery{Limit: 50, Cursor: cursor})
+			p, _ := s.Conversations(ctx, staff.ID, ConversationQuery{Page: Page{Limit: 50, Cursor: cursor}})
 			cursor = p.Next
 		}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Limit: 50, Cursor: cursor}); err != nil || len(p.Items) != 50 {
+			if p, err := s.Conversations(ctx, staff.ID, ConversationQuery{Page: Page{Limit: 50, Cursor: cursor}}); err != nil || len(p.Items) != 50 {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("Thread", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			p, err := s.Thread(ctx, staff.ID, busiest, ThreadQuery{Limit: 50})
+			p, err := s.Thread(ctx, staff.ID, busiest, Page{Limit: 50})
 			if err != nil || len(p.Messages) == 0 {
 				b.Fatal(err)
 			}
@@ -276,7 +277,7 @@ func BenchmarkBig(b *testing.B) {
 	})
 	b.Run("ThreadAdmin", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Thread(ctx, admin.ID, busiest, ThreadQuery{Limit: 50}); err != nil {
+			if _, err := s.Thread(ctx, admin.ID, busiest, Page{Limit: 50}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -18,16 +19,21 @@ type ContactInput struct {
 	JobTitle string
 	Company  string
 	Email    string
-	Phones   []store.Phone
+	Phones   []model.Phone
 	CRMURL   string
-	CRM      *store.CRMRef
+	CRM      *model.CRMRef
+	// FirstName, Tags and Fields (custom fields) feed templates and saved
+	// searches.
+	FirstName string
+	Tags      []string
+	Fields    map[string]string
 }
 
 // UpsertContact creates or replaces the contact whose default number is
 // in.Number (normalised to E.164; phones too, with errors by index).
-func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (store.Contact, error) {
+func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (model.Contact, error) {
 	if err := ctxErr(ctx); err != nil {
-		return store.Contact{}, err
+		return model.Contact{}, err
 	}
 	v := &ValidationError{}
 	number, err := s.NormalizeNumber(in.Number)
@@ -44,8 +50,9 @@ func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (store.Con
 			v.add("crm_url", -1, in.CRMURL, "not an http(s) URL")
 		}
 	}
-	c := store.Contact{Number: number, Name: strings.TrimSpace(in.Name), JobTitle: in.JobTitle, Company: in.Company,
-		Email: in.Email, CRMURL: in.CRMURL, CRM: in.CRM, UpdatedAt: s.clock.Now()}
+	c := model.Contact{Number: number, Name: strings.TrimSpace(in.Name), JobTitle: in.JobTitle, Company: in.Company,
+		Email: in.Email, CRMURL: in.CRMURL, CRM: in.CRM, UpdatedAt: s.clock.Now(),
+		FirstName: strings.TrimSpace(in.FirstName), Tags: in.Tags, Fields: in.Fields}
 	hasDefault := false
 	for i, p := range in.Phones {
 		n, err := s.NormalizeNumber(p.Number)
@@ -56,31 +63,31 @@ func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (store.Con
 		if n == number {
 			hasDefault = true
 		}
-		c.Phones = append(c.Phones, store.Phone{Number: n, Label: p.Label})
+		c.Phones = append(c.Phones, model.Phone{Number: n, Label: p.Label})
 	}
 	if err := v.errOrNil(); err != nil {
-		return store.Contact{}, err
+		return model.Contact{}, err
 	}
 	if !hasDefault {
-		c.Phones = append([]store.Phone{{Number: number, Label: "sms"}}, c.Phones...)
+		c.Phones = append([]model.Phone{{Number: number, Label: "sms"}}, c.Phones...)
 	}
 	if err := s.st.Update(func(tx *store.Tx) error { return tx.PutContact(&c) }); err != nil {
-		return store.Contact{}, fmt.Errorf("gateway: contact %s: %w", number, err)
+		return model.Contact{}, fmt.Errorf("gateway: contact %s: %w", number, err)
 	}
 	return c, nil
 }
 
 // Contact reads the contact that has number among its phones.
-func (s *Service) Contact(ctx context.Context, number string) (store.Contact, error) {
+func (s *Service) Contact(ctx context.Context, number string) (model.Contact, error) {
 	number = s.ConversationNumber(number)
-	var c store.Contact
+	var c model.Contact
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		c, err = tx.Contact(number)
 		return err
 	})
 	if err != nil {
-		return store.Contact{}, ErrNotFound
+		return model.Contact{}, ErrNotFound
 	}
 	return c, nil
 }
@@ -97,14 +104,14 @@ func (s *Service) DeleteContact(ctx context.Context, number string) error {
 
 // Contacts lists contacts whose name or company contains query (all when
 // empty), at most limit (default 100).
-func (s *Service) Contacts(ctx context.Context, query string, limit int) ([]store.Contact, error) {
+func (s *Service) Contacts(ctx context.Context, query string, limit int) ([]model.Contact, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	lq := strings.ToLower(strings.TrimSpace(query))
-	var out []store.Contact
+	var out []model.Contact
 	err := s.st.View(func(tx *store.Tx) error {
-		return tx.Contacts(func(c store.Contact) bool {
+		return tx.Contacts(func(c model.Contact) bool {
 			if lq == "" || strings.Contains(strings.ToLower(c.Name), lq) || strings.Contains(strings.ToLower(c.Company), lq) {
 				out = append(out, c)
 			}

@@ -2,43 +2,44 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // The visibility rules are in the package doc (# Visibility); viewer and
 // canSee apply them. What a user may not see is reported as ErrNotFound.
 
-func (s *Service) viewer(tx *store.Tx, id store.ID) (store.User, error) {
+func (s *Service) viewer(tx *store.Tx, id model.ID) (model.User, error) {
 	u, err := tx.User(id)
 	if err != nil || u.Disabled {
-		return store.User{}, ErrUnauthorized
+		return model.User{}, ErrUnauthorized
 	}
 	return u, nil
 }
 
 // canSee applies the visibility rules to one message.
-func canSee(tx *store.Tx, u store.User, m *store.Message) bool {
-	if u.Role == store.RoleAdmin {
+func canSee(tx *store.Tx, u model.User, m *model.Message) bool {
+	if u.Role == model.RoleAdmin {
 		return true
 	}
-	if m.Direction == store.Outgoing && m.UserID == u.ID {
+	if m.Direction == model.Outgoing && m.UserID == u.ID {
 		return true
 	}
-	if u.Visibility == store.VisibilityOwn {
+	if u.Visibility == model.VisibilityOwn {
 		return false
 	}
 	return inConversation(tx, u, m.Number)
 }
 
 // inConversation: u (incoming_and_outgoing) is associated with number.
-func inConversation(tx *store.Tx, u store.User, number string) bool {
+func inConversation(tx *store.Tx, u model.User, number string) bool {
 	c, err := tx.Conversation(number)
 	return err == nil && slices.Contains(c.Users, u.ID)
 }
@@ -53,61 +54,27 @@ type ConversationQuery struct {
 	// include_marketed_when_sorting for this listing (the API's
 	// include_marketing parameter).
 	IncludeMarketing *bool
-	// Cursor continues from the previous page's Next.
-	Cursor string
-	Limit  int
-}
-
-// ConversationItem is one row of a conversation list.
-type ConversationItem struct {
-	Number string
-	// SortAt is the time of the message that places the row: the user's
-	// last message with the number (marketing ignored unless the user's
-	// include_marketed_when_sorting says otherwise).
-	SortAt time.Time
-	// Last is the newest message of the conversation the user may see.
-	Last store.Message
-	// Count is the number of messages in the conversation (0 for an
-	// outgoing_only user, who sees only their own).
-	Count int
-	// Unread is how many of the viewer's notifications (incoming messages
-	// not yet seen) are about this number; MarkRead clears them.
-	Unread     int
-	Contact    *store.Contact
-	Unassigned bool
-}
-
-// ConversationPage is a page of conversations, most recent first.
-type ConversationPage struct {
-	Items []ConversationItem
-	// Next is the cursor of the following page, "" at the end.
-	Next string
+	Page
 }
 
 // Conversations lists the viewer's conversations, most recent first.
-func (s *Service) Conversations(ctx context.Context, viewer store.ID, q ConversationQuery) (ConversationPage, error) {
+func (s *Service) Conversations(ctx context.Context, viewer model.ID, q ConversationQuery) (Paged[model.Conversation], error) {
+	var page Paged[model.Conversation]
 	if err := ctxErr(ctx); err != nil {
-		return ConversationPage{}, err
+		return page, err
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
+	limit := q.limit(50, 500)
+	cursor, err := q.keyCursor()
+	if err != nil {
+		return page, err
 	}
-	var cursor []byte
-	if q.Cursor != "" {
-		var err error
-		if cursor, err = base64.RawURLEncoding.DecodeString(q.Cursor); err != nil {
-			return ConversationPage{}, invalid("cursor", "not a cursor this server gave")
-		}
-	}
-	var page ConversationPage
-	err := s.st.View(func(tx *store.Tx) error {
+	err = s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
 		var refs []store.ConvRef
-		if (q.Unassigned || q.All) && u.Role != store.RoleAdmin {
+		if (q.Unassigned || q.All) && u.Role != model.RoleAdmin {
 			return ErrForbidden
 		}
 		if q.Unassigned {
@@ -123,7 +90,7 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 		}
 		if len(refs) > limit {
 			refs = refs[:limit]
-			page.Next = base64.RawURLEncoding.EncodeToString(refs[limit-1].Cursor)
+			page.Next = keyNext(refs[limit-1].Cursor)
 		}
 		for _, r := range refs {
 			item, ok, err := convItem(tx, u, r.Number)
@@ -151,13 +118,13 @@ func (s *Service) Conversations(ctx context.Context, viewer store.ID, q Conversa
 // when u may see nothing of it: it is gone, or u is outgoing_only and sent
 // nothing there (u was associated with an incoming message while in the
 // other mode, or their messages were purged).
-func convItem(tx *store.Tx, u store.User, number string) (item ConversationItem, ok bool, err error) {
+func convItem(tx *store.Tx, u model.User, number string) (item model.Conversation, ok bool, err error) {
 	conv, err := tx.Conversation(number)
 	if err != nil {
 		return item, false, nil
 	}
 	item.Number = number
-	if u.Visibility == store.VisibilityOwn && u.Role != store.RoleAdmin {
+	if u.Visibility == model.VisibilityOwn && u.Role != model.RoleAdmin {
 		own, err := tx.UserSentMessages(u.ID, number, store.Page{Limit: 1})
 		if err != nil || len(own) == 0 {
 			return item, false, err
@@ -178,28 +145,21 @@ func convItem(tx *store.Tx, u store.User, number string) (item ConversationItem,
 
 // ThreadMessage is one message of a thread as a user sees it.
 type ThreadMessage struct {
-	store.Message
+	model.Message
 	// Author is the sending user's name for outgoing messages.
 	Author string
 	// Own is set on the viewer's own outgoing messages.
 	Own bool
 }
 
-// ThreadQuery selects a page of a thread: the Limit messages (default 50)
-// before the message Before (zero: the newest).
-type ThreadQuery struct {
-	Before store.ID
-	Limit  int
-}
-
 // ThreadPage is a page of a thread, oldest first.
 type ThreadPage struct {
 	Number   string
 	Messages []ThreadMessage
-	// Older is the Before of the previous (older) page, zero when there is
+	// Next is the cursor of the page of older messages, "" when there is
 	// none.
-	Older   store.ID
-	Contact *store.Contact
+	Next    string
+	Contact *model.Contact
 }
 
 // ConversationNumber reads a conversation number from a URL or form: E.164
@@ -213,27 +173,28 @@ func (s *Service) ConversationNumber(raw string) string {
 
 // Thread loads the messages with number that the viewer may see, oldest
 // first. ErrNotFound when the viewer may see none of the conversation.
-func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q ThreadQuery) (ThreadPage, error) {
+func (s *Service) Thread(ctx context.Context, viewer model.ID, number string, q Page) (ThreadPage, error) {
 	if err := ctxErr(ctx); err != nil {
 		return ThreadPage{}, err
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
+	limit := q.limit(50, 500)
+	before, err := q.idCursor()
+	if err != nil {
+		return ThreadPage{}, err
 	}
 	number = s.ConversationNumber(number)
 	page := ThreadPage{Number: number}
-	err := s.st.View(func(tx *store.Tx) error {
+	err = s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
-		var msgs []store.Message
-		p := store.Page{Before: q.Before, Limit: limit + 1}
+		var msgs []model.Message
+		p := store.Page{Before: before, Limit: limit + 1}
 		switch {
-		case u.Role == store.RoleAdmin:
+		case u.Role == model.RoleAdmin:
 			msgs, err = tx.ConversationMessages(number, p)
-		case u.Visibility == store.VisibilityOwn:
+		case u.Visibility == model.VisibilityOwn:
 			msgs, err = tx.UserSentMessages(u.ID, number, p)
 		case inConversation(tx, u, number):
 			msgs, err = tx.ConversationMessages(number, p)
@@ -243,18 +204,18 @@ func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q 
 		if err != nil {
 			return err
 		}
-		if len(msgs) == 0 && q.Before == 0 {
+		if len(msgs) == 0 && before == 0 {
 			return ErrNotFound
 		}
 		if len(msgs) > limit {
 			msgs = msgs[:limit]
-			page.Older = msgs[limit-1].ID
+			page.Next = msgs[limit-1].ID.String()
 		}
-		names := map[store.ID]string{}
+		names := map[model.ID]string{}
 		page.Messages = make([]ThreadMessage, len(msgs))
 		for i, m := range msgs {
-			tm := ThreadMessage{Message: m, Own: m.Direction == store.Outgoing && m.UserID == u.ID}
-			if m.Direction == store.Outgoing && m.UserID != 0 {
+			tm := ThreadMessage{Message: m, Own: m.Direction == model.Outgoing && m.UserID == u.ID}
+			if m.Direction == model.Outgoing && m.UserID != 0 {
 				name, ok := names[m.UserID]
 				if !ok {
 					if au, err := tx.User(m.UserID); err == nil {
@@ -276,13 +237,13 @@ func (s *Service) Thread(ctx context.Context, viewer store.ID, number string, q 
 
 // MessageDetail is one message with its parts.
 type MessageDetail struct {
-	store.Message
-	Parts  []store.Part
+	model.Message
+	Parts  []model.Part
 	Author string
 }
 
 // Message loads one message the viewer may see (ErrNotFound otherwise).
-func (s *Service) Message(ctx context.Context, viewer, id store.ID) (MessageDetail, error) {
+func (s *Service) Message(ctx context.Context, viewer, id model.ID) (MessageDetail, error) {
 	var d MessageDetail
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
@@ -307,53 +268,107 @@ func (s *Service) Message(ctx context.Context, viewer, id store.ID) (MessageDeta
 	return d, err
 }
 
-// MessageQuery selects a page of messages for the API.
+// MessageQuery selects a page of messages.
 type MessageQuery struct {
 	// State filters on one state ("" for all).
-	State store.State
-	// Batch lists the messages of one Send.
-	Batch  store.ID
-	Before store.ID
-	Limit  int
+	State model.State
+	// Batch lists the messages of one Send (no paging).
+	Batch model.ID
+	// Number lists that conversation (as Thread does, newest first); a
+	// conversation the viewer may not see lists nothing.
+	Number string
+	// Since stops the listing at messages created before it.
+	Since time.Time
+	Page
 }
 
 // Messages lists the messages the viewer may see, newest first. For an
 // admin a state filter is a range scan of the state index; for others it
 // filters their own index.
-func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery) ([]store.Message, error) {
+func (s *Service) Messages(ctx context.Context, viewer model.ID, q MessageQuery) (Paged[model.Message], error) {
+	var out Paged[model.Message]
+	if err := ctxErr(ctx); err != nil {
+		return out, err
+	}
 	if q.State != "" && !q.State.Valid() {
-		return nil, invalid("state", fmt.Sprintf("unknown state %q", q.State))
+		return out, invalid("state", fmt.Sprintf("one of queued, submitting, sent, delivered, failed, unknown, cancelled, expired; not %q", q.State))
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 50
+	limit := q.limit(50, 1000)
+	before, err := q.idCursor()
+	if err != nil {
+		return out, err
 	}
-	var out []store.Message
+	switch {
+	case q.Batch != 0:
+		out.Items, err = s.batch(viewer, q.Batch, q.State)
+	case q.Number != "":
+		var tp ThreadPage
+		tp, err = s.Thread(ctx, viewer, q.Number, q.Page)
+		if errors.Is(err, ErrNotFound) {
+			return out, nil
+		}
+		for i := len(tp.Messages) - 1; i >= 0; i-- {
+			if q.State == "" || tp.Messages[i].State == q.State {
+				out.Items = append(out.Items, tp.Messages[i].Message)
+			}
+		}
+		out.Next = tp.Next
+	default:
+		out.Items, err = s.messages(viewer, q.State, before, limit)
+		if len(out.Items) == limit {
+			out.Next = out.Items[limit-1].ID.String()
+		}
+	}
+	if err != nil {
+		return Paged[model.Message]{}, err
+	}
+	if !q.Since.IsZero() {
+		for i, m := range out.Items {
+			if m.CreatedAt.Before(q.Since) {
+				out.Items, out.Next = out.Items[:i], ""
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// batch lists the messages of one send the viewer may see.
+func (s *Service) batch(viewer, batch model.ID, state model.State) ([]model.Message, error) {
+	var out []model.Message
 	err := s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
-		if q.Batch != 0 {
-			msgs, err := tx.BatchMessages(q.Batch)
-			if err != nil {
-				return err
-			}
-			for _, m := range msgs {
-				if canSee(tx, u, &m) && (q.State == "" || m.State == q.State) {
-					out = append(out, m)
-				}
-			}
-			return nil
+		msgs, err := tx.BatchMessages(batch)
+		if err != nil {
+			return err
 		}
-		before := q.Before
+		for _, m := range msgs {
+			if canSee(tx, u, &m) && (state == "" || m.State == state) {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) messages(viewer model.ID, state model.State, before model.ID, limit int) ([]model.Message, error) {
+	var out []model.Message
+	err := s.st.View(func(tx *store.Tx) error {
+		u, err := s.viewer(tx, viewer)
+		if err != nil {
+			return err
+		}
 		for len(out) < limit {
-			var page []store.Message
+			var page []model.Message
 			p := store.Page{Before: before, Limit: 200}
 			switch {
-			case u.Role == store.RoleAdmin && q.State != "":
-				page, err = tx.MessagesByState(q.State, p)
-			case u.Role == store.RoleAdmin:
+			case u.Role == model.RoleAdmin && state != "":
+				page, err = tx.MessagesByState(state, p)
+			case u.Role == model.RoleAdmin:
 				page, err = tx.AllMessages(p)
 			default:
 				page, err = tx.UserMessages(u.ID, false, p)
@@ -362,7 +377,7 @@ func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery)
 				return err
 			}
 			for _, m := range page {
-				if (q.State == "" || m.State == q.State) && canSee(tx, u, &m) {
+				if (state == "" || m.State == state) && canSee(tx, u, &m) {
 					out = append(out, m)
 					if len(out) == limit {
 						break
@@ -382,9 +397,9 @@ func (s *Service) Messages(ctx context.Context, viewer store.ID, q MessageQuery)
 // SearchResult holds what matched a search.
 type SearchResult struct {
 	// Conversations matched by number or contact name.
-	Conversations []ConversationItem
+	Conversations []model.Conversation
 	// Messages matched by text, newest first.
-	Messages []store.Message
+	Messages []model.Message
 }
 
 // SearchScanLimit bounds the text search: it looks at this many of the
@@ -394,7 +409,7 @@ const SearchScanLimit = 20000
 // Search finds, among what the viewer may see, conversations whose number
 // contains the query's digits or whose contact's name contains the query,
 // and messages whose text contains it (case-insensitive).
-func (s *Service) Search(ctx context.Context, viewer store.ID, query string, limit int) (SearchResult, error) {
+func (s *Service) Search(ctx context.Context, viewer model.ID, query string, limit int) (SearchResult, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
 		return SearchResult{}, invalid("q", "empty search")
@@ -417,7 +432,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 			return err
 		}
 		visibleConv := func(number string) bool {
-			if u.Role == store.RoleAdmin {
+			if u.Role == model.RoleAdmin {
 				_, err := tx.Conversation(number)
 				return err == nil
 			}
@@ -425,7 +440,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 			if err != nil {
 				return false
 			}
-			return u.Visibility == store.VisibilityOwn || inConversation(tx, u, number)
+			return u.Visibility == model.VisibilityOwn || inConversation(tx, u, number)
 		}
 		seen := map[string]bool{}
 		addConv := func(number string) {
@@ -438,7 +453,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				return
 			}
 			item.SortAt = item.Last.CreatedAt
-			item.Unassigned = u.Role == store.RoleAdmin && tx.IsUnassigned(number)
+			item.Unassigned = u.Role == model.RoleAdmin && tx.IsUnassigned(number)
 			res.Conversations = append(res.Conversations, item)
 		}
 		if numeric {
@@ -448,7 +463,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				}
 				return len(res.Conversations) < limit
 			}
-			if u.Role == store.RoleAdmin {
+			if u.Role == model.RoleAdmin {
 				if err := tx.AllConversations(func(c store.Conversation) bool { return match(c.Number) }); err != nil {
 					return err
 				}
@@ -461,7 +476,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 				})
 			}
 		}
-		if err := tx.Contacts(func(c store.Contact) bool {
+		if err := tx.Contacts(func(c model.Contact) bool {
 			if !strings.Contains(strings.ToLower(c.Name), lq) && !strings.Contains(strings.ToLower(c.Company), lq) {
 				return true
 			}
@@ -476,11 +491,11 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 		}
 		// Text search: memoise the per-number visibility check.
 		seeNumber := map[string]bool{}
-		canSeeMsg := func(m *store.Message) bool {
-			if u.Role == store.RoleAdmin || (m.Direction == store.Outgoing && m.UserID == u.ID) {
+		canSeeMsg := func(m *model.Message) bool {
+			if u.Role == model.RoleAdmin || (m.Direction == model.Outgoing && m.UserID == u.ID) {
 				return true
 			}
-			if u.Visibility == store.VisibilityOwn {
+			if u.Visibility == model.VisibilityOwn {
 				return false
 			}
 			ok, known := seeNumber[m.Number]
@@ -491,11 +506,11 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 			return ok
 		}
 		scanned := 0
-		var before store.ID
+		var before model.ID
 		for scanned < SearchScanLimit && len(res.Messages) < limit {
-			var page []store.Message
+			var page []model.Message
 			p := store.Page{Before: before, Limit: 500}
-			if u.Role == store.RoleAdmin || u.Visibility == store.VisibilityAll {
+			if u.Role == model.RoleAdmin || u.Visibility == model.VisibilityAll {
 				page, err = tx.AllMessages(p)
 			} else {
 				page, err = tx.UserMessages(u.ID, false, p)
@@ -522,7 +537,7 @@ func (s *Service) Search(ctx context.Context, viewer store.ID, query string, lim
 	return res, err
 }
 
-func phoneNumbers(ps []store.Phone) []string {
+func phoneNumbers(ps []model.Phone) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.Number

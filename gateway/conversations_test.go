@@ -6,14 +6,15 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 func TestConversationSortOrderAndMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	plain := e.user("plain", store.RoleStaff, store.VisibilityAll, false)
-	mkt := e.user("mkt", store.RoleStaff, store.VisibilityAll, true)
-	for _, u := range []store.User{plain, mkt} {
+	plain := e.user("plain", model.RoleStaff, model.VisibilityAll, false)
+	mkt := e.user("mkt", model.RoleStaff, model.VisibilityAll, true)
+	for _, u := range []model.User{plain, mkt} {
 		e.send(u, "first", numA) // oldest plain message
 		e.send(u, "second", numB)
 		e.send(u, "offer", numA, numC) // marketing: touches A and C last
@@ -45,7 +46,7 @@ func TestConversationSortOrderAndMarketing(t *testing.T) {
 
 func TestConversationPaging(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
 	nums := []string{numA, numB, numC, numD}
 	for _, n := range nums {
 		e.send(u, "x", n)
@@ -53,7 +54,7 @@ func TestConversationPaging(t *testing.T) {
 	var got []string
 	cursor := ""
 	for i := 0; i < 10; i++ {
-		p, err := e.s.Conversations(context.Background(), u.ID, ConversationQuery{Limit: 3, Cursor: cursor})
+		p, err := e.s.Conversations(context.Background(), u.ID, ConversationQuery{Page: Page{Limit: 3, Cursor: cursor}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +73,10 @@ func TestConversationPaging(t *testing.T) {
 
 func TestVisibilityModes(t *testing.T) {
 	e := newEnv(t, Options{})
-	all := e.user("all", store.RoleStaff, store.VisibilityAll, false)
-	own := e.user("own", store.RoleStaff, store.VisibilityOwn, false)
-	other := e.user("other", store.RoleStaff, store.VisibilityAll, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	all := e.user("all", model.RoleStaff, model.VisibilityAll, false)
+	own := e.user("own", model.RoleStaff, model.VisibilityOwn, false)
+	other := e.user("other", model.RoleStaff, model.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 
 	e.send(all, "from all", numA)
 	e.send(own, "from own", numA)
@@ -83,7 +84,7 @@ func TestVisibilityModes(t *testing.T) {
 	e.send(other, "to B", numB)
 
 	// incoming_and_outgoing: the whole conversation, with authors.
-	p, err := e.s.Thread(context.Background(), all.ID, numA, ThreadQuery{})
+	p, err := e.s.Thread(context.Background(), all.ID, numA, Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +134,13 @@ func TestVisibilityModes(t *testing.T) {
 		t.Errorf("own-mode list %+v", cp.Items)
 	}
 	// Messages listing.
-	msgs, err := e.s.Messages(context.Background(), own.ID, MessageQuery{})
+	mp, err := e.s.Messages(context.Background(), own.ID, MessageQuery{})
+	msgs := mp.Items
 	if err != nil || len(msgs) != 1 || msgs[0].Text != "from own" {
 		t.Errorf("own-mode Messages %v %v", msgs, err)
 	}
-	msgs, err = e.s.Messages(context.Background(), admin.ID, MessageQuery{State: store.StateQueued})
+	mp, err = e.s.Messages(context.Background(), admin.ID, MessageQuery{State: model.StateQueued})
+	msgs = mp.Items
 	if err != nil || len(msgs) != 3 {
 		t.Errorf("admin queued Messages: %d %v", len(msgs), err)
 	}
@@ -145,10 +148,10 @@ func TestVisibilityModes(t *testing.T) {
 
 func TestAssociationOfIncoming(t *testing.T) {
 	e := newEnv(t, Options{})
-	alice := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	bob := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
-	own := e.user("own", store.RoleStaff, store.VisibilityOwn, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	alice := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	bob := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
+	own := e.user("own", model.RoleStaff, model.VisibilityOwn, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 	ctx := context.Background()
 
 	e.send(alice, "hi", numA)
@@ -160,11 +163,11 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if m.Number != numA {
 		t.Fatalf("originator normalised to %q", m.Number)
 	}
-	if want := []store.ID{alice.ID, bob.ID}; !reflect.DeepEqual(m.Users, want) {
+	if want := []model.ID{alice.ID, bob.ID}; !reflect.DeepEqual(m.Users, want) {
 		t.Errorf("associated %v, want %v", m.Users, want)
 	}
-	for _, u := range []store.User{alice, bob} {
-		ns, err := e.s.Notifications(ctx, u.ID, store.Page{})
+	for _, u := range []model.User{alice, bob} {
+		ns, err := e.notes(u.ID)
 		if err != nil || len(ns) != 1 || ns[0].MessageID != m.ID {
 			t.Errorf("%s notifications %+v %v", u.Name, ns, err)
 		}
@@ -174,7 +177,7 @@ func TestAssociationOfIncoming(t *testing.T) {
 	mb := e.receive(numB, "who is this")
 	// From C: never contacted: unassigned.
 	mc := e.receive(numC, "unsolicited")
-	for _, x := range []store.Message{mb, mc} {
+	for _, x := range []model.Message{mb, mc} {
 		if len(x.Users) != 0 {
 			t.Errorf("message from %s associated with %v", x.Number, x.Users)
 		}
@@ -202,11 +205,11 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if _, err := e.thread(alice, numC); !errors.Is(err, ErrNotFound) {
 		t.Errorf("staff read unassigned thread: %v", err)
 	}
-	ns, _ := e.s.Notifications(ctx, admin.ID, store.Page{})
+	ns, _ := e.notes(admin.ID)
 	if len(ns) != 2 {
 		t.Errorf("admin notifications %d, want 2", len(ns))
 	}
-	if ns, _ := e.s.Notifications(ctx, own.ID, store.Page{}); len(ns) != 0 {
+	if ns, _ := e.notes(own.ID); len(ns) != 0 {
 		t.Errorf("outgoing_only user notified: %+v", ns)
 	}
 	// Once someone writes to C, C leaves the unassigned inbox and the next
@@ -216,7 +219,7 @@ func TestAssociationOfIncoming(t *testing.T) {
 		t.Errorf("unassigned after reply %v, want %v", got, want)
 	}
 	m2 := e.receive(numC, "yes")
-	if !reflect.DeepEqual(m2.Users, []store.ID{alice.ID}) {
+	if !reflect.DeepEqual(m2.Users, []model.ID{alice.ID}) {
 		t.Errorf("second message from C associated with %v", m2.Users)
 	}
 	// Alice now sees the whole C conversation, including what came before.
@@ -230,22 +233,22 @@ func TestAssociationOfIncoming(t *testing.T) {
 	if n, err := e.s.ClearNotifications(ctx, alice.ID); err != nil || n != 2 {
 		t.Errorf("cleared %d %v, want 2", n, err)
 	}
-	if ns, _ := e.s.Notifications(ctx, alice.ID, store.Page{}); len(ns) != 0 {
+	if ns, _ := e.notes(alice.ID); len(ns) != 0 {
 		t.Errorf("after clear %+v", ns)
 	}
 }
 
 func TestVisibilityChangeAppliesAtOnce(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
-	v := e.user("v", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
+	v := e.user("v", model.RoleStaff, model.VisibilityAll, false)
 	e.send(v, "colleague", numA)
 	e.send(u, "mine", numA)
 	e.receive(numA, "reply") // associated with both
 	if got, _ := e.thread(u, numA); len(got) != 3 {
 		t.Fatalf("all-mode thread %v", got)
 	}
-	own := store.VisibilityOwn
+	own := model.VisibilityOwn
 	if _, err := e.s.UpdateUser(context.Background(), u.ID, UserUpdate{Visibility: &own}); err != nil {
 		t.Fatal(err)
 	}
@@ -258,15 +261,15 @@ func TestVisibilityChangeAppliesAtOnce(t *testing.T) {
 	}
 	// From now on replies from A are not associated with u.
 	m := e.receive(numA, "second reply")
-	if !reflect.DeepEqual(m.Users, []store.ID{v.ID}) {
+	if !reflect.DeepEqual(m.Users, []model.ID{v.ID}) {
 		t.Fatalf("associated with %v, want only v", m.Users)
 	}
 }
 
 func TestSearch(t *testing.T) {
 	e := newEnv(t, Options{})
-	alice := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	bob := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	alice := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	bob := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
 	ctx := context.Background()
 	e.send(alice, "Your invoice is ready", numA)
 	e.send(bob, "Meeting moved to Friday", numB)
@@ -274,7 +277,7 @@ func TestSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		who   store.User
+		who   model.User
 		q     string
 		convs []string
 		texts []string
@@ -309,8 +312,8 @@ func TestContacts(t *testing.T) {
 	e := newEnv(t, Options{})
 	ctx := context.Background()
 	c, err := e.s.UpsertContact(ctx, ContactInput{Number: "07911 123451", Name: "Ada", JobTitle: "Engineer", Company: "AE",
-		Email: "ada@example.com", CRMURL: "https://crm.example.com/c/1", CRM: &store.CRMRef{Type: "contact", ID: "1"},
-		Phones: []store.Phone{{Number: "07911123453", Label: "work"}}})
+		Email: "ada@example.com", CRMURL: "https://crm.example.com/c/1", CRM: &model.CRMRef{Type: "contact", ID: "1"},
+		Phones: []model.Phone{{Number: "07911123453", Label: "work"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +335,7 @@ func TestContacts(t *testing.T) {
 		t.Fatalf("after upsert %+v", got)
 	}
 	_, err = e.s.UpsertContact(ctx, ContactInput{Number: "x", Email: "nope", CRMURL: "javascript:alert(1)",
-		Phones: []store.Phone{{Number: numB}, {Number: "12"}}})
+		Phones: []model.Phone{{Number: numB}, {Number: "12"}}})
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) != 4 || ve.Fields[3].Field != "phones" || ve.Fields[3].Index != 1 {
 		t.Fatalf("validation %v", err)
@@ -347,14 +350,14 @@ func TestContacts(t *testing.T) {
 
 func TestThreadPaging(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
 	for i := 0; i < 7; i++ {
 		e.send(u, string(rune('a'+i)), numA)
 	}
 	var pages [][]string
-	var before store.ID
+	var before string
 	for {
-		p, err := e.s.Thread(context.Background(), u.ID, numA, ThreadQuery{Before: before, Limit: 3})
+		p, err := e.s.Thread(context.Background(), u.ID, numA, Page{Cursor: before, Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,10 +366,10 @@ func TestThreadPaging(t *testing.T) {
 			texts = append(texts, m.Text)
 		}
 		pages = append(pages, texts)
-		if p.Older == 0 {
+		if p.Next == "" {
 			break
 		}
-		before = p.Older
+		before = p.Next
 	}
 	want := [][]string{{"e", "f", "g"}, {"b", "c", "d"}, {"a"}}
 	if !reflect.DeepEqual(pages, want) {

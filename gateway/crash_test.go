@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
@@ -73,7 +74,7 @@ func crashChild() {
 	if err != nil {
 		fail(err)
 	}
-	var u store.User
+	var u model.User
 	if err := db.View(func(tx *store.Tx) error { u, err = tx.UserByName(crashUser); return err }); err != nil {
 		fail(err)
 	}
@@ -110,7 +111,7 @@ func crashChild() {
 			var due, busy, pending bool
 			_ = db.View(func(tx *store.Tx) error {
 				_, due = tx.NextDue()
-				ps, _ := tx.PartsInState(store.StateSubmitting, 1)
+				ps, _ := tx.PartsInState(model.StateSubmitting, 1)
 				busy = len(ps) > 0
 				keys, _ := tx.PendingKeys()
 				pending = len(keys) > 0
@@ -160,7 +161,7 @@ type crashRun struct {
 	net      *sim.Network
 	sims     []*sim.Modem
 	ports    []string
-	accepted map[store.ID]bool
+	accepted map[model.ID]bool
 	inbound  []injected
 	rnd      *rand.Rand
 	figures  struct{ kills, submitting, unknown, sent, received, redelivered int }
@@ -182,7 +183,7 @@ func TestCrashKill9(t *testing.T) {
 		seed = v
 	}
 	t.Logf("seed %d (GSMGATE_CRASH_SEED replays), %d kills", seed, kills)
-	r := &crashRun{t: t, dir: t.TempDir(), accepted: map[store.ID]bool{}, rnd: rand.New(rand.NewPCG(seed, 1)),
+	r := &crashRun{t: t, dir: t.TempDir(), accepted: map[model.ID]bool{}, rnd: rand.New(rand.NewPCG(seed, 1)),
 		net: sim.NewNetwork(sim.NetworkOptions{})}
 	r.path = filepath.Join(r.dir, "gsmgate.db")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -254,7 +255,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 	}
 	idle := make(chan int64, 16)
 	lines := make(chan struct{})
-	var ids []store.ID
+	var ids []model.ID
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(stdout)
@@ -262,7 +263,7 @@ func (r *crashRun) round(round, sends int, life time.Duration, drain bool) {
 			line := sc.Text()
 			switch {
 			case strings.HasPrefix(line, "A "):
-				id, err := store.ParseID(strings.TrimPrefix(line, "A "))
+				id, err := model.ParseID(strings.TrimPrefix(line, "A "))
 				if err == nil {
 					ids = append(ids, id)
 				}
@@ -411,7 +412,7 @@ func (r *crashRun) check() {
 	}
 	var submitting int
 	_ = db.View(func(tx *store.Tx) error {
-		ps, _ := tx.PartsInState(store.StateSubmitting, 0)
+		ps, _ := tx.PartsInState(model.StateSubmitting, 0)
 		submitting = len(ps)
 		return nil
 	})
@@ -423,12 +424,12 @@ func (r *crashRun) check() {
 	r.figures.unknown += len(recovered)
 
 	type pk struct {
-		id  store.ID
+		id  model.ID
 		seq int
 	}
 	byPDU := map[string]pk{}
-	parts := map[pk]store.Part{}
-	incoming := map[string][]store.Message{}
+	parts := map[pk]model.Part{}
+	incoming := map[string][]model.Message{}
 	pending := map[string]map[int]bool{}
 	err = db.View(func(tx *store.Tx) error {
 		for id := range r.accepted {
@@ -437,18 +438,18 @@ func (r *crashRun) check() {
 				t.Errorf("accepted message %s lost: %v", id, err)
 				continue
 			}
-			if !m.State.Valid() || m.State == store.StateSubmitting {
+			if !m.State.Valid() || m.State == model.StateSubmitting {
 				t.Errorf("message %s in state %q after restart", id, m.State)
 			}
 		}
-		var before store.ID
+		var before model.ID
 		for {
 			page, err := tx.AllMessages(store.Page{Before: before, Limit: 1000})
 			if err != nil {
 				return err
 			}
 			for _, m := range page {
-				if m.Direction == store.Incoming {
+				if m.Direction == model.Incoming {
 					incoming[m.Number] = append(incoming[m.Number], m)
 					continue
 				}
@@ -460,7 +461,7 @@ func (r *crashRun) check() {
 					k := pk{m.ID, p.Seq}
 					parts[k] = p
 					byPDU[strings.ToUpper(hex.EncodeToString(p.TPDU))] = k
-					if p.State == store.StateSubmitting {
+					if p.State == model.StateSubmitting {
 						t.Errorf("part %s/%d still submitting after recovery", m.ID, p.Seq)
 					}
 				}
@@ -497,17 +498,17 @@ func (r *crashRun) check() {
 			continue
 		}
 		times[k]++
-		if times[k] > 1 && parts[k].State != store.StateUnknown {
+		if times[k] > 1 && parts[k].State != model.StateUnknown {
 			t.Errorf("part %s/%d reached the network %d times and is %s", k.id, k.seq, times[k], parts[k].State)
 		}
 		switch parts[k].State {
-		case store.StateSent, store.StateDelivered, store.StateUnknown:
+		case model.StateSent, model.StateDelivered, model.StateUnknown:
 		default:
 			t.Errorf("part %s/%d reached the network but is %s", k.id, k.seq, parts[k].State)
 		}
 	}
 	for k, p := range parts {
-		if (p.State == store.StateSent || p.State == store.StateDelivered) && times[k] == 0 {
+		if (p.State == model.StateSent || p.State == model.StateDelivered) && times[k] == 0 {
 			t.Errorf("part %s/%d is %s but never reached the network", k.id, k.seq, p.State)
 		}
 	}
@@ -578,7 +579,7 @@ func (r *crashRun) final() {
 	_ = db.View(func(tx *store.Tx) error {
 		for id := range r.accepted {
 			m, _ := tx.Message(id)
-			if m.State == store.StateQueued || m.State == store.StateSubmitting {
+			if m.State == model.StateQueued || m.State == model.StateSubmitting {
 				t.Errorf("message %s still %s after draining", id, m.State)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -28,7 +28,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // gateway starts, one modem over a pty.
 func BenchmarkDispatchIdleGap(b *testing.B) {
 	r := newMRig(b, 1, "pty", sim.ModemOptions{Latency: time.Millisecond})
-	var ids []store.ID
+	var ids []model.ID
 	for i := range b.N {
 		ids = append(ids, r.send(threeParts(fmt.Sprintf("bench %d ", i)), false, recipient)[0].ID)
 	}
@@ -38,7 +38,7 @@ func BenchmarkDispatchIdleGap(b *testing.B) {
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		m, _ := r.message(last)
-		if m.State == store.StateSent || time.Now().After(deadline) {
+		if m.State == model.StateSent || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -106,7 +106,7 @@ func BenchmarkSendToWire(b *testing.B) {
 			b.Fatal("not sent in 10 s")
 		}
 		for {
-			if got, _ := r.message(m.ID); got.State == store.StateSent {
+			if got, _ := r.message(m.ID); got.State == model.StateSent {
 				break
 			}
 			time.Sleep(time.Millisecond)

@@ -92,9 +92,10 @@
 // # Driving the UI
 //
 // The compose box's character and part counter is CountText (the count Send
-// will store and send). Toasts come from the bus: *NotificationAdded is
-// addressed to one user (incoming SMS); *SendFailed carries the message,
-// whose UserID is the sender to tell (and admins). The Send Failures view is
+// will store and send). Live updates and toasts come from Subscribe(viewer),
+// which delivers only what that user may see: *NotificationAdded is
+// addressed to one user (incoming SMS); a *StatusChanged named
+// message.failed carries the message and its Reason. The Send Failures view is
 // Failures (each row has Reason in plain words, FailedAt, Modem, Attempts)
 // with Retry and Dismiss; the unread badge is NotificationCount.
 //
@@ -110,22 +111,27 @@
 // Retention: PurgeOnce, RunRetention. Settings: Setting, PutSetting,
 // Settings.
 //
-// Events: Bus().Subscribe(size, filter) receives *MessageReceived,
-// *StatusChanged, *SendFailed, *ModemStateChanged and *NotificationAdded; a
-// slow subscriber loses events (counted), it never blocks the gateway.
+// Events: Subscribe(viewer) receives the *MessageReceived, *StatusChanged,
+// *ModemStateChanged and *NotificationAdded the viewer may see (Everyone:
+// all), each change once, named by the Event* constants; a slow subscriber
+// loses events (counted), it never blocks the gateway.
+//
+// Listings take a Page (opaque Cursor, Limit) and return Paged[T] (Items,
+// Next).
 //
 // # States
 //
 // A message moves queued → submitting → sent → delivered, or ends failed
 // (with a reason), unknown (the process died during AT+CMGS), cancelled or
-// expired. Its state is derived from its parts' states (store.RollUp). The
+// expired. Its state is derived from its parts' states (model.RollUp). The
 // names are the same in the store, the API, the UI and webhooks.
 //
 // # Errors
 //
 // ErrNotFound (also for what the user may not see), ErrForbidden,
 // ErrConflict (the state does not allow the action), ErrUnauthorized,
-// ErrIdempotencyConflict, ErrExists, ErrDuplicate, and *ValidationError listing
-// FieldErrors (field, index in a list such as "to", reason). Anything else
-// is an internal error.
+// ErrIdempotencyConflict, ErrExists, ErrDuplicate, *ValidationError listing
+// FieldErrors (field, index in a list such as "to", code, reason), and
+// *RecipientsError (ErrNoRecipients) when no recipient of a send is usable.
+// Anything else is an internal error.
 package gateway

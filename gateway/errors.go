@@ -35,9 +35,12 @@ var (
 // FieldError is one problem with one field of a request. Index is the
 // position in a list field (recipients), -1 otherwise.
 type FieldError struct {
-	Field  string `json:"field"`
-	Index  int    `json:"index"`
-	Value  string `json:"value,omitempty"`
+	Field string `json:"field"`
+	Index int    `json:"index"`
+	Value string `json:"value,omitempty"`
+	// Code says what kind of problem it is (a Code* constant; "" is
+	// CodeInvalid, or CodeInvalidNumber for a number field).
+	Code   string `json:"code,omitempty"`
 	Reason string `json:"reason"`
 }
 

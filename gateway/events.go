@@ -5,13 +5,28 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
+)
+
+// The event names: the one vocabulary of SSE, metrics, webhooks (whose
+// SMSGate names map from these) and the UI. Each change raises one event.
+const (
+	EventMessageReceived  = "message.received"
+	EventMessageStatus    = "message.status" // queued again, submitting
+	EventMessageSent      = "message.sent"
+	EventMessageDelivered = "message.delivered"
+	// EventMessageFailed: failed, unknown or expired (Message.State says
+	// which, Message.Reason why).
+	EventMessageFailed    = "message.failed"
+	EventMessageCancelled = "message.cancelled"
+	EventModemState       = "modem.state"
+	EventNotification     = "notification"
 )
 
 // Event is one of the typed events on the Bus: *MessageReceived,
-// *StatusChanged, *SendFailed, *ModemStateChanged, *NotificationAdded.
+// *StatusChanged, *ModemStateChanged, *NotificationAdded.
 type Event interface {
-	// EventName is the name used by SSE and webhooks ("message.received").
+	// EventName is one of the Event* names.
 	EventName() string
 	// EventTime is when the gateway raised it.
 	EventTime() time.Time
@@ -20,21 +35,15 @@ type Event interface {
 // MessageReceived: an incoming message was stored (and associated).
 type MessageReceived struct {
 	At      time.Time
-	Message store.Message
+	Message model.Message
 }
 
-// StatusChanged: a message moved to another state.
+// StatusChanged: a message moved to another state. Its name says to which
+// (message.sent, message.failed...).
 type StatusChanged struct {
 	At       time.Time
-	Message  store.Message
-	Previous store.State
-}
-
-// SendFailed: a message failed (failed, unknown or expired), with the
-// reason in Message.Reason.
-type SendFailed struct {
-	At      time.Time
-	Message store.Message
+	Message  model.Message
+	Previous model.State
 }
 
 // ModemStateChanged: a modem came up, went down, changed network state.
@@ -49,32 +58,38 @@ type ModemStateChanged struct {
 // NotificationAdded: a user got a notification.
 type NotificationAdded struct {
 	At           time.Time
-	Notification store.Notification
+	Notification model.Notification
 }
 
 // EventName implements Event.
-func (*MessageReceived) EventName() string { return "message.received" }
+func (*MessageReceived) EventName() string { return EventMessageReceived }
+
+// EventName implements Event: named after the new state.
+func (e *StatusChanged) EventName() string {
+	switch e.Message.State {
+	case model.StateSent:
+		return EventMessageSent
+	case model.StateDelivered:
+		return EventMessageDelivered
+	case model.StateCancelled:
+		return EventMessageCancelled
+	case model.StateFailed, model.StateUnknown, model.StateExpired:
+		return EventMessageFailed
+	}
+	return EventMessageStatus
+}
 
 // EventName implements Event.
-func (*StatusChanged) EventName() string { return "message.status" }
+func (*ModemStateChanged) EventName() string { return EventModemState }
 
 // EventName implements Event.
-func (*SendFailed) EventName() string { return "message.failed" }
-
-// EventName implements Event.
-func (*ModemStateChanged) EventName() string { return "modem.state" }
-
-// EventName implements Event.
-func (*NotificationAdded) EventName() string { return "notification" }
+func (*NotificationAdded) EventName() string { return EventNotification }
 
 // EventTime implements Event.
 func (e *MessageReceived) EventTime() time.Time { return e.At }
 
 // EventTime implements Event.
 func (e *StatusChanged) EventTime() time.Time { return e.At }
-
-// EventTime implements Event.
-func (e *SendFailed) EventTime() time.Time { return e.At }
 
 // EventTime implements Event.
 func (e *ModemStateChanged) EventTime() time.Time { return e.At }
@@ -104,6 +119,9 @@ type Subscription struct {
 	filter  func(Event) bool
 	dropped atomic.Uint64
 	once    sync.Once
+	// stop ends a derived subscription (Service.Subscribe): it closes the
+	// bus subscription it reads, and its goroutine then closes c.
+	stop func()
 }
 
 // Subscribe adds a subscriber with a buffer of size events (default 256).
@@ -131,6 +149,10 @@ func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
 // Close unsubscribes and closes C.
 func (s *Subscription) Close() {
+	if s.stop != nil {
+		s.once.Do(s.stop)
+		return
+	}
 	s.once.Do(func() {
 		s.bus.mu.Lock()
 		defer s.bus.mu.Unlock()

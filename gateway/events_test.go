@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 func TestBusSlowSubscriberNeverBlocks(t *testing.T) {
@@ -24,7 +24,7 @@ func TestBusSlowSubscriberNeverBlocks(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 500; i++ {
-		b.Publish(&StatusChanged{Message: store.Message{Attempts: i}})
+		b.Publish(&StatusChanged{Message: model.Message{Attempts: i}})
 	}
 	b.Publish(&ModemStateChanged{Modem: "m1", State: "up"})
 	fast.Close()
@@ -55,7 +55,7 @@ func TestSendAndReceiveWithAStuckSubscriber(t *testing.T) {
 	e := newEnv(t, Options{})
 	stuck := e.s.Bus().Subscribe(1, nil)
 	defer stuck.Close()
-	u := e.user("u", store.RoleAdmin, store.VisibilityAll, false)
+	u := e.user("u", model.RoleAdmin, model.VisibilityAll, false)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -81,7 +81,7 @@ func TestSendAndReceiveWithAStuckSubscriber(t *testing.T) {
 
 func TestIncomingEvents(t *testing.T) {
 	e := newEnv(t, Options{})
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 	sub := e.s.Bus().Subscribe(10, nil)
 	defer sub.Close()
 	m := e.receive(numA, "hello")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -15,17 +16,17 @@ const NoticeSendFailed = "send_failed"
 // noteFailure records a NoticeSendFailed notification for m's sender and
 // publishes it. It leaves Number empty so that the conversation's unread
 // badge counts only incoming messages; the recipient is in Text.
-func (s *Service) noteFailure(now time.Time, m store.Message) {
-	if m.UserID == 0 || m.Direction != store.Outgoing {
+func (s *Service) noteFailure(now time.Time, m model.Message) {
+	if m.UserID == 0 || m.Direction != model.Outgoing {
 		return
 	}
 	reason := m.Reason
 	if reason == "" {
 		reason = string(m.State)
 	}
-	var n store.Notification
+	var n model.Notification
 	err := s.st.Update(func(tx *store.Tx) error {
-		n = store.Notification{ID: tx.NewID(), UserID: m.UserID, Kind: NoticeSendFailed, MessageID: m.ID,
+		n = model.Notification{ID: tx.NewID(), UserID: m.UserID, Kind: NoticeSendFailed, MessageID: m.ID,
 			Text: fmt.Sprintf("%s: %s", m.Number, reason), CreatedAt: now}
 		return tx.AddNotification(&n)
 	})

@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -14,27 +14,16 @@ import (
 // handed to a modem when the gateway stopped.
 const ReasonUnknown = "outcome unknown: the gateway stopped while the modem was sending"
 
-// FailurePage is a page of the failures listing, newest failure first.
-type FailurePage struct {
-	Items []store.Message
-	Next  string
-}
-
 // Failures lists failed, unknown and expired messages not dismissed: all of
 // them for an admin, the viewer's own for anyone else.
-func (s *Service) Failures(ctx context.Context, viewer store.ID, cursor string, limit int) (FailurePage, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 50
+func (s *Service) Failures(ctx context.Context, viewer model.ID, q Page) (Paged[model.Message], error) {
+	var page Paged[model.Message]
+	limit := q.limit(50, 500)
+	cur, err := q.keyCursor()
+	if err != nil {
+		return page, err
 	}
-	var cur []byte
-	if cursor != "" {
-		var err error
-		if cur, err = base64.RawURLEncoding.DecodeString(cursor); err != nil {
-			return FailurePage{}, invalid("cursor", "not a cursor this server gave")
-		}
-	}
-	var page FailurePage
-	err := s.st.View(func(tx *store.Tx) error {
+	err = s.st.View(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
@@ -45,10 +34,10 @@ func (s *Service) Failures(ctx context.Context, viewer store.ID, cursor string, 
 				return err
 			}
 			for _, r := range refs {
-				if u.Role == store.RoleAdmin || r.Message.UserID == u.ID {
+				if u.Role == model.RoleAdmin || r.Message.UserID == u.ID {
 					page.Items = append(page.Items, r.Message)
 					if len(page.Items) == limit {
-						page.Next = base64.RawURLEncoding.EncodeToString(r.Cursor)
+						page.Next = keyNext(r.Cursor)
 						return nil
 					}
 				}
@@ -65,19 +54,19 @@ func (s *Service) Failures(ctx context.Context, viewer store.ID, cursor string, 
 
 // changeOwn runs fn on a message the viewer may act on: their own, or any
 // for an admin (ErrNotFound otherwise). It publishes the state change.
-func (s *Service) changeOwn(ctx context.Context, viewer, id store.ID, fn func(m *store.Message, parts []store.Part) error) (store.Message, error) {
+func (s *Service) changeOwn(ctx context.Context, viewer, id model.ID, fn func(m *model.Message, parts []model.Part) error) (model.Message, error) {
 	if err := ctxErr(ctx); err != nil {
-		return store.Message{}, err
+		return model.Message{}, err
 	}
-	var prev store.State
-	var out store.Message
+	var prev model.State
+	var out model.Message
 	err := s.st.Update(func(tx *store.Tx) error {
 		u, err := s.viewer(tx, viewer)
 		if err != nil {
 			return err
 		}
 		cur, err := tx.Message(id)
-		if err != nil || cur.Direction != store.Outgoing || (u.Role != store.RoleAdmin && cur.UserID != u.ID) {
+		if err != nil || cur.Direction != model.Outgoing || (u.Role != model.RoleAdmin && cur.UserID != u.ID) {
 			return ErrNotFound
 		}
 		prev = cur.State
@@ -86,9 +75,9 @@ func (s *Service) changeOwn(ctx context.Context, viewer, id store.ID, fn func(m 
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnauthorized) {
-			return store.Message{}, err
+			return model.Message{}, err
 		}
-		return store.Message{}, fmt.Errorf("gateway: message %s: %w", id, err)
+		return model.Message{}, fmt.Errorf("gateway: message %s: %w", id, err)
 	}
 	s.PublishStatus(prev, out)
 	return out, nil
@@ -96,15 +85,15 @@ func (s *Service) changeOwn(ctx context.Context, viewer, id store.ID, fn func(m 
 
 // Cancel cancels a message none of whose parts has gone to a modem yet
 // (ErrConflict otherwise).
-func (s *Service) Cancel(ctx context.Context, viewer, id store.ID) (store.Message, error) {
-	return s.changeOwn(ctx, viewer, id, func(m *store.Message, parts []store.Part) error {
+func (s *Service) Cancel(ctx context.Context, viewer, id model.ID) (model.Message, error) {
+	return s.changeOwn(ctx, viewer, id, func(m *model.Message, parts []model.Part) error {
 		for _, p := range parts {
-			if p.State != store.StateQueued {
+			if p.State != model.StateQueued {
 				return fmt.Errorf("%w: message is %s; only a queued message can be cancelled", ErrConflict, m.State)
 			}
 		}
 		for i := range parts {
-			parts[i].State, parts[i].Error = store.StateCancelled, "cancelled"
+			parts[i].State, parts[i].Error = model.StateCancelled, "cancelled"
 		}
 		return nil
 	})
@@ -115,17 +104,17 @@ func (s *Service) Cancel(ctx context.Context, viewer, id store.ID) (store.Messag
 // the same concatenation reference (their TPDUs are kept), so a multipart
 // message is retried from the part that failed. An expiry is dropped: the
 // user asked for it to go now.
-func (s *Service) Retry(ctx context.Context, viewer, id store.ID) (store.Message, error) {
-	m, err := s.changeOwn(ctx, viewer, id, func(m *store.Message, parts []store.Part) error {
-		if !m.State.IsFailure() && m.State != store.StateCancelled {
+func (s *Service) Retry(ctx context.Context, viewer, id model.ID) (model.Message, error) {
+	m, err := s.changeOwn(ctx, viewer, id, func(m *model.Message, parts []model.Part) error {
+		if !m.State.IsFailure() && m.State != model.StateCancelled {
 			return fmt.Errorf("%w: message is %s; only a failed or cancelled message can be retried", ErrConflict, m.State)
 		}
 		now := s.clock.Now()
 		m.ExpiresAt = time.Time{}
 		for i := range parts {
 			switch parts[i].State {
-			case store.StateFailed, store.StateUnknown, store.StateExpired, store.StateCancelled:
-				parts[i].State, parts[i].Error, parts[i].NextAttempt, parts[i].MR = store.StateQueued, "", now, -1
+			case model.StateFailed, model.StateUnknown, model.StateExpired, model.StateCancelled:
+				parts[i].State, parts[i].Error, parts[i].NextAttempt, parts[i].MR = model.StateQueued, "", now, -1
 			}
 		}
 		return nil
@@ -137,8 +126,8 @@ func (s *Service) Retry(ctx context.Context, viewer, id store.ID) (store.Message
 }
 
 // Dismiss hides a failure from the failures listing (the message stays).
-func (s *Service) Dismiss(ctx context.Context, viewer, id store.ID) (store.Message, error) {
-	return s.changeOwn(ctx, viewer, id, func(m *store.Message, _ []store.Part) error {
+func (s *Service) Dismiss(ctx context.Context, viewer, id model.ID) (model.Message, error) {
+	return s.changeOwn(ctx, viewer, id, func(m *model.Message, _ []model.Part) error {
 		if !m.State.IsFailure() {
 			return fmt.Errorf("%w: message is %s, not a failure", ErrConflict, m.State)
 		}
@@ -151,14 +140,14 @@ func (s *Service) Dismiss(ctx context.Context, viewer, id store.ID) (store.Messa
 // died during AT+CMGS, before the dispatcher starts: they become "unknown"
 // (ReasonUnknown, retry one click away) or, with resend, go back to the
 // outbox at the risk of a duplicate.
-func (s *Service) RecoverAtStartup(ctx context.Context, resend bool) ([]store.Message, error) {
+func (s *Service) RecoverAtStartup(ctx context.Context, resend bool) ([]model.Message, error) {
 	msgs, err := s.st.RecoverSubmitting(ReasonUnknown, resend)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: recover: %w", err)
 	}
 	for _, m := range msgs {
 		s.log.Warn("message outcome unknown after restart", "message", m.ID, "number", m.Number, "resend", resend)
-		s.PublishStatus(store.StateSubmitting, m)
+		s.PublishStatus(model.StateSubmitting, m)
 	}
 	if resend && len(msgs) > 0 {
 		s.WakeOutbox()

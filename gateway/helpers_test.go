@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -57,7 +58,7 @@ func newEnv(t *testing.T, o Options) *env {
 	return &env{t: t, s: s, db: db, clock: clock, path: path}
 }
 
-func (e *env) user(name string, role store.Role, vis store.Visibility, mkt bool) store.User {
+func (e *env) user(name string, role model.Role, vis model.Visibility, mkt bool) model.User {
 	e.t.Helper()
 	u, err := e.s.CreateUser(context.Background(), NewUser{Name: name, Password: "password-" + name, Role: role, Visibility: vis, IncludeMarketedWhenSorting: mkt})
 	if err != nil {
@@ -66,7 +67,7 @@ func (e *env) user(name string, role store.Role, vis store.Visibility, mkt bool)
 	return u
 }
 
-func (e *env) send(u store.User, text string, to ...string) *SendResult {
+func (e *env) send(u model.User, text string, to ...string) *SendResult {
 	e.t.Helper()
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, To: to, Text: text})
 	if err != nil {
@@ -76,7 +77,7 @@ func (e *env) send(u store.User, text string, to ...string) *SendResult {
 	return res
 }
 
-func (e *env) receive(from, text string) store.Message {
+func (e *env) receive(from, text string) model.Message {
 	e.t.Helper()
 	m, err := e.s.AcceptIncoming(context.Background(), Incoming{From: from, Text: text, Modem: "m1"})
 	if err != nil {
@@ -86,9 +87,9 @@ func (e *env) receive(from, text string) store.Message {
 	return m
 }
 
-func (e *env) numbers(viewer store.User, unassigned bool) []string {
+func (e *env) numbers(viewer model.User, unassigned bool) []string {
 	e.t.Helper()
-	p, err := e.s.Conversations(context.Background(), viewer.ID, ConversationQuery{Unassigned: unassigned, Limit: 100})
+	p, err := e.s.Conversations(context.Background(), viewer.ID, ConversationQuery{Unassigned: unassigned, Page: Page{Limit: 100}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -99,9 +100,9 @@ func (e *env) numbers(viewer store.User, unassigned bool) []string {
 	return out
 }
 
-func (e *env) thread(viewer store.User, number string) ([]string, error) {
+func (e *env) thread(viewer model.User, number string) ([]string, error) {
 	e.t.Helper()
-	p, err := e.s.Thread(context.Background(), viewer.ID, number, ThreadQuery{Limit: 100})
+	p, err := e.s.Thread(context.Background(), viewer.ID, number, Page{Limit: 100})
 	if err != nil {
 		return nil, err
 	}
@@ -119,3 +120,9 @@ const (
 	numC = "+447911123453"
 	numD = "+447911123454"
 )
+
+// notes lists a user's notifications (the first page).
+func (e *env) notes(user model.ID) ([]model.Notification, error) {
+	p, err := e.s.Notifications(context.Background(), user, Page{})
+	return p.Items, err
+}

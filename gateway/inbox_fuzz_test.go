@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
@@ -48,7 +49,7 @@ func TestInboxStoresAnUnreadablePDUAsData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var ms []store.Message
+	var ms []model.Message
 	_ = db.View(func(tx *store.Tx) error { ms, _ = tx.AllMessages(store.Page{}); return nil })
 	if len(ms) != 1 {
 		t.Fatalf("%d messages stored, want 1", len(ms))

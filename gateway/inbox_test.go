@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -29,7 +29,7 @@ func TestInboxReceivesEveryKind(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var got []store.Message
+			var got []model.Message
 			r.waitFor("four messages stored and deleted from the modem", func() bool {
 				got = r.incoming()
 				return len(got) >= 4 && len(r.sims[0].Stored()) == 0
@@ -38,7 +38,7 @@ func TestInboxReceivesEveryKind(t *testing.T) {
 			if got = r.incoming(); len(got) != 4 {
 				t.Fatalf("%d messages stored, want 4", len(got))
 			}
-			byText := map[string]store.Message{}
+			byText := map[string]model.Message{}
 			for _, m := range got {
 				byText[m.Text] = m
 			}
@@ -92,7 +92,7 @@ func TestInboxMissingPartDeliveredIncompleteAfterTimeout(t *testing.T) {
 	r.stop()
 	r.clock.Advance(24*time.Hour + time.Minute)
 	r.start(ModemOptions{IncompleteAfter: 24 * time.Hour})
-	var got []store.Message
+	var got []model.Message
 	r.waitFor("the incomplete message", func() bool { got = r.incoming(); return len(got) == 1 })
 	m := got[0]
 	if !m.Incomplete || m.Parts != 2 || !strings.HasPrefix(m.Text, long[:153]) || strings.Contains(m.Text, long[153:306]) {
@@ -137,7 +137,7 @@ func TestInboxMultipartAcrossARestart(t *testing.T) {
 	if _, err := later.Inbound(sm, sim.InboundSMS{From: sender, Text: long, Order: []int{3, 2}, Drop: []int{1}, Time: t0}); err != nil {
 		t.Fatal(err)
 	}
-	var got []store.Message
+	var got []model.Message
 	r.waitFor("the whole message", func() bool { got = r.incoming(); return len(got) == 1 })
 	if got[0].Text != long || got[0].Incomplete || got[0].Parts != 3 {
 		t.Errorf("message %+v", got[0])

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -42,19 +43,20 @@ type Incoming struct {
 // before (outgoing_only users do not see incoming messages); with none, it
 // goes to the unassigned inbox and the admins are notified. Each associated
 // user gets a notification, kept until cleared. Events follow the commit.
-func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Message, error) {
+func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (model.Message, error) {
 	if err := ctxErr(ctx); err != nil {
-		return store.Message{}, err
+		return model.Message{}, err
 	}
 	if in.From == "" {
-		return store.Message{}, invalid("from", "empty originator")
+		return model.Message{}, invalid("from", "empty originator")
 	}
 	number := s.ConversationNumber(in.From)
 	now := s.clock.Now()
-	var m store.Message
-	var notes []store.Notification
+	var m model.Message
+	var notes []model.Notification
+	var confirm model.Message
 	err := s.st.Batch(func(tx *store.Tx) error {
-		notes = notes[:0]
+		notes, confirm = notes[:0], model.Message{}
 		if len(in.DedupKeys) > 0 {
 			seen := 0
 			for _, k := range in.DedupKeys {
@@ -66,11 +68,11 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 				return ErrDuplicate
 			}
 		}
-		var users []store.ID
+		var users []model.ID
 		if conv, err := tx.Conversation(number); err == nil {
 			for _, id := range conv.Users {
 				u, err := tx.User(id)
-				if err == nil && !u.Disabled && u.Visibility == store.VisibilityAll {
+				if err == nil && !u.Disabled && u.Visibility == model.VisibilityAll {
 					users = append(users, id)
 				}
 			}
@@ -82,7 +84,7 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 				return err
 			}
 			for _, u := range all {
-				if u.Role == store.RoleAdmin && !u.Disabled {
+				if u.Role == model.RoleAdmin && !u.Disabled {
 					notify = append(notify, u.ID)
 				}
 			}
@@ -91,17 +93,21 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 		if parts == 0 {
 			parts = 1
 		}
-		m = store.Message{
-			ID: tx.NewID(), Direction: store.Incoming, Number: number, Text: in.Text, Data: in.Data,
-			Encoding: in.Encoding, Parts: parts, State: store.StateDelivered, Users: users,
+		m = model.Message{
+			ID: tx.NewID(), Direction: model.Incoming, Number: number, Text: in.Text, Data: in.Data,
+			Encoding: in.Encoding, Parts: parts, State: model.StateDelivered, Users: users,
 			CreatedAt: now, DeliveredAt: in.SCTS, Modem: in.Modem, Incomplete: in.Incomplete,
 			RawPDUs: in.RawPDUs,
 		}
 		if err := tx.InsertMessage(&m, nil); err != nil {
 			return err
 		}
+		var err error
+		if confirm, err = s.applyOptOutWord(tx, &m, now); err != nil {
+			return err
+		}
 		for _, uid := range notify {
-			n := store.Notification{ID: tx.NewID(), UserID: uid, Kind: "message_received", MessageID: m.ID,
+			n := model.Notification{ID: tx.NewID(), UserID: uid, Kind: "message_received", MessageID: m.ID,
 				Number: number, Text: previewText(&m), CreatedAt: now}
 			if err := tx.AddNotification(&n); err != nil {
 				return err
@@ -121,20 +127,23 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (store.Messag
 		return nil
 	})
 	if errors.Is(err, ErrDuplicate) {
-		return store.Message{}, err
+		return model.Message{}, err
 	}
 	if err != nil {
-		return store.Message{}, fmt.Errorf("gateway: store incoming from %s: %w", number, err)
+		return model.Message{}, fmt.Errorf("gateway: store incoming from %s: %w", number, err)
 	}
 	s.log.Info("message received", "message", m.ID, "from", number, "users", len(m.Users), "modem", in.Modem, "incomplete", in.Incomplete)
 	s.bus.Publish(&MessageReceived{At: now, Message: m})
 	for _, n := range notes {
 		s.bus.Publish(&NotificationAdded{At: now, Notification: n})
 	}
+	if confirm.ID != 0 {
+		s.WakeOutbox()
+	}
 	return m, nil
 }
 
-func previewText(m *store.Message) string {
+func previewText(m *model.Message) string {
 	if m.Text == "" && len(m.Data) > 0 {
 		return fmt.Sprintf("[%d octets of data]", len(m.Data))
 	}
@@ -145,24 +154,43 @@ func previewText(m *store.Message) string {
 	return m.Text
 }
 
+// NotificationPage is a page of a user's notifications, newest first, with
+// how many they have in all (the unread badge).
+type NotificationPage struct {
+	Paged[model.Notification]
+	Count int
+}
+
 // Notifications lists the user's notifications, newest first.
-func (s *Service) Notifications(ctx context.Context, user store.ID, p store.Page) ([]store.Notification, error) {
-	var out []store.Notification
-	err := s.st.View(func(tx *store.Tx) error {
+func (s *Service) Notifications(ctx context.Context, user model.ID, q Page) (NotificationPage, error) {
+	var out NotificationPage
+	if err := ctxErr(ctx); err != nil {
+		return out, err
+	}
+	limit := q.limit(50, 500)
+	before, err := q.idCursor()
+	if err != nil {
+		return out, err
+	}
+	err = s.st.View(func(tx *store.Tx) error {
 		var err error
-		out, err = tx.Notifications(user, p)
+		out.Items, err = tx.Notifications(user, store.Page{Before: before, Limit: limit})
+		out.Count = tx.UnreadTotal(user)
 		return err
 	})
+	if len(out.Items) == limit {
+		out.Next = out.Items[limit-1].ID.String()
+	}
 	return out, err
 }
 
 // ClearNotification removes one of the user's notifications.
-func (s *Service) ClearNotification(ctx context.Context, user, id store.ID) error {
+func (s *Service) ClearNotification(ctx context.Context, user, id model.ID) error {
 	return s.st.Update(func(tx *store.Tx) error { return tx.ClearNotification(user, id) })
 }
 
 // ClearNotifications removes all of the user's notifications.
-func (s *Service) ClearNotifications(ctx context.Context, user store.ID) (int, error) {
+func (s *Service) ClearNotifications(ctx context.Context, user model.ID) (int, error) {
 	var n int
 	err := s.st.Update(func(tx *store.Tx) error {
 		var err error
@@ -174,8 +202,8 @@ func (s *Service) ClearNotifications(ctx context.Context, user store.ID) (int, e
 
 // MarkRead clears the viewer's notifications about number: the UI calls it
 // when the user opens that conversation, so its unread count
-// (ConversationItem.Unread) drops to zero. It says how many there were.
-func (s *Service) MarkRead(ctx context.Context, viewer store.ID, number string) (int, error) {
+// (model.Conversation.Unread) drops to zero. It says how many there were.
+func (s *Service) MarkRead(ctx context.Context, viewer model.ID, number string) (int, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
 	}
@@ -195,7 +223,7 @@ func (s *Service) MarkRead(ctx context.Context, viewer store.ID, number string) 
 // NotificationCount is how many notifications the user has not cleared (the
 // unread badge); it reads the per-conversation counts, not the
 // notifications.
-func (s *Service) NotificationCount(ctx context.Context, user store.ID) (int, error) {
+func (s *Service) NotificationCount(ctx context.Context, user model.ID) (int, error) {
 	var n int
 	err := s.st.View(func(tx *store.Tx) error {
 		n = tx.UnreadTotal(user)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -50,7 +51,7 @@ func TestIncomingDedupAndPendingParts(t *testing.T) {
 	if _, err := e.s.AcceptIncoming(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 	if got, _ := e.thread(admin, numB); len(got) != 2 {
 		t.Fatalf("thread %v, want two messages", got)
 	}

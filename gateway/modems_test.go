@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
@@ -43,6 +44,7 @@ type recModems struct {
 	gaps     []time.Duration // idle time between a send's answer and the next send on the same modem
 	last     map[string]time.Time
 	started  chan time.Time // when not nil, receives each SendPart's start
+	starts   []string       // the TPDU of every SendPart, in the order they started
 }
 
 func (r *recModems) Acquire(ctx context.Context, want func(modem.Status) bool) (Sender, func(), error) {
@@ -74,6 +76,7 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 		s.r.gaps = append(s.r.gaps, start.Sub(t))
 	}
 	delete(s.r.last, s.ID())
+	s.r.starts = append(s.r.starts, string(tpdu))
 	started := s.r.started
 	s.r.mu.Unlock()
 	if started != nil {
@@ -98,7 +101,7 @@ type mrig struct {
 	db    *store.DB
 	s     *Service
 	clock *shiftClock
-	user  store.User
+	user  model.User
 	rec   *recModems
 	pool  *modem.Pool
 	stop  func()
@@ -162,7 +165,7 @@ func newMRig(t testing.TB, n int, transport string, mo sim.ModemOptions) *mrig {
 	}
 	r.path = filepath.Join(t.TempDir(), "gsmgate.db")
 	r.open()
-	u, err := r.s.CreateUser(context.Background(), NewUser{Name: "alice", Password: "password-alice", Role: store.RoleAdmin})
+	u, err := r.s.CreateUser(context.Background(), NewUser{Name: "alice", Password: "password-alice", Role: model.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +263,7 @@ func (r *mrig) waitFor(what string, cond func() bool) {
 	}
 }
 
-func (r *mrig) send(text string, report bool, to ...string) []store.Message {
+func (r *mrig) send(text string, report bool, to ...string) []model.Message {
 	r.t.Helper()
 	res, err := r.s.Send(context.Background(), SendRequest{UserID: r.user.ID, To: to, Text: text, StatusReport: report})
 	if err != nil {
@@ -269,10 +272,10 @@ func (r *mrig) send(text string, report bool, to ...string) []store.Message {
 	return res.Messages
 }
 
-func (r *mrig) message(id store.ID) (store.Message, []store.Part) {
+func (r *mrig) message(id model.ID) (model.Message, []model.Part) {
 	r.t.Helper()
-	var m store.Message
-	var parts []store.Part
+	var m model.Message
+	var parts []model.Part
 	if err := r.db.View(func(tx *store.Tx) error {
 		var err error
 		if m, err = tx.Message(id); err != nil {
@@ -286,10 +289,10 @@ func (r *mrig) message(id store.ID) (store.Message, []store.Part) {
 	return m, parts
 }
 
-func (r *mrig) waitState(id store.ID, want ...store.State) store.Message {
+func (r *mrig) waitState(id model.ID, want ...model.State) model.Message {
 	r.t.Helper()
-	var m store.Message
-	var parts []store.Part
+	var m model.Message
+	var parts []model.Part
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		m, parts = r.message(id)
@@ -333,13 +336,13 @@ func goroutines() string {
 }
 
 // incoming lists the stored incoming messages, oldest first.
-func (r *mrig) incoming() []store.Message {
+func (r *mrig) incoming() []model.Message {
 	r.t.Helper()
-	var out []store.Message
+	var out []model.Message
 	if err := r.db.View(func(tx *store.Tx) error {
 		all, err := tx.AllMessages(store.Page{Limit: 1000})
 		for i := len(all) - 1; i >= 0; i-- {
-			if all[i].Direction == store.Incoming {
+			if all[i].Direction == model.Incoming {
 				out = append(out, all[i])
 			}
 		}
@@ -366,9 +369,9 @@ func (r *mrig) pendingParts() int {
 // statesOf collects the StatusChanged states of message id until one is
 // final (the event follows the commit, so it may come just after the store
 // shows the state).
-func (r *mrig) statesOf(id store.ID, final store.State) []store.State {
+func (r *mrig) statesOf(id model.ID, final model.State) []model.State {
 	r.t.Helper()
-	var out []store.State
+	var out []model.State
 	for _, e := range r.seen {
 		if sc, ok := e.(*StatusChanged); ok && sc.Message.ID == id {
 			out = append(out, sc.Message.State)
@@ -427,8 +430,8 @@ func TestDispatchSingleAndMultipartWithReports(t *testing.T) {
 			if multi.Parts != 3 {
 				t.Fatalf("long text counted as %d parts", multi.Parts)
 			}
-			r.waitState(single.ID, store.StateDelivered)
-			m := r.waitState(multi.ID, store.StateDelivered)
+			r.waitState(single.ID, model.StateDelivered)
+			m := r.waitState(multi.ID, model.StateDelivered)
 			if m.DeliveredAt.IsZero() || m.SentAt.IsZero() {
 				t.Errorf("delivered message without times: %+v", m)
 			}
@@ -446,12 +449,12 @@ func TestDispatchSingleAndMultipartWithReports(t *testing.T) {
 			}
 			_, parts := r.message(multi.ID)
 			for _, p := range parts {
-				if p.State != store.StateDelivered || p.MR < 0 || p.Modem != r.sims[0].IMEI() {
+				if p.State != model.StateDelivered || p.MR < 0 || p.Modem != r.sims[0].IMEI() {
 					t.Errorf("part %+v", p)
 				}
 			}
-			states := r.statesOf(multi.ID, store.StateDelivered)
-			want := []store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}
+			states := r.statesOf(multi.ID, model.StateDelivered)
+			want := []model.State{model.StateSubmitting, model.StateSent, model.StateDelivered}
 			if fmt.Sprint(states) != fmt.Sprint(want) {
 				t.Errorf("status events %v, want %v", states, want)
 			}
@@ -467,7 +470,7 @@ func TestDispatchTemporaryErrorRetriesOnAnotherModem(t *testing.T) {
 	}
 	r.start(ModemOptions{})
 	m := r.send("retry me elsewhere", false, recipient)[0]
-	m = r.waitState(m.ID, store.StateSent)
+	m = r.waitState(m.ID, model.StateSent)
 	log := r.rec.log()
 	if len(log) != 3 {
 		t.Fatalf("attempts %+v, want 3 (fail, fail elsewhere, succeed)", log)
@@ -489,18 +492,21 @@ func TestDispatchPermanentErrorFailsInWordsAndQueueGoesOn(t *testing.T) {
 	r.start(ModemOptions{})
 	bad := r.send("to a number that does not exist", false, "+447911123458")[0]
 	good := r.send("to a good one", false, recipient)[0]
-	m := r.waitState(bad.ID, store.StateFailed)
-	r.waitState(good.ID, store.StateSent)
+	m := r.waitState(bad.ID, model.StateFailed)
+	r.waitState(good.ID, model.StateSent)
 	if !strings.Contains(m.Reason, "unassigned") || !strings.Contains(m.Reason, "+CMS ERROR: 1") {
 		t.Errorf("reason %q does not say what happened", m.Reason)
 	}
 	if m.Attempts != 1 {
 		t.Errorf("a permanent error was retried: %d attempts", m.Attempts)
 	}
-	if r.countEvents(func(e Event) bool { sf, ok := e.(*SendFailed); return ok && sf.Message.ID == bad.ID }, 1) != 1 {
-		t.Error("no SendFailed event")
+	if r.countEvents(func(e Event) bool {
+		sf, ok := e.(*StatusChanged)
+		return ok && sf.Message.ID == bad.ID && sf.EventName() == EventMessageFailed
+	}, 1) != 1 {
+		t.Error("no message.failed event")
 	}
-	fp, err := r.s.Failures(context.Background(), r.user.ID, "", 10)
+	fp, err := r.s.Failures(context.Background(), r.user.ID, Page{Limit: 10})
 	if err != nil || len(fp.Items) != 1 || fp.Items[0].ID != bad.ID {
 		t.Errorf("failures listing %+v %v", fp, err)
 	}
@@ -513,7 +519,7 @@ func TestDispatchMultipartRetriesFromTheFailedPart(t *testing.T) {
 	r.start(ModemOptions{})
 	long := threeParts("Retried from the part that failed. ")
 	m := r.send(long, false, recipient)[0]
-	m = r.waitState(m.ID, store.StateSent)
+	m = r.waitState(m.ID, model.StateSent)
 	sent := r.net.Sent()
 	if len(sent) != 3 {
 		t.Fatalf("network got %d parts, want 3 (no part twice)", len(sent))
@@ -534,7 +540,7 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{42, 42, 42}})
 	r.start(ModemOptions{MaxAttempts: 3})
 	m := r.send("never gets through", false, recipient)[0]
-	m = r.waitState(m.ID, store.StateFailed)
+	m = r.waitState(m.ID, model.StateFailed)
 	if !strings.Contains(m.Reason, "gave up after 3 attempts") || !strings.Contains(m.Reason, "+CMS ERROR: 42") {
 		t.Errorf("reason %q", m.Reason)
 	}
@@ -547,19 +553,19 @@ func TestDispatchSendTimeoutIsUnknownNotResent(t *testing.T) {
 	r.start(ModemOptions{})
 	long := threeParts("Part two is lost in the modem. ")
 	m := r.send(long, false, recipient)[0]
-	m = r.waitState(m.ID, store.StateUnknown)
+	m = r.waitState(m.ID, model.StateUnknown)
 	if !strings.HasPrefix(m.Reason, "outcome unknown") {
 		t.Errorf("reason %q", m.Reason)
 	}
 	_, parts := r.message(m.ID)
-	if parts[0].State != store.StateSent || parts[1].State != store.StateUnknown || parts[2].State != store.StateCancelled {
+	if parts[0].State != model.StateSent || parts[1].State != model.StateUnknown || parts[2].State != model.StateCancelled {
 		t.Errorf("part states %s %s %s", parts[0].State, parts[1].State, parts[2].State)
 	}
 	// Retry sends the unknown part and the rest, with the same reference.
 	if _, err := r.s.Retry(context.Background(), r.user.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	r.waitState(m.ID, store.StateSent)
+	r.waitState(m.ID, model.StateSent)
 	var refs []string
 	for _, p := range r.net.Sent() {
 		refs = append(refs, fmt.Sprintf("%d:%d", p.Ref, p.Part))
@@ -575,7 +581,7 @@ func TestStatusReportFailureFailsTheMessage(t *testing.T) {
 	r.net.SetReportOutcome(sim.ReportOutcome{Kind: sim.PermanentFailure, Status: 0x41})
 	r.start(ModemOptions{})
 	m := r.send("this one bounces", true, recipient)[0]
-	m = r.waitState(m.ID, store.StateFailed)
+	m = r.waitState(m.ID, model.StateFailed)
 	if !strings.Contains(m.Reason, "not delivered") || !strings.Contains(strings.ToLower(m.Reason), "incompatible destination") {
 		t.Errorf("reason %q", m.Reason)
 	}
@@ -587,15 +593,15 @@ func TestStatusReportsRollUpOnlyWhenAllPartsDelivered(t *testing.T) {
 	r.net.SetReportOutcome(sim.ReportOutcome{Kind: sim.TemporaryThenDelivered, Delay: 50 * time.Millisecond})
 	r.start(ModemOptions{})
 	m := r.send(threeParts("Two parts, each reported. "), true, recipient)[0]
-	r.waitState(m.ID, store.StateDelivered)
+	r.waitState(m.ID, model.StateDelivered)
 	_, parts := r.message(m.ID)
 	for _, p := range parts {
-		if p.State != store.StateDelivered {
+		if p.State != model.StateDelivered {
 			t.Errorf("part %d is %s in a delivered message", p.Seq, p.State)
 		}
 	}
-	seen := r.statesOf(m.ID, store.StateDelivered)
-	if fmt.Sprint(seen) != fmt.Sprint([]store.State{store.StateSubmitting, store.StateSent, store.StateDelivered}) {
+	seen := r.statesOf(m.ID, model.StateDelivered)
+	if fmt.Sprint(seen) != fmt.Sprint([]model.State{model.StateSubmitting, model.StateSent, model.StateDelivered}) {
 		t.Errorf("states %v", seen)
 	}
 }
@@ -610,7 +616,7 @@ func TestDispatchExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := r.waitState(res.Messages[0].ID, store.StateExpired)
+	m := r.waitState(res.Messages[0].ID, model.StateExpired)
 	if m.Reason == "" || len(r.net.Sent()) != 0 {
 		t.Errorf("expired %+v, network got %d", m, len(r.net.Sent()))
 	}
@@ -630,12 +636,12 @@ func TestDispatchCleanRestartMidMultipart(t *testing.T) {
 	r.start(ModemOptions{})
 	long := threeParts("Stopped and started between parts. ")
 	m := r.send(long, false, recipient)[0]
-	r.waitFor("part 1 sent", func() bool { _, ps := r.message(m.ID); return ps[0].State == store.StateSent })
+	r.waitFor("part 1 sent", func() bool { _, ps := r.message(m.ID); return ps[0].State == model.StateSent })
 	// A clean stop lets the part on the wire finish and claims no more.
 	r.stop()
 	_, parts := r.message(m.ID)
 	for _, p := range parts {
-		if p.State == store.StateSubmitting {
+		if p.State == model.StateSubmitting {
 			t.Fatalf("part %d left submitting by a clean stop", p.Seq)
 		}
 	}
@@ -643,7 +649,7 @@ func TestDispatchCleanRestartMidMultipart(t *testing.T) {
 		t.Fatalf("all parts went before the stop; the test needs a slower modem")
 	}
 	r.start(ModemOptions{})
-	m = r.waitState(m.ID, store.StateSent)
+	m = r.waitState(m.ID, model.StateSent)
 	sent := r.net.Sent()
 	if len(sent) != 3 {
 		t.Fatalf("network got %d parts, want 3", len(sent))
@@ -691,7 +697,7 @@ func TestStartupAfterACrashDuringSend(t *testing.T) {
 			}
 			r.start(ModemOptions{})
 			if !resend {
-				got := r.waitState(m.ID, store.StateUnknown)
+				got := r.waitState(m.ID, model.StateUnknown)
 				if got.Reason != ReasonUnknown || len(r.net.Sent()) != 0 {
 					t.Errorf("message %+v, network got %d parts", got, len(r.net.Sent()))
 				}
@@ -700,7 +706,7 @@ func TestStartupAfterACrashDuringSend(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r.waitState(m.ID, store.StateSent)
+			r.waitState(m.ID, model.StateSent)
 			if len(r.net.Sent()) != 1 {
 				t.Errorf("network got %d parts, want 1", len(r.net.Sent()))
 			}
@@ -726,15 +732,15 @@ func TestStartupAfterACrashMidMultipart(t *testing.T) {
 		t.Fatalf("claim part 2: %+v %v %v", d.Part, ok, err)
 	}
 	r.start(ModemOptions{})
-	got := r.waitState(m.ID, store.StateUnknown) // RecoverAtStartup ran
+	got := r.waitState(m.ID, model.StateUnknown) // RecoverAtStartup ran
 	_, parts := r.message(m.ID)
-	if got.State != store.StateUnknown || parts[0].State != store.StateSent || parts[1].State != store.StateUnknown || parts[2].State != store.StateCancelled {
+	if got.State != model.StateUnknown || parts[0].State != model.StateSent || parts[1].State != model.StateUnknown || parts[2].State != model.StateCancelled {
 		t.Fatalf("after restart: message %s, parts %s %s %s; want unknown, sent unknown cancelled", got.State, parts[0].State, parts[1].State, parts[2].State)
 	}
 	if _, err := r.s.Retry(context.Background(), r.user.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	r.waitState(m.ID, store.StateSent)
+	r.waitState(m.ID, model.StateSent)
 	var sent []string
 	for _, p := range r.net.Sent() {
 		sent = append(sent, fmt.Sprintf("%d:%d", p.Ref, p.Part))
@@ -751,7 +757,7 @@ func TestDispatchMultipartRetryStaysOnTheSendingModem(t *testing.T) {
 	}
 	r.start(ModemOptions{})
 	m := r.send(threeParts("All parts from one number. "), false, recipient)[0]
-	r.waitState(m.ID, store.StateSent)
+	r.waitState(m.ID, model.StateSent)
 	sent := r.net.Sent()
 	if len(sent) != 3 {
 		t.Fatalf("network got %d parts, want 3", len(sent))
@@ -776,7 +782,7 @@ func TestRunOwnsThePool(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.s.Run(ctx, pool, ModemOptions{}) }()
 	m := r.send("through Run", false, recipient)[0]
-	r.waitState(m.ID, store.StateSent)
+	r.waitState(m.ID, model.StateSent)
 	cancel()
 	select {
 	case err := <-done:

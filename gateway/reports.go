@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/pdu"
@@ -53,7 +54,7 @@ func (in *inbox) report(ctx context.Context, ev *modem.StatusReport, fresh bool)
 		}
 		delivered := pdu.ClassifyStatus(ev.Status) == pdu.StatusDelivered
 		switch d.Part.State {
-		case store.StateDelivered, store.StateFailed:
+		case model.StateDelivered, model.StateFailed:
 			return nil // read again after a crash: already recorded
 		}
 		reason := "not delivered: " + meaning

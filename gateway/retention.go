@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // PurgeTotals counts what one retention pass removed.
@@ -40,7 +40,7 @@ func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
 	}
 	if s.opt.Retention > 0 {
 		cutoff := now.Add(-s.opt.Retention)
-		var from store.ID
+		var from model.ID
 		for {
 			if err := s.rest(ctx, t.Batches); err != nil {
 				return t, err

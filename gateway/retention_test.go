@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -19,7 +20,7 @@ func TestRetentionKeepsTheFileBounded(t *testing.T) {
 	fill := func(round int) {
 		err := e.db.Update(func(tx *store.Tx) error {
 			for i := 0; i < 3000; i++ {
-				m := store.Message{ID: tx.NewID(), Direction: store.Incoming, State: store.StateDelivered,
+				m := model.Message{ID: tx.NewID(), Direction: model.Incoming, State: model.StateDelivered,
 					Number: fmt.Sprintf("+4479111%05d", i%500), Text: fmt.Sprintf("round %d message %d with some text", round, i)}
 				if err := tx.InsertMessage(&m, nil); err != nil {
 					return err

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 )
 
 func TestSendValidatesRecipientsByIndex(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "hi",
 		To: []string{"07911 123451", "12", "+44 7911 123452", "hello", "07911123451", "+1 999 555 0147"}})
 	if err != nil {
@@ -26,9 +27,13 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 	for _, m := range res.Messages {
 		got = append(got, m.Number)
 	}
-	if want := []string{numA, numB}; !reflect.DeepEqual(got, want) {
-		// +1 999 is not an area code.
+	if want := []string{numA, numB, "+19995550147"}; !reflect.DeepEqual(got, want) {
+		// +1 999 is not an area code, but the number has a possible
+		// length: it is sent, with a warning.
 		t.Fatalf("accepted %v, want %v", got, want)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].Index != 5 || res.Warnings[0].Code != CodeUnknownNumberRange {
+		t.Errorf("warnings %+v, want index 5 %s", res.Warnings, CodeUnknownNumberRange)
 	}
 	var idx []int
 	for _, r := range res.Rejected {
@@ -37,14 +42,17 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 			t.Errorf("rejection %+v lacks field or reason", r)
 		}
 	}
-	if want := []int{1, 3, 4, 5}; !reflect.DeepEqual(idx, want) {
+	if want := []int{1, 3, 4}; !reflect.DeepEqual(idx, want) {
 		t.Fatalf("rejected indexes %v, want %v", idx, want)
+	}
+	if codes := []string{res.Rejected[0].Code, res.Rejected[1].Code, res.Rejected[2].Code}; !reflect.DeepEqual(codes, []string{CodeInvalidNumber, CodeInvalidNumber, CodeDuplicateRecipient}) {
+		t.Errorf("rejection codes %v", codes)
 	}
 	if !strings.Contains(res.Rejected[2].Reason, "recipient 0") {
 		t.Errorf("duplicate reason %q does not name the first recipient", res.Rejected[2].Reason)
 	}
 	for _, m := range res.Messages {
-		if !m.Marketing || m.BatchID != res.BatchID || m.State != store.StateQueued {
+		if !m.Marketing || m.BatchID != res.BatchID || m.State != model.StateQueued {
 			t.Errorf("message %+v: want marketing, batch %s, queued", m, res.BatchID)
 		}
 	}
@@ -52,7 +60,7 @@ func TestSendValidatesRecipientsByIndex(t *testing.T) {
 
 func TestSendRejectsAllInvalid(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	cases := []struct {
 		name   string
 		req    SendRequest
@@ -69,7 +77,11 @@ func TestSendRejectsAllInvalid(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.s.Send(context.Background(), c.req)
 			var ve *ValidationError
-			if !errors.As(err, &ve) {
+			if re := (*RecipientsError)(nil); errors.As(err, &re) {
+				// No usable recipient: each listed with why.
+				ve = &ValidationError{Fields: re.Rejected}
+			}
+			if ve == nil && !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want *ValidationError", err)
 			}
 			var fields []string
@@ -85,7 +97,7 @@ func TestSendRejectsAllInvalid(t *testing.T) {
 
 func TestSendCommitsBeforeReturning(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	text := strings.Repeat("long text ", 40) // 400 GSM characters: 3 parts
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: text, To: []string{numA}, StatusReport: true})
 	if err != nil {
@@ -121,7 +133,7 @@ func TestSendCommitsBeforeReturning(t *testing.T) {
 			t.Errorf("stored message %+v with %d parts", m, len(parts))
 		}
 		for i, p := range parts {
-			if p.Seq != i+1 || p.State != store.StateQueued || len(p.TPDU) == 0 || p.MR != -1 {
+			if p.Seq != i+1 || p.State != model.StateQueued || len(p.TPDU) == 0 || p.MR != -1 {
 				t.Errorf("part %d: %+v", i, p)
 			}
 		}
@@ -137,8 +149,8 @@ func TestSendCommitsBeforeReturning(t *testing.T) {
 
 func TestSendIdempotency(t *testing.T) {
 	e := newEnv(t, Options{IdempotencyTTL: time.Hour})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	v := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	v := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
 	req := SendRequest{UserID: u.ID, Text: "once", To: []string{numA, numB}, IdempotencyKey: "k1"}
 	first, err := e.s.Send(context.Background(), req)
 	if err != nil {
@@ -149,7 +161,7 @@ func TestSendIdempotency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Duplicate || again.BatchID != first.BatchID || len(again.Messages) != 2 || again.Messages[0].ID != first.Messages[0].ID {
+	if !again.Replayed || again.BatchID != first.BatchID || len(again.Messages) != 2 || again.Messages[0].ID != first.Messages[0].ID {
 		t.Fatalf("replay %+v, want the first batch %s", again, first.BatchID)
 	}
 	changed := req
@@ -160,7 +172,7 @@ func TestSendIdempotency(t *testing.T) {
 	// The key is the user's: another user may use it.
 	other := req
 	other.UserID = v.ID
-	if r, err := e.s.Send(context.Background(), other); err != nil || r.Duplicate {
+	if r, err := e.s.Send(context.Background(), other); err != nil || r.Replayed {
 		t.Fatalf("other user's key: %+v %v", r, err)
 	}
 	// Past the TTL (and purged) the key is new again.
@@ -168,7 +180,7 @@ func TestSendIdempotency(t *testing.T) {
 	if _, err := e.s.PurgeOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := e.s.Send(context.Background(), req); err != nil || r.Duplicate || r.BatchID == first.BatchID {
+	if r, err := e.s.Send(context.Background(), req); err != nil || r.Replayed || r.BatchID == first.BatchID {
 		t.Fatalf("after TTL: %+v %v", r, err)
 	}
 	var n int
@@ -180,7 +192,7 @@ func TestSendIdempotency(t *testing.T) {
 
 func TestSendSetsValidityFromExpiry(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	res, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, Text: "x", To: []string{numA}, ExpiresAt: e.clock.Now().Add(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +210,7 @@ func TestSendSetsValidityFromExpiry(t *testing.T) {
 
 func TestSendSingleRecipientIsNotMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	res := e.send(u, "hello", numA)
 	if res.Messages[0].Marketing {
 		t.Fatal("single recipient marked marketing")
@@ -258,7 +270,7 @@ func FuzzNormalizeNumber(f *testing.F) {
 
 func TestConcurrentSendsShareCommitsAndKeys(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
 	const n = 20
 	results := make(chan *SendResult, 2*n)
 	errs := make(chan error, 2*n)
@@ -289,11 +301,11 @@ func TestConcurrentSendsShareCommitsAndKeys(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	batches := map[store.ID]int{}
+	batches := map[model.ID]int{}
 	fresh := 0
 	for r := range results {
 		batches[r.BatchID]++
-		if !r.Duplicate {
+		if !r.Replayed {
 			fresh++
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/pdu"
 	"github.com/nyaruka/phonenumbers"
@@ -29,6 +31,9 @@ type Options struct {
 	DefaultCountry string
 	// MaxRecipients caps one Send (default 10000).
 	MaxRecipients int
+	// MaxTextChars caps one text in characters (default 1600, ten
+	// concatenated GSM parts).
+	MaxTextChars int
 	// MaxParts caps the SMS parts of one text (default 10).
 	MaxParts int
 	// Segment says how texts are segmented (default: cheapest encoding, no
@@ -59,6 +64,14 @@ type Options struct {
 	// TokenTouchInterval: a token's LastUsedAt is written at most this
 	// often (default 1 min), so reads stay reads.
 	TokenTouchInterval time.Duration
+	// ModemStatus, when set, is where Modems and Ready read the modems
+	// from (default: the modems Run or RunModems drives).
+	ModemStatus func() []model.ModemStatus
+	// OptOut configures opt-out by SMS (stop and start words, replies).
+	OptOut OptOutOptions
+	// Policy is the sending policy, for estimates (and for the dispatcher
+	// when ModemOptions.Policy is left zero).
+	Policy SendPolicy
 	// SessionIdle ends a web UI session unused this long (default 12 h);
 	// SessionMax ends any session this long after login (default 7 days).
 	SessionIdle time.Duration
@@ -66,8 +79,12 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	o.OptOut.defaults()
 	if o.MaxRecipients <= 0 {
 		o.MaxRecipients = 10000
+	}
+	if o.MaxTextChars <= 0 {
+		o.MaxTextChars = 1600
 	}
 	if o.MaxParts <= 0 {
 		o.MaxParts = 10
@@ -110,6 +127,9 @@ type Service struct {
 	bus   *Bus
 	wake  chan struct{}
 
+	// running is the Modems RunModems drives (for Modems and Ready).
+	running atomic.Pointer[Modems]
+
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown login names
 }
@@ -134,9 +154,6 @@ func New(st *store.DB, clock Clock, log *slog.Logger, o Options) (*Service, erro
 	return &Service{st: st, clock: clock, log: log, opt: o, bus: NewBus(), wake: make(chan struct{}, 1)}, nil
 }
 
-// Store is the underlying store (for the dispatcher, the inbox and tools).
-func (s *Service) Store() *store.DB { return s.st }
-
 // Bus is the event bus.
 func (s *Service) Bus() *Bus { return s.bus }
 
@@ -156,17 +173,16 @@ func (s *Service) WakeOutbox() {
 	}
 }
 
-// PublishStatus publishes what changed for a message: StatusChanged when
-// its state differs from prev, and SendFailed when it became a failure.
+// PublishStatus publishes what changed for a message: one StatusChanged
+// when its state differs from prev.
 // The dispatcher calls it after each commit.
-func (s *Service) PublishStatus(prev store.State, m store.Message) {
+func (s *Service) PublishStatus(prev model.State, m model.Message) {
 	if m.State == prev {
 		return
 	}
 	now := s.clock.Now()
 	s.bus.Publish(&StatusChanged{At: now, Message: m, Previous: prev})
 	if m.State.IsFailure() && !prev.IsFailure() {
-		s.bus.Publish(&SendFailed{At: now, Message: m})
 		s.noteFailure(now, m)
 	}
 }

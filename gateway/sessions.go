@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -32,23 +33,23 @@ func randomSecret() (string, error) {
 
 // CreateSession starts a session for user userID (after Login) and returns
 // its secret, to be put in the cookie and never shown again.
-func (s *Service) CreateSession(ctx context.Context, userID store.ID, address, userAgent string) (string, store.Session, error) {
+func (s *Service) CreateSession(ctx context.Context, userID model.ID, address, userAgent string) (string, model.Session, error) {
 	if err := ctxErr(ctx); err != nil {
-		return "", store.Session{}, err
+		return "", model.Session{}, err
 	}
 	secret, err := randomSecret()
 	if err != nil {
-		return "", store.Session{}, err
+		return "", model.Session{}, err
 	}
 	csrf, err := randomSecret()
 	if err != nil {
-		return "", store.Session{}, err
+		return "", model.Session{}, err
 	}
 	if len(userAgent) > 200 {
 		userAgent = userAgent[:200]
 	}
 	now := s.clock.Now()
-	sess := store.Session{Hash: hashSecret(secret), UserID: userID, CSRF: csrf, CreatedAt: now, LastSeenAt: now,
+	sess := model.Session{Hash: hashSecret(secret), UserID: userID, CSRF: csrf, CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(s.opt.SessionMax), Address: address, UserAgent: userAgent}
 	err = s.st.Update(func(tx *store.Tx) error {
 		u, err := tx.User(userID)
@@ -63,9 +64,9 @@ func (s *Service) CreateSession(ctx context.Context, userID store.ID, address, u
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnauthorized) {
-			return "", store.Session{}, err
+			return "", model.Session{}, err
 		}
-		return "", store.Session{}, fmt.Errorf("gateway: create session: %w", err)
+		return "", model.Session{}, fmt.Errorf("gateway: create session: %w", err)
 	}
 	return secret, sess, nil
 }
@@ -73,13 +74,13 @@ func (s *Service) CreateSession(ctx context.Context, userID store.ID, address, u
 // SessionByToken finds the live session with this secret and its user;
 // ErrUnauthorized for an unknown, ended or expired session or a disabled
 // user. It counts as use (idle expiry restarts).
-func (s *Service) SessionByToken(ctx context.Context, secret string) (store.User, store.Session, error) {
+func (s *Service) SessionByToken(ctx context.Context, secret string) (model.User, model.Session, error) {
 	if secret == "" {
-		return store.User{}, store.Session{}, ErrUnauthorized
+		return model.User{}, model.Session{}, ErrUnauthorized
 	}
 	hash := hashSecret(secret)
-	var u store.User
-	var sess store.Session
+	var u model.User
+	var sess model.Session
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		if sess, err = tx.Session(hash); err != nil {
@@ -90,7 +91,7 @@ func (s *Service) SessionByToken(ctx context.Context, secret string) (store.User
 	})
 	now := s.clock.Now()
 	if err != nil || u.Disabled || !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.opt.SessionIdle {
-		return store.User{}, store.Session{}, ErrUnauthorized
+		return model.User{}, model.Session{}, ErrUnauthorized
 	}
 	if now.Sub(sess.LastSeenAt) >= SessionTouchInterval {
 		_ = s.st.Update(func(tx *store.Tx) error {
@@ -116,7 +117,7 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 
 // EndSessions ends every session of user userID (an admin revoking a
 // login, a disabled account).
-func (s *Service) EndSessions(ctx context.Context, userID store.ID) (int, error) {
+func (s *Service) EndSessions(ctx context.Context, userID model.ID) (int, error) {
 	var n int
 	err := s.st.Update(func(tx *store.Tx) error {
 		var err error
@@ -132,7 +133,7 @@ func (s *Service) EndSessions(ctx context.Context, userID store.ID) (int, error)
 // ChangePassword sets a user's own password after checking the current
 // one (ErrUnauthorized when wrong). Every session of the user ends except
 // the one with secret keep (the one the change was made from).
-func (s *Service) ChangePassword(ctx context.Context, userID store.ID, current, next, keep string) error {
+func (s *Service) ChangePassword(ctx context.Context, userID model.ID, current, next, keep string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -171,6 +172,6 @@ func (s *Service) ChangePassword(ctx context.Context, userID store.ID, current, 
 
 // SetIncludeMarketing sets the user's own "include marketed when sorting";
 // the next conversation listing uses it.
-func (s *Service) SetIncludeMarketing(ctx context.Context, userID store.ID, on bool) (store.User, error) {
+func (s *Service) SetIncludeMarketing(ctx context.Context, userID model.ID, on bool) (model.User, error) {
 	return s.UpdateUser(ctx, userID, UserUpdate{IncludeMarketedWhenSorting: &on})
 }

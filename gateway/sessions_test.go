@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // TestSessionLifecycle: a session is found by its secret until logout, an
@@ -15,7 +15,7 @@ import (
 func TestSessionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, Options{SessionIdle: time.Hour, SessionMax: 5 * time.Hour})
-	u := e.user("sue", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("sue", model.RoleStaff, model.VisibilityAll, false)
 	live := func(secret string) bool {
 		_, _, err := e.s.SessionByToken(ctx, secret)
 		if err != nil && !errors.Is(err, ErrUnauthorized) {
@@ -94,26 +94,28 @@ func TestSessionLifecycle(t *testing.T) {
 func TestSendFailureNotifies(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, Options{})
-	u := e.user("fay", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("fay", model.RoleStaff, model.VisibilityAll, false)
 	res := e.send(u, "hello", "+447911123456")
 	m := res.Messages[0]
 	sub := e.s.Bus().Subscribe(8, nil)
 	defer sub.Close()
 	failed := m
-	failed.State, failed.Reason = store.StateFailed, "the network refused it"
-	e.s.PublishStatus(store.StateQueued, failed)
-	notes, err := e.s.Notifications(ctx, u.ID, store.Page{})
+	failed.State, failed.Reason = model.StateFailed, "the network refused it"
+	e.s.PublishStatus(model.StateQueued, failed)
+	page, err := e.s.Notifications(ctx, u.ID, Page{})
+	notes := page.Items
 	if err != nil || len(notes) != 1 || notes[0].Kind != NoticeSendFailed || notes[0].MessageID != m.ID {
 		t.Fatalf("notifications %+v %v", notes, err)
 	}
 	if n, _ := e.s.NotificationCount(ctx, u.ID); n != 0 {
 		t.Fatalf("unread count %d, want 0 (failures are not unread messages)", n)
 	}
+	// One event for the change, then the notification.
 	var names []string
-	for len(names) < 3 {
+	for len(names) < 2 {
 		names = append(names, (<-sub.C).EventName())
 	}
-	if names[2] != "notification" {
+	if names[0] != EventMessageFailed || names[1] != EventNotification {
 		t.Fatalf("events %v", names)
 	}
 }
@@ -122,7 +124,7 @@ func TestSendFailureNotifies(t *testing.T) {
 func TestSetIncludeMarketing(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, Options{})
-	u := e.user("max", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("max", model.RoleStaff, model.VisibilityAll, false)
 	e.send(u, "one", "+447911123456")
 	e.clock.Advance(time.Second)
 	e.send(u, "sale", "+447911123457", "+447911123458")
@@ -149,17 +151,19 @@ func TestCheckNumber(t *testing.T) {
 	e := newEnv(t, Options{})
 	cases := []struct {
 		in      string
-		e164    string
+		number  string
 		problem bool
 		unknown bool
 	}{
 		{"07911 123456", "+447911123456", false, false},
 		{"12", "", true, false},
-		{"+447700900555", "+447700900555", true, true}, // Ofcom drama range
+		{"+447700900555", "+447700900555", false, true}, // Ofcom drama range: sent, with a warning
+		{"80010", "80010", false, false},                // a short code
+		{"MyBank", "", true, false},
 	}
 	for _, c := range cases {
 		got := e.s.CheckNumber(c.in)
-		if got.E164 != c.e164 || (got.Problem != "") != c.problem || got.UnknownRange != c.unknown {
+		if got.Number != c.number || (got.Problem != "") != c.problem || got.UnknownRange != c.unknown {
 			t.Errorf("CheckNumber(%q) = %+v", c.in, got)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // TestUnreadCountsAndMarkRead: each conversation row carries the viewer's
@@ -16,8 +16,8 @@ import (
 func TestUnreadCountsAndMarkRead(t *testing.T) {
 	e := newEnv(t, Options{})
 	ctx := context.Background()
-	alice := e.user("alice", store.RoleStaff, store.VisibilityAll, false)
-	bob := e.user("bob", store.RoleStaff, store.VisibilityAll, false)
+	alice := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	bob := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
 	e.send(alice, "hi", numA)
 	e.send(bob, "hi", numA)
 	e.send(alice, "hello", numB)
@@ -25,7 +25,7 @@ func TestUnreadCountsAndMarkRead(t *testing.T) {
 	e.receive(numA, "two")
 	e.receive(numB, "three")
 
-	unread := func(u store.User) map[string]int {
+	unread := func(u model.User) map[string]int {
 		t.Helper()
 		p, err := e.s.Conversations(ctx, u.ID, ConversationQuery{})
 		if err != nil {
@@ -55,7 +55,7 @@ func TestUnreadCountsAndMarkRead(t *testing.T) {
 		t.Fatalf("bob unread %v, want %v", got, want)
 	}
 	// Clearing one notification, then all, keeps the counts in step.
-	ns, err := e.s.Notifications(ctx, bob.ID, store.Page{})
+	ns, err := e.notes(bob.ID)
 	if err != nil || len(ns) != 2 {
 		t.Fatalf("bob's notifications %+v %v", ns, err)
 	}
@@ -82,7 +82,7 @@ func TestUnreadCountsAndMarkRead(t *testing.T) {
 func TestOutgoingOnlyHidesConversationsWithNothingOwn(t *testing.T) {
 	e := newEnv(t, Options{Retention: 24 * time.Hour})
 	ctx := context.Background()
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
 	old := e.send(u, "old question", numA).Messages[0]
 	if _, err := e.s.Cancel(ctx, u.ID, old.ID); err != nil { // final, so purgeable
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestOutgoingOnlyHidesConversationsWithNothingOwn(t *testing.T) {
 	if tot, err := e.s.PurgeOnce(ctx); err != nil || tot.Messages != 1 {
 		t.Fatalf("purge %+v %v, want the old question only", tot, err)
 	}
-	own := store.VisibilityOwn
+	own := model.VisibilityOwn
 	if _, err := e.s.UpdateUser(ctx, u.ID, UserUpdate{Visibility: &own}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestOutgoingOnlyHidesConversationsWithNothingOwn(t *testing.T) {
 func TestDisabledViewerSeesNothing(t *testing.T) {
 	e := newEnv(t, Options{})
 	ctx := context.Background()
-	u := e.user("u", store.RoleAdmin, store.VisibilityAll, false)
+	u := e.user("u", model.RoleAdmin, model.VisibilityAll, false)
 	m := e.send(u, "mine", numA).Messages[0]
 	yes := true
 	if _, err := e.s.UpdateUser(ctx, u.ID, UserUpdate{Disabled: &yes}); err != nil {
@@ -120,13 +120,13 @@ func TestDisabledViewerSeesNothing(t *testing.T) {
 	if _, err := e.s.Conversations(ctx, u.ID, ConversationQuery{}); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("conversations: %v", err)
 	}
-	if _, err := e.s.Thread(ctx, u.ID, numA, ThreadQuery{}); !errors.Is(err, ErrUnauthorized) {
+	if _, err := e.s.Thread(ctx, u.ID, numA, Page{}); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("thread: %v", err)
 	}
 	if _, err := e.s.Message(ctx, u.ID, m.ID); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("message: %v", err)
 	}
-	if _, err := e.s.Failures(ctx, u.ID, "", 0); !errors.Is(err, ErrUnauthorized) {
+	if _, err := e.s.Failures(ctx, u.ID, Page{Limit: 0}); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("failures: %v", err)
 	}
 }
@@ -135,7 +135,7 @@ func TestDisabledViewerSeesNothing(t *testing.T) {
 // a modem before it.
 func TestSendAtHoldsTheMessage(t *testing.T) {
 	e := newEnv(t, Options{})
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
 	at := e.clock.Now().Add(time.Hour)
 	if _, err := e.s.Send(context.Background(), SendRequest{UserID: u.ID, To: []string{numA}, Text: "later", SendAt: at}); err != nil {
 		t.Fatal(err)
@@ -155,8 +155,8 @@ func TestSendAtHoldsTheMessage(t *testing.T) {
 func TestRetentionPurgesOldNotifications(t *testing.T) {
 	e := newEnv(t, Options{Retention: 24 * time.Hour, PurgeBatch: 2})
 	ctx := context.Background()
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 	e.send(u, "hi", numA)
 	for i := 0; i < 5; i++ {
 		e.receive(numA, "old") // u is notified
@@ -169,7 +169,7 @@ func TestRetentionPurgesOldNotifications(t *testing.T) {
 		t.Fatalf("purged %+v %v, want 10 notifications", tot, err)
 	}
 	for _, c := range []struct {
-		u    store.User
+		u    model.User
 		want int
 	}{{u, 1}, {admin, 0}} {
 		if n, _ := e.s.NotificationCount(ctx, c.u.ID); n != c.want {
@@ -184,8 +184,8 @@ func TestRetentionPurgesOldNotifications(t *testing.T) {
 func TestPurgeOfTheNewestMessageKeepsTheConversationListable(t *testing.T) {
 	e := newEnv(t, Options{Retention: 24 * time.Hour})
 	ctx := context.Background()
-	u := e.user("u", store.RoleStaff, store.VisibilityAll, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	u := e.user("u", model.RoleStaff, model.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 	e.send(u, "still queued", numA)
 	e.receive(numA, "reply")
 	e.clock.Advance(48 * time.Hour)
@@ -193,7 +193,7 @@ func TestPurgeOfTheNewestMessageKeepsTheConversationListable(t *testing.T) {
 		t.Fatalf("purge %+v %v, want the reply only", tot, err)
 	}
 	for _, q := range []struct {
-		who store.User
+		who model.User
 		q   ConversationQuery
 	}{{u, ConversationQuery{}}, {admin, ConversationQuery{All: true}}} {
 		p, err := e.s.Conversations(ctx, q.who.ID, q.q)

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -21,16 +22,16 @@ type NewUser struct {
 	Name     string
 	Password string
 	// Role defaults to staff, Visibility to incoming_and_outgoing.
-	Role                       store.Role
-	Visibility                 store.Visibility
+	Role                       model.Role
+	Visibility                 model.Visibility
 	IncludeMarketedWhenSorting bool
 }
 
 // UserUpdate changes the fields that are not nil.
 type UserUpdate struct {
 	Name                       *string
-	Role                       *store.Role
-	Visibility                 *store.Visibility
+	Role                       *model.Role
+	Visibility                 *model.Visibility
 	IncludeMarketedWhenSorting *bool
 	Disabled                   *bool
 	Password                   *string
@@ -39,15 +40,15 @@ type UserUpdate struct {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 8
 
-func validateUserFields(name string, role store.Role, vis store.Visibility) error {
+func validateUserFields(name string, role model.Role, vis model.Visibility) error {
 	v := &ValidationError{}
 	if n := strings.TrimSpace(name); n == "" || n != name || utf8.RuneCountInString(name) > 64 {
 		v.add("name", -1, name, "1 to 64 characters without surrounding spaces")
 	}
-	if role != store.RoleAdmin && role != store.RoleStaff {
+	if role != model.RoleAdmin && role != model.RoleStaff {
 		v.add("role", -1, string(role), "must be admin or staff")
 	}
-	if vis != store.VisibilityAll && vis != store.VisibilityOwn {
+	if vis != model.VisibilityAll && vis != model.VisibilityOwn {
 		v.add("visibility", -1, string(vis), "must be incoming_and_outgoing or outgoing_only")
 	}
 	return v.errOrNil()
@@ -69,52 +70,52 @@ func (s *Service) hashPassword(pw string) ([]byte, error) {
 }
 
 // public strips secrets from a user before it leaves the package.
-func public(u store.User) store.User {
+func public(u model.User) model.User {
 	u.PasswordHash = nil
 	return u
 }
 
 // CreateUser adds a user (ErrExists when the name is taken). The caller
 // checks that the acting user may (RequireAdmin).
-func (s *Service) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (model.User, error) {
 	if err := ctxErr(ctx); err != nil {
-		return store.User{}, err
+		return model.User{}, err
 	}
 	if nu.Role == "" {
-		nu.Role = store.RoleStaff
+		nu.Role = model.RoleStaff
 	}
 	if nu.Visibility == "" {
-		nu.Visibility = store.VisibilityAll
+		nu.Visibility = model.VisibilityAll
 	}
 	if err := validateUserFields(nu.Name, nu.Role, nu.Visibility); err != nil {
-		return store.User{}, err
+		return model.User{}, err
 	}
 	hash, err := s.hashPassword(nu.Password)
 	if err != nil {
-		return store.User{}, err
+		return model.User{}, err
 	}
 	now := s.clock.Now()
-	u := store.User{ID: s.st.NewID(), Name: nu.Name, Role: nu.Role, Visibility: nu.Visibility,
+	u := model.User{ID: s.st.NewID(), Name: nu.Name, Role: nu.Role, Visibility: nu.Visibility,
 		IncludeMarketedWhenSorting: nu.IncludeMarketedWhenSorting, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := s.st.Update(func(tx *store.Tx) error { return tx.PutUser(&u) }); err != nil {
-		return store.User{}, fmt.Errorf("gateway: create user: %w", err)
+		return model.User{}, fmt.Errorf("gateway: create user: %w", err)
 	}
 	return public(u), nil
 }
 
 // UpdateUser changes a user.
-func (s *Service) UpdateUser(ctx context.Context, id store.ID, up UserUpdate) (store.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, id model.ID, up UserUpdate) (model.User, error) {
 	if err := ctxErr(ctx); err != nil {
-		return store.User{}, err
+		return model.User{}, err
 	}
 	var hash []byte
 	if up.Password != nil {
 		var err error
 		if hash, err = s.hashPassword(*up.Password); err != nil {
-			return store.User{}, err
+			return model.User{}, err
 		}
 	}
-	var u store.User
+	var u model.User
 	err := s.st.Update(func(tx *store.Tx) error {
 		var err error
 		if u, err = tx.User(id); err != nil {
@@ -147,16 +148,16 @@ func (s *Service) UpdateUser(ctx context.Context, id store.ID, up UserUpdate) (s
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
-			return store.User{}, err
+			return model.User{}, err
 		}
-		return store.User{}, fmt.Errorf("gateway: update user %s: %w", id, err)
+		return model.User{}, fmt.Errorf("gateway: update user %s: %w", id, err)
 	}
 	return public(u), nil
 }
 
 // User reads a user (without the password hash).
-func (s *Service) User(ctx context.Context, id store.ID) (store.User, error) {
-	var u store.User
+func (s *Service) User(ctx context.Context, id model.ID) (model.User, error) {
+	var u model.User
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		u, err = tx.User(id)
@@ -166,8 +167,8 @@ func (s *Service) User(ctx context.Context, id store.ID) (store.User, error) {
 }
 
 // Users lists all users.
-func (s *Service) Users(ctx context.Context) ([]store.User, error) {
-	var us []store.User
+func (s *Service) Users(ctx context.Context) ([]model.User, error) {
+	var us []model.User
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		us, err = tx.Users()
@@ -181,9 +182,9 @@ func (s *Service) Users(ctx context.Context) ([]store.User, error) {
 
 // RequireAdmin returns nil when user id is an enabled admin, ErrForbidden
 // otherwise.
-func (s *Service) RequireAdmin(ctx context.Context, id store.ID) error {
+func (s *Service) RequireAdmin(ctx context.Context, id model.ID) error {
 	u, err := s.User(ctx, id)
-	if err != nil || u.Disabled || u.Role != store.RoleAdmin {
+	if err != nil || u.Disabled || u.Role != model.RoleAdmin {
 		return ErrForbidden
 	}
 	return nil
@@ -191,8 +192,8 @@ func (s *Service) RequireAdmin(ctx context.Context, id store.ID) error {
 
 // Login checks a name and password; ErrUnauthorized for an unknown name,
 // a wrong password or a disabled user (not told apart).
-func (s *Service) Login(ctx context.Context, name, password string) (store.User, error) {
-	var u store.User
+func (s *Service) Login(ctx context.Context, name, password string) (model.User, error) {
+	var u model.User
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		u, err = tx.UserByName(name)
@@ -204,10 +205,10 @@ func (s *Service) Login(ctx context.Context, name, password string) (store.User,
 			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("gsmgate dummy password"), s.opt.PasswordCost)
 		})
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		return store.User{}, ErrUnauthorized
+		return model.User{}, ErrUnauthorized
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil || u.Disabled {
-		return store.User{}, ErrUnauthorized
+		return model.User{}, ErrUnauthorized
 	}
 	return public(u), nil
 }
@@ -221,7 +222,7 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-func publicToken(t store.Token) store.Token {
+func publicToken(t model.Token) model.Token {
 	t.Hash = nil
 	return t
 }
@@ -230,9 +231,9 @@ func publicToken(t store.Token) store.Token {
 // secret, shown this once (only its SHA-256 is kept: the secret has 256
 // random bits, so a slow hash adds nothing). A zero expiresAt never
 // expires.
-func (s *Service) CreateToken(ctx context.Context, userID store.ID, name string, scopes []store.Scope, expiresAt time.Time) (store.Token, string, error) {
+func (s *Service) CreateToken(ctx context.Context, userID model.ID, name string, scopes []model.Scope, expiresAt time.Time) (model.Token, string, error) {
 	if err := ctxErr(ctx); err != nil {
-		return store.Token{}, "", err
+		return model.Token{}, "", err
 	}
 	v := &ValidationError{}
 	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 64 {
@@ -242,26 +243,26 @@ func (s *Service) CreateToken(ctx context.Context, userID store.ID, name string,
 		v.add("scopes", -1, "", "at least one of send, read, admin")
 	}
 	for i, sc := range scopes {
-		if sc != store.ScopeSend && sc != store.ScopeRead && sc != store.ScopeAdmin {
+		if sc != model.ScopeSend && sc != model.ScopeRead && sc != model.ScopeAdmin {
 			v.add("scopes", i, string(sc), "must be send, read or admin")
 		}
 	}
 	if err := v.errOrNil(); err != nil {
-		return store.Token{}, "", err
+		return model.Token{}, "", err
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return store.Token{}, "", fmt.Errorf("gateway: token: %w", err)
+		return model.Token{}, "", fmt.Errorf("gateway: token: %w", err)
 	}
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	t := store.Token{ID: s.st.NewID(), UserID: userID, Name: name, Scopes: slices.Clone(scopes),
+	t := model.Token{ID: s.st.NewID(), UserID: userID, Name: name, Scopes: slices.Clone(scopes),
 		Hash: hashSecret(secret), Prefix: secret[:len(TokenPrefix)+6], CreatedAt: s.clock.Now(), ExpiresAt: expiresAt}
 	err := s.st.Update(func(tx *store.Tx) error {
 		u, err := tx.User(userID)
 		if err != nil {
 			return err
 		}
-		if slices.Contains(scopes, store.ScopeAdmin) && u.Role != store.RoleAdmin {
+		if slices.Contains(scopes, model.ScopeAdmin) && u.Role != model.RoleAdmin {
 			return invalid("scopes", "only an admin's token may have the admin scope")
 		}
 		return tx.PutToken(&t)
@@ -269,17 +270,17 @@ func (s *Service) CreateToken(ctx context.Context, userID store.ID, name string,
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
-			return store.Token{}, "", err
+			return model.Token{}, "", err
 		}
-		return store.Token{}, "", fmt.Errorf("gateway: create token: %w", err)
+		return model.Token{}, "", fmt.Errorf("gateway: create token: %w", err)
 	}
 	return publicToken(t), secret, nil
 }
 
 // ListTokens lists user userID's tokens (every user's when userID is 0),
 // without hashes.
-func (s *Service) ListTokens(ctx context.Context, userID store.ID) ([]store.Token, error) {
-	var ts []store.Token
+func (s *Service) ListTokens(ctx context.Context, userID model.ID) ([]model.Token, error) {
+	var ts []model.Token
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		ts, err = tx.Tokens(userID)
@@ -293,7 +294,7 @@ func (s *Service) ListTokens(ctx context.Context, userID store.ID) ([]store.Toke
 
 // RevokeToken deletes a token. actor must own it or be an admin
 // (ErrNotFound otherwise, so token IDs do not leak).
-func (s *Service) RevokeToken(ctx context.Context, actor, tokenID store.ID) error {
+func (s *Service) RevokeToken(ctx context.Context, actor, tokenID model.ID) error {
 	return s.st.Update(func(tx *store.Tx) error {
 		t, err := tx.Token(tokenID)
 		if err != nil {
@@ -301,7 +302,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor, tokenID store.ID) erro
 		}
 		if t.UserID != actor {
 			u, err := tx.User(actor)
-			if err != nil || u.Role != store.RoleAdmin {
+			if err != nil || u.Role != model.RoleAdmin {
 				return ErrNotFound
 			}
 		}
@@ -311,12 +312,12 @@ func (s *Service) RevokeToken(ctx context.Context, actor, tokenID store.ID) erro
 
 // Authenticate finds the token with this secret and its user; ErrUnauthorized
 // for an unknown or expired token or a disabled user.
-func (s *Service) Authenticate(ctx context.Context, secret string) (store.User, store.Token, error) {
+func (s *Service) Authenticate(ctx context.Context, secret string) (model.User, model.Token, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
-		return store.User{}, store.Token{}, ErrUnauthorized
+		return model.User{}, model.Token{}, ErrUnauthorized
 	}
-	var u store.User
-	var t store.Token
+	var u model.User
+	var t model.Token
 	err := s.st.View(func(tx *store.Tx) error {
 		var err error
 		if t, err = tx.TokenByHash(hashSecret(secret)); err != nil {
@@ -327,7 +328,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (store.User, 
 	})
 	now := s.clock.Now()
 	if err != nil || u.Disabled || (!t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)) {
-		return store.User{}, store.Token{}, ErrUnauthorized
+		return model.User{}, model.Token{}, ErrUnauthorized
 	}
 	if now.Sub(t.LastUsedAt) >= s.opt.TokenTouchInterval {
 		_ = s.st.Update(func(tx *store.Tx) error {
@@ -341,4 +342,19 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (store.User, 
 		t.LastUsedAt = now
 	}
 	return public(u), publicToken(t), nil
+}
+
+// UserByName finds a user by name, case-insensitively (ErrNotFound when
+// there is none).
+func (s *Service) UserByName(ctx context.Context, name string) (model.User, error) {
+	us, err := s.Users(ctx)
+	if err != nil {
+		return model.User{}, err
+	}
+	for _, u := range us {
+		if strings.EqualFold(u.Name, name) {
+			return u, nil
+		}
+	}
+	return model.User{}, ErrNotFound
 }

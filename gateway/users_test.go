@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 func TestUsersAndLogin(t *testing.T) {
@@ -17,7 +17,7 @@ func TestUsersAndLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Role != store.RoleStaff || u.Visibility != store.VisibilityAll || u.PasswordHash != nil {
+	if u.Role != model.RoleStaff || u.Visibility != model.VisibilityAll || u.PasswordHash != nil {
 		t.Fatalf("defaults or hash leaked: %+v", u)
 	}
 	if _, err := e.s.CreateUser(ctx, NewUser{Name: "alice", Password: "another one"}); !errors.Is(err, ErrExists) {
@@ -63,11 +63,11 @@ func TestUsersAndLogin(t *testing.T) {
 func TestTokens(t *testing.T) {
 	e := newEnv(t, Options{TokenTouchInterval: time.Minute})
 	ctx := context.Background()
-	staff := e.user("staff", store.RoleStaff, store.VisibilityAll, false)
-	other := e.user("other", store.RoleStaff, store.VisibilityAll, false)
-	admin := e.user("admin", store.RoleAdmin, store.VisibilityAll, false)
+	staff := e.user("staff", model.RoleStaff, model.VisibilityAll, false)
+	other := e.user("other", model.RoleStaff, model.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
 
-	tok, secret, err := e.s.CreateToken(ctx, staff.ID, "crm", []store.Scope{store.ScopeSend}, time.Time{})
+	tok, secret, err := e.s.CreateToken(ctx, staff.ID, "crm", []model.Scope{model.ScopeSend}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("token %+v secret %q", tok, secret)
 	}
 	u, got, err := e.s.Authenticate(ctx, secret)
-	if err != nil || u.ID != staff.ID || got.ID != tok.ID || !got.HasScope(store.ScopeSend) || got.HasScope(store.ScopeRead) {
+	if err != nil || u.ID != staff.ID || got.ID != tok.ID || !got.HasScope(model.ScopeSend) || got.HasScope(model.ScopeRead) {
 		t.Fatalf("authenticate: %+v %+v %v", u, got, err)
 	}
 	if got.LastUsedAt.IsZero() {
@@ -86,14 +86,14 @@ func TestTokens(t *testing.T) {
 			t.Errorf("Authenticate(%q) = %v", bad, err)
 		}
 	}
-	if _, _, err := e.s.CreateToken(ctx, staff.ID, "x", []store.Scope{store.ScopeAdmin}, time.Time{}); err == nil {
+	if _, _, err := e.s.CreateToken(ctx, staff.ID, "x", []model.Scope{model.ScopeAdmin}, time.Time{}); err == nil {
 		t.Error("staff got an admin-scoped token")
 	}
-	if _, _, err := e.s.CreateToken(ctx, staff.ID, "x", []store.Scope{"root"}, time.Time{}); err == nil {
+	if _, _, err := e.s.CreateToken(ctx, staff.ID, "x", []model.Scope{"root"}, time.Time{}); err == nil {
 		t.Error("unknown scope accepted")
 	}
 	// Expiry.
-	_, short, err := e.s.CreateToken(ctx, admin.ID, "short", []store.Scope{store.ScopeAdmin}, e.clock.Now().Add(time.Hour))
+	_, short, err := e.s.CreateToken(ctx, admin.ID, "short", []model.Scope{model.ScopeAdmin}, e.clock.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 func TestSendThenGet(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{
 		"to": "07911 123123", "text": "Hello from the API", "status_report": true,
@@ -23,13 +24,13 @@ func TestSendThenGet(t *testing.T) {
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	if len(sr.Messages) != 1 || len(sr.Errors) != 0 || sr.Replayed {
 		t.Fatalf("answer %s", r.body)
 	}
 	m := sr.Messages[0]
-	if m.To != "+447911123123" || m.Parts != 1 || m.Encoding == "" || m.State != store.StateQueued {
+	if m.To != "+447911123123" || m.Parts != 1 || m.Encoding == "" || m.State != model.StateQueued {
 		t.Fatalf("message %+v", m)
 	}
 
@@ -37,15 +38,15 @@ func TestSendThenGet(t *testing.T) {
 	if g.status != http.StatusOK {
 		t.Fatalf("get %d: %s", g.status, g.body)
 	}
-	var mv messageView
+	var mv api.MessageView
 	g.json(t, &mv)
 	if mv.ID != m.ID || mv.Number != "+447911123123" || mv.Text != "Hello from the API" || !mv.StatusReport ||
-		mv.Ref == nil || mv.Ref.ID != "123" || len(mv.PartStates) != 1 || mv.PartStates[0].State != store.StateQueued {
+		mv.Ref == nil || mv.Ref.ID != "123" || len(mv.PartStates) != 1 || mv.PartStates[0].State != model.StateQueued {
 		t.Fatalf("message view %s", g.body)
 	}
 
 	l := e.do("GET", "/api/v1/messages?state=queued", tok, nil)
-	var lr listResponse[messageView]
+	var lr api.List[api.MessageView]
 	l.json(t, &lr)
 	if l.status != 200 || len(lr.Items) != 1 || lr.Items[0].ID != m.ID {
 		t.Fatalf("list %d: %s", l.status, l.body)
@@ -64,13 +65,13 @@ func TestSendThenGet(t *testing.T) {
 
 func TestSendRecipientErrors(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123123", "banana", "+447911123124"}, "text": "hi"})
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	if len(sr.Messages) != 2 || len(sr.Errors) != 1 || sr.Errors[0].Index != 1 || sr.Errors[0].To != "banana" || sr.Errors[0].Code != "invalid_number" {
 		t.Fatalf("answer %s", r.body)
@@ -87,14 +88,14 @@ func TestSendRecipientErrors(t *testing.T) {
 
 func TestIdempotencyKey(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 	body := map[string]any{"to": "+447911123123", "text": "once"}
 	first := e.do("POST", "/api/v1/messages", tok, body, "Idempotency-Key", "k-1")
 	second := e.do("POST", "/api/v1/messages", tok, body, "Idempotency-Key", "k-1")
 	if first.status != 202 || second.status != 202 {
 		t.Fatalf("%d %s / %d %s", first.status, first.body, second.status, second.body)
 	}
-	var a, b sendResponse
+	var a, b api.SendResponse
 	first.json(t, &a)
 	second.json(t, &b)
 	if a.BatchID != b.BatchID || a.Messages[0].ID != b.Messages[0].ID || a.Replayed || !b.Replayed {
@@ -110,9 +111,9 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestErrorPaths(t *testing.T) {
-	e := newEnv(t, Options{MaxBodyBytes: 2048, MaxRecipients: 3, MaxTextChars: 20})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, readOnly := e.user("rita", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	e := newEnv(t, Options{MaxBodyBytes: 2048}, gateway.Options{MaxRecipients: 3, MaxTextChars: 20})
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, readOnly := e.user("rita", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	tests := []struct {
 		name, method, path, token string
 		body                      any
@@ -180,8 +181,8 @@ func TestErrorPaths(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, Options{RatePerSecond: 0.001, RateBurst: 2})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
-	_, other := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
+	_, other := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	for i := 0; i < 2; i++ {
 		if r := e.do("GET", "/api/v1/failures", tok, nil); r.status != 200 {
 			t.Fatalf("request %d: %d %s", i, r.status, r.body)
@@ -202,9 +203,9 @@ func TestRateLimit(t *testing.T) {
 
 func TestConversationVisibility(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 
 	if r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123001", "text": "from alice"}); r.status != 202 {
 		t.Fatalf("%d %s", r.status, r.body)
@@ -218,7 +219,7 @@ func TestConversationVisibility(t *testing.T) {
 		if r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		var lr listResponse[Conversation]
+		var lr api.List[api.ConversationView]
 		r.json(t, &lr)
 		var out []string
 		for _, c := range lr.Items {
@@ -243,7 +244,7 @@ func TestConversationVisibility(t *testing.T) {
 		t.Errorf("bob reads alice's thread: %d %s", r.status, r.body)
 	}
 	r := e.do("GET", "/api/v1/conversations/%2B447911123001/messages", alice, nil)
-	var lr listResponse[messageView]
+	var lr api.List[api.MessageView]
 	r.json(t, &lr)
 	if r.status != 200 || len(lr.Items) != 1 || lr.Items[0].Text != "from alice" {
 		t.Errorf("alice's thread: %d %s", r.status, r.body)
@@ -252,19 +253,19 @@ func TestConversationVisibility(t *testing.T) {
 
 func TestCancelRetryConflict(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123123", "text": "later", "send_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	id := sr.Messages[0].ID
 	if r := e.do("DELETE", "/api/v1/messages/"+id, bob, nil); r.status != 404 {
 		t.Fatalf("bob cancels alice's message: %d %s", r.status, r.body)
 	}
 	c := e.do("DELETE", "/api/v1/messages/"+id, tok, nil)
-	var mv messageView
+	var mv api.MessageView
 	c.json(t, &mv)
-	if c.status != 200 || mv.State != store.StateCancelled {
+	if c.status != 200 || mv.State != model.StateCancelled {
 		t.Fatalf("cancel: %d %s", c.status, c.body)
 	}
 	if c := e.do("DELETE", "/api/v1/messages/"+id, tok, nil); c.status != 409 || c.errCode(t) != "conflict" {
@@ -274,7 +275,7 @@ func TestCancelRetryConflict(t *testing.T) {
 
 func TestContacts(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	r := e.do("PUT", "/api/v1/contacts/07911123123", tok, map[string]any{
 		"name": "Ada Lovelace", "company": "Engines Ltd", "email": "ada@example.com",
 		"phones":  []map[string]string{{"number": "07911 123124", "label": "home"}},
@@ -284,7 +285,7 @@ func TestContacts(t *testing.T) {
 		t.Fatalf("put: %d %s", r.status, r.body)
 	}
 	g := e.do("GET", "/api/v1/contacts/%2B447911123123", tok, nil)
-	var c store.Contact
+	var c model.Contact
 	g.json(t, &c)
 	if g.status != 200 || c.Name != "Ada Lovelace" || c.Number != "+447911123123" || len(c.Phones) < 2 {
 		t.Fatalf("get: %d %s", g.status, g.body)
@@ -302,7 +303,7 @@ func TestContacts(t *testing.T) {
 
 func TestHealthReadyModems(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	if r := e.do("GET", "/healthz", "", nil); r.status != 200 {
 		t.Fatalf("healthz %d", r.status)
 	}
@@ -310,7 +311,7 @@ func TestHealthReadyModems(t *testing.T) {
 	if r.status != 503 || !strings.Contains(string(r.body), "no modem") {
 		t.Fatalf("readyz without modems: %d %s", r.status, r.body)
 	}
-	e.modems = []ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true, SignalDBm: -71, SignalBars: 4}}
+	e.modems = []model.ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true, SignalDBm: -71, SignalBars: 4}}
 	if r := e.do("GET", "/readyz", "", nil); r.status != 200 {
 		t.Fatalf("readyz with a registered modem: %d %s", r.status, r.body)
 	}
@@ -326,8 +327,8 @@ func TestHealthReadyModems(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.modems = []ModemStatus{{Name: "sim0", Registration: "home", Registered: true, SignalDBm: -71}}
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend)
+	e.modems = []model.ModemStatus{{Name: "sim0", Registration: "home", Registered: true, SignalDBm: -71}}
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend)
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123123", "+447911123124"}, "text": "hi"})
 	r := e.do("GET", "/metrics", "", nil)
 	for _, want := range []string{
@@ -343,9 +344,9 @@ func TestMetrics(t *testing.T) {
 
 func TestCount(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeRead)
 	r := e.do("POST", "/api/v1/count", tok, map[string]string{"text": strings.Repeat("a", 161)})
-	var cv countView
+	var cv api.CountView
 	r.json(t, &cv)
 	if r.status != 200 || cv.Parts != 2 || cv.Characters != 161 || cv.Encoding != "gsm7" {
 		t.Fatalf("count: %d %s", r.status, r.body)
@@ -356,9 +357,9 @@ func TestCount(t *testing.T) {
 	// ü is in the GSM alphabet; ß too; the emoji (code point 6) and the
 	// Cyrillic letter (8) are not.
 	r = e.do("POST", "/api/v1/count", tok, map[string]string{"text": "Grüße 😀 Ж"})
-	cv = countView{}
+	cv = api.CountView{}
 	r.json(t, &cv)
-	want := []forcingView{{Char: "😀", Index: 6}, {Char: "Ж", Index: 8}}
+	want := []api.ForcingView{{Char: "😀", Index: 6}, {Char: "Ж", Index: 8}}
 	if cv.Encoding != "ucs2" || !slices.Equal(cv.UnicodeForcing, want) {
 		t.Fatalf("count unicode: %s, want unicode_forcing %+v", r.body, want)
 	}
@@ -369,12 +370,12 @@ func TestCount(t *testing.T) {
 
 func TestWebhooksAPI(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
 	r := e.do("POST", "/api/v1/webhooks", admin, map[string]any{"url": "http://127.0.0.1:1/hook", "events": []string{"message.received", "message.failed"}, "secret": "s"})
 	if r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
-	var h webhookView
+	var h api.WebhookView
 	r.json(t, &h)
 	if !h.HasSecret || len(h.Events) != 2 || strings.Contains(string(r.body), `"s"`) {
 		t.Fatalf("created %s", r.body)
@@ -403,7 +404,7 @@ func TestWebhooksAPI(t *testing.T) {
 
 func TestDrainRefusesSends(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	e.srv.Drain()
 	r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123123", "text": "x"})
 	if r.status != 503 || r.errCode(t) != "shutting_down" || r.header.Get("Retry-After") == "" {
@@ -416,14 +417,14 @@ func TestDrainRefusesSends(t *testing.T) {
 
 func TestIncludeMarketing(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123451", "text": "personal"})
 	time.Sleep(2 * time.Millisecond) // IDs sort by millisecond
 	e.do("POST", "/api/v1/messages", tok, map[string]any{"to": []string{"+447911123452", "+447911123453"}, "text": "open day!"})
 	first := func(q string) string {
 		t.Helper()
 		r := e.do("GET", "/api/v1/conversations"+q, tok, nil)
-		var lr listResponse[Conversation]
+		var lr api.List[api.ConversationView]
 		r.json(t, &lr)
 		if r.status != 200 || len(lr.Items) != 3 {
 			t.Fatalf("%s: %d %s", q, r.status, r.body)
@@ -449,8 +450,8 @@ func TestIncludeMarketing(t *testing.T) {
 // sees only what she sent.
 func TestVisibilityModes(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, olga := e.user("olga", store.RoleStaff, store.VisibilityOwn, store.ScopeSend, store.ScopeRead)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, olga := e.user("olga", model.RoleStaff, model.VisibilityOwn, model.ScopeSend, model.ScopeRead)
 	for _, tok := range []string{alice, olga} {
 		if r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": "+447911123456", "text": "from " + tok[:8]}); r.status != 202 {
 			t.Fatalf("%d %s", r.status, r.body)
@@ -461,7 +462,7 @@ func TestVisibilityModes(t *testing.T) {
 	}
 	count := func(tok string) int {
 		r := e.do("GET", "/api/v1/conversations/%2B447911123456/messages", tok, nil)
-		var lr listResponse[messageView]
+		var lr api.List[api.MessageView]
 		r.json(t, &lr)
 		return len(lr.Items)
 	}
@@ -475,8 +476,8 @@ func TestVisibilityModes(t *testing.T) {
 
 func TestAdminConversationLists(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123451", "text": "hi"})
 	if _, err := e.svc.AcceptIncoming(context.Background(), gateway.Incoming{From: "+447911123452", Text: "who is this?", Parts: 1}); err != nil {
 		t.Fatal(err)

@@ -15,9 +15,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
-	"github.com/gsmgate/gsmgate/webhook"
 )
 
 func TestMain(m *testing.M) {
@@ -34,11 +35,12 @@ type env struct {
 	hooks  *webhook.Sender
 	srv    *Server
 	ts     *httptest.Server
-	modems []ModemStatus
+	modems []model.ModemStatus
 	pool   *modem.Pool // when set, the modems are the pool's
 }
 
-func newEnv(t testing.TB, o Options) *env {
+// newEnv builds the stack; gw, when given, sets the core's options (limits).
+func newEnv(t testing.TB, o Options, gw ...gateway.Options) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "gsmgate.db"), store.Options{Timeout: time.Second})
 	if err != nil {
@@ -46,22 +48,28 @@ func newEnv(t testing.TB, o Options) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := gateway.New(db, systemClock{}, log, gateway.Options{DefaultCountry: "GB", PasswordCost: 4})
+	e := &env{t: t, db: db}
+	gopt := gateway.Options{}
+	if len(gw) > 0 {
+		gopt = gw[0]
+	}
+	gopt.DefaultCountry, gopt.PasswordCost = "GB", 4
+	gopt.ModemStatus = func() []model.ModemStatus {
+		if e.pool != nil {
+			return gateway.ModemStatuses(e.pool.Modems())
+		}
+		return e.modems
+	}
+	svc, err := gateway.New(db, systemClock{}, log, gopt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, svc: svc}
+	e.svc = svc
 	e.hooks = webhook.New(db, webhook.Options{Logger: log})
 	if o.Logger == nil {
 		o.Logger = log
 	}
-	adapter := NewService(svc, ModemsFunc(func(context.Context) []ModemStatus {
-		if e.pool != nil {
-			return ModemStatuses(e.pool.Modems())
-		}
-		return e.modems
-	}))
-	e.srv = New(adapter, adapter, e.hooks, o)
+	e.srv = New(svc, e.hooks, o)
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e
@@ -72,7 +80,7 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 // user creates a user and a token for it with the given scopes.
-func (e *env) user(name string, role store.Role, vis store.Visibility, scopes ...store.Scope) (store.User, string) {
+func (e *env) user(name string, role model.Role, vis model.Visibility, scopes ...model.Scope) (model.User, string) {
 	e.t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), gateway.NewUser{Name: name, Password: "password-" + name, Role: role, Visibility: vis})
 	if err != nil {

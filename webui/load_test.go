@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // load is a small closed-loop HTTP load generator: workers send requests
@@ -68,9 +68,9 @@ func load(b *testing.B, workers int, req func(i int) *http.Request) {
 	b.ReportMetric(0, "ns/op")
 }
 
-func benchEnv(b *testing.B) (*env, store.User, string) {
+func benchEnv(b *testing.B) (*env, model.User, string) {
 	e := newEnv(b, Options{RatePerSecond: 1e9, RateBurst: 1 << 30})
-	u, tok := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	u, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	return e, u, tok
 }
 
@@ -138,7 +138,7 @@ func BenchmarkThread(b *testing.B) {
 }
 
 // seedConversations gives user u n one-to-one conversations.
-func seedConversations(b *testing.B, e *env, u store.User, n int) {
+func seedConversations(b *testing.B, e *env, u model.User, n int) {
 	b.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -18,7 +20,7 @@ type metrics struct {
 	dropped  prometheus.Counter
 }
 
-func newMetrics(reg *prometheus.Registry, gw Gateway, hooks Webhooks) *metrics {
+func newMetrics(reg *prometheus.Registry, gw health, hooks backlog) *metrics {
 	m := &metrics{
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gsmgate_messages_accepted_total", Help: "Messages (one per recipient) accepted by the API.",
@@ -57,9 +59,18 @@ var (
 
 // gaugeCollector reads the current values at scrape time.
 type gaugeCollector struct {
-	gw    Gateway
-	hooks Webhooks
+	gw    health
+	hooks backlog
 }
+
+// health is what the gauges read from the core.
+type health interface {
+	Modems(ctx context.Context) []model.ModemStatus
+	QueueDepth() int
+}
+
+// backlog is what the gauges read from the webhook sender.
+type backlog interface{ Backlog() int }
 
 func (g *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descHooks} {
@@ -91,44 +102,46 @@ func (g *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 // RunMetrics feeds the outcome counters and the latency histogram from the
 // bus until ctx ends.
 func (s *Server) RunMetrics(ctx context.Context) {
-	events, cancel := s.gw.Subscribe()
-	defer cancel()
+	sub := s.core.Subscribe(gateway.Everyone)
+	defer sub.Close()
+	var dropped uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case e, ok := <-events:
+		case e, ok := <-sub.C:
 			if !ok {
 				return
 			}
 			s.metrics.observe(e)
+			if d := sub.Dropped(); d > dropped {
+				s.metrics.dropped.Add(float64(d - dropped))
+				dropped = d
+			}
 		}
 	}
 }
 
-func (m *metrics) observe(e Event) {
-	switch e.Type {
-	case "message.received":
+func (m *metrics) observe(e gateway.Event) {
+	switch e := e.(type) {
+	case *gateway.MessageReceived:
 		m.outcomes.WithLabelValues("received").Inc()
-	case "message.sent":
-		m.outcomes.WithLabelValues("sent").Inc()
-		if e.Latency > 0 {
-			m.latency.Observe(e.Latency.Seconds())
-		}
-	case "message.delivered":
-		m.outcomes.WithLabelValues("delivered").Inc()
-	case "message.failed":
-		if e.Message != nil {
-			switch e.Message.State {
-			case "unknown", "expired":
-				m.outcomes.WithLabelValues(string(e.Message.State)).Inc()
-				return
+	case *gateway.StatusChanged:
+		msg := e.Message
+		switch e.EventName() {
+		case gateway.EventMessageSent:
+			m.outcomes.WithLabelValues("sent").Inc()
+			if !msg.SentAt.IsZero() && msg.SentAt.After(msg.CreatedAt) {
+				m.latency.Observe(msg.SentAt.Sub(msg.CreatedAt).Seconds())
 			}
+		case gateway.EventMessageDelivered:
+			m.outcomes.WithLabelValues("delivered").Inc()
+		case gateway.EventMessageFailed:
+			if !e.Previous.IsFailure() {
+				m.outcomes.WithLabelValues(string(msg.State)).Inc() // failed, unknown or expired
+			}
+		case gateway.EventMessageCancelled:
+			m.outcomes.WithLabelValues("cancelled").Inc()
 		}
-		m.outcomes.WithLabelValues("failed").Inc()
-	case "message.cancelled":
-		m.outcomes.WithLabelValues("cancelled").Inc()
-	case "events.dropped":
-		m.dropped.Inc()
 	}
 }

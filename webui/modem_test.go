@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
-	"github.com/gsmgate/gsmgate/webhook"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // simEnv is env plus a virtual modem on a simulated network, driven by the
@@ -27,7 +28,9 @@ type simEnv struct {
 	sm  *sim.Modem
 }
 
-func newSimEnv(t *testing.T) *simEnv {
+// newSimEnv starts the stack on a virtual modem; mo, when given, tunes the
+// gateway's dispatcher (retry bounds are set for the tests either way).
+func newSimEnv(t *testing.T, mo ...gateway.ModemOptions) *simEnv {
 	t.Helper()
 	// The tests poll: no rate limit in the way.
 	e := newEnv(t, Options{RatePerSecond: 1e6, RateBurst: 1e6})
@@ -54,10 +57,15 @@ func newSimEnv(t *testing.T) *simEnv {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		_ = e.svc.Run(ctx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3})
+		o := gateway.ModemOptions{}
+		if len(mo) > 0 {
+			o = mo[0]
+		}
+		o.RetryMin, o.RetryMax, o.MaxAttempts = 20*time.Millisecond, 100*time.Millisecond, 3
+		_ = e.svc.Run(ctx, pool, o)
 	}()
 	go func() { defer wg.Done(); _ = e.hooks.Run(ctx) }()
-	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc.Bus()) }()
+	go func() { defer wg.Done(); e.hooks.Bridge(ctx, e.svc) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	e.pool = pool
 	se := &simEnv{env: e, net: n, sm: sm}
@@ -83,10 +91,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (e *env) message(t *testing.T, tok, id string) messageView {
+func (e *env) message(t *testing.T, tok, id string) api.MessageView {
 	t.Helper()
 	r := e.do("GET", "/api/v1/messages/"+id, tok, nil)
-	var mv messageView
+	var mv api.MessageView
 	r.json(t, &mv)
 	return mv
 }
@@ -97,8 +105,8 @@ func (e *env) message(t *testing.T, tok, id string) messageView {
 // signed webhook for each event.
 func TestVirtualModemFlows(t *testing.T) {
 	e := newSimEnv(t)
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 
 	var hookMu sync.Mutex
 	var hookEvents []string
@@ -119,15 +127,15 @@ func TestVirtualModemFlows(t *testing.T) {
 	if wr.status != 201 {
 		t.Fatalf("webhook: %d %s", wr.status, wr.body)
 	}
-	var hook webhookView
+	var hook api.WebhookView
 	wr.json(t, &hook)
 
 	// 1. A single message with a status report: sent, then delivered.
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "07911 123456", "text": "Your interview is at 10:00", "status_report": true})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	id := sr.Messages[0].ID
-	waitFor(t, "delivered", func() bool { return e.message(t, alice, id).State == store.StateDelivered })
+	waitFor(t, "delivered", func() bool { return e.message(t, alice, id).State == model.StateDelivered })
 	mv := e.message(t, alice, id)
 	if len(mv.PartStates) != 1 || mv.PartStates[0].MR == nil || mv.SentAt.IsZero() || mv.DeliveredAt.IsZero() {
 		t.Fatalf("delivered message %+v", mv)
@@ -141,7 +149,7 @@ func TestVirtualModemFlows(t *testing.T) {
 		t.Fatalf("parts %d", sr.Messages[0].Parts)
 	}
 	mid := sr.Messages[0].ID
-	waitFor(t, "multipart sent", func() bool { return e.message(t, alice, mid).State == store.StateSent })
+	waitFor(t, "multipart sent", func() bool { return e.message(t, alice, mid).State == model.StateSent })
 	got := 0
 	for _, p := range e.net.Sent() {
 		if p.To == "+447911123457" {
@@ -166,7 +174,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	r = e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123458", "text": "first try fails"})
 	r.json(t, &sr)
 	fid := sr.Messages[0].ID
-	waitFor(t, "failed", func() bool { return e.message(t, alice, fid).State == store.StateFailed })
+	waitFor(t, "failed", func() bool { return e.message(t, alice, fid).State == model.StateFailed })
 	if mv := e.message(t, alice, fid); mv.Error == "" {
 		t.Fatalf("failure without a reason: %+v", mv)
 	}
@@ -177,7 +185,7 @@ func TestVirtualModemFlows(t *testing.T) {
 	if r := e.do("POST", "/api/v1/messages/"+fid+"/retry", alice, nil); r.status != 202 {
 		t.Fatalf("retry: %d %s", r.status, r.body)
 	}
-	waitFor(t, "sent after retry", func() bool { return e.message(t, alice, fid).State == store.StateSent })
+	waitFor(t, "sent after retry", func() bool { return e.message(t, alice, fid).State == model.StateSent })
 	if r := e.do("POST", "/api/v1/messages/"+fid+"/retry", alice, nil); r.status != 409 {
 		t.Fatalf("retry of a sent message: %d %s", r.status, r.body)
 	}
@@ -194,10 +202,10 @@ func TestVirtualModemFlows(t *testing.T) {
 	var g resp
 	waitFor(t, "every delivery made", func() bool {
 		g = e.do("GET", "/api/v1/webhooks/"+hook.ID, admin, nil)
-		var hv webhookView
+		var hv api.WebhookView
 		g.json(t, &hv)
 		for _, d := range hv.Deliveries {
-			if d.State != store.DeliveryDone || d.Attempts != 1 || d.LastError != "" {
+			if d.State != model.DeliveryDone || d.Attempts != 1 || d.LastError != "" {
 				return false
 			}
 		}
@@ -210,10 +218,10 @@ func TestVirtualModemFlows(t *testing.T) {
 // the queue depth at the top is back to 0 then.
 func TestModemLeasedWhileSending(t *testing.T) {
 	e := newSimEnv(t)
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	modems := func() modemList {
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	modems := func() api.ModemList {
 		t.Helper()
-		var ml modemList
+		var ml api.ModemList
 		e.do("GET", "/api/v1/modems", alice, nil).json(t, &ml)
 		if len(ml.Items) != 1 {
 			t.Fatalf("modems %+v", ml)
@@ -228,10 +236,10 @@ func TestModemLeasedWhileSending(t *testing.T) {
 	// send timeout.
 	e.sm.SetFaults(sim.Faults{Latency: 3 * time.Second})
 	r := e.do("POST", "/api/v1/messages", alice, map[string]any{"to": "+447911123459", "text": "slow"})
-	var sr sendResponse
+	var sr api.SendResponse
 	r.json(t, &sr)
 	waitFor(t, "the modem leased", func() bool { return modems().Items[0].Leased })
-	waitFor(t, "sent", func() bool { return e.message(t, alice, sr.Messages[0].ID).State == store.StateSent })
+	waitFor(t, "sent", func() bool { return e.message(t, alice, sr.Messages[0].ID).State == model.StateSent })
 	waitFor(t, "the lease ended", func() bool { return !modems().Items[0].Leased })
 	if ml := modems(); ml.QueueDepth != 0 {
 		t.Fatalf("after the send: %+v", ml)

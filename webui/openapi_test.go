@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 var ginParam = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -58,29 +60,29 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		}
 	}
 	// Every route of the table needs a token, and says which scope.
-	for _, rt := range e.srv.routes {
-		p := ginParam.ReplaceAllString(rt.path, "{$1}")
+	for _, rt := range e.srv.routes() {
+		p := ginParam.ReplaceAllString(rt.Path, "{$1}")
 		var op struct {
 			Summary  string `json:"summary"`
 			Security []any  `json:"security"`
 		}
-		if err := json.Unmarshal(doc.Paths[p][strings.ToLower(rt.method)], &op); err != nil {
+		if err := json.Unmarshal(doc.Paths[p][strings.ToLower(rt.Method)], &op); err != nil {
 			t.Fatal(err)
 		}
 		if op.Security != nil && len(op.Security) == 0 {
-			t.Errorf("%s %s is documented as needing no token", rt.method, p)
+			t.Errorf("%s %s is documented as needing no token", rt.Method, p)
 		}
-		if !strings.Contains(op.Summary, "scope "+rt.scope) {
-			t.Errorf("%s %s: summary does not name scope %q: %s", rt.method, p, rt.scope, op.Summary)
+		if !strings.Contains(op.Summary, "scope "+rt.Scope) {
+			t.Errorf("%s %s: summary does not name scope %q: %s", rt.Method, p, rt.Scope, op.Summary)
 		}
 	}
 	codes := doc.Comps.Schemas["Error"].Properties["error"].Properties["code"].Enum
-	for _, ae := range Catalogue() {
+	for _, ae := range httpkit.Catalogue() {
 		if !slices.Contains(codes, ae.Code) {
 			t.Errorf("error code %q is not in the document", ae.Code)
 		}
 	}
-	if len(codes) != len(Catalogue()) {
-		t.Errorf("document lists %d codes, catalogue has %d", len(codes), len(Catalogue()))
+	if len(codes) != len(httpkit.Catalogue()) {
+		t.Errorf("document lists %d codes, catalogue has %d", len(codes), len(httpkit.Catalogue()))
 	}
 }

@@ -12,8 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/modem/sim"
+	"github.com/gsmgate/gsmgate/webui/smsgate"
 )
 
 // TestSMSGateClient runs SMSGate's official JS client (npm
@@ -30,7 +31,7 @@ func TestSMSGateClient(t *testing.T) {
 		t.Skip(msg)
 	}
 	e := newSimEnv(t)
-	u, secret := e.user("crm", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	u, secret := e.user("crm", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
 	_ = u
 
 	var mu sync.Mutex
@@ -68,15 +69,15 @@ func TestSMSGateClient(t *testing.T) {
 	}
 	var res struct {
 		Health  struct{ Status string }
-		Sent    sgState
-		State   sgState
-		Hook    sgWebhook
-		Hooks   []sgWebhook
+		Sent    smsgate.State
+		State   smsgate.State
+		Hook    smsgate.Webhook
+		Hooks   []smsgate.Webhook
 		Devices []struct {
 			ID, Name string
 		}
 		Exported      map[string]int
-		HooksAfter    []sgWebhook
+		HooksAfter    []smsgate.Webhook
 		WrongPassword any
 	}
 	if err := json.Unmarshal(out, &res); err != nil {

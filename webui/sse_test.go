@@ -10,19 +10,20 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/api"
 )
 
 // TestEventsFilteredByReader: a staff token sees events of its own
 // messages, not a colleague's; the stream is plain SSE.
 func TestEventsFilteredByReader(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, alice := e.user("alice", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
-	_, bob := e.user("bob", store.RoleStaff, store.VisibilityAll, store.ScopeSend, store.ScopeRead)
+	_, alice := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	_, bob := e.user("bob", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	later := time.Now().Add(time.Hour).Format(time.RFC3339)
 	send := func(tok, to string) string {
 		r := e.do("POST", "/api/v1/messages", tok, map[string]any{"to": to, "text": "x", "send_at": later})
-		var sr sendResponse
+		var sr api.SendResponse
 		r.json(t, &sr)
 		return sr.Messages[0].ID
 	}
@@ -61,7 +62,7 @@ func TestEventsFilteredByReader(t *testing.T) {
 // know (signal, registration, leased), which would read as zeros.
 func TestModemEventCarriesOnlyWhatItKnows(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, admin := e.user("root", store.RoleAdmin, store.VisibilityAll, store.ScopeAdmin)
+	_, admin := e.user("root", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
 	sc := e.events(t, admin)
 	e.svc.Bus().Publish(&gateway.ModemStateChanged{At: time.Now(), Modem: "sim0", State: "down", Detail: "unplugged"})
 	var data string

@@ -109,3 +109,20 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("keys: %d %s", code, out)
 	}
 }
+
+// TestListingDoesNotCreateTheDatabase: user list and token list on a data
+// directory without a database say so (exit 1) and leave no file behind;
+// only user add creates it.
+func TestListingDoesNotCreateTheDatabase(t *testing.T) {
+	t.Setenv("GSMGATE_CONFIG", emptyConfig(t))
+	for _, args := range [][]string{{"user", "list"}, {"token", "list"}} {
+		dir := filepath.Join(t.TempDir(), "data")
+		code, _, errs := runCmd(t, append(args, "--data-dir", dir)...)
+		if code != 1 || !strings.Contains(errs, "no database at") {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and no database", args, code, errs)
+		}
+		if _, err := os.Stat(filepath.Join(dir, dbFile)); !os.IsNotExist(err) {
+			t.Errorf("%v created %s (%v)", args, filepath.Join(dir, dbFile), err)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/gsmgate/gsmgate/config"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -67,8 +68,16 @@ func openStore(dataDir string) (*store.DB, error) {
 }
 
 // openService opens the store and the gateway service over it for the
-// user and token tools.
-func openService(cfg config.Config, stderr io.Writer) (*gateway.Service, func(), error) {
+// user and token tools. Only a command that writes the first record (create)
+// may create the database: a read of a data directory that holds none says
+// so instead of leaving an empty database behind.
+func openService(cfg config.Config, create bool, stderr io.Writer) (*gateway.Service, func(), error) {
+	if !create {
+		path := filepath.Join(cfg.DataDir, dbFile)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("no database at %s (gsmgate serve or gsmgate user add creates it; --data-dir or --config names another)", path)
+		}
+	}
 	db, err := openStore(cfg.DataDir)
 	if err != nil {
 		return nil, nil, err
@@ -107,13 +116,13 @@ func subcommand(cmd string, args, subs []string, usage func(io.Writer), stdout, 
 // openFromFlags loads the configuration the common flags name and opens the
 // service over its database, for the tools that work on it directly (user,
 // token). ok false means: return code (1), the reason already printed.
-func openFromFlags(c *commonFlags, cmd string, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
+func openFromFlags(c *commonFlags, cmd string, create bool, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
 	cfg, err := c.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, nil, 1, false
 	}
-	svc, closeDB, err = openService(cfg, stderr)
+	svc, closeDB, err = openService(cfg, create, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, cmd+":", err)
 		return nil, nil, 1, false
@@ -207,11 +216,11 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 }
 
 // scopesFrom parses "send,read".
-func scopesFrom(s string) []store.Scope {
-	var out []store.Scope
+func scopesFrom(s string) []model.Scope {
+	var out []model.Scope
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, store.Scope(p))
+			out = append(out, model.Scope(p))
 		}
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
@@ -141,6 +142,20 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	if thread.Items[0].Text != "Hello Ada" || thread.Items[0].State != "sent" || thread.Items[1].Direction != "in" || thread.Items[1].Text == "" {
 		t.Fatalf("thread %+v", thread.Items)
 	}
+	// The demo runs two SIMs, each its own modem to the pool.
+	var modems struct {
+		Items []struct{ IMEI, State string } `json:"items"`
+	}
+	waitUntil(t, "two ready modems", func() bool {
+		d.get(t, "/api/v1/modems", &modems)
+		ready := map[string]bool{}
+		for _, m := range modems.Items {
+			if m.State == "ready" {
+				ready[m.IMEI] = true
+			}
+		}
+		return len(ready) == 2
+	})
 	if code := d.stop(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, d.logs)
 	}
@@ -159,7 +174,9 @@ func TestServeShutdownFinishesSend(t *testing.T) {
 	// The demo's sends take 0.8-2 s, which a loaded machine's polling
 	// below can miss entirely; 5 s keeps the part in flight when we stop
 	// (well inside the modem's 60 s send timeout the shutdown waits for).
-	d.info.demo.SetFaults(sim.Faults{Latency: 5 * time.Second})
+	for _, m := range d.info.demoModems {
+		m.SetFaults(sim.Faults{Latency: 5 * time.Second})
+	}
 	code, out, errs := runCmd(t, "send", "--url", d.info.URL, "--token", d.info.Token, "--to", "+447911123299", "in flight")
 	if code != 0 {
 		t.Fatalf("send: %d %s %s", code, out, errs)
@@ -181,13 +198,60 @@ func TestServeShutdownFinishesSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	mid, _ := store.ParseID(id)
-	var got store.Message
+	mid, _ := model.ParseID(id)
+	var got model.Message
 	if err := db.View(func(tx *store.Tx) error { var err error; got, err = tx.Message(mid); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if got.State != store.StateSent {
+	if got.State != model.StateSent {
 		t.Fatalf("after a graceful stop the message is %s (%s), want sent", got.State, got.Reason)
+	}
+}
+
+// TestServeDemoControl: serve --demo --control exposes the virtual modem's
+// control endpoint on loopback, as the README shows: an SMS made to arrive
+// through it is in the conversations. A control address off loopback, or
+// --control without --demo, is a usage error.
+func TestServeDemoControl(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--demo", "--control", "0.0.0.0:7002"},
+		{"serve", "--control", "127.0.0.1:7002"},
+	} {
+		if code, _, errs := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errs)
+		}
+	}
+	d := startDaemon(t, "--demo", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0")
+	if !strings.HasPrefix(d.info.Control, "127.0.0.1:") {
+		t.Fatalf("control address %q", d.info.Control)
+	}
+	d.waitReady(t)
+	res, err := http.Post("http://"+d.info.Control+"/inbound", "application/json", strings.NewReader(`{"from":"+447911123777","text":"made to arrive"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("control inbound: %d", res.StatusCode)
+	}
+	var convs struct {
+		Items []struct{ Number string } `json:"items"`
+	}
+	waitUntil(t, "the SMS made to arrive", func() bool {
+		d.get(t, "/api/v1/conversations?all=true", &convs)
+		for _, c := range convs.Items {
+			if c.Number == "+447911123777" {
+				return true
+			}
+		}
+		return false
+	})
+	var thread struct {
+		Items []struct{ Direction, Text string } `json:"items"`
+	}
+	d.get(t, "/api/v1/conversations/%2B447911123777/messages", &thread)
+	if len(thread.Items) != 1 || thread.Items[0].Direction != "in" || thread.Items[0].Text != "made to arrive" {
+		t.Fatalf("thread %+v", thread.Items)
 	}
 }
 

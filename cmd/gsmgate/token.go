@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 func runToken(args []string, stdout, stderr io.Writer) int {
@@ -43,7 +43,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gsmgate token revoke: give the token ID (gsmgate token list shows them)")
 		return 2
 	}
-	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate token", stderr)
+	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate token", false, stderr)
 	if !ok {
 		return code
 	}
@@ -70,7 +70,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "token %s (%s) for %s, scopes %s\n", t.ID, t.Name, u.Name, joinScopes(t.Scopes))
 		fmt.Fprintf(stdout, "secret: %s\n(shown once: use it as \"Authorization: Bearer <secret>\", or as the password with the name as login on /3rdparty/v1)\n", secret)
 	case "list":
-		var uid store.ID
+		var uid model.ID
 		if *user != "" {
 			u, err := findUser(ctx, svc, *user)
 			if err != nil {
@@ -82,7 +82,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return errorLine(stderr, "gsmgate token list", err)
 		}
-		names := map[store.ID]string{}
+		names := map[model.ID]string{}
 		us, _ := svc.Users(ctx)
 		for _, u := range us {
 			names[u.ID] = u.Name
@@ -95,7 +95,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		}
 		tw.Flush()
 	case "revoke":
-		id, err := store.ParseID(fs.Arg(0))
+		id, err := model.ParseID(fs.Arg(0))
 		if err != nil {
 			fmt.Fprintf(stderr, "gsmgate token revoke: %q is not a token ID\n", fs.Arg(0))
 			return 2
@@ -120,7 +120,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func joinScopes(ss []store.Scope) string {
+func joinScopes(ss []model.Scope) string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = string(s)

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // readPassword takes the password from --password-file, else generates
@@ -44,7 +44,7 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	c.register(fs)
 	role := fs.String("role", "staff", "role: staff or admin (add)")
-	vis := fs.String("visibility", string(store.VisibilityAll), "what of a conversation the user sees (add)")
+	vis := fs.String("visibility", string(model.VisibilityAll), "what of a conversation the user sees (add)")
 	marketing := fs.Bool("include-marketing", false, "count marketing sends when sorting conversations (add)")
 	pwFile := fs.String("password-file", "", "read the password from this file (add, passwd)")
 	if code, ok := parseFlags(fs, rest); !ok {
@@ -54,7 +54,7 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gsmgate user %s: give exactly one NAME\n", sub)
 		return 2
 	}
-	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate user", stderr)
+	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate user", sub == "add", stderr)
 	if !ok {
 		return code
 	}
@@ -67,8 +67,8 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gsmgate user add:", err)
 			return 1
 		}
-		u, err := svc.CreateUser(ctx, gateway.NewUser{Name: fs.Arg(0), Password: pw, Role: store.Role(*role),
-			Visibility: store.Visibility(*vis), IncludeMarketedWhenSorting: *marketing})
+		u, err := svc.CreateUser(ctx, gateway.NewUser{Name: fs.Arg(0), Password: pw, Role: model.Role(*role),
+			Visibility: model.Visibility(*vis), IncludeMarketedWhenSorting: *marketing})
 		if err != nil {
 			return errorLine(stderr, "gsmgate user add", err)
 		}
@@ -108,15 +108,15 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func findUser(ctx context.Context, svc *gateway.Service, name string) (store.User, error) {
+func findUser(ctx context.Context, svc *gateway.Service, name string) (model.User, error) {
 	us, err := svc.Users(ctx)
 	if err != nil {
-		return store.User{}, err
+		return model.User{}, err
 	}
 	for _, u := range us {
 		if strings.EqualFold(u.Name, name) {
 			return u, nil
 		}
 	}
-	return store.User{}, fmt.Errorf("no user named %q (gsmgate user list shows them)", name)
+	return model.User{}, fmt.Errorf("no user named %q (gsmgate user list shows them)", name)
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // The message event log (bucket message_events, schema.go). The bus tells
@@ -14,19 +16,19 @@ import (
 // MessageEvent is one entry of the message event log.
 type MessageEvent struct {
 	// ID is the entry's key, from NewID in the writing transaction.
-	ID ID `json:"id"`
+	ID model.ID `json:"id"`
 	// At is when the change was committed (the store's clock).
 	At time.Time `json:"at"`
 	// Previous is the message's state before the change; empty for an
 	// incoming message just stored.
-	Previous State `json:"previous,omitempty"`
+	Previous model.State `json:"previous,omitempty"`
 	// Message is the message as written (without its raw PDUs).
-	Message Message `json:"message"`
+	Message model.Message `json:"message"`
 }
 
 // Received reports whether the entry is an incoming message being stored.
 func (e MessageEvent) Received() bool {
-	return e.Previous == "" && e.Message.Direction == Incoming
+	return e.Previous == "" && e.Message.Direction == model.Incoming
 }
 
 // logMessageEvent records, with the write of m (old is its previous
@@ -35,10 +37,10 @@ func (e MessageEvent) Received() bool {
 // queued and submitting (those are progress, not outcomes, and would only
 // make the log longer). Nothing is recorded while no webhook is
 // registered: an event from before a webhook existed is not delivered to it.
-func (tx *Tx) logMessageEvent(old, m *Message) error {
+func (tx *Tx) logMessageEvent(old, m *model.Message) error {
 	switch {
-	case old == nil && m.Direction == Incoming:
-	case old != nil && old.State != m.State && m.State != StateQueued && m.State != StateSubmitting:
+	case old == nil && m.Direction == model.Incoming:
+	case old != nil && old.State != m.State && m.State != model.StateQueued && m.State != model.StateSubmitting:
 	default:
 		return nil
 	}
@@ -61,13 +63,13 @@ func (tx *Tx) logMessageEvent(old, m *Message) error {
 // that do not decode are counted in bad and left out, so that one damaged
 // entry does not hold up those behind it: DeleteMessageEvents(last) removes
 // it with the others.
-func (tx *Tx) MessageEvents(limit int) (es []MessageEvent, last ID, bad int) {
+func (tx *Tx) MessageEvents(limit int) (es []MessageEvent, last model.ID, bad int) {
 	if limit <= 0 {
 		limit = 100
 	}
 	c := tx.b(bMessageEvents).Cursor()
 	for key, v := c.First(); key != nil && len(es)+bad < limit; key, v = c.Next() {
-		last = ID(getU64(key))
+		last = model.ID(getU64(key))
 		var e MessageEvent
 		if err := unmarshal(v, &e); err != nil {
 			bad++
@@ -93,11 +95,11 @@ func (tx *Tx) MessageEventCount() int {
 
 // DeleteMessageEvents deletes the entries up to and including through, and
 // says how many there were.
-func (tx *Tx) DeleteMessageEvents(through ID) (int, error) {
+func (tx *Tx) DeleteMessageEvents(through model.ID) (int, error) {
 	b := tx.b(bMessageEvents)
 	var keys [][]byte
 	c := b.Cursor()
-	for key, _ := c.First(); key != nil && ID(getU64(key)) <= through; key, _ = c.Next() {
+	for key, _ := c.First(); key != nil && model.ID(getU64(key)) <= through; key, _ = c.Next() {
 		keys = append(keys, clone(key))
 	}
 	for _, key := range keys {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -29,27 +30,27 @@ func TestMessageEventLogRecordsOutcomesWithTheChange(t *testing.T) {
 	if es := logged(t, db); len(es) != 0 {
 		t.Fatalf("logged without a webhook: %+v", es)
 	}
-	if err := db.Update(func(tx *Tx) error { return tx.PutWebhook(&Webhook{ID: tx.NewID(), URL: "http://x/"}) }); err != nil {
+	if err := db.Update(func(tx *Tx) error { return tx.PutWebhook(&model.Webhook{ID: tx.NewID(), URL: "http://x/"}) }); err != nil {
 		t.Fatal(err)
 	}
 
 	out := insertOut(t, db, "+447700900002", 1, 2)
-	in := Message{ID: db.NewID(), Direction: Incoming, Number: "+447700900003", Text: "hi", State: StateDelivered,
+	in := model.Message{ID: db.NewID(), Direction: model.Incoming, Number: "+447700900003", Text: "hi", State: model.StateDelivered,
 		RawPDUs: [][]byte{{1, 2, 3}}}
 	steps := []struct {
 		name string
 		fn   func(tx *Tx) error
-		want []State // new states logged by this step ("" prev marks received)
+		want []model.State // new states logged by this step ("" prev marks received)
 	}{
-		{"incoming stored", func(tx *Tx) error { return tx.InsertMessage(&in, nil) }, []State{StateDelivered}},
+		{"incoming stored", func(tx *Tx) error { return tx.InsertMessage(&in, nil) }, []model.State{model.StateDelivered}},
 		{"claimed: progress, not logged", func(tx *Tx) error {
-			_, err := tx.UpdatePart(out.ID, 1, func(p *Part) error { p.State = StateSubmitting; return nil })
+			_, err := tx.UpdatePart(out.ID, 1, func(p *model.Part) error { p.State = model.StateSubmitting; return nil })
 			return err
 		}, nil},
 		{"first part sent: still queued", func(tx *Tx) error { _, err := tx.MarkSent(out.ID, 1, "m", 7); return err }, nil},
-		{"second part sent", func(tx *Tx) error { _, err := tx.MarkSent(out.ID, 2, "m", 8); return err }, []State{StateSent}},
+		{"second part sent", func(tx *Tx) error { _, err := tx.MarkSent(out.ID, 2, "m", 8); return err }, []model.State{model.StateSent}},
 		{"one delivered: no change", func(tx *Tx) error { _, err := tx.MarkStatus(out.ID, 1, true, ""); return err }, nil},
-		{"both delivered", func(tx *Tx) error { _, err := tx.MarkStatus(out.ID, 2, true, ""); return err }, []State{StateDelivered}},
+		{"both delivered", func(tx *Tx) error { _, err := tx.MarkStatus(out.ID, 2, true, ""); return err }, []model.State{model.StateDelivered}},
 	}
 	seen := 0
 	for _, st := range steps {
@@ -71,7 +72,7 @@ func TestMessageEventLogRecordsOutcomesWithTheChange(t *testing.T) {
 	if !es[0].Received() || es[0].Message.Text != "hi" || es[0].Message.RawPDUs != nil {
 		t.Errorf("received entry %+v: want Received, the text, no raw PDUs", es[0])
 	}
-	if es[1].Received() || es[1].Previous != StateQueued || es[2].Previous != StateSent {
+	if es[1].Received() || es[1].Previous != model.StateQueued || es[2].Previous != model.StateSent {
 		t.Errorf("previous states %s, %s: want queued, sent", es[1].Previous, es[2].Previous)
 	}
 	for i := 1; i < len(es); i++ {
@@ -91,7 +92,7 @@ func TestMessageEventLogRecordsOutcomesWithTheChange(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if es := logged(t, db); len(es) != 1 || es[0].Message.State != StateDelivered || es[0].Received() {
+	if es := logged(t, db); len(es) != 1 || es[0].Message.State != model.StateDelivered || es[0].Received() {
 		t.Fatalf("left %+v, want the delivered entry", es)
 	}
 }
@@ -127,17 +128,17 @@ func TestMessageEventLogMigratesFromVersion1(t *testing.T) {
 
 func TestPurgeBatchDropsUnconsumedMessageEvents(t *testing.T) {
 	db, c, _ := openTest(t)
-	if err := db.Update(func(tx *Tx) error { return tx.PutWebhook(&Webhook{ID: tx.NewID(), URL: "http://x/"}) }); err != nil {
+	if err := db.Update(func(tx *Tx) error { return tx.PutWebhook(&model.Webhook{ID: tx.NewID(), URL: "http://x/"}) }); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		m := Message{ID: db.NewID(), Direction: Incoming, Number: "+447700900003", State: StateDelivered}
+		m := model.Message{ID: db.NewID(), Direction: model.Incoming, Number: "+447700900003", State: model.StateDelivered}
 		if err := db.Update(func(tx *Tx) error { return tx.InsertMessage(&m, nil) }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.t = c.t.Add(time.Hour)
-	m := Message{ID: db.NewID(), Direction: Incoming, Number: "+447700900004", State: StateDelivered}
+	m := model.Message{ID: db.NewID(), Direction: model.Incoming, Number: "+447700900004", State: model.StateDelivered}
 	if err := db.Update(func(tx *Tx) error { return tx.InsertMessage(&m, nil) }); err != nil {
 		t.Fatal(err)
 	}

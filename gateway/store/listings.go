@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 func unmarshal(raw []byte, v any) error {
@@ -15,7 +17,7 @@ func unmarshal(raw []byte, v any) error {
 // Page bounds a listing: Limit rows (default 50, at most 1000) strictly
 // before the cursor Before (the zero ID: from the newest).
 type Page struct {
-	Before ID
+	Before model.ID
 	Limit  int
 }
 
@@ -31,17 +33,17 @@ func (p Page) limit() int {
 
 // messagesFromIndex loads the messages whose ID ends each index key, newest
 // first, skipping those skip rejects (skip may be nil).
-func (tx *Tx) messagesFromIndex(name, prefix []byte, p Page, skip func(*Message) bool) ([]Message, error) {
+func (tx *Tx) messagesFromIndex(name, prefix []byte, p Page, skip func(*model.Message) bool) ([]model.Message, error) {
 	var before []byte
 	if p.Before != 0 {
 		before = k(prefix, u64(uint64(p.Before)))
 	}
-	var out []Message
+	var out []model.Message
 	var err error
 	n := p.limit()
 	revScan(tx.b(name), prefix, before, func(key, _ []byte) bool {
-		id := ID(getU64(key[len(key)-8:]))
-		var m Message
+		id := model.ID(getU64(key[len(key)-8:]))
+		var m model.Message
 		if m, err = tx.Message(id); err != nil {
 			return false
 		}
@@ -55,18 +57,18 @@ func (tx *Tx) messagesFromIndex(name, prefix []byte, p Page, skip func(*Message)
 }
 
 // ConversationMessages lists the messages with number, newest first.
-func (tx *Tx) ConversationMessages(number string, p Page) ([]Message, error) {
+func (tx *Tx) ConversationMessages(number string, p Page) ([]model.Message, error) {
 	return tx.messagesFromIndex(bIdxConv, str(number), p, nil)
 }
 
 // UserSentMessages lists the messages user u sent to number, newest first.
-func (tx *Tx) UserSentMessages(u ID, number string, p Page) ([]Message, error) {
+func (tx *Tx) UserSentMessages(u model.ID, number string, p Page) ([]model.Message, error) {
 	return tx.messagesFromIndex(bIdxUserSent, k(u64(uint64(u)), str(number)), p, nil)
 }
 
 // UserMessages lists the messages associated with user u, newest first;
 // without marketing messages when plain is set.
-func (tx *Tx) UserMessages(u ID, plain bool, p Page) ([]Message, error) {
+func (tx *Tx) UserMessages(u model.ID, plain bool, p Page) ([]model.Message, error) {
 	b := bIdxUser
 	if plain {
 		b = bIdxUserNoMkt
@@ -75,7 +77,7 @@ func (tx *Tx) UserMessages(u ID, plain bool, p Page) ([]Message, error) {
 }
 
 // MessagesByState lists messages in state s, newest first.
-func (tx *Tx) MessagesByState(s State, p Page) ([]Message, error) {
+func (tx *Tx) MessagesByState(s model.State, p Page) ([]model.Message, error) {
 	code, ok := stateCode[s]
 	if !ok {
 		return nil, fmt.Errorf("store: unknown state %q", s)
@@ -84,17 +86,17 @@ func (tx *Tx) MessagesByState(s State, p Page) ([]Message, error) {
 }
 
 // AllMessages lists every message, newest first.
-func (tx *Tx) AllMessages(p Page) ([]Message, error) {
+func (tx *Tx) AllMessages(p Page) ([]model.Message, error) {
 	return tx.messagesFromIndex(bMessages, nil, p, nil)
 }
 
 // BatchMessages lists the messages of one Send in recipient order.
-func (tx *Tx) BatchMessages(batch ID) ([]Message, error) {
-	var out []Message
+func (tx *Tx) BatchMessages(batch model.ID) ([]model.Message, error) {
+	var out []model.Message
 	var err error
 	fwdScan(tx.b(bBatches), u64(uint64(batch)), nil, func(key, _ []byte) bool {
-		var m Message
-		if m, err = tx.Message(ID(getU64(key[8:]))); err != nil {
+		var m model.Message
+		if m, err = tx.Message(model.ID(getU64(key[8:]))); err != nil {
 			return false
 		}
 		out = append(out, m)
@@ -107,14 +109,14 @@ func (tx *Tx) BatchMessages(batch ID) ([]Message, error) {
 // that places it in the order. Cursor continues the listing after it.
 type ConvRef struct {
 	Number string
-	SortID ID
+	SortID model.ID
 	Cursor []byte
 }
 
 // UserConversations lists user u's conversations, most recent first, by
 // their last message (marketing ignored when plain is set, conversations
 // with only marketing then last). Pass the last row's Cursor to continue.
-func (tx *Tx) UserConversations(u ID, plain bool, cursor []byte, limit int) []ConvRef {
+func (tx *Tx) UserConversations(u model.ID, plain bool, cursor []byte, limit int) []ConvRef {
 	b, prefix := bUConvAll, u64(uint64(u))
 	if plain {
 		b = bUConvNoMkt
@@ -128,7 +130,7 @@ func (tx *Tx) UserConversations(u ID, plain bool, cursor []byte, limit int) []Co
 		if plain {
 			rest = rest[1:]
 		}
-		out = append(out, ConvRef{Number: string(rest[8:]), SortID: ID(getU64(rest[:8])), Cursor: clone(key)})
+		out = append(out, ConvRef{Number: string(rest[8:]), SortID: model.ID(getU64(rest[:8])), Cursor: clone(key)})
 		return len(out) < limit
 	})
 	return out
@@ -153,7 +155,7 @@ func (tx *Tx) convsByLast(index, cursor []byte, limit int) []ConvRef {
 	}
 	var out []ConvRef
 	revScan(tx.b(index), nil, cursor, func(key, _ []byte) bool {
-		out = append(out, ConvRef{Number: string(key[8:]), SortID: ID(getU64(key[:8])), Cursor: clone(key)})
+		out = append(out, ConvRef{Number: string(key[8:]), SortID: model.ID(getU64(key[:8])), Cursor: clone(key)})
 		return len(out) < limit
 	})
 	return out
@@ -184,7 +186,7 @@ func (tx *Tx) AllConversations(fn func(Conversation) bool) error {
 
 // FailureRef is one row of the failures listing.
 type FailureRef struct {
-	Message Message
+	Message model.Message
 	Cursor  []byte
 }
 
@@ -197,8 +199,8 @@ func (tx *Tx) Failures(cursor []byte, limit int) ([]FailureRef, error) {
 	var out []FailureRef
 	var err error
 	revScan(tx.b(bIdxFailures), nil, cursor, func(key, _ []byte) bool {
-		var m Message
-		if m, err = tx.Message(ID(getU64(key[8:]))); err != nil {
+		var m model.Message
+		if m, err = tx.Message(model.ID(getU64(key[8:]))); err != nil {
 			return false
 		}
 		out = append(out, FailureRef{Message: m, Cursor: clone(key)})
@@ -209,7 +211,7 @@ func (tx *Tx) Failures(cursor []byte, limit int) ([]FailureRef, error) {
 
 // UserConvNumbers calls fn with every number user u has a conversation
 // with (a range scan of the user's entries), until fn returns false.
-func (tx *Tx) UserConvNumbers(u ID, fn func(number string) bool) {
+func (tx *Tx) UserConvNumbers(u model.ID, fn func(number string) bool) {
 	fwdScan(tx.b(bUConv), u64(uint64(u)), nil, func(key, _ []byte) bool {
 		return fn(string(key[8:]))
 	})

@@ -5,23 +5,25 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Message reads one message.
-func (tx *Tx) Message(id ID) (Message, error) {
-	var m Message
+func (tx *Tx) Message(id model.ID) (model.Message, error) {
+	var m model.Message
 	if err := getJSON(tx.b(bMessages), u64(uint64(id)), &m); err != nil {
-		return Message{}, fmt.Errorf("store: message %s: %w", id, err)
+		return model.Message{}, fmt.Errorf("store: message %s: %w", id, err)
 	}
 	return m, nil
 }
 
 // Parts reads a message's parts in order.
-func (tx *Tx) Parts(id ID) ([]Part, error) {
-	var out []Part
+func (tx *Tx) Parts(id model.ID) ([]model.Part, error) {
+	var out []model.Part
 	var err error
 	fwdScan(tx.b(bParts), u64(uint64(id)), nil, func(_, v []byte) bool {
-		var p Part
+		var p model.Part
 		if err = unmarshal(v, &p); err != nil {
 			return false
 		}
@@ -32,10 +34,10 @@ func (tx *Tx) Parts(id ID) ([]Part, error) {
 }
 
 // Part reads one part.
-func (tx *Tx) Part(id ID, seq int) (Part, error) {
-	var p Part
+func (tx *Tx) Part(id model.ID, seq int) (model.Part, error) {
+	var p model.Part
 	if err := getJSON(tx.b(bParts), partKey(id, seq), &p); err != nil {
-		return Part{}, fmt.Errorf("store: part %s/%d: %w", id, seq, err)
+		return model.Part{}, fmt.Errorf("store: part %s/%d: %w", id, seq, err)
 	}
 	return p, nil
 }
@@ -45,7 +47,7 @@ func (tx *Tx) Part(id ID, seq int) (Part, error) {
 // outgoing message; m.Users of an incoming one, none meaning unassigned),
 // state, outbox, batch. m.ID must be new (from NewID); m.State is derived
 // from the parts when there are any.
-func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
+func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if m.ID == 0 {
 		return fmt.Errorf("store: insert message: zero id")
 	}
@@ -63,24 +65,24 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 			parts[i].Seq = i + 1
 		}
 		if parts[i].State == "" {
-			parts[i].State = StateQueued
+			parts[i].State = model.StateQueued
 		}
 		if parts[i].Modem == "" {
 			parts[i].MR = -1 // MR 0 is a real reference
 		}
 		parts[i].UpdatedAt = now
-		if err := tx.putPart(nil, &parts[i]); err != nil {
+		if err := tx.putPart(m, nil, &parts[i]); err != nil {
 			return err
 		}
 	}
 	if len(parts) > 0 {
-		m.State = RollUp(parts)
+		m.State = model.RollUp(parts)
 		if m.Parts == 0 {
 			m.Parts = len(parts)
 		}
 	}
 	if m.State == "" {
-		m.State = StateQueued
+		m.State = model.StateQueued
 	}
 	if err := tx.putMessage(nil, m); err != nil {
 		return err
@@ -109,12 +111,11 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 		if err := tx.b(bIdxConvLast).Put(k(id, []byte(m.Number)), nil); err != nil {
 			return err
 		}
-		conv.LastMessageID, conv.LastAt, conv.LastDirection = m.ID, m.CreatedAt, m.Direction
-		conv.LastText = preview(m)
+		conv.LastMessageID = m.ID
 	}
-	var users []ID
-	if m.Direction == Outgoing && m.UserID != 0 {
-		users = []ID{m.UserID}
+	var users []model.ID
+	if m.Direction == model.Outgoing && m.UserID != 0 {
+		users = []model.ID{m.UserID}
 		if !slices.Contains(conv.Users, m.UserID) {
 			conv.Users = append(conv.Users, m.UserID)
 		}
@@ -123,7 +124,10 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 		if err := tx.removeUnassigned(m.Number); err != nil {
 			return err
 		}
-	} else if m.Direction == Incoming {
+	} else if m.Direction == model.Incoming {
+		if m.Modem != "" {
+			conv.Modem = m.Modem
+		}
 		users = m.Users
 		for _, u := range users {
 			if !slices.Contains(conv.Users, u) {
@@ -147,20 +151,9 @@ func (tx *Tx) InsertMessage(m *Message, parts []Part) error {
 	return nil
 }
 
-func preview(m *Message) string {
-	if m.Text == "" && len(m.Data) > 0 {
-		return fmt.Sprintf("[%d octets of data]", len(m.Data))
-	}
-	r := []rune(m.Text)
-	if len(r) > 80 {
-		return string(r[:80]) + "…"
-	}
-	return m.Text
-}
-
 // associate adds m to user u's indexes and moves the conversation in u's
 // sort order.
-func (tx *Tx) associate(u ID, m *Message) error {
+func (tx *Tx) associate(u model.ID, m *model.Message) error {
 	uid, id := u64(uint64(u)), u64(uint64(m.ID))
 	if err := tx.b(bIdxUser).Put(k(uid, id), nil); err != nil {
 		return err
@@ -170,7 +163,7 @@ func (tx *Tx) associate(u ID, m *Message) error {
 			return err
 		}
 	}
-	if m.Direction == Outgoing && m.UserID == u {
+	if m.Direction == model.Outgoing && m.UserID == u {
 		if err := tx.b(bIdxUserSent).Put(k(uid, str(m.Number), id), nil); err != nil {
 			return err
 		}
@@ -207,21 +200,21 @@ func (tx *Tx) associate(u ID, m *Message) error {
 	return putJSON(tx.b(bUConv), ucKey, &uc)
 }
 
-func uconvAllKey(u ID, uc UserConv, number string) []byte {
+func uconvAllKey(u model.ID, uc UserConv, number string) []byte {
 	return k(u64(uint64(u)), u64(uint64(uc.LastAll)), []byte(number))
 }
 
-func uconvNoMktKey(u ID, uc UserConv, number string) []byte {
+func uconvNoMktKey(u model.ID, uc UserConv, number string) []byte {
 	if uc.LastPlain != 0 {
 		return k(u64(uint64(u)), []byte{1}, u64(uint64(uc.LastPlain)), []byte(number))
 	}
 	return k(u64(uint64(u)), []byte{0}, u64(uint64(uc.LastAll)), []byte(number))
 }
 
-func (tx *Tx) setUnassigned(number string, id ID) error {
+func (tx *Tx) setUnassigned(number string, id model.ID) error {
 	b := tx.b(bUnassigned)
 	if v := b.Get([]byte(number)); v != nil {
-		if ID(getU64(v)) >= id {
+		if model.ID(getU64(v)) >= id {
 			return nil
 		}
 		if err := tx.b(bUnassignedTime).Delete(k(v, []byte(number))); err != nil {
@@ -248,7 +241,7 @@ func (tx *Tx) removeUnassigned(number string) error {
 
 // putMessage writes m, keeping the state and failure indexes and the
 // message event log in step with old (nil for a new message).
-func (tx *Tx) putMessage(old, m *Message) error {
+func (tx *Tx) putMessage(old, m *model.Message) error {
 	id := u64(uint64(m.ID))
 	if old != nil && old.State != m.State {
 		if err := tx.b(bIdxMsgState).Delete(k([]byte{stateCode[old.State]}, id)); err != nil {
@@ -276,13 +269,13 @@ func (tx *Tx) putMessage(old, m *Message) error {
 	return putJSON(tx.b(bMessages), id, m)
 }
 
-func failureListed(m *Message) bool {
-	return m.Direction == Outgoing && m.State.IsFailure() && !m.Dismissed
+func failureListed(m *model.Message) bool {
+	return m.Direction == model.Outgoing && m.State.IsFailure() && !m.Dismissed
 }
 
-// putPart writes p, keeping the part-state, outbox and MR indexes in step
-// with old (nil for a new part).
-func (tx *Tx) putPart(old, p *Part) error {
+// putPart writes p (a part of m), keeping the part-state, outbox, lane and
+// MR indexes in step with old (nil for a new part).
+func (tx *Tx) putPart(m *model.Message, old, p *model.Part) error {
 	key := partKey(p.MessageID, p.Seq)
 	if old != nil {
 		if old.State != p.State {
@@ -290,8 +283,11 @@ func (tx *Tx) putPart(old, p *Part) error {
 				return err
 			}
 		}
-		if old.State == StateQueued {
+		if old.State == model.StateQueued {
 			if err := tx.b(bIdxDue).Delete(k(tns(old.NextAttempt), key)); err != nil {
+				return err
+			}
+			if err := tx.b(bIdxLane).Delete(laneKey(m, old)); err != nil {
 				return err
 			}
 		}
@@ -306,8 +302,11 @@ func (tx *Tx) putPart(old, p *Part) error {
 			return err
 		}
 	}
-	if p.State == StateQueued {
+	if p.State == model.StateQueued {
 		if err := tx.b(bIdxDue).Put(k(tns(p.NextAttempt), key), nil); err != nil {
+			return err
+		}
+		if err := tx.b(bIdxLane).Put(laneKey(m, p), nil); err != nil {
 			return err
 		}
 	}
@@ -326,26 +325,26 @@ func mrKey(modem string, mr int, pkey []byte) []byte {
 // UpdateMessage loads a message and its parts, lets fn change them, then
 // writes what changed, rolls the message's state up from its parts and keeps
 // every index in step. It returns the message as written.
-func (tx *Tx) UpdateMessage(id ID, fn func(m *Message, parts []Part) error) (Message, error) {
+func (tx *Tx) UpdateMessage(id model.ID, fn func(m *model.Message, parts []model.Part) error) (model.Message, error) {
 	m, err := tx.Message(id)
 	if err != nil {
-		return Message{}, err
+		return model.Message{}, err
 	}
 	parts, err := tx.Parts(id)
 	if err != nil {
-		return Message{}, err
+		return model.Message{}, err
 	}
 	oldM := m
 	oldParts := slices.Clone(parts)
 	if err := fn(&m, parts); err != nil {
-		return Message{}, err
+		return model.Message{}, err
 	}
 	now := tx.Now()
 	for i := range parts {
 		if !partEqual(&oldParts[i], &parts[i]) {
 			parts[i].UpdatedAt = now
-			if err := tx.putPart(&oldParts[i], &parts[i]); err != nil {
-				return Message{}, err
+			if err := tx.putPart(&m, &oldParts[i], &parts[i]); err != nil {
+				return model.Message{}, err
 			}
 		}
 	}
@@ -354,14 +353,14 @@ func (tx *Tx) UpdateMessage(id ID, fn func(m *Message, parts []Part) error) (Mes
 	}
 	m.UpdatedAt = now
 	if err := tx.putMessage(&oldM, &m); err != nil {
-		return Message{}, err
+		return model.Message{}, err
 	}
 	return m, nil
 }
 
 // UpdatePart is UpdateMessage for one part.
-func (tx *Tx) UpdatePart(id ID, seq int, fn func(p *Part) error) (Message, error) {
-	return tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
+func (tx *Tx) UpdatePart(id model.ID, seq int, fn func(p *model.Part) error) (model.Message, error) {
+	return tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
 		for i := range parts {
 			if parts[i].Seq == seq {
 				return fn(&parts[i])
@@ -371,16 +370,16 @@ func (tx *Tx) UpdatePart(id ID, seq int, fn func(p *Part) error) (Message, error
 	})
 }
 
-func partEqual(a, b *Part) bool {
+func partEqual(a, b *model.Part) bool {
 	return a.State == b.State && a.Modem == b.Modem && a.MR == b.MR && a.Attempts == b.Attempts &&
 		a.NextAttempt.Equal(b.NextAttempt) && a.Error == b.Error && a.SentAt.Equal(b.SentAt) &&
 		a.DeliveredAt.Equal(b.DeliveredAt) && bytes.Equal(a.TPDU, b.TPDU)
 }
 
 // rollUpInto derives m's state and its summary fields from its parts.
-func rollUpInto(m *Message, parts []Part, now time.Time) {
+func rollUpInto(m *model.Message, parts []model.Part, now time.Time) {
 	prev := m.State
-	m.State = RollUp(parts)
+	m.State = model.RollUp(parts)
 	m.Attempts = 0
 	var lastSent, lastDelivered time.Time
 	for _, p := range parts {
@@ -396,9 +395,9 @@ func rollUpInto(m *Message, parts []Part, now time.Time) {
 		}
 	}
 	switch m.State {
-	case StateSent:
+	case model.StateSent:
 		m.SentAt = lastSent
-	case StateDelivered:
+	case model.StateDelivered:
 		m.SentAt, m.DeliveredAt = lastSent, lastDelivered
 	}
 	if m.State.IsFailure() {
@@ -420,7 +419,7 @@ func rollUpInto(m *Message, parts []Part, now time.Time) {
 // DeleteMessage removes a message, its parts and every index entry pointing
 // at it (retention). A conversation left empty is removed with its per-user
 // sort entries.
-func (tx *Tx) DeleteMessage(id ID) error {
+func (tx *Tx) DeleteMessage(id model.ID) error {
 	m, err := tx.Message(id)
 	if err != nil {
 		return err
@@ -434,8 +433,9 @@ func (tx *Tx) DeleteMessage(id ID) error {
 		p := &parts[i]
 		pk := partKey(id, p.Seq)
 		_ = tx.b(bIdxPartState).Delete(k([]byte{stateCode[p.State]}, pk))
-		if p.State == StateQueued {
+		if p.State == model.StateQueued {
 			_ = tx.b(bIdxDue).Delete(k(tns(p.NextAttempt), pk))
+			_ = tx.b(bIdxLane).Delete(laneKey(&m, p))
 		}
 		if p.MR >= 0 && p.Modem != "" {
 			_ = tx.b(bIdxMR).Delete(mrKey(p.Modem, p.MR, pk))
@@ -461,8 +461,8 @@ func (tx *Tx) DeleteMessage(id ID) error {
 		return err
 	}
 	users := m.Users
-	if m.Direction == Outgoing && m.UserID != 0 {
-		users = []ID{m.UserID}
+	if m.Direction == model.Outgoing && m.UserID != 0 {
+		users = []model.ID{m.UserID}
 		if err := tx.b(bIdxUserSent).Delete(k(u64(uint64(m.UserID)), str(m.Number), key)); err != nil {
 			return err
 		}
@@ -503,9 +503,9 @@ func (tx *Tx) DeleteMessage(id ID) error {
 // replaceLast points conv at the newest message left in its index (its
 // idx_conv entry for the deleted last message is already gone).
 func (tx *Tx) replaceLast(conv *Conversation) error {
-	var last ID
+	var last model.ID
 	revScan(tx.b(bIdxConv), str(conv.Number), nil, func(key, _ []byte) bool {
-		last = ID(getU64(key[len(key)-8:]))
+		last = model.ID(getU64(key[len(key)-8:]))
 		return false
 	})
 	if last == 0 {
@@ -521,7 +521,7 @@ func (tx *Tx) replaceLast(conv *Conversation) error {
 	if err := tx.b(bIdxConvLast).Put(k(u64(uint64(m.ID)), []byte(conv.Number)), nil); err != nil {
 		return err
 	}
-	conv.LastMessageID, conv.LastAt, conv.LastDirection, conv.LastText = m.ID, m.CreatedAt, m.Direction, preview(&m)
+	conv.LastMessageID = m.ID
 	return nil
 }
 
@@ -555,7 +555,7 @@ func (tx *Tx) Conversation(number string) (Conversation, error) {
 
 // UserConv reads user u's sort keys for a conversation (ErrNotFound when
 // the user has no message in it).
-func (tx *Tx) UserConv(u ID, number string) (UserConv, error) {
+func (tx *Tx) UserConv(u model.ID, number string) (UserConv, error) {
 	var uc UserConv
 	err := getJSON(tx.b(bUConv), k(u64(uint64(u)), []byte(number)), &uc)
 	return uc, err

@@ -1,24 +1,35 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Due is a claimed part with its message.
 type Due struct {
-	Message Message
-	Part    Part
+	Message model.Message
+	Part    model.Part
+	// Expired are the messages ClaimDue found past their expiry on the way
+	// and marked expired, each with the state it had before (the caller
+	// publishes these changes whether or not a part was claimed).
+	Expired []Expired
 }
 
-// ClaimDue takes the next part due by now (oldest NextAttempt first, parts
-// of one message in order) that accept agrees to (accept may be nil), marks
+// Expired is a message ClaimDue expired, with its previous state.
+type Expired struct {
+	Previous model.State
+	Message  model.Message
+}
+
+// ClaimDue takes the next part due by now (by lane, bulks in turn, then
+// oldest NextAttempt first, parts of one message in order) that accept agrees to (accept may be nil), marks
 // it submitting on modem with one more attempt, and commits before
 // returning, so a crash after this point leaves the part visibly
 // "submitting". Parts of messages whose ExpiresAt passed are marked expired
 // on the way. ok is false when nothing is due.
-func (db *DB) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (d Due, ok bool, err error) {
+func (db *DB) ClaimDue(modem string, accept func(m *model.Message, p *model.Part) bool) (d Due, ok bool, err error) {
 	err = db.Update(func(tx *Tx) error {
 		d, ok, err = tx.ClaimDue(modem, accept)
 		return err
@@ -26,82 +37,10 @@ func (db *DB) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (d D
 	return d, ok, err
 }
 
-// ClaimDue is DB.ClaimDue inside a transaction.
-func (tx *Tx) ClaimDue(modem string, accept func(m *Message, p *Part) bool) (Due, bool, error) {
-	now := tx.Now()
-	limit := tns(now)
-	type cand struct {
-		id  ID
-		seq int
-	}
-	// Walk the due parts in windows: collect first (changing the bucket
-	// under a cursor skips keys), then act; go on past a window whose parts
-	// accept refused all, so parts waiting for a busy modem never hide the
-	// ones behind them.
-	var from []byte
-	for {
-		var cands []cand
-		var last []byte
-		c := tx.b(bIdxDue).Cursor()
-		key, _ := c.First()
-		if from != nil {
-			key, _ = c.Seek(from)
-		}
-		for ; key != nil && string(key[:8]) <= string(limit); key, _ = c.Next() {
-			cands = append(cands, cand{ID(getU64(key[8:16])), int(key[16])})
-			last = key
-			if len(cands) >= 256 {
-				break
-			}
-		}
-		for _, cd := range cands {
-			m, err := tx.Message(cd.id)
-			if err != nil {
-				return Due{}, false, err
-			}
-			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-				if _, err := tx.UpdateMessage(cd.id, func(_ *Message, parts []Part) error {
-					for i := range parts {
-						if parts[i].State == StateQueued {
-							parts[i].State, parts[i].Error = StateExpired, "expired before it could be sent"
-						}
-					}
-					return nil
-				}); err != nil {
-					return Due{}, false, err
-				}
-				continue
-			}
-			p, err := tx.Part(cd.id, cd.seq)
-			if err != nil {
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				return Due{}, false, err
-			}
-			if p.State != StateQueued {
-				continue // expired above with its message
-			}
-			if accept != nil && !accept(&m, &p) {
-				continue
-			}
-			var claimed Part
-			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *Part) error {
-				p.State, p.Modem, p.MR = StateSubmitting, modem, -1
-				p.Attempts++
-				claimed = *p
-				return nil
-			})
-			if err != nil {
-				return Due{}, false, err
-			}
-			return Due{Message: m, Part: claimed}, true, nil
-		}
-		if len(cands) < 256 {
-			return Due{}, false, nil
-		}
-		from = append(clone(last), 0) // the smallest key after last
-	}
+// ClaimDue is DB.ClaimDue inside a transaction: Claim over every lane.
+func (tx *Tx) ClaimDue(modem string, accept func(m *model.Message, p *model.Part) bool) (Due, bool, error) {
+	d, ok, err := tx.Claim(Claim{Modem: modem, Accept: accept})
+	return d.Due, ok, err
 }
 
 // NextDue is the earliest NextAttempt among queued parts (ok false when the
@@ -115,34 +54,38 @@ func (tx *Tx) NextDue() (time.Time, bool) {
 }
 
 // MarkSent records that modem accepted part seq with message reference mr.
-func (tx *Tx) MarkSent(id ID, seq int, modem string, mr int) (Message, error) {
+func (tx *Tx) MarkSent(id model.ID, seq int, modem string, mr int) (model.Message, error) {
 	if mr < 0 || mr > 0xffff {
-		return Message{}, fmt.Errorf("store: mark sent %s/%d: bad MR %d", id, seq, mr)
+		return model.Message{}, fmt.Errorf("store: mark sent %s/%d: bad MR %d", id, seq, mr)
 	}
-	return tx.UpdatePart(id, seq, func(p *Part) error {
-		p.State, p.Modem, p.MR, p.Error = StateSent, modem, mr, ""
+	m, err := tx.UpdatePart(id, seq, func(p *model.Part) error {
+		p.State, p.Modem, p.MR, p.Error = model.StateSent, modem, mr, ""
 		p.SentAt = tx.Now()
 		return nil
 	})
+	if err != nil {
+		return m, err
+	}
+	return m, tx.SetConversationModem(m.Number, modem)
 }
 
 // MarkRetry puts part seq back in the outbox, due at next, remembering the
 // temporary error.
-func (tx *Tx) MarkRetry(id ID, seq int, errText string, next time.Time) (Message, error) {
-	return tx.UpdatePart(id, seq, func(p *Part) error {
-		p.State, p.Error, p.NextAttempt, p.MR = StateQueued, errText, next, -1
+func (tx *Tx) MarkRetry(id model.ID, seq int, errText string, next time.Time) (model.Message, error) {
+	return tx.UpdatePart(id, seq, func(p *model.Part) error {
+		p.State, p.Error, p.NextAttempt, p.MR = model.StateQueued, errText, next, -1
 		return nil
 	})
 }
 
 // MarkFailed fails part seq for good with reason, and with it the parts of
 // the message still waiting (they are not sent: the message failed).
-func (tx *Tx) MarkFailed(id ID, seq int, reason string) (Message, error) {
-	return tx.UpdateMessage(id, func(_ *Message, parts []Part) error {
+func (tx *Tx) MarkFailed(id model.ID, seq int, reason string) (model.Message, error) {
+	return tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
 		found := false
 		for i := range parts {
 			if parts[i].Seq == seq {
-				parts[i].State, parts[i].Error = StateFailed, reason
+				parts[i].State, parts[i].Error = model.StateFailed, reason
 				found = true
 			}
 		}
@@ -150,8 +93,8 @@ func (tx *Tx) MarkFailed(id ID, seq int, reason string) (Message, error) {
 			return fmt.Errorf("store: part %s/%d: %w", id, seq, ErrNotFound)
 		}
 		for i := range parts {
-			if parts[i].State == StateQueued {
-				parts[i].State = StateFailed
+			if parts[i].State == model.StateQueued {
+				parts[i].State = model.StateFailed
 				parts[i].Error = fmt.Sprintf("not sent: part %d failed", seq)
 			}
 		}
@@ -168,14 +111,14 @@ func (tx *Tx) FindByMR(modem string, mr int, recipient string, since time.Time) 
 	var err error
 	revScan(tx.b(bIdxMR), k(str(modem), []byte{byte(mr >> 8), byte(mr)}), nil, func(key, _ []byte) bool {
 		pk := key[len(key)-9:]
-		var m Message
-		if m, err = tx.Message(ID(getU64(pk[:8]))); err != nil {
+		var m model.Message
+		if m, err = tx.Message(model.ID(getU64(pk[:8]))); err != nil {
 			return false
 		}
 		if recipient != "" && m.Number != recipient {
 			return true
 		}
-		var p Part
+		var p model.Part
 		if p, err = tx.Part(m.ID, int(pk[8])); err != nil {
 			return false
 		}
@@ -190,12 +133,12 @@ func (tx *Tx) FindByMR(modem string, mr int, recipient string, since time.Time) 
 
 // MarkStatus records a final status report for a part: delivered, or failed
 // with reason.
-func (tx *Tx) MarkStatus(id ID, seq int, delivered bool, reason string) (Message, error) {
-	return tx.UpdatePart(id, seq, func(p *Part) error {
+func (tx *Tx) MarkStatus(id model.ID, seq int, delivered bool, reason string) (model.Message, error) {
+	return tx.UpdatePart(id, seq, func(p *model.Part) error {
 		if delivered {
-			p.State, p.DeliveredAt, p.Error = StateDelivered, tx.Now(), ""
+			p.State, p.DeliveredAt, p.Error = model.StateDelivered, tx.Now(), ""
 		} else {
-			p.State, p.Error = StateFailed, reason
+			p.State, p.Error = model.StateFailed, reason
 		}
 		return nil
 	})
@@ -208,30 +151,30 @@ func (tx *Tx) MarkStatus(id ID, seq int, delivered bool, reason string) (Message
 // (cancelled, so that a retry sends them), as when a send times out: the
 // message as a whole is unknown and a person decides. It returns the
 // affected messages.
-func (db *DB) RecoverSubmitting(reason string, resend bool) ([]Message, error) {
-	var out []Message
+func (db *DB) RecoverSubmitting(reason string, resend bool) ([]model.Message, error) {
+	var out []model.Message
 	err := db.Update(func(tx *Tx) error {
 		out = out[:0]
 		type pk struct {
-			id  ID
+			id  model.ID
 			seq int
 		}
 		var list []pk
-		fwdScan(tx.b(bIdxPartState), []byte{stateCode[StateSubmitting]}, nil, func(key, _ []byte) bool {
-			list = append(list, pk{ID(getU64(key[1:9])), int(key[9])})
+		fwdScan(tx.b(bIdxPartState), []byte{stateCode[model.StateSubmitting]}, nil, func(key, _ []byte) bool {
+			list = append(list, pk{model.ID(getU64(key[1:9])), int(key[9])})
 			return true
 		})
 		for _, x := range list {
-			m, err := tx.UpdateMessage(x.id, func(_ *Message, parts []Part) error {
+			m, err := tx.UpdateMessage(x.id, func(_ *model.Message, parts []model.Part) error {
 				for i := range parts {
 					p := &parts[i]
 					switch {
 					case p.Seq == x.seq && resend:
-						p.State, p.NextAttempt, p.Error = StateQueued, tx.Now(), reason
+						p.State, p.NextAttempt, p.Error = model.StateQueued, tx.Now(), reason
 					case p.Seq == x.seq:
-						p.State, p.Error = StateUnknown, reason
-					case !resend && p.State == StateQueued:
-						p.State, p.Error = StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", x.seq)
+						p.State, p.Error = model.StateUnknown, reason
+					case !resend && p.State == model.StateQueued:
+						p.State, p.Error = model.StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", x.seq)
 					}
 				}
 				return nil
@@ -247,12 +190,12 @@ func (db *DB) RecoverSubmitting(reason string, resend bool) ([]Message, error) {
 }
 
 // PartsInState lists (message, seq) of parts in state s, oldest first.
-func (tx *Tx) PartsInState(s State, limit int) ([]Part, error) {
-	var out []Part
+func (tx *Tx) PartsInState(s model.State, limit int) ([]model.Part, error) {
+	var out []model.Part
 	var err error
 	fwdScan(tx.b(bIdxPartState), []byte{stateCode[s]}, nil, func(key, _ []byte) bool {
-		var p Part
-		if p, err = tx.Part(ID(getU64(key[1:9])), int(key[9])); err != nil {
+		var p model.Part
+		if p, err = tx.Part(model.ID(getU64(key[1:9])), int(key[9])); err != nil {
 			return false
 		}
 		out = append(out, p)

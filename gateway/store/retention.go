@@ -2,10 +2,12 @@ package store
 
 import (
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // IDAt is the smallest ID made at or after t: IDs below it are older.
-func IDAt(t time.Time) ID { return ID(uint64(t.UnixMilli()) << idCounterBits) }
+func IDAt(t time.Time) model.ID { return model.IDAt(t) }
 
 // PurgeResult counts what one PurgeBatch removed.
 type PurgeResult struct {
@@ -15,7 +17,7 @@ type PurgeResult struct {
 	MessageEvents int
 	// Next resumes the walk over messages (messages not yet final are
 	// skipped, not deleted); zero when the walk reached the cutoff.
-	Next ID
+	Next model.ID
 }
 
 // PurgeBatch deletes, in one short write transaction, at most max records
@@ -23,7 +25,7 @@ type PurgeResult struct {
 // created before cutoff, starting at ID from, then finished webhook
 // deliveries, then message events nobody consumed. Call it repeatedly (passing Next) so that the
 // dispatcher and readers get the database between batches.
-func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error) {
+func (db *DB) PurgeBatch(cutoff time.Time, from model.ID, max int) (PurgeResult, error) {
 	if max <= 0 {
 		max = 500
 	}
@@ -31,7 +33,7 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 	err := db.Update(func(tx *Tx) error {
 		r = PurgeResult{}
 		end := IDAt(cutoff)
-		var ids []ID
+		var ids []model.ID
 		// Messages that are not final (queued for a send-at far ahead, or
 		// stuck while every modem is down) are skipped, not deleted; the
 		// walk over them is bounded too, so one batch stays short however
@@ -41,16 +43,16 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		key, v := c.Seek(u64(uint64(from)))
 		for ; key != nil && len(ids) < max && scanned < 4*max; key, v = c.Next() {
 			scanned++
-			id := ID(getU64(key))
+			id := model.ID(getU64(key))
 			if id >= end {
 				key = nil
 				break
 			}
-			var m Message
+			var m model.Message
 			if err := unmarshal(v, &m); err != nil {
 				return err
 			}
-			if m.State.Final() || m.State == StateSent || m.Direction == Incoming {
+			if m.State.Final() || m.State == model.StateSent || m.Direction == model.Incoming {
 				ids = append(ids, id)
 			}
 			r.Next = id + 1
@@ -68,17 +70,17 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		// Finished deliveries: their IDs sort by creation time.
 		var dels [][]byte
 		dc := tx.b(bWebhookDeliveries).Cursor()
-		for key, v := dc.First(); key != nil && len(dels) < budget && ID(getU64(key)) < end; key, v = dc.Next() {
-			var d WebhookDelivery
+		for key, v := dc.First(); key != nil && len(dels) < budget && model.ID(getU64(key)) < end; key, v = dc.Next() {
+			var d model.WebhookDelivery
 			if err := unmarshal(v, &d); err != nil {
 				return err
 			}
-			if d.State != DeliveryPending {
+			if d.State != model.DeliveryPending {
 				dels = append(dels, clone(key))
 			}
 		}
 		for _, key := range dels {
-			if err := tx.deleteDelivery(ID(getU64(key))); err != nil {
+			if err := tx.deleteDelivery(model.ID(getU64(key))); err != nil {
 				return err
 			}
 		}
@@ -88,7 +90,7 @@ func (db *DB) PurgeBatch(cutoff time.Time, from ID, max int) (PurgeResult, error
 		// grow without bound; a running sender empties it within a second.
 		var evs [][]byte
 		ec := tx.b(bMessageEvents).Cursor()
-		for key, _ := ec.First(); key != nil && len(evs) < budget-len(dels) && ID(getU64(key)) < end; key, _ = ec.Next() {
+		for key, _ := ec.First(); key != nil && len(evs) < budget-len(dels) && model.ID(getU64(key)) < end; key, _ = ec.Next() {
 			evs = append(evs, clone(key))
 		}
 		for _, key := range evs {
@@ -120,7 +122,7 @@ func (db *DB) PurgeNotifications(cutoff time.Time, max int) (int, error) {
 			// A user's notification keys sort by ID, so by time: the old
 			// ones are the first of the user's range.
 			fwdScan(tx.b(bNotifications), ukey, nil, func(key, _ []byte) bool {
-				if ID(getU64(key[8:])) >= end || len(keys) >= max {
+				if model.ID(getU64(key[8:])) >= end || len(keys) >= max {
 					return false
 				}
 				keys = append(keys, clone(key))

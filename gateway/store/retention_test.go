@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // TestPurgeBatchIsBoundedAndKeepsWhatIsLive: one batch walks a bounded
@@ -11,25 +13,25 @@ import (
 // pending webhook delivery survives while a finished one goes.
 func TestPurgeBatchIsBoundedAndKeepsWhatIsLive(t *testing.T) {
 	db, c, _ := openTest(t)
-	var queued, done []ID
-	var pending, finished WebhookDelivery
+	var queued, done []model.ID
+	var pending, finished model.WebhookDelivery
 	err := db.Update(func(tx *Tx) error {
 		for i := 0; i < 30; i++ {
-			m := Message{ID: tx.NewID(), Direction: Outgoing, Number: "+447911123451", UserID: 1, Text: "q"}
-			if err := tx.InsertMessage(&m, []Part{{TPDU: []byte{1}}}); err != nil {
+			m := model.Message{ID: tx.NewID(), Direction: model.Outgoing, Number: "+447911123451", UserID: 1, Text: "q"}
+			if err := tx.InsertMessage(&m, []model.Part{{TPDU: []byte{1}}}); err != nil {
 				return err
 			}
 			queued = append(queued, m.ID)
 		}
 		for i := 0; i < 3; i++ {
-			m := Message{ID: tx.NewID(), Direction: Incoming, Number: "+447911123452", State: StateDelivered, Text: "in"}
+			m := model.Message{ID: tx.NewID(), Direction: model.Incoming, Number: "+447911123452", State: model.StateDelivered, Text: "in"}
 			if err := tx.InsertMessage(&m, nil); err != nil {
 				return err
 			}
 			done = append(done, m.ID)
 		}
-		pending = WebhookDelivery{WebhookID: 1, Event: "x", Payload: []byte(`{}`)}
-		finished = WebhookDelivery{WebhookID: 1, Event: "y", Payload: []byte(`{}`)}
+		pending = model.WebhookDelivery{WebhookID: 1, Event: "x", Payload: []byte(`{}`)}
+		finished = model.WebhookDelivery{WebhookID: 1, Event: "y", Payload: []byte(`{}`)}
 		if err := tx.EnqueueDelivery(&pending); err != nil {
 			return err
 		}

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
+)
 
 // The storage layout: every bucket, its key format and the format version it
 // arrived in. Nothing outside this file invents a bucket or a key layout.
@@ -20,7 +24,10 @@ import "time"
 //   - 1 (first release): everything below not marked otherwise.
 //   - 2: message_events (the durable log of message outcomes that webhooks
 //     are made from).
-//   - 3: sessions and idx_session_user (staff web UI logins).
+//   - 3: idx_lane (the outbox by lane, for priority and fair sharing),
+//     modem_sends (per-SIM daily counts for the daily cap), optouts,
+//     groups, saved_searches, templates, campaigns.
+//   - 4: sessions and idx_session_user (staff web UI logins).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -29,7 +36,7 @@ import "time"
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // Bucket names (version 1 unless stated).
 var (
@@ -157,11 +164,36 @@ var (
 	// cutoff that nobody consumed.
 	bMessageEvents = []byte("message_events")
 
-	// sessions (version 3): sha256(session secret) -> Session. A staff
+	// idx_lane (version 3): u8(lane) | u64(group) | u64(nextAttempt unix
+	// ns) | u64(messageID) | u8(seq): the outbox again, by lane (see
+	// Lane) and, within a lane, by group: 0 in the urgent and
+	// conversation lanes (one queue by due time), the batch ID in the bulk
+	// and low lanes (one queue per bulk send, so that the dispatcher can
+	// take them in turn with one Seek per batch). Kept with idx_due by
+	// putPart.
+	bIdxLane = []byte("idx_lane")
+	// modem_sends (version 3): str(modem) | "YYYY-MM-DD" (the appliance's
+	// local date) -> u64: parts a modem sent that day (daily cap).
+	bModemSends = []byte("modem_sends")
+	// optouts (version 3): E.164 number -> OptOut: numbers that asked not
+	// to get bulk sends.
+	bOptOuts = []byte("optouts")
+	// groups (version 3): group id (chosen by the caller, a CRM's id) ->
+	// Group, members included.
+	bGroups = []byte("groups")
+	// saved_searches (version 3): id -> SavedSearch.
+	bSavedSearches = []byte("saved_searches")
+	// templates (version 3): id -> Template.
+	bTemplates = []byte("templates")
+	// campaigns (version 3): u64(batchID) -> Campaign: a bulk send's name
+	// and what was skipped at its start.
+	bCampaigns = []byte("campaigns")
+
+	// sessions (version 4): sha256(session secret) -> Session. A staff
 	// member's web UI login; only the hash of the cookie's secret is kept,
 	// so a copy of the database does not hold live cookies.
 	bSessions = []byte("sessions")
-	// idx_session_user (version 3): u64(userID) | sha256(secret): a user's
+	// idx_session_user (version 4): u64(userID) | sha256(secret): a user's
 	// sessions (ended together on a password change or by an admin).
 	bIdxSessionUser = []byte("idx_session_user")
 )
@@ -175,7 +207,8 @@ var allBuckets = [][]byte{
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
-	bMessageEvents, bSessions, bIdxSessionUser,
+	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
+	bSessions, bIdxSessionUser,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -190,11 +223,12 @@ var migrations = map[uint64]migration{
 		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
 		return err
 	},
-	// 2 → 3: sessions start empty (nobody was logged in to a web UI).
-	2: addSessionBuckets,
+	2: indexQueuedPartsByLane,
+	// 3 → 4: sessions start empty (nobody was logged in to a web UI).
+	3: addSessionBuckets,
 }
 
-// addSessionBuckets creates the buckets of the web UI's sessions.
+// addSessionBuckets (3 → 4) creates the buckets of the web UI's sessions.
 func addSessionBuckets(tx *Tx) error {
 	for _, b := range [][]byte{bSessions, bIdxSessionUser} {
 		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
@@ -204,11 +238,44 @@ func addSessionBuckets(tx *Tx) error {
 	return nil
 }
 
+// indexQueuedPartsByLane (2 → 3) creates the version 3 buckets and files
+// every queued part of the outbox (idx_due) in idx_lane.
+func indexQueuedPartsByLane(tx *Tx) error {
+	for _, b := range [][]byte{bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	type pk struct {
+		id  model.ID
+		seq int
+	}
+	var queued []pk
+	fwdScan(tx.b(bIdxDue), nil, nil, func(key, _ []byte) bool {
+		queued = append(queued, pk{model.ID(getU64(key[8:16])), int(key[16])})
+		return true
+	})
+	for _, q := range queued {
+		m, err := tx.Message(q.id)
+		if err != nil {
+			return err
+		}
+		p, err := tx.Part(q.id, q.seq)
+		if err != nil {
+			return err
+		}
+		if err := tx.b(bIdxLane).Put(laneKey(&m, &p), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // state codes used in index keys. The names are the API's; the codes are
 // only the on-disk order and must never be renumbered.
-var stateCode = map[State]byte{
-	StateQueued: 1, StateSubmitting: 2, StateSent: 3, StateDelivered: 4,
-	StateFailed: 5, StateUnknown: 6, StateCancelled: 7, StateExpired: 8,
+var stateCode = map[model.State]byte{
+	model.StateQueued: 1, model.StateSubmitting: 2, model.StateSent: 3, model.StateDelivered: 4,
+	model.StateFailed: 5, model.StateUnknown: 6, model.StateCancelled: 7, model.StateExpired: 8,
 }
 
 // key helpers
@@ -259,4 +326,4 @@ func tns(t time.Time) []byte {
 	return u64(uint64(n))
 }
 
-func partKey(id ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
+func partKey(id model.ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }

@@ -4,26 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"time"
+
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
-// Session is a staff member's login to the web UI. The cookie holds a
-// random secret; only its SHA-256 (Hash) is stored.
-type Session struct {
-	Hash   []byte `json:"hash"`
-	UserID ID     `json:"user_id"`
-	// CSRF is the token the UI's forms carry (a second, independent
-	// secret: it is in the page, the session secret is not).
-	CSRF       string    `json:"csrf"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastSeenAt time.Time `json:"last_seen_at"`
-	// ExpiresAt is the absolute end, whatever the activity.
-	ExpiresAt time.Time `json:"expires_at"`
-	Address   string    `json:"address,omitempty"`
-	UserAgent string    `json:"user_agent,omitempty"`
-}
-
 // PutSession stores (or updates) a session.
-func (tx *Tx) PutSession(s *Session) error {
+func (tx *Tx) PutSession(s *model.Session) error {
 	if len(s.Hash) == 0 {
 		return fmt.Errorf("store: session without hash")
 	}
@@ -34,10 +20,10 @@ func (tx *Tx) PutSession(s *Session) error {
 }
 
 // Session reads the session whose secret hashes to hash.
-func (tx *Tx) Session(hash []byte) (Session, error) {
-	var s Session
+func (tx *Tx) Session(hash []byte) (model.Session, error) {
+	var s model.Session
 	if err := getJSON(tx.b(bSessions), hash, &s); err != nil {
-		return Session{}, fmt.Errorf("store: session: %w", err)
+		return model.Session{}, fmt.Errorf("store: session: %w", err)
 	}
 	return s, nil
 }
@@ -56,7 +42,7 @@ func (tx *Tx) DeleteSession(hash []byte) error {
 
 // DeleteUserSessions removes every session of user u except keep (nil:
 // none kept) and says how many went.
-func (tx *Tx) DeleteUserSessions(u ID, keep []byte) (int, error) {
+func (tx *Tx) DeleteUserSessions(u model.ID, keep []byte) (int, error) {
 	prefix := u64(uint64(u))
 	var hashes [][]byte
 	c := tx.b(bIdxSessionUser).Cursor()
@@ -79,7 +65,7 @@ func (tx *Tx) DeleteUserSessions(u ID, keep []byte) (int, error) {
 func (tx *Tx) DeleteExpiredSessions(now time.Time, idle time.Duration) (int, error) {
 	var gone [][]byte
 	err := tx.b(bSessions).ForEach(func(key, v []byte) error {
-		var s Session
+		var s model.Session
 		if err := getJSON(tx.b(bSessions), key, &s); err != nil {
 			return err
 		}

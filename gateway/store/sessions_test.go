@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestSessionsMigrateFromVersion2: a version 2 file (no session buckets)
+// TestSessionsMigrateFromVersion3: a version 3 file (no session buckets)
 // is upgraded by addSessionBuckets and can store sessions.
-func TestSessionsMigrateFromVersion2(t *testing.T) {
+func TestSessionsMigrateFromVersion3(t *testing.T) {
 	db, _, path := openTest(t)
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bSessions, bIdxSessionUser} {
@@ -18,7 +19,7 @@ func TestSessionsMigrateFromVersion2(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(2))
+		return tx.Bucket(bMeta).Put([]byte("version"), u64(3))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +31,10 @@ func TestSessionsMigrateFromVersion2(t *testing.T) {
 	defer db.Close()
 	var v uint64
 	_ = db.View(func(tx *Tx) error { v = getU64(tx.b(bMeta).Get([]byte("version"))); return nil })
-	if v != FormatVersion || FormatVersion < 3 {
+	if v != FormatVersion || FormatVersion < 4 {
 		t.Fatalf("version %d, FormatVersion %d", v, FormatVersion)
 	}
-	s := Session{Hash: bytes.Repeat([]byte{1}, 32), UserID: 7, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	s := model.Session{Hash: bytes.Repeat([]byte{1}, 32), UserID: 7, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	if err := db.Update(func(tx *Tx) error { return tx.PutSession(&s) }); err != nil {
 		t.Fatalf("put session after migration: %v", err)
 	}
@@ -44,9 +45,9 @@ func TestSessionsMigrateFromVersion2(t *testing.T) {
 func TestDeleteUserSessionsKeepsOne(t *testing.T) {
 	db, _, _ := openTest(t)
 	now := time.Now()
-	mk := func(b byte, user ID) []byte {
+	mk := func(b byte, user model.ID) []byte {
 		h := bytes.Repeat([]byte{b}, 32)
-		s := Session{Hash: h, UserID: user, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+		s := model.Session{Hash: h, UserID: user, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := db.Update(func(tx *Tx) error { return tx.PutSession(&s) }); err != nil {
 			t.Fatal(err)
 		}

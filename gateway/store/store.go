@@ -19,10 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -65,6 +67,13 @@ type Options struct {
 	// once and does not flood its page cache); a server with a large
 	// database and heavy API traffic may prefer true.
 	NoFreelistSync bool
+	// MmapSize is the initial size of the file's memory map (default
+	// 1 GiB on 64-bit systems, 256 MiB on 32-bit ones). It reserves
+	// address space, not memory, and does not grow the file. While the
+	// file fits, a growing file is not remapped: each remap makes bbolt
+	// copy every key and value a write transaction has touched, which was
+	// 56% of the allocations of a 10,000-recipient send (BENCHMARKS.md).
+	MmapSize int
 }
 
 // DB is an open store.
@@ -73,7 +82,7 @@ type DB struct {
 	now  func() time.Time
 
 	idMu   sync.Mutex
-	lastID ID
+	lastID model.ID
 
 	batchers atomic.Int32 // Batch calls in progress
 }
@@ -91,11 +100,17 @@ func Open(path string, o Options) (*DB, error) {
 	if o.MaxBatchDelay <= 0 {
 		o.MaxBatchDelay = 2 * time.Millisecond
 	}
+	if o.MmapSize <= 0 {
+		o.MmapSize = 1 << 30
+		if strconv.IntSize == 32 {
+			o.MmapSize = 256 << 20
+		}
+	}
 	// The hashmap freelist allocates and frees in constant time however
 	// many pages are free (after a retention purge there are many); see
 	// Options.NoFreelistSync for whether it is written at each commit.
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
-		NoFreelistSync: o.NoFreelistSync, FreelistType: bolt.FreelistMapType})
+		NoFreelistSync: o.NoFreelistSync, FreelistType: bolt.FreelistMapType, InitialMmapSize: o.MmapSize})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
@@ -166,8 +181,8 @@ func (db *DB) seedIDs() error {
 			if b == nil {
 				continue
 			}
-			if key, _ := b.Cursor().Last(); len(key) == 8 && ID(getU64(key)) > db.lastID {
-				db.lastID = ID(getU64(key))
+			if key, _ := b.Cursor().Last(); len(key) == 8 && model.ID(getU64(key)) > db.lastID {
+				db.lastID = model.ID(getU64(key))
 			}
 		}
 		// Notification keys lead with the user: their IDs need a walk
@@ -175,8 +190,8 @@ func (db *DB) seedIDs() error {
 		if b := btx.Bucket(bNotifications); b != nil {
 			c := b.Cursor()
 			for key, _ := c.First(); key != nil; key, _ = c.Next() {
-				if len(key) == 16 && ID(getU64(key[8:])) > db.lastID {
-					db.lastID = ID(getU64(key[8:]))
+				if len(key) == 16 && model.ID(getU64(key[8:])) > db.lastID {
+					db.lastID = model.ID(getU64(key[8:]))
 				}
 			}
 		}
@@ -195,10 +210,10 @@ func (db *DB) Now() time.Time { return db.now() }
 
 // NewID returns an ID greater than every ID this DB returned or found, made
 // from the clock's millisecond and a counter.
-func (db *DB) NewID() ID {
+func (db *DB) NewID() model.ID {
 	db.idMu.Lock()
 	defer db.idMu.Unlock()
-	id := ID(uint64(db.now().UnixMilli()) << idCounterBits)
+	id := model.IDAt(db.now())
 	if id <= db.lastID {
 		id = db.lastID + 1
 	}
@@ -253,7 +268,7 @@ func (db *DB) Batch(fn func(*Tx) error) error {
 func (tx *Tx) Now() time.Time { return tx.db.now() }
 
 // NewID is DB.NewID.
-func (tx *Tx) NewID() ID { return tx.db.NewID() }
+func (tx *Tx) NewID() model.ID { return tx.db.NewID() }
 
 func (tx *Tx) b(name []byte) *bolt.Bucket { return tx.tx.Bucket(name) }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway/model"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -97,7 +98,7 @@ func TestIDsIncreaseEvenWhenTheClockGoesBack(t *testing.T) {
 	if got := a.Time(); !got.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("a.Time() = %v", got)
 	}
-	m := Message{ID: cc, Direction: Incoming, Number: "+441", State: StateDelivered}
+	m := model.Message{ID: cc, Direction: model.Incoming, Number: "+441", State: model.StateDelivered}
 	if err := db.Update(func(tx *Tx) error { return tx.InsertMessage(&m, nil) }); err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +112,8 @@ func TestIDsIncreaseEvenWhenTheClockGoesBack(t *testing.T) {
 		t.Fatalf("after reopen %v <= %v", d, cc)
 	}
 	// Text form round-trips and sorts.
-	for _, id := range []ID{a, cc, 1, 1<<64 - 1} {
-		back, err := ParseID(id.String())
+	for _, id := range []model.ID{a, cc, 1, 1<<64 - 1} {
+		back, err := model.ParseID(id.String())
 		if err != nil || back != id {
 			t.Fatalf("ParseID(%s) = %v %v", id, back, err)
 		}
@@ -123,41 +124,41 @@ func TestIDsIncreaseEvenWhenTheClockGoesBack(t *testing.T) {
 }
 
 func TestRollUp(t *testing.T) {
-	ps := func(states ...State) []Part {
-		var out []Part
+	ps := func(states ...model.State) []model.Part {
+		var out []model.Part
 		for _, s := range states {
-			out = append(out, Part{State: s})
+			out = append(out, model.Part{State: s})
 		}
 		return out
 	}
 	cases := []struct {
-		parts []Part
-		want  State
+		parts []model.Part
+		want  model.State
 	}{
-		{ps(StateQueued), StateQueued},
-		{ps(StateSent, StateQueued), StateQueued},
-		{ps(StateSent, StateSubmitting), StateSubmitting},
-		{ps(StateSent, StateSent), StateSent},
-		{ps(StateDelivered, StateSent), StateSent},
-		{ps(StateDelivered, StateDelivered), StateDelivered},
-		{ps(StateDelivered, StateFailed), StateFailed},
-		{ps(StateUnknown, StateSent), StateUnknown},
-		{ps(StateFailed, StateUnknown), StateFailed},
-		{ps(StateExpired, StateQueued), StateExpired},
-		{ps(StateCancelled, StateCancelled), StateCancelled},
-		{nil, StateQueued},
+		{ps(model.StateQueued), model.StateQueued},
+		{ps(model.StateSent, model.StateQueued), model.StateQueued},
+		{ps(model.StateSent, model.StateSubmitting), model.StateSubmitting},
+		{ps(model.StateSent, model.StateSent), model.StateSent},
+		{ps(model.StateDelivered, model.StateSent), model.StateSent},
+		{ps(model.StateDelivered, model.StateDelivered), model.StateDelivered},
+		{ps(model.StateDelivered, model.StateFailed), model.StateFailed},
+		{ps(model.StateUnknown, model.StateSent), model.StateUnknown},
+		{ps(model.StateFailed, model.StateUnknown), model.StateFailed},
+		{ps(model.StateExpired, model.StateQueued), model.StateExpired},
+		{ps(model.StateCancelled, model.StateCancelled), model.StateCancelled},
+		{nil, model.StateQueued},
 	}
 	for _, c := range cases {
-		if got := RollUp(c.parts); got != c.want {
+		if got := model.RollUp(c.parts); got != c.want {
 			t.Errorf("RollUp(%v) = %s, want %s", c.parts, got, c.want)
 		}
 	}
 }
 
-func insertOut(t *testing.T, db *DB, number string, user ID, nparts int) Message {
+func insertOut(t *testing.T, db *DB, number string, user model.ID, nparts int) model.Message {
 	t.Helper()
-	m := Message{ID: db.NewID(), Direction: Outgoing, Number: number, UserID: user, Text: "t"}
-	parts := make([]Part, nparts)
+	m := model.Message{ID: db.NewID(), Direction: model.Outgoing, Number: number, UserID: user, Text: "t"}
+	parts := make([]model.Part, nparts)
 	for i := range parts {
 		parts[i].TPDU = []byte{byte(i)}
 		parts[i].NextAttempt = db.Now()
@@ -218,7 +219,7 @@ func TestClaimDueAcceptAndOrder(t *testing.T) {
 	c.t = c.t.Add(time.Second)
 	b := insertOut(t, db, "+442", 1, 1)
 	// The dispatcher may refuse a part (e.g. it wants another modem).
-	d, ok, err := db.ClaimDue("m2", func(m *Message, p *Part) bool { return m.ID == b.ID })
+	d, ok, err := db.ClaimDue("m2", func(m *model.Message, p *model.Part) bool { return m.ID == b.ID })
 	if err != nil || !ok || d.Message.ID != b.ID {
 		t.Fatalf("accept filter: %+v %v %v", d, ok, err)
 	}
@@ -236,8 +237,8 @@ func TestClaimDueAcceptAndOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, []int{1, 2}) {
 		t.Fatalf("parts claimed in order %v", got)
 	}
-	var subs []Part
-	_ = db.View(func(tx *Tx) error { subs, _ = tx.PartsInState(StateSubmitting, 0); return nil })
+	var subs []model.Part
+	_ = db.View(func(tx *Tx) error { subs, _ = tx.PartsInState(model.StateSubmitting, 0); return nil })
 	if len(subs) != 3 {
 		t.Fatalf("%d submitting parts, want 3", len(subs))
 	}
@@ -245,10 +246,10 @@ func TestClaimDueAcceptAndOrder(t *testing.T) {
 
 func TestWebhookDeliveries(t *testing.T) {
 	db, c, _ := openTest(t)
-	var d1, d2 WebhookDelivery
+	var d1, d2 model.WebhookDelivery
 	err := db.Update(func(tx *Tx) error {
-		d1 = WebhookDelivery{WebhookID: 1, Event: "message.received", Payload: []byte(`{}`)}
-		d2 = WebhookDelivery{WebhookID: 1, Event: "message.status", Payload: []byte(`{}`), NextAttempt: c.t.Add(time.Hour)}
+		d1 = model.WebhookDelivery{WebhookID: 1, Event: "message.received", Payload: []byte(`{}`)}
+		d2 = model.WebhookDelivery{WebhookID: 1, Event: "message.status", Payload: []byte(`{}`), NextAttempt: c.t.Add(time.Hour)}
 		if err := tx.EnqueueDelivery(&d1); err != nil {
 			return err
 		}
@@ -257,8 +258,8 @@ func TestWebhookDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due := func() []ID {
-		var ids []ID
+	due := func() []model.ID {
+		var ids []model.ID
 		_ = db.View(func(tx *Tx) error {
 			ds, _ := tx.DueDeliveries(c.t, 10)
 			for _, d := range ds {
@@ -268,7 +269,7 @@ func TestWebhookDeliveries(t *testing.T) {
 		})
 		return ids
 	}
-	if got := due(); !reflect.DeepEqual(got, []ID{d1.ID}) {
+	if got := due(); !reflect.DeepEqual(got, []model.ID{d1.ID}) {
 		t.Fatalf("due %v", got)
 	}
 	_ = db.Update(func(tx *Tx) error {
@@ -276,14 +277,14 @@ func TestWebhookDeliveries(t *testing.T) {
 		return err
 	})
 	c.t = c.t.Add(90 * time.Minute)
-	if got := due(); !reflect.DeepEqual(got, []ID{d2.ID}) {
+	if got := due(); !reflect.DeepEqual(got, []model.ID{d2.ID}) {
 		t.Fatalf("due after retry scheduling %v", got)
 	}
 	_ = db.Update(func(tx *Tx) error { _, err := tx.MarkDeliveryAttempt(d2.ID, true, "", time.Time{}); return err })
 	c.t = c.t.Add(time.Hour)
 	_ = db.Update(func(tx *Tx) error {
 		d, err := tx.MarkDeliveryAttempt(d1.ID, false, "503", time.Time{})
-		if d.State != DeliveryFailed || d.Attempts != 2 || d.LastError != "503" {
+		if d.State != model.DeliveryFailed || d.Attempts != 2 || d.LastError != "503" {
 			t.Errorf("given up delivery %+v", d)
 		}
 		return err
@@ -300,10 +301,10 @@ func TestWebhookDeliveries(t *testing.T) {
 	})
 	// Deleting a webhook drops its deliveries, pending ones included.
 	_ = db.Update(func(tx *Tx) error {
-		if err := tx.PutWebhook(&Webhook{ID: 1, URL: "https://example.com/h"}); err != nil {
+		if err := tx.PutWebhook(&model.Webhook{ID: 1, URL: "https://example.com/h"}); err != nil {
 			return err
 		}
-		d := WebhookDelivery{WebhookID: 1, Event: "x"}
+		d := model.WebhookDelivery{WebhookID: 1, Event: "x"}
 		if err := tx.EnqueueDelivery(&d); err != nil {
 			return err
 		}
@@ -393,11 +394,11 @@ func FuzzParseID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		id, err := ParseID(s)
+		id, err := model.ParseID(s)
 		if err != nil {
 			return
 		}
-		back, err := ParseID(id.String())
+		back, err := model.ParseID(id.String())
 		if err != nil || back != id {
 			t.Fatalf("round trip %q → %v → %v %v", s, id, back, err)
 		}
@@ -439,11 +440,11 @@ func TestClaimDueLooksPastRefusedParts(t *testing.T) {
 	}
 	c.t = c.t.Add(time.Second)
 	want := insertOut(t, db, "+442", 1, 1)
-	d, ok, err := db.ClaimDue("m1", func(m *Message, _ *Part) bool { return m.Number == "+442" })
+	d, ok, err := db.ClaimDue("m1", func(m *model.Message, _ *model.Part) bool { return m.Number == "+442" })
 	if err != nil || !ok || d.Message.ID != want.ID {
 		t.Fatalf("claimed %+v %v %v; want the part behind 300 refused ones", d.Message.ID, ok, err)
 	}
-	if _, ok, _ := db.ClaimDue("m1", func(m *Message, _ *Part) bool { return m.Number == "+442" }); ok {
+	if _, ok, _ := db.ClaimDue("m1", func(m *model.Message, _ *model.Part) bool { return m.Number == "+442" }); ok {
 		t.Fatal("claimed twice")
 	}
 }

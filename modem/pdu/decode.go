@@ -99,6 +99,28 @@ func allFill(b []byte, from int) bool {
 	return true
 }
 
+// alphaSeptets unpacks an alphanumeric address of l semi-octets.
+// Senders pad the name to whole octets and count the padding in the
+// length. Rounding 7n bits up to whole octets adds a phantom septet of zero
+// bits ('@') only where the octets hold one septet more than the name, i.e.
+// 7 characters in 14 semi-octets that leave no spare bit; one operator pads
+// with 0x11 instead (V20: "O2" sent as 6 semi-octets, 3 septets and 3 spare
+// bits). So a trailing '@' is dropped only when the length leaves no spare
+// bit, a trailing '_' only when it does. An honest length never has a
+// phantom: "A@" (4 semi-octets) keeps its '@'. appendAddress writes every
+// name so that this reads it back, but an 11-character one ending in '_'.
+func alphaSeptets(l int, raw []byte) []byte {
+	n := l * 4 / 7
+	septets := unpack7(make([]byte, 0, n), raw, 0, n)
+	if l%2 == 0 && len(septets) > 1 {
+		last, spare := septets[len(septets)-1], (l*4)%7
+		if last == 0x00 && spare == 0 || last == 0x11 && spare != 0 {
+			septets = septets[:len(septets)-1]
+		}
+	}
+	return septets
+}
+
 // addrField names the parts of an address field in errors; constants so
 // that decoding builds no strings.
 type addrField struct{ name, length, toa, digits string }
@@ -131,25 +153,7 @@ func (d *decoder) address(f addrField) (Address, error) {
 	}
 	a := Address{TON: TON(toa>>4) & 7, NPI: NPI(toa & 15)}
 	if a.TON == TONAlphanumeric {
-		n := int(l) * 4 / 7
-		septets := unpack7(make([]byte, 0, n), raw, 0, n)
-		// Senders pad the name to whole octets and count the padding in
-		// the length. Rounding 7n bits up to whole octets adds a phantom
-		// septet of zero bits ('@') only where the octets hold one septet
-		// more than the name, i.e. 7 characters in 14 semi-octets that
-		// leave no spare bit; one operator pads with 0x11 instead (V20:
-		// "O2" sent as 6 semi-octets, 3 septets and 3 spare bits). So a
-		// trailing '@' is dropped only when the length leaves no spare
-		// bit, a trailing '_' only when it does. An honest length never
-		// has a phantom: "A@" (4 semi-octets) keeps its '@'. Ambiguous and
-		// lost: an 8-character name ending in '@', and a 2-, 3-, 9-, 10- or
-		// 11-character one ending in '_' (V20's shape).
-		if l%2 == 0 && len(septets) > 1 {
-			last, spare := septets[len(septets)-1], (int(l)*4)%7
-			if last == 0x00 && spare == 0 || last == 0x11 && spare != 0 {
-				septets = septets[:len(septets)-1]
-			}
-		}
+		septets := alphaSeptets(int(l), raw)
 		cs, _ := newCharset(LanguageDefault, LanguageDefault)
 		a.Digits = cs.decode(septets)
 		return a, nil

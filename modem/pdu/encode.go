@@ -1,6 +1,7 @@
 package pdu
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -45,8 +46,7 @@ func appendAddress(dst []byte, a Address, field string) ([]byte, error) {
 		if len(septets) > 11 {
 			return dst, fmt.Errorf("pdu: encode %s: %w: alphanumeric address longer than 11 septets", field, ErrInvalid)
 		}
-		dst = append(dst, byte((len(septets)*7+3)/4), a.toa())
-		return pack7(dst, septets, 0), nil
+		return appendAlpha(dst, septets, a.toa()), nil
 	}
 	if len(a.Digits) > 20 {
 		return dst, fmt.Errorf("pdu: encode %s: %w: %d digits (at most 20)", field, ErrInvalid, len(a.Digits))
@@ -57,6 +57,41 @@ func appendAddress(dst []byte, a Address, field string) ([]byte, error) {
 		return dst, fmt.Errorf("pdu: encode %s: %w", field, err)
 	}
 	return dst, nil
+}
+
+// appendAlpha writes an alphanumeric address in the first shape that
+// alphaSeptets reads back as the same name: the honest length; one
+// semi-octet more with a zero pad octet (an 8-character name ending in '@',
+// or 2, 9, 10 characters ending in '_', which the honest length makes look
+// padded); or V20's shape, a '_' septet counted in whole octets, which the
+// reader drops (3 characters ending in '_'). An 11-character name ending in
+// '_' fits none within 20 semi-octets and loses its '_', as it would from
+// any sender.
+func appendAlpha(dst, septets []byte, toa byte) []byte {
+	honest := (len(septets)*7 + 3) / 4
+	padded := append(septets[:len(septets):len(septets)], 0x11)
+	shapes := []struct {
+		l       int
+		septets []byte
+	}{
+		{honest, septets},
+		{honest + 1, septets},
+		{(len(padded)*7 + 7) / 8 * 2, padded},
+	}
+	for _, sh := range shapes {
+		if sh.l > 20 {
+			continue
+		}
+		packed := pack7(make([]byte, 0, (sh.l+1)/2), sh.septets, 0)
+		for len(packed) < (sh.l+1)/2 {
+			packed = append(packed, 0)
+		}
+		if bytes.Equal(alphaSeptets(sh.l, packed), septets) {
+			return append(append(dst, byte(sh.l), toa), packed...)
+		}
+	}
+	dst = append(dst, byte(honest), toa)
+	return pack7(dst, septets, 0)
 }
 
 // SMSCOctets is the SMSC prefix as AT+CMGS expects it: "00" for the zero

@@ -4,10 +4,11 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/gsmgate/gsmgate/modem/pdu"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gsmgate/gsmgate/modem/pdu"
 )
 
 // handler runs one command with the modem's lock held. Handlers that wait

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/webui"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
@@ -45,13 +47,12 @@ func TestSMSViewTTFBBig(t *testing.T) {
 	must(t, err)
 	h, err := ui.New(svc, ui.Options{Logger: log})
 	must(t, err)
-	adapter := webui.NewService(svc, webui.ModemsFunc(func(context.Context) []webui.ModemStatus { return nil }))
-	api := webui.New(adapter, adapter, nil, webui.Options{Logger: log, UI: h})
+	api := webui.New(svc, webhook.New(db, webhook.Options{Logger: log}), webui.Options{Logger: log, UI: h})
 	ts := httptest.NewServer(api.Handler())
 	defer ts.Close()
 	secret, _, err := svc.CreateSession(context.Background(), users[3], "127.0.0.1", "bench")
 	must(t, err)
-	page, err := svc.Conversations(context.Background(), users[3], gateway.ConversationQuery{Limit: 1})
+	page, err := svc.Conversations(context.Background(), users[3], gateway.ConversationQuery{Page: gateway.Page{Limit: 1}})
 	must(t, err)
 	number := page.Items[0].Number
 
@@ -91,7 +92,7 @@ func TestSMSViewTTFBBig(t *testing.T) {
 // uiFixture builds (once) a database of messages spread over numbers
 // conversations and 20 users, as traffic over a year: two thirds outgoing
 // (a fifth of them marketing), one third incoming.
-func uiFixture(t *testing.T, messages, numbers int) (string, []store.ID) {
+func uiFixture(t *testing.T, messages, numbers int) (string, []model.ID) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
@@ -109,18 +110,18 @@ func uiFixture(t *testing.T, messages, numbers int) (string, []store.ID) {
 		clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
 		db, err := store.Open(tmp, store.Options{Now: clock, NoSync: true})
 		must(t, err)
-		var ids []store.ID
+		var ids []model.ID
 		must(t, db.Update(func(tx *store.Tx) error {
 			for i := range nUsers {
-				u := store.User{ID: tx.NewID(), Name: "user" + strconv.Itoa(i), Role: store.RoleStaff, Visibility: store.VisibilityAll, CreatedAt: clock()}
+				u := model.User{ID: tx.NewID(), Name: "user" + strconv.Itoa(i), Role: model.RoleStaff, Visibility: model.VisibilityAll, CreatedAt: clock()}
 				ids = append(ids, u.ID)
 				if err := tx.PutUser(&u); err != nil {
 					return err
 				}
 			}
 			for n := 0; n < numbers; n += 3 {
-				c := store.Contact{Number: fmt.Sprintf("+4479%08d", n), Name: "Contact " + strconv.Itoa(n), Company: "Example Ltd", UpdatedAt: clock()}
-				c.Phones = []store.Phone{{Number: c.Number}}
+				c := model.Contact{Number: fmt.Sprintf("+4479%08d", n), Name: "Contact " + strconv.Itoa(n), Company: "Example Ltd", UpdatedAt: clock()}
+				c.Phones = []model.Phone{{Number: c.Number}}
 				if err := tx.PutContact(&c); err != nil {
 					return err
 				}
@@ -138,13 +139,13 @@ func uiFixture(t *testing.T, messages, numbers int) (string, []store.ID) {
 					if i%10 == 9 {
 						owner = ids[(n+1)%nUsers]
 					}
-					m := store.Message{ID: tx.NewID(), Number: fmt.Sprintf("+4479%08d", n), Text: "Message number " + strconv.Itoa(i) + " about your appointment on Tuesday", CreatedAt: clock()}
-					var parts []store.Part
+					m := model.Message{ID: tx.NewID(), Number: fmt.Sprintf("+4479%08d", n), Text: "Message number " + strconv.Itoa(i) + " about your appointment on Tuesday", CreatedAt: clock()}
+					var parts []model.Part
 					if i%3 == 2 {
-						m.Direction, m.State, m.Users = store.Incoming, store.StateDelivered, []store.ID{owner}
+						m.Direction, m.State, m.Users = model.Incoming, model.StateDelivered, []model.ID{owner}
 					} else {
-						m.Direction, m.UserID, m.Marketing = store.Outgoing, owner, i%5 == 0
-						parts = []store.Part{{TPDU: tpdu, State: store.StateDelivered, Modem: "m1", MR: i % 256, SentAt: clock(), DeliveredAt: clock()}}
+						m.Direction, m.UserID, m.Marketing = model.Outgoing, owner, i%5 == 0
+						parts = []model.Part{{TPDU: tpdu, State: model.StateDelivered, Modem: "m1", MR: i % 256, SentAt: clock(), DeliveredAt: clock()}}
 					}
 					if err := tx.InsertMessage(&m, parts); err != nil {
 						return err
@@ -160,7 +161,7 @@ func uiFixture(t *testing.T, messages, numbers int) (string, []store.ID) {
 	db, err := store.Open(path, store.Options{Timeout: time.Second})
 	must(t, err)
 	defer db.Close()
-	var ids []store.ID
+	var ids []model.ID
 	must(t, db.View(func(tx *store.Tx) error {
 		us, err := tx.Users()
 		for _, u := range us {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Send SMS: a blank compose window (GET /compose), pre-filled by a CRM's
@@ -40,14 +41,14 @@ func (h *Handler) chipOf(c *gin.Context, raw, label string) chip {
 	ch := chip{Raw: raw, Label: label}
 	nc := h.gw.CheckNumber(raw)
 	switch {
-	case nc.Problem == "":
-		ch.Number = nc.E164
-	case nc.UnknownRange:
-		ch.Number = nc.E164
-		ch.Warning = "unknown number range: the gateway may refuse it"
-	default:
+	case nc.Problem != "":
 		ch.Number = strings.TrimSpace(raw)
 		ch.Problem = nc.Problem
+	case nc.UnknownRange:
+		ch.Number = nc.Number
+		ch.Warning = "a number range the numbering plan does not know: check it before sending"
+	default:
+		ch.Number = nc.Number
 	}
 	if ch.Problem == "" {
 		if ct, err := h.gw.Contact(c.Request.Context(), ch.Number); err == nil {
@@ -90,7 +91,7 @@ func (h *Handler) composeSend(c *gin.Context) {
 	}
 	req := gateway.SendRequest{UserID: v.User.ID, To: to, Text: d.Text, StatusReport: true}
 	if d.RefType != "" || d.RefID != "" {
-		req.CRM = &gateway.CRMRef{Type: d.RefType, ID: d.RefID}
+		req.CRM = &model.CRMRef{Type: d.RefType, ID: d.RefID}
 	}
 	res, err := h.gw.Send(c.Request.Context(), req)
 	if err != nil {

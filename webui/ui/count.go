@@ -38,10 +38,10 @@ var replacements = map[string]string{
 }
 
 func (h *Handler) countOf(text string) countView {
-	tc := h.gw.Count(text)
+	tc := h.gw.CountText(text)
 	cv := countView{Characters: tc.Characters, Parts: tc.Parts, Encoding: tc.Encoding, Remaining: tc.Remaining,
-		PerPart: tc.PerPart, MaxParts: tc.MaxParts, Unicode: []forcedChar{}}
-	for _, f := range tc.Forcing {
+		PerPart: tc.PerPart, MaxParts: h.gw.Options().MaxParts, Unicode: []forcedChar{}}
+	for _, f := range tc.UnicodeForcing {
 		code := ""
 		if r := []rune(f.Char); len(r) > 0 {
 			code = fmt.Sprintf("U+%04X", r[0])

@@ -2,11 +2,11 @@ package ui_test
 
 import (
 	"fmt"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // TestCounterBoundaries: the counter under the compose box shows, at
@@ -14,7 +14,7 @@ import (
 // stores and sends).
 func TestCounterBoundaries(t *testing.T) {
 	s := theStack
-	_, pw := s.user(t, "cora", store.VisibilityAll, store.RoleStaff)
+	_, pw := s.user(t, "cora", model.VisibilityAll, model.RoleStaff)
 	tb := s.tab(t, 1280, 800)
 	tb.login("cora", pw)
 	tb.open("/compose")
@@ -46,7 +46,7 @@ func TestCounterBoundaries(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			core := s.svc.Count(c.text)
+			core := s.svc.CountText(c.text)
 			if core.Characters != c.chars || core.Parts != c.parts || core.Encoding != c.enc {
 				t.Fatalf("core counts %d chars %d parts %s; the table says %d %d %s", core.Characters, core.Parts, core.Encoding, c.chars, c.parts, c.enc)
 			}

@@ -19,10 +19,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
-	"github.com/gsmgate/gsmgate/webhook"
 	"github.com/gsmgate/gsmgate/webui"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
@@ -78,7 +79,9 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 	if os.Getenv("GSMGATE_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	svc, err := gateway.New(db, gateway.SystemClock{}, log, gateway.Options{DefaultCountry: "GB", PasswordCost: 4})
+	var pool *modem.Pool
+	svc, err := gateway.New(db, gateway.SystemClock{}, log, gateway.Options{DefaultCountry: "GB", PasswordCost: 4,
+		ModemStatus: func() []model.ModemStatus { return gateway.ModemStatuses(pool.Modems()) }})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,7 +94,7 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	pool := modem.NewPool(modem.PoolConfig{
+	pool = modem.NewPool(modem.PoolConfig{
 		Modem: modem.Config{CommandTimeout: 2 * time.Second, SendTimeout: 10 * time.Second, ProbeInterval: time.Second,
 			PollInterval: time.Second, RedeliverAfter: time.Hour, SIMWait: 5 * time.Second, ResetWait: 5 * time.Second},
 		RescanInterval: 100 * time.Millisecond, RetryMin: 50 * time.Millisecond, RetryMax: time.Second,
@@ -113,8 +116,7 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 		return nil, nil, err
 	}
 	hooks := webhook.New(db, webhook.Options{Logger: log})
-	adapter := webui.NewService(svc, webui.ModemsFunc(func(context.Context) []webui.ModemStatus { return webui.ModemStatuses(pool.Modems()) }))
-	api := webui.New(adapter, adapter, hooks, webui.Options{Logger: log, UI: h, RatePerSecond: 1e6, RateBurst: 1e6})
+	api := webui.New(svc, hooks, webui.Options{Logger: log, UI: h, RatePerSecond: 1e6, RateBurst: 1e6})
 	ts := httptest.NewServer(api.Handler())
 	s := &stack{svc: svc, net: n, sm: sm, ui: h, url: ts.URL}
 
@@ -180,7 +182,7 @@ func chromiumPath() string {
 }
 
 // user makes a staff user with its own name (tests share one database).
-func (s *stack) user(t *testing.T, name string, vis gateway.Visibility, role gateway.Role) (gateway.User, string) {
+func (s *stack) user(t *testing.T, name string, vis model.Visibility, role model.Role) (model.User, string) {
 	t.Helper()
 	pw := "pw-" + name + "-secret"
 	u, err := s.svc.CreateUser(context.Background(), gateway.NewUser{Name: name, Password: pw, Role: role, Visibility: vis})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // The UI's event stream (GET /ui/events): the core's bus as the viewer
@@ -17,7 +18,7 @@ import (
 //     a send failure), with the notification's ID as the event ID. These
 //     are stored, so a browser that reconnects with Last-Event-ID gets the
 //     ones it missed: no toast is lost to a dropped connection.
-//   - "message": a message the viewer may see (CanView) was received or
+//   - "message": a message the viewer may see was received or
 //     changed state; the page updates its bubble or reloads the thread.
 //     These carry no ID: after a gap the page reloads what it shows.
 //   - "hello": sent first, so the page knows the stream is up.
@@ -45,15 +46,8 @@ func (h *Handler) events(c *gin.Context) {
 	ctx := c.Request.Context()
 	uid := v.User.ID
 	// Subscribe before reading what was missed, so nothing falls between.
-	sub := h.gw.Bus().Subscribe(256, func(e gateway.Event) bool {
-		switch e := e.(type) {
-		case *gateway.NotificationAdded:
-			return e.Notification.UserID == uid
-		case *gateway.StatusChanged, *gateway.MessageReceived:
-			return true
-		}
-		return false
-	})
+	// The core's subscription passes only what this viewer may see.
+	sub := h.gw.Subscribe(uid)
 	defer sub.Close()
 
 	hdr := c.Writer.Header()
@@ -83,15 +77,16 @@ func (h *Handler) events(c *gin.Context) {
 	// Replay the notifications newer than the last one the browser saw.
 	// The browser's own Last-Event-ID wins (a reconnect); a new page passes
 	// the newest notification the tab has shown as ?after=.
-	var last gateway.ID
+	var last model.ID
 	lid := c.Request.Header.Get("Last-Event-ID")
 	if lid == "" {
 		lid = c.Query("after")
 	}
 	if lid != "" {
-		if id, err := gateway.ParseID(lid); err == nil {
+		if id, err := model.ParseID(lid); err == nil {
 			last = id
-			notes, err := h.gw.Notifications(ctx, uid, gateway.Page{Limit: 200})
+			page, err := h.gw.Notifications(ctx, uid, gateway.Page{Limit: 200})
+			notes := page.Items
 			if err != nil {
 				h.log.Error("ui: events replay", "error", err)
 			}
@@ -139,11 +134,11 @@ func (h *Handler) events(c *gin.Context) {
 					return
 				}
 			case *gateway.StatusChanged:
-				if !h.sendMessage(c, uid, &e.Message, send) {
+				if !sendMessage(&e.Message, send) {
 					return
 				}
 			case *gateway.MessageReceived:
-				if !h.sendMessage(c, uid, &e.Message, send) {
+				if !sendMessage(&e.Message, send) {
 					return
 				}
 			}
@@ -151,10 +146,7 @@ func (h *Handler) events(c *gin.Context) {
 	}
 }
 
-func (h *Handler) sendMessage(c *gin.Context, uid gateway.ID, m *gateway.Message, send func(id, name string, body any) bool) bool {
-	if !h.gw.CanView(c.Request.Context(), uid, m) {
-		return true
-	}
+func sendMessage(m *model.Message, send func(id, name string, body any) bool) bool {
 	return send("", "message", messageEvent{ID: m.ID.String(), Number: m.Number, Direction: string(m.Direction),
 		State: string(m.State), Reason: m.Reason})
 }

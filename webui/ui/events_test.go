@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bufio"
 	"context"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
@@ -21,7 +21,7 @@ import (
 // the open stream at the next heartbeat.
 func TestEventStreamReplaysAndEndsWithSession(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "evan", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "evan", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123620"
 	m := s.send(t, u, "hi", peer)
 	s.waitState(t, u, m[0].ID, "delivered")

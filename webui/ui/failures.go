@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Send Failures: failed, expired and outcome-unknown messages the viewer
@@ -34,7 +35,7 @@ type failureRow struct {
 
 func (h *Handler) failuresPage(c *gin.Context) {
 	v := viewerOf(c)
-	page, err := h.gw.Failures(c.Request.Context(), v.User.ID, c.Query("cursor"), 100)
+	page, err := h.gw.Failures(c.Request.Context(), v.User.ID, gateway.Page{Cursor: c.Query("cursor"), Limit: 100})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -64,7 +65,7 @@ func (h *Handler) failuresPage(c *gin.Context) {
 }
 
 // plainReason is the failure's reason for a person.
-func plainReason(m gateway.Message) string {
+func plainReason(m model.Message) string {
 	if m.Reason != "" {
 		return m.Reason
 	}
@@ -95,7 +96,7 @@ func (h *Handler) failuresAction(c *gin.Context) {
 	}
 	done, problems := 0, []string(nil)
 	for _, raw := range ids {
-		id, err := gateway.ParseID(raw)
+		id, err := model.ParseID(raw)
 		if err != nil {
 			problems = append(problems, raw+": not a message id")
 			continue

@@ -6,8 +6,9 @@
 // It owns the login session cookie, the cross-site request checks and the
 // UI's event stream. It never decides who may see what: every read goes
 // through the gateway with the logged-in user as the viewer, and the live
-// events pass the gateway's CanView gate. It never imports the store or a
-// modem package.
+// events come from the core's Subscribe(viewer). Like the other web
+// packages it imports the core (gateway, gateway/model) only, never
+// gateway/store or a modem package.
 package ui
 
 import (
@@ -20,40 +21,42 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // Gateway is what the UI needs from the core.
 type Gateway interface {
-	Login(ctx context.Context, name, password string) (gateway.User, error)
-	CreateSession(ctx context.Context, userID gateway.ID, address, userAgent string) (string, gateway.Session, error)
-	SessionByToken(ctx context.Context, secret string) (gateway.User, gateway.Session, error)
+	Login(ctx context.Context, name, password string) (model.User, error)
+	CreateSession(ctx context.Context, userID model.ID, address, userAgent string) (string, model.Session, error)
+	SessionByToken(ctx context.Context, secret string) (model.User, model.Session, error)
 	Logout(ctx context.Context, secret string) error
-	ChangePassword(ctx context.Context, userID gateway.ID, current, next, keep string) error
-	SetIncludeMarketing(ctx context.Context, userID gateway.ID, on bool) (gateway.User, error)
+	ChangePassword(ctx context.Context, userID model.ID, current, next, keep string) error
+	SetIncludeMarketing(ctx context.Context, userID model.ID, on bool) (model.User, error)
 
-	Conversations(ctx context.Context, viewer gateway.ID, q gateway.ConversationQuery) (gateway.ConversationPage, error)
-	Search(ctx context.Context, viewer gateway.ID, query string, limit int) (gateway.SearchResult, error)
-	Thread(ctx context.Context, viewer gateway.ID, number string, q gateway.ThreadQuery) (gateway.ThreadPage, error)
-	MarkRead(ctx context.Context, viewer gateway.ID, number string) (int, error)
+	Conversations(ctx context.Context, viewer model.ID, q gateway.ConversationQuery) (gateway.Paged[model.Conversation], error)
+	Search(ctx context.Context, viewer model.ID, query string, limit int) (gateway.SearchResult, error)
+	Thread(ctx context.Context, viewer model.ID, number string, q gateway.Page) (gateway.ThreadPage, error)
+	MarkRead(ctx context.Context, viewer model.ID, number string) (int, error)
 	ConversationNumber(raw string) string
-	Contact(ctx context.Context, number string) (gateway.Contact, error)
-	Contacts(ctx context.Context, query string, limit int) ([]gateway.Contact, error)
-	UpsertContact(ctx context.Context, in gateway.ContactInput) (gateway.Contact, error)
+	Contact(ctx context.Context, number string) (model.Contact, error)
+	Contacts(ctx context.Context, query string, limit int) ([]model.Contact, error)
+	UpsertContact(ctx context.Context, in gateway.ContactInput) (model.Contact, error)
 
 	Send(ctx context.Context, req gateway.SendRequest) (*gateway.SendResult, error)
-	Count(text string) gateway.TextCount
+	CountText(text string) model.TextCount
 	CheckNumber(raw string) gateway.NumberCheck
+	Options() gateway.Options
 
-	Failures(ctx context.Context, viewer gateway.ID, cursor string, limit int) (gateway.FailurePage, error)
-	Retry(ctx context.Context, viewer, id gateway.ID) (gateway.Message, error)
-	Dismiss(ctx context.Context, viewer, id gateway.ID) (gateway.Message, error)
+	Failures(ctx context.Context, viewer model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
+	Retry(ctx context.Context, viewer, id model.ID) (model.Message, error)
+	Dismiss(ctx context.Context, viewer, id model.ID) (model.Message, error)
 
-	Notifications(ctx context.Context, user gateway.ID, p gateway.Page) ([]gateway.Notification, error)
-	ClearNotification(ctx context.Context, user, id gateway.ID) error
-	ClearNotifications(ctx context.Context, user gateway.ID) (int, error)
+	Notifications(ctx context.Context, user model.ID, q gateway.Page) (gateway.NotificationPage, error)
+	ClearNotification(ctx context.Context, user, id model.ID) error
+	ClearNotifications(ctx context.Context, user model.ID) (int, error)
 
-	Bus() *gateway.Bus
-	CanView(ctx context.Context, viewer gateway.ID, m *gateway.Message) bool
+	// Subscribe is the core's one visibility gate for live events.
+	Subscribe(viewer model.ID) *gateway.Subscription
 }
 
 // Options tune the UI. The zero value of each field means its default.

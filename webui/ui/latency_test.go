@@ -2,13 +2,12 @@ package ui_test
 
 import (
 	"fmt"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
 // TestToastLatency measures the time from the network delivering an SMS
@@ -22,7 +21,7 @@ func TestToastLatency(t *testing.T) {
 		t.Skip("set GSMGATE_BENCH=1 to measure")
 	}
 	s := theStack
-	u, pw := s.user(t, "lat", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "lat", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123600"
 	m := s.send(t, u, "hello", peer)
 	s.waitState(t, u, m[0].ID, "delivered")

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,7 +11,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
@@ -19,7 +19,7 @@ import (
 // session in the database, so the old cookie no longer opens anything.
 func TestLoginLogout(t *testing.T) {
 	s := theStack
-	_, pw := s.user(t, "lotte", store.VisibilityAll, store.RoleStaff)
+	_, pw := s.user(t, "lotte", model.VisibilityAll, model.RoleStaff)
 	tb := s.tab(t, 1280, 800)
 	tb.open("/")
 	tb.waitJS("the login page", `location.pathname === '/login' && !!`+sel(`[data-testid=login-username]`))

@@ -4,13 +4,13 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // notificationClear removes one of the viewer's sidebar notifications.
 func (h *Handler) notificationClear(c *gin.Context) {
 	v := viewerOf(c)
-	id, err := gateway.ParseID(c.Param("id"))
+	id, err := model.ParseID(c.Param("id"))
 	if err != nil {
 		c.String(http.StatusBadRequest, "bad notification id")
 		return

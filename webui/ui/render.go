@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // pageNames are the views; each is parsed with the layout and the shared
@@ -73,7 +74,7 @@ type noteView struct {
 
 // noteOf shows a notification: an incoming SMS by its sender's name when
 // the number is a contact's (names caches the look-ups of one page).
-func (h *Handler) noteOf(ctx context.Context, n gateway.Notification, names map[string]string) noteView {
+func (h *Handler) noteOf(ctx context.Context, n model.Notification, names map[string]string) noteView {
 	nv := noteView{ID: n.ID.String(), Text: n.Text, At: n.CreatedAt}
 	if n.Kind == gateway.NoticeSendFailed {
 		nv.Kind, nv.Title, nv.Link = "failure", "Send failed", "/failures"
@@ -95,16 +96,16 @@ func (h *Handler) noteOf(ctx context.Context, n gateway.Notification, names map[
 
 // render writes page with data on the layout, with status.
 func (h *Handler) render(c *gin.Context, status int, page, title string, data any) {
-	v := view{Title: title, Page: page, Data: data, Since: gateway.IDAt(h.opt.Now()).String()}
+	v := view{Title: title, Page: page, Data: data, Since: model.IDAt(h.opt.Now()).String()}
 	if vv, ok := c.Get(viewerKey); ok {
 		v.Viewer = vv.(*viewer)
 		v.CSRF = v.Viewer.Session.CSRF
-		notes, err := h.gw.Notifications(c.Request.Context(), v.Viewer.User.ID, gateway.Page{Limit: 100})
+		page, err := h.gw.Notifications(c.Request.Context(), v.Viewer.User.ID, gateway.Page{Limit: 100})
 		if err != nil {
 			h.log.Error("ui: notifications", "error", err)
 		}
 		names := map[string]string{}
-		for _, n := range notes {
+		for _, n := range page.Items {
 			v.Notes = append(v.Notes, h.noteOf(c.Request.Context(), n, names))
 		}
 	}

@@ -16,7 +16,7 @@ func (h *Handler) replySend(c *gin.Context) {
 	v := viewerOf(c)
 	number := h.gw.ConversationNumber(c.Param("number"))
 	text := c.PostForm("text")
-	if why := replyRefusal(number); why != "" {
+	if why := h.replyRefusal(number); why != "" {
 		c.String(http.StatusUnprocessableEntity, why)
 		return
 	}

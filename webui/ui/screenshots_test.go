@@ -1,13 +1,13 @@
 package ui_test
 
 import (
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -19,11 +19,11 @@ func TestScreenshots(t *testing.T) {
 		t.Skip("set GSMGATE_SCREENSHOTS=1 to write docs/screenshots")
 	}
 	s := theStack
-	maria, pw := s.user(t, "maria", store.VisibilityAll, store.RoleStaff)
-	tom, _ := s.user(t, "tom", store.VisibilityAll, store.RoleStaff)
+	maria, pw := s.user(t, "maria", model.VisibilityAll, model.RoleStaff)
+	tom, _ := s.user(t, "tom", model.VisibilityAll, model.RoleStaff)
 	ada, grace, alan, linus := "+447911123201", "+447911123202", "+447911123203", "+447911123204"
 	s.contact(t, gateway.ContactInput{Number: ada, Name: "Ada Lovelace", JobTitle: "Head of Programming", Company: "Analytical Engines Ltd",
-		Email: "ada@example.com", CRMURL: "https://crm.example.com/contacts/1815", Phones: []gateway.Phone{{Number: "+442079460123", Label: "office"}}})
+		Email: "ada@example.com", CRMURL: "https://crm.example.com/contacts/1815", Phones: []model.Phone{{Number: "+442079460123", Label: "office"}}})
 	s.contact(t, gateway.ContactInput{Number: grace, Name: "Grace Hopper", JobTitle: "Rear Admiral", Company: "Compilers & Co"})
 	s.contact(t, gateway.ContactInput{Number: alan, Name: "Alan Turing", Company: "Bletchley Park"})
 

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
@@ -20,7 +20,7 @@ import (
 // the login page and back; the send carries the CRM reference.
 func TestDeepLinkThroughLogin(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "dirk", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "dirk", model.VisibilityAll, model.RoleStaff)
 	q := url.Values{}
 	q.Add("to", "07911 123480")
 	q.Add("label", "Main Contact")
@@ -43,7 +43,8 @@ func TestDeepLinkThroughLogin(t *testing.T) {
 	}
 	tb.do(chromedp.Click(`[data-testid=compose-send]`))
 	tb.waitJS("the list with the notice", `location.pathname === '/' && !!document.querySelector('.notice')`)
-	msgs, err := s.svc.Messages(context.Background(), u.ID, gateway.MessageQuery{Limit: 10})
+	page, err := s.svc.Messages(context.Background(), u.ID, gateway.MessageQuery{Page: gateway.Page{Limit: 10}})
+	msgs := page.Items
 	must(t, err)
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages sent, want 2", len(msgs))
@@ -59,7 +60,7 @@ func TestDeepLinkThroughLogin(t *testing.T) {
 // its chip as it is entered.
 func TestComposeFlagsImpossibleNumbers(t *testing.T) {
 	s := theStack
-	_, pw := s.user(t, "ivo", store.VisibilityAll, store.RoleStaff)
+	_, pw := s.user(t, "ivo", model.VisibilityAll, model.RoleStaff)
 	tb := s.tab(t, 1280, 800)
 	tb.login("ivo", pw)
 	tb.open("/compose")
@@ -126,7 +127,7 @@ func httpLogin(t *testing.T, s *stack, name, pw string) (cookie, csrf string) {
 // form without the session's token is refused too.
 func TestCrossSitePostRefused(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "cyrus", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "cyrus", model.VisibilityAll, model.RoleStaff)
 	cookie, csrf := httpLogin(t, s, "cyrus", pw)
 	post := func(hdr map[string]string, form url.Values) int {
 		req, _ := http.NewRequest("POST", s.url+"/compose", strings.NewReader(form.Encode()))
@@ -167,7 +168,8 @@ func TestCrossSitePostRefused(t *testing.T) {
 	tb.do(chromedp.Navigate(evil.URL))
 	tb.waitJS("the refusal", `location.href.startsWith('`+s.url+`/compose') && document.body.textContent.includes('cross-origin request refused')`)
 	time.Sleep(100 * time.Millisecond)
-	msgs, err := s.svc.Messages(context.Background(), u.ID, gateway.MessageQuery{Limit: 10})
+	page, err := s.svc.Messages(context.Background(), u.ID, gateway.MessageQuery{Page: gateway.Page{Limit: 10}})
+	msgs := page.Items
 	must(t, err)
 	for _, m := range msgs {
 		if m.Number == "+447911123496" {
@@ -180,7 +182,7 @@ func TestCrossSitePostRefused(t *testing.T) {
 // ends the user's other sessions but not this one.
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	s := theStack
-	_, pw := s.user(t, "petra", store.VisibilityAll, store.RoleStaff)
+	_, pw := s.user(t, "petra", model.VisibilityAll, model.RoleStaff)
 	other, _ := httpLogin(t, s, "petra", pw)
 	tb := s.tab(t, 1280, 800)
 	tb.login("petra", pw)

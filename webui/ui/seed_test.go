@@ -2,17 +2,17 @@ package ui_test
 
 import (
 	"context"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"testing"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
 // send sends text from user u to the numbers through the core, as the
 // API or the UI would.
-func (s *stack) send(t *testing.T, u gateway.User, text string, to ...string) []gateway.Message {
+func (s *stack) send(t *testing.T, u model.User, text string, to ...string) []model.Message {
 	t.Helper()
 	res, err := s.svc.Send(context.Background(), gateway.SendRequest{UserID: u.ID, To: to, Text: text, StatusReport: true})
 	if err != nil {
@@ -31,7 +31,7 @@ func (s *stack) inbound(t *testing.T, from, text string) {
 }
 
 // waitState waits until message id reaches state (read as an admin would).
-func (s *stack) waitState(t *testing.T, viewer gateway.User, id gateway.ID, state gateway.State) {
+func (s *stack) waitState(t *testing.T, viewer model.User, id model.ID, state model.State) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
@@ -47,11 +47,11 @@ func (s *stack) waitState(t *testing.T, viewer gateway.User, id gateway.ID, stat
 }
 
 // waitThread waits until the viewer's thread with number holds n messages.
-func (s *stack) waitThread(t *testing.T, viewer gateway.User, number string, n int) {
+func (s *stack) waitThread(t *testing.T, viewer model.User, number string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		tp, err := s.svc.Thread(context.Background(), viewer.ID, number, gateway.ThreadQuery{Limit: 500})
+		tp, err := s.svc.Thread(context.Background(), viewer.ID, number, gateway.Page{Limit: 500})
 		if err == nil && len(tp.Messages) >= n {
 			return
 		}
@@ -69,4 +69,4 @@ func (s *stack) contact(t *testing.T, in gateway.ContactInput) {
 	}
 }
 
-var _ = store.RoleStaff
+var _ = model.RoleStaff

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"golang.org/x/time/rate"
 )
 
@@ -27,8 +27,8 @@ const (
 
 // viewer is the logged-in user of a request.
 type viewer struct {
-	User    gateway.User
-	Session gateway.Session
+	User    model.User
+	Session model.Session
 	secret  string
 }
 
@@ -43,8 +43,8 @@ func viewerOf(c *gin.Context) *viewer { return c.MustGet(viewerKey).(*viewer) }
 // script's request gets 401. State-changing requests must also carry the
 // session's CSRF token.
 func (h *Handler) requireSession(c *gin.Context) {
-	var u gateway.User
-	var sess gateway.Session
+	var u model.User
+	var sess model.Session
 	ck, err := c.Request.Cookie(CookieName)
 	if err == nil {
 		u, sess, err = h.gw.SessionByToken(c.Request.Context(), ck.Value)

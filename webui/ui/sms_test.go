@@ -3,13 +3,13 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"github.com/gsmgate/gsmgate/gateway/model"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gsmgate/gsmgate/gateway"
-	"github.com/gsmgate/gsmgate/gateway/store"
 	"github.com/gsmgate/gsmgate/modem/sim"
 )
 
@@ -23,7 +23,7 @@ func bubbleCount(dir string) string {
 // reaches "delivered" in the open page (live, over the event stream).
 func TestSendFromComposeAndReply(t *testing.T) {
 	s := theStack
-	_, pw := s.user(t, "carla", store.VisibilityAll, store.RoleStaff)
+	_, pw := s.user(t, "carla", model.VisibilityAll, model.RoleStaff)
 	tb := s.tab(t, 1280, 800)
 	tb.login("carla", pw)
 
@@ -68,7 +68,7 @@ func TestSendFromComposeAndReply(t *testing.T) {
 // clearing it removes it here and on the server.
 func TestInboundToastAndNotification(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "ines", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "ines", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123420"
 	m := s.send(t, u, "Are you coming?", peer) // associates ines with the number
 	s.waitState(t, u, m[0].ID, "delivered")
@@ -106,8 +106,8 @@ func TestInboundToastAndNotification(t *testing.T) {
 	tb.waitJS("the notification gone", `document.querySelectorAll('[data-testid=notification-item]').length === 0`)
 	notes, err := s.svc.Notifications(context.Background(), u.ID, gateway.Page{})
 	must(t, err)
-	if len(notes) != 0 {
-		t.Fatalf("%d notifications left on the server after clearing", len(notes))
+	if len(notes.Items) != 0 {
+		t.Fatalf("%d notifications left on the server after clearing", len(notes.Items))
 	}
 
 	// Two more, then "clear all".
@@ -126,7 +126,7 @@ func TestInboundToastAndNotification(t *testing.T) {
 // Send Failures row; its retry sends the message.
 func TestFailureToastAndRetry(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "fred", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "fred", model.VisibilityAll, model.RoleStaff)
 	tb := s.tab(t, 1280, 800)
 	tb.login("fred", pw)
 	tb.open("/compose?to=%2B447911123430&text=Your%20parcel%20is%20here")
@@ -144,7 +144,7 @@ func TestFailureToastAndRetry(t *testing.T) {
 	tb.waitJS("the failure row", `!!document.querySelector('[data-testid=failure-row][data-message-id="`+id+`"]')`)
 	tb.do(chromedp.Click(`[data-testid=failure-row][data-message-id="` + id + `"] [data-testid=failure-retry]`))
 	tb.waitJS("the row gone", `!!document.querySelector('.notice') && !document.querySelector('[data-testid=failure-row][data-message-id="`+id+`"]')`)
-	mid, err := gateway.ParseID(id)
+	mid, err := model.ParseID(id)
 	must(t, err)
 	s.waitState(t, u, mid, "delivered")
 }
@@ -153,7 +153,7 @@ func TestFailureToastAndRetry(t *testing.T) {
 // button, then two at once.
 func TestFailuresDismissOneAndSeveral(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "dora", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "dora", model.VisibilityAll, model.RoleStaff)
 	code := sim.PermanentCMS()[0]
 	s.sm.SetFaults(sim.Faults{SendErrors: []int{code, code, code}})
 	var ids []string
@@ -170,7 +170,7 @@ func TestFailuresDismissOneAndSeveral(t *testing.T) {
 	tb.waitJS("two rows", `!!document.querySelector('.notice') && document.querySelectorAll('[data-testid=failure-row]').length === 2 && !document.querySelector('[data-message-id="`+ids[1]+`"]')`)
 	tb.do(chromedp.Click(`#select-all`), chromedp.Click(`button[value=dismiss]`))
 	tb.waitJS("no rows", `document.querySelectorAll('[data-testid=failure-row]').length === 0 && document.querySelector('.notice').textContent.includes('2 messages')`)
-	page, err := s.svc.Failures(context.Background(), u.ID, "", 10)
+	page, err := s.svc.Failures(context.Background(), u.ID, gateway.Page{Limit: 10})
 	must(t, err)
 	if len(page.Items) != 0 {
 		t.Fatalf("%d failures left", len(page.Items))
@@ -181,7 +181,7 @@ func TestFailuresDismissOneAndSeveral(t *testing.T) {
 // only with "include marketed when sorting", which takes effect at once.
 func TestConversationOrderMarketing(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "mona", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "mona", model.VisibilityAll, model.RoleStaff)
 	const plain, bulk1, bulk2 = "+447911123450", "+447911123451", "+447911123452"
 	m := s.send(t, u, "Just for you", plain)
 	s.waitState(t, u, m[0].ID, "delivered")
@@ -215,7 +215,7 @@ func TestConversationOrderMarketing(t *testing.T) {
 // comes is shown, after the wait, marked incomplete.
 func TestIncompleteMultipartMarked(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "ivan", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "ivan", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123660"
 	m := s.send(t, u, "hi", peer)
 	s.waitState(t, u, m[0].ID, "delivered")
@@ -234,8 +234,8 @@ func TestIncompleteMultipartMarked(t *testing.T) {
 // with who sent what.
 func TestVisibilityOwnVersusAll(t *testing.T) {
 	s := theStack
-	oona, opw := s.user(t, "oona", store.VisibilityOwn, store.RoleStaff)
-	alex, apw := s.user(t, "alex", store.VisibilityAll, store.RoleStaff)
+	oona, opw := s.user(t, "oona", model.VisibilityOwn, model.RoleStaff)
+	alex, apw := s.user(t, "alex", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123460"
 	a := s.send(t, alex, "Alex here", peer)
 	s.waitState(t, alex, a[0].ID, "delivered")
@@ -270,7 +270,7 @@ func TestVisibilityOwnVersusAll(t *testing.T) {
 // and its reply box is disabled with the reason.
 func TestAlphanumericSenderReplyDisabled(t *testing.T) {
 	s := theStack
-	admin, pw := s.user(t, "ada-admin", store.VisibilityAll, store.RoleAdmin)
+	admin, pw := s.user(t, "ada-admin", model.VisibilityAll, model.RoleAdmin)
 	s.inbound(t, "MyBank", "Your code is 123456")
 	s.waitThread(t, admin, "MyBank", 1)
 	tb := s.tab(t, 1280, 800)
@@ -292,9 +292,9 @@ func TestAlphanumericSenderReplyDisabled(t *testing.T) {
 // messages and loads the older ones when scrolled to the top.
 func TestThreadLoadsOlderOnScrollUp(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "olga", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "olga", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123610"
-	var last []gateway.Message
+	var last []model.Message
 	for i := range 60 {
 		last = s.send(t, u, fmt.Sprintf("note %02d", i), peer)
 	}
@@ -325,9 +325,9 @@ func TestThreadLoadsOlderOnScrollUp(t *testing.T) {
 // the list loads older conversations on scroll.
 func TestSearchAndLoadMore(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "sam", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "sam", model.VisibilityAll, model.RoleStaff)
 	s.contact(t, gateway.ContactInput{Number: "+447911123470", Name: "Zebedee Quux"})
-	var last []gateway.Message
+	var last []model.Message
 	for i := range 55 {
 		last = s.send(t, u, fmt.Sprintf("hello %d", i), fmt.Sprintf("+4479111235%02d", i))
 	}
@@ -353,7 +353,7 @@ func TestSearchAndLoadMore(t *testing.T) {
 // as text in the thread, the list and the toast.
 func TestMessageTextIsNeverMarkup(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "hugo", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "hugo", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123630"
 	m := s.send(t, u, "hi", peer)
 	s.waitState(t, u, m[0].ID, "delivered")
@@ -378,7 +378,7 @@ func TestMessageTextIsNeverMarkup(t *testing.T) {
 // the stream over when the first tab closes.
 func TestTabsShareOneStream(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "tess", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "tess", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123640"
 	m := s.send(t, u, "hi", peer)
 	s.waitState(t, u, m[0].ID, "delivered")
@@ -408,7 +408,7 @@ func TestTabsShareOneStream(t *testing.T) {
 // back to the thread with the reason, and nothing is sent.
 func TestReplyRefusedShowsWhy(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "rita", store.VisibilityAll, store.RoleStaff)
+	u, pw := s.user(t, "rita", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123650"
 	m := s.send(t, u, "hi", peer)
 	s.waitState(t, u, m[0].ID, "delivered")

@@ -6,10 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/gateway/model"
 )
 
 // The SMS view: conversation list, thread and record card with the reply
@@ -72,7 +72,7 @@ type bubble struct {
 
 type cardData struct {
 	Number  string
-	Contact *gateway.Contact
+	Contact *model.Contact
 }
 
 type replyData struct {
@@ -112,15 +112,7 @@ func (h *Handler) smsView(c *gin.Context) {
 		}
 	}
 	if d.Selected != "" && partial != "list" {
-		q := gateway.ThreadQuery{Limit: 50}
-		if b := c.Query("before"); b != "" {
-			id, err := gateway.ParseID(b)
-			if err != nil {
-				c.String(http.StatusBadRequest, "bad before")
-				return
-			}
-			q.Before = id
-		}
+		q := gateway.Page{Limit: 50, Cursor: c.Query("before")}
 		tp, err := h.gw.Thread(ctx, v.User.ID, d.Selected, q)
 		switch {
 		case errors.Is(err, gateway.ErrNotFound):
@@ -134,11 +126,11 @@ func (h *Handler) smsView(c *gin.Context) {
 			d.Thread = threadOf(tp)
 			d.Card = &cardData{Number: tp.Number, Contact: tp.Contact}
 			d.ReplyCount = h.countOf("")
-			d.Reply = replyData{Number: tp.Number, Disabled: replyRefusal(tp.Number)}
+			d.Reply = replyData{Number: tp.Number, Disabled: h.replyRefusal(tp.Number)}
 			if flashKind == flashError {
 				d.Reply.Error = flashMsg
 			}
-			if q.Before == 0 && d.unread(tp.Number) {
+			if q.Cursor == "" && d.unread(tp.Number) {
 				if _, err := h.gw.MarkRead(ctx, v.User.ID, tp.Number); err != nil {
 					h.log.Error("ui: mark read", "error", err)
 				}
@@ -201,7 +193,7 @@ func (h *Handler) loadList(c *gin.Context, v *viewer, d *smsData) error {
 		}
 		return nil
 	}
-	page, err := h.gw.Conversations(ctx, v.User.ID, gateway.ConversationQuery{Cursor: c.Query("cursor"), Limit: listPage,
+	page, err := h.gw.Conversations(ctx, v.User.ID, gateway.ConversationQuery{Page: gateway.Page{Cursor: c.Query("cursor"), Limit: listPage},
 		All: d.View == "all", Unassigned: d.View == "unassigned"})
 	if err != nil {
 		return err
@@ -215,7 +207,7 @@ func (h *Handler) loadList(c *gin.Context, v *viewer, d *smsData) error {
 	return nil
 }
 
-func rowOf(it gateway.ConversationItem, selected string) convRow {
+func rowOf(it model.Conversation, selected string) convRow {
 	r := convRow{Number: it.Number, Preview: preview(it.Last), Out: it.Last.Direction == "out",
 		At: it.Last.CreatedAt, Unread: it.Unread, Active: it.Number == selected}
 	if it.Contact != nil {
@@ -224,7 +216,7 @@ func rowOf(it gateway.ConversationItem, selected string) convRow {
 	return r
 }
 
-func preview(m gateway.Message) string {
+func preview(m model.Message) string {
 	t := m.Text
 	if t == "" && len(m.Data) > 0 {
 		return "[data message]"
@@ -241,8 +233,8 @@ func threadOf(tp gateway.ThreadPage) *threadData {
 	for _, m := range tp.Messages {
 		td.Bubbles = append(td.Bubbles, bubbleOf(m))
 	}
-	if tp.Older != 0 {
-		td.OlderURL = convURL(tp.Number) + "?partial=older&before=" + tp.Older.String()
+	if tp.Next != "" {
+		td.OlderURL = convURL(tp.Number) + "?partial=older&before=" + url.QueryEscape(tp.Next)
 	}
 	return td
 }
@@ -262,14 +254,12 @@ func bubbleOf(m gateway.ThreadMessage) bubble {
 	return b
 }
 
-// replyRefusal says why one cannot reply to number ("" when one can): an
-// alphanumeric sender ("MyBank") is a name, not an address the network
-// routes to.
-func replyRefusal(number string) string {
-	for _, r := range number {
-		if unicode.IsLetter(r) {
-			return "You cannot reply to " + number + ": it is a name, not a number."
-		}
+// replyRefusal says why one cannot reply to number ("" when one can), by
+// the core's rule for recipients: an alphanumeric sender ("MyBank") is a
+// name, not an address the network delivers to.
+func (h *Handler) replyRefusal(number string) string {
+	if nc := h.gw.CheckNumber(number); nc.Problem != "" {
+		return "You cannot reply to " + number + ": " + nc.Problem + "."
 	}
 	return ""
 }
