@@ -15,9 +15,11 @@ const NoticeSendFailed = "send_failed"
 
 // noteFailure records a NoticeSendFailed notification for m's sender and
 // publishes it. It leaves Number empty so that the conversation's unread
-// badge counts only incoming messages; the recipient is in Text.
+// badge counts only incoming messages; the recipient is in Text. A bulk
+// (marketing) message gets none: a send to thousands failing would bury
+// the sender in notices; its failures are in the failures listing.
 func (s *Service) noteFailure(now time.Time, m model.Message) {
-	if m.UserID == 0 || m.Direction != model.Outgoing {
+	if m.UserID == 0 || m.Direction != model.Outgoing || m.Marketing {
 		return
 	}
 	reason := m.Reason

@@ -168,3 +168,19 @@ func TestCheckNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkFailureNotifiesNobody: a failed message of a bulk send leaves no
+// notification (the failures listing has it).
+func TestBulkFailureNotifiesNobody(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, Options{})
+	u := e.user("bea", model.RoleStaff, model.VisibilityAll, false)
+	res := e.send(u, "sale", "+447911123456", "+447911123457")
+	failed := res.Messages[0]
+	failed.State, failed.Reason = model.StateFailed, "the network refused it"
+	e.s.PublishStatus(model.StateQueued, failed)
+	page, err := e.s.Notifications(ctx, u.ID, Page{})
+	if err != nil || len(page.Items) != 0 {
+		t.Fatalf("notifications %+v %v", page.Items, err)
+	}
+}

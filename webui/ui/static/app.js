@@ -148,6 +148,18 @@
   }
   watchMore();
   var searching = !!($("input[name=q]") || {}).value;
+  // coalesce runs fn at most once per ms however often it is asked (a bulk
+  // send's thousands of status events must not become thousands of
+  // fetches).
+  function coalesce(fn, ms) {
+    var timer = null;
+    return function () {
+      if (timer) return;
+      timer = setTimeout(function () { timer = null; fn(); }, ms);
+    };
+  }
+  var reloadListSoon = coalesce(function () { reloadList(); }, 500);
+  var reloadThreadSoon = coalesce(function () { reloadThread(); }, 250);
   function reloadList() {
     // Only the first page, and not over search results.
     if (!convList || searching || convList.dataset.paged) return;
@@ -252,9 +264,9 @@
         if (s) { s.textContent = m.state; s.className = "state s-" + m.state; if (m.reason) s.title = m.reason; }
         if (m.reason && !$(".reason", b)) $(".meta", b).appendChild(el("span", { "class": "reason" }, m.reason));
       } else if (thread && thread.dataset.number === m.number) {
-        reloadThread();
+        reloadThreadSoon();
       }
-      reloadList();
+      reloadListSoon();
     }
   };
   // openStream listens to the server; relay passes each event on to the
