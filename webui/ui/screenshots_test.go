@@ -59,7 +59,7 @@ func TestScreenshots(t *testing.T) {
 	desk.open("/conversations/" + ada)
 	desk.waitJS("the thread", `document.querySelectorAll('[data-testid=message-bubble]').length >= 5`)
 	shot(desk, "sms-view.png")
-	desk.open("/compose?to=" + ada + "&label=Main%20Contact&to=07911123202&label=Line%20Manager&to=123&text=" +
+	desk.open("/compose?to=" + ada + "&label=Main%20Contact&to=07911123202&label=Line%20Manager&to=0791112&to=12&text=" +
 		"Hi%20%E2%80%9CAda%E2%80%9D%20%E2%80%94%20the%20fitting%20is%20booked%E2%80%A6")
 	desk.waitJS("the counter", `document.querySelector('[data-testid=counter]').dataset.encoding === 'ucs2'`)
 	shot(desk, "compose.png")
