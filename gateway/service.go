@@ -72,6 +72,10 @@ type Options struct {
 	// Policy is the sending policy, for estimates (and for the dispatcher
 	// when ModemOptions.Policy is left zero).
 	Policy SendPolicy
+	// SessionIdle ends a web UI session unused this long (default 12 h);
+	// SessionMax ends any session this long after login (default 7 days).
+	SessionIdle time.Duration
+	SessionMax  time.Duration
 }
 
 func (o *Options) defaults() {
@@ -105,6 +109,12 @@ func (o *Options) defaults() {
 	}
 	if o.TokenTouchInterval <= 0 {
 		o.TokenTouchInterval = time.Minute
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 12 * time.Hour
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = 7 * 24 * time.Hour
 	}
 }
 
@@ -170,7 +180,11 @@ func (s *Service) PublishStatus(prev model.State, m model.Message) {
 	if m.State == prev {
 		return
 	}
-	s.bus.Publish(&StatusChanged{At: s.clock.Now(), Message: m, Previous: prev})
+	now := s.clock.Now()
+	s.bus.Publish(&StatusChanged{At: now, Message: m, Previous: prev})
+	if m.State.IsFailure() && !prev.IsFailure() {
+		s.noteFailure(now, m)
+	}
 }
 
 func ctxErr(ctx context.Context) error {

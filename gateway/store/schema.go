@@ -27,6 +27,7 @@ import (
 //   - 3: idx_lane (the outbox by lane, for priority and fair sharing),
 //     modem_sends (per-SIM daily counts for the daily cap), optouts,
 //     groups, saved_searches, templates, campaigns.
+//   - 4: sessions and idx_session_user (staff web UI logins).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -35,7 +36,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // Bucket names (version 1 unless stated).
 var (
@@ -187,6 +188,14 @@ var (
 	// campaigns (version 3): u64(batchID) -> Campaign: a bulk send's name
 	// and what was skipped at its start.
 	bCampaigns = []byte("campaigns")
+
+	// sessions (version 4): sha256(session secret) -> Session. A staff
+	// member's web UI login; only the hash of the cookie's secret is kept,
+	// so a copy of the database does not hold live cookies.
+	bSessions = []byte("sessions")
+	// idx_session_user (version 4): u64(userID) | sha256(secret): a user's
+	// sessions (ended together on a password change or by an admin).
+	bIdxSessionUser = []byte("idx_session_user")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -199,6 +208,7 @@ var allBuckets = [][]byte{
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
 	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
+	bSessions, bIdxSessionUser,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -214,6 +224,18 @@ var migrations = map[uint64]migration{
 		return err
 	},
 	2: indexQueuedPartsByLane,
+	// 3 → 4: sessions start empty (nobody was logged in to a web UI).
+	3: addSessionBuckets,
+}
+
+// addSessionBuckets (3 → 4) creates the buckets of the web UI's sessions.
+func addSessionBuckets(tx *Tx) error {
+	for _, b := range [][]byte{bSessions, bIdxSessionUser} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexQueuedPartsByLane (2 → 3) creates the version 3 buckets and files
