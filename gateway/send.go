@@ -133,6 +133,17 @@ func (s *Service) recipient(raw string) (number, warning string, err error) {
 	if strings.HasPrefix(in, "00") {
 		in = "+" + in[2:]
 	}
+	// Most numbers of a bulk arrive in E.164 already (CRMs, contacts,
+	// groups): a valid one is known without the library's full path.
+	if s.numbers.validE164(in) {
+		return in, "", nil
+	}
+	return s.parseNumber(in)
+}
+
+// parseNumber is recipient's path through libphonenumber (in is trimmed,
+// not a short code, "00" turned into "+").
+func (s *Service) parseNumber(in string) (number, warning string, err error) {
 	region := s.opt.DefaultCountry
 	if region == "" && !strings.HasPrefix(in, "+") {
 		return "", "", &numberError{CodeInvalidNumber, "not in international format (+...) and no default country is configured"}
