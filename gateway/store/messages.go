@@ -140,7 +140,7 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 			}
 		}
 	}
-	if err := putJSON(tx.b(bConversations), []byte(m.Number), &conv); err != nil {
+	if err := tx.putConversationRecord(tx.b(bConversations), []byte(m.Number), &conv); err != nil {
 		return err
 	}
 	for _, u := range users {
@@ -197,7 +197,7 @@ func (tx *Tx) associate(u model.ID, m *model.Message) error {
 	if err := tx.b(bUConvNoMkt).Put(uconvNoMktKey(u, uc, m.Number), nil); err != nil {
 		return err
 	}
-	return putJSON(tx.b(bUConv), ucKey, &uc)
+	return tx.putUserConvRecord(tx.b(bUConv), ucKey, &uc)
 }
 
 func uconvAllKey(u model.ID, uc UserConv, number string) []byte {
@@ -266,7 +266,7 @@ func (tx *Tx) putMessage(old, m *model.Message) error {
 	if err := tx.logMessageEvent(old, m); err != nil {
 		return err
 	}
-	return putJSON(tx.b(bMessages), id, m)
+	return tx.putMessageRecord(tx.b(bMessages), id, m)
 }
 
 func failureListed(m *model.Message) bool {
@@ -315,7 +315,7 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part) error {
 			return err
 		}
 	}
-	return putJSON(tx.b(bParts), key, p)
+	return tx.putPartRecord(tx.b(bParts), key, p)
 }
 
 func mrKey(modem string, mr int, pkey []byte) []byte {

@@ -235,6 +235,9 @@ func (db *DB) Size() (int64, error) {
 type Tx struct {
 	tx *bolt.Tx
 	db *DB
+
+	scratch []byte // encoding buffer, reused record to record (encode.go)
+	arena   []byte // values handed to bbolt, which keeps them until the commit
 }
 
 // View runs fn in a read-only transaction. Keep it short: a long read
