@@ -42,6 +42,40 @@ func (tx *Tx) keep(b []byte) []byte {
 	return tx.arena[n:len(tx.arena):len(tx.arena)]
 }
 
+// key concatenates key pieces into the transaction's key buffer, for a
+// key handed straight to bbolt's Put, Delete or Get (Put copies its key;
+// Delete and Get do not keep it). Not for a key kept past the next call.
+func (tx *Tx) key(parts ...[]byte) []byte {
+	b := tx.keyBuf[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	tx.keyBuf = b
+	return b
+}
+
+// appendFill is the fill percent of the buckets a new message appends to
+// in key order (ID-, time- or batch-ordered keys): bbolt splits a page at
+// FillPercent (default 0.5) when it writes it, so appended keys left every
+// page half empty, twice the pages to allocate, write and fsync. Keys that
+// land in the middle (by number) keep the default, which leaves room for
+// later inserts.
+const appendFill = 0.95
+
+// fillForAppends sets appendFill on the append-ordered buckets of a new
+// message, once per transaction (FillPercent lives on the transaction's
+// bucket handle, not in the file).
+func (tx *Tx) fillForAppends() {
+	if tx.filled {
+		return
+	}
+	tx.filled = true
+	for _, name := range [][]byte{bMessages, bParts, bBatches, bIdxMsgState, bIdxPartState, bIdxDue, bIdxLane,
+		bIdxConvLast, bIdxUser, bIdxUserNoMkt, bUConvAll, bUConvNoMkt} {
+		tx.b(name).FillPercent = appendFill
+	}
+}
+
 // put stores buf, an encoded record, copied to the value arena; the
 // buffer is kept for the next record.
 func (tx *Tx) put(b *bolt.Bucket, key, buf []byte) error {

@@ -238,6 +238,8 @@ type Tx struct {
 
 	scratch []byte // encoding buffer, reused record to record (encode.go)
 	arena   []byte // values handed to bbolt, which keeps them until the commit
+	keyBuf  []byte // see Tx.key
+	filled  bool   // fillForAppends ran
 }
 
 // View runs fn in a read-only transaction. Keep it short: a long read
