@@ -321,8 +321,13 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 	if !req.ExpiresAt.IsZero() {
 		validity = pdu.Validity{Format: pdu.ValidityRelative, Relative: req.ExpiresAt.Sub(due)}
 	}
+	// The text is the same for every recipient: segmented once.
+	plan, err := pdu.PlanSubmit(req.Text, s.opt.Segment)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: send: %w", err)
+	}
 	var res *SendResult
-	err := s.st.Batch(func(tx *store.Tx) error {
+	err = s.st.Batch(func(tx *store.Tx) error {
 		res = &SendResult{Rejected: slices.Clone(rejected), Warnings: warnings, Count: textCount(count)}
 		u, err := tx.User(req.UserID)
 		if err != nil || u.Disabled {
@@ -345,7 +350,8 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 		res.BatchID = tx.NewID()
 		res.Messages = make([]model.Message, 0, len(valid))
 		o := outgoing{batch: res.BatchID, user: req.UserID, marketing: marketing, priority: req.Priority, campaign: req.Campaign,
-			report: req.StatusReport, crm: req.CRM, sendAt: req.SendAt, expiresAt: req.ExpiresAt, due: due, validity: validity, now: now}
+			report: req.StatusReport, crm: req.CRM, sendAt: req.SendAt, expiresAt: req.ExpiresAt, due: due, validity: validity, now: now,
+			plan: plan}
 		for _, r := range valid {
 			if marketing && tx.OptedOut(r.number) {
 				res.Rejected = append(res.Rejected, FieldError{Field: "to", Index: r.index, Value: req.To[r.index], Code: CodeOptedOut, Reason: ReasonOptedOut})
@@ -409,6 +415,9 @@ type outgoing struct {
 	sendAt, expiresAt time.Time
 	due, now          time.Time
 	validity          pdu.Validity
+	// plan, when set, is the text already segmented (every recipient of
+	// a Send gets the same text).
+	plan *pdu.SubmitPlan
 }
 
 // insertOutgoing encodes text for one recipient and stores the message
@@ -428,7 +437,16 @@ func (s *Service) insertOutgoing(tx *store.Tx, o outgoing, number string, addr p
 			ref &= 0xff
 		}
 	}
-	pparts, c, err := pdu.Submit(text, pdu.SubmitOptions{To: addr, StatusReport: o.report, Class: -1, Ref: ref, Segment: s.opt.Segment, Validity: o.validity})
+	so := pdu.SubmitOptions{To: addr, StatusReport: o.report, Class: -1, Ref: ref, Segment: s.opt.Segment, Validity: o.validity}
+	var pparts []pdu.Part
+	var c pdu.Count
+	var err error
+	if o.plan != nil {
+		pparts, err = o.plan.Submit(so)
+		c = o.plan.Count()
+	} else {
+		pparts, c, err = pdu.Submit(text, so)
+	}
 	if err != nil {
 		return model.Message{}, fmt.Errorf("gateway: encode to %s: %w", number, err)
 	}
