@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -74,6 +77,39 @@ func (tx *Tx) fillForAppends() {
 		bIdxConvLast, bIdxUser, bIdxUserNoMkt, bUConvAll, bUConvNoMkt} {
 		tx.b(name).FillPercent = appendFill
 	}
+}
+
+// get is Bucket.Get through a cursor the transaction keeps per bucket:
+// Bucket.Get makes a new cursor and grows its stack on every call (about
+// two allocations), which a send paid several times per recipient. Seek
+// starts again from the bucket's root each time, so writes in between do
+// not matter; like Get it gives nil for a nested bucket's key.
+func (tx *Tx) get(name, key []byte) []byte {
+	c := tx.cursors[string(name)]
+	if c == nil {
+		if tx.cursors == nil {
+			tx.cursors = map[string]*bolt.Cursor{}
+		}
+		c = tx.b(name).Cursor()
+		tx.cursors[string(name)] = c
+	}
+	k, v := c.Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// getRecord is getJSON through tx.get.
+func (tx *Tx) getRecord(name, key []byte, v any) error {
+	raw := tx.get(name, key)
+	if raw == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("store: decode %s: %w", key, err)
+	}
+	return nil
 }
 
 // put stores buf, an encoded record, copied to the value arena; the

@@ -51,7 +51,7 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if m.ID == 0 {
 		return fmt.Errorf("store: insert message: zero id")
 	}
-	if tx.b(bMessages).Get(u64(uint64(m.ID))) != nil {
+	if tx.get(bMessages, u64(uint64(m.ID))) != nil {
 		return fmt.Errorf("store: insert message %s: %w", m.ID, ErrExists)
 	}
 	tx.fillForAppends()
@@ -171,7 +171,7 @@ func (tx *Tx) associate(u model.ID, m *model.Message) error {
 	}
 	ucKey := k(uid, []byte(m.Number))
 	var uc UserConv
-	if err := getJSON(tx.b(bUConv), ucKey, &uc); err != nil && err != ErrNotFound {
+	if err := tx.getRecord(bUConv, ucKey, &uc); err != nil && err != ErrNotFound {
 		return err
 	}
 	old := uc
@@ -230,7 +230,7 @@ func (tx *Tx) setUnassigned(number string, id model.ID) error {
 
 func (tx *Tx) removeUnassigned(number string) error {
 	b := tx.b(bUnassigned)
-	v := b.Get([]byte(number))
+	v := tx.get(bUnassigned, []byte(number))
 	if v == nil {
 		return nil
 	}
@@ -547,8 +547,11 @@ func (tx *Tx) deleteConversation(conv Conversation) error {
 
 // Conversation reads the conversation with number.
 func (tx *Tx) Conversation(number string) (Conversation, error) {
+	if tx.get(bConversations, []byte(number)) == nil {
+		return Conversation{}, ErrNotFound // (a new number: nothing to decode)
+	}
 	var c Conversation
-	if err := getJSON(tx.b(bConversations), []byte(number), &c); err != nil {
+	if err := tx.getRecord(bConversations, []byte(number), &c); err != nil {
 		return Conversation{}, err
 	}
 	return c, nil
