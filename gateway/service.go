@@ -132,6 +132,10 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown login names
+
+	// numbers validates canonical E.164 numbers without the library's
+	// per-call cost (numbers.go).
+	numbers numberPlans
 }
 
 // New returns a service over an open store. The store's own clock should be

@@ -326,4 +326,9 @@ func tns(t time.Time) []byte {
 	return u64(uint64(n))
 }
 
-func partKey(id model.ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
+func partKey(id model.ID, seq int) []byte {
+	b := make([]byte, 9) // one allocation, not two (u64's array, then append's copy)
+	putU64(b, uint64(id))
+	b[8] = byte(seq)
+	return b
+}
