@@ -26,6 +26,7 @@ import (
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
 	"github.com/gsmgate/gsmgate/webui"
+	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -47,6 +48,10 @@ type serveInfo struct {
 	demo *sim.Modem
 	// demoModems are all the virtual modems of --demo.
 	demoModems []*sim.Modem
+	// svc is the gateway core and db its database, for tests that send
+	// through the one and hold the other's write lock.
+	svc *gateway.Service
+	db  *store.DB
 }
 
 // serveMain runs the daemon until ctx ends, then shuts down gracefully:
@@ -145,6 +150,7 @@ type instance struct {
 	hooks   *webhook.Sender
 	bridge  *webhook.BusBridge
 	web     *webui.Server
+	ui      *ui.Handler
 	httpSrv *http.Server
 	ln      net.Listener
 	info    serveInfo
@@ -154,6 +160,10 @@ type instance struct {
 	stopSim context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func()
+	// ap is systemd, the control socket, HTTPS and the nightly backup
+	// (appliance.go); tlsLn the HTTPS listener (nil without tls_listen).
+	ap    *appliance
+	tlsLn net.Listener
 }
 
 func (in *instance) goRun(f func()) {
@@ -215,6 +225,9 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	if err != nil {
 		return nil, err
 	}
+	in.ap = newAppliance(cfg, in.svc, log, os.Getenv)
+	in.closers = append(in.closers, in.ap.close)
+	in.info.svc, in.info.db = in.svc, in.db
 	if in.info.Token, err = bootstrap(ctx, in.svc, cfg, stdout); err != nil {
 		return nil, err
 	}
@@ -223,6 +236,12 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	}
 	in.closers = append(in.closers, func() { in.ln.Close() })
 	in.info.URL = "http://" + in.ln.Addr().String()
+	if in.tlsLn, err = in.ap.listenTLS(stdout); err != nil {
+		return nil, fmt.Errorf("https: %w", err)
+	}
+	if in.tlsLn != nil {
+		in.closers = append(in.closers, func() { in.tlsLn.Close() })
+	}
 
 	in.pool = modem.NewPool(modem.PoolConfig{}, log)
 	switch {
@@ -246,15 +265,18 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 			}
 		}
 	default:
-		in.pool = modem.NewPool(modem.PoolConfig{Scan: modem.ScanUSB}, log)
+		in.pool = modem.NewPool(modem.PoolConfig{Scan: in.ap.watchScan(modem.ScanUSB)}, log)
 		log.Info("no modem configured: looking for USB modems")
 	}
 
 	in.hooks = webhook.New(in.db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
+	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log}); err != nil {
+		return nil, err
+	}
 	in.web = webui.New(in.svc, in.hooks, webui.Options{
 		MaxBodyBytes:  cfg.API.MaxBodyBytes,
-		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log,
+		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log, UI: in.ui,
 	})
 	in.httpSrv = &http.Server{Handler: in.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Subscribed before the gateway starts, so startup events (recovered
@@ -272,6 +294,10 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	gwDone := make(chan struct{})
+	if err := in.ap.run(workCtx, in.pool, in.cfg.Demo || len(in.cfg.Modems) > 0, gwDone, in.goRun); err != nil {
+		log.Error("control socket", "error", err)
+		return 1
+	}
 	go func() {
 		defer close(gwDone)
 		if err := in.svc.Run(workCtx, in.pool, gateway.ModemOptions{Policy: in.policy}); err != nil {
@@ -282,11 +308,20 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	in.goRun(func() { in.bridge.Run(workCtx) })
 	in.goRun(func() { in.web.RunMetrics(workCtx) })
 	in.goRun(func() { in.svc.RunRetention(workCtx) })
-	httpDone := make(chan error, 1)
+	httpDone := make(chan error, 2)
 	go func() { httpDone <- in.httpSrv.Serve(in.ln) }()
+	if in.tlsLn != nil {
+		go func() { httpDone <- in.httpSrv.Serve(in.tlsLn) }()
+	}
 
 	info := in.info
 	fmt.Fprintf(stdout, "gsmgate %s listening on %s (data in %s)\n", version, info.URL, in.cfg.DataDir)
+	fmt.Fprintf(stdout, "web UI: open %s/ and log in as %q\n", info.URL, in.cfg.Admin.Name)
+	if in.cfg.Demo {
+		if err := seedDemo(workCtx, in.svc); err != nil {
+			log.Warn("demo: seeding a conversation", "error", err)
+		}
+	}
 	if info.Control != "" {
 		fmt.Fprintf(stdout, "virtual modem control on http://%s (see the README: make an SMS arrive, force an error, unplug)\n", info.Control)
 	}
@@ -304,8 +339,10 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	case err := <-httpDone:
 		log.Error("HTTP server stopped", "error", err)
 	}
+	in.ap.stopping()
 	in.web.Drain()
 	in.web.CloseStreams()
+	in.ui.Close()
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := in.httpSrv.Shutdown(shCtx); err != nil {
@@ -374,11 +411,35 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 
 // demoContacts reply to what they are sent.
 var demoContacts = []struct {
-	number, name, company string
-	replies               []string
+	number, name, company, job, email string
+	replies                           []string
 }{
-	{"+447911123201", "Ada Lovelace", "Analytical Engines Ltd", []string{"Thanks, got it!", "Can we move it to Thursday?", "Perfect, see you then."}},
-	{"+447911123202", "Grace Hopper", "Compilers & Co", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
+	{"+447911123201", "Ada Lovelace", "Analytical Engines Ltd", "Head of Programming", "ada@example.com", []string{"Thanks, got it!", "Can we move it to Thursday?", "Perfect, see you then."}},
+	{"+447911123202", "Grace Hopper", "Compilers & Co", "Rear Admiral, Systems", "grace@example.com", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
+}
+
+// seedDemo sends the demo's first message, from the first admin to Grace,
+// on a database with no conversation yet, so that a newcomer who logs in
+// finds a conversation (Grace's reply follows within seconds; the README's
+// first send goes to Ada, a conversation of its own).
+func seedDemo(ctx context.Context, svc *gateway.Service) error {
+	us, err := svc.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.Role != model.RoleAdmin || u.Disabled {
+			continue
+		}
+		page, err := svc.Conversations(ctx, u.ID, gateway.ConversationQuery{All: true, Page: gateway.Page{Limit: 1}})
+		if err != nil || len(page.Items) > 0 {
+			return err
+		}
+		_, err = svc.Send(ctx, gateway.SendRequest{UserID: u.ID, To: []string{demoContacts[1].number}, StatusReport: true,
+			Text: "Hello Grace, this is gsmgate's demo. Reply to me here, or try Send SMS at the top."})
+		return err
+	}
+	return nil
 }
 
 // demoNumbers are the demo's virtual modems (two SIMs, so that routing and
@@ -411,7 +472,8 @@ func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRu
 		d.addrs, d.modems = append(d.addrs, addr), append(d.modems, m)
 	}
 	for _, c := range demoContacts {
-		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company}); err != nil {
+		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company,
+			JobTitle: c.job, Email: c.email, CRMURL: "https://crm.example.com/contacts/" + strings.TrimPrefix(c.number, "+")}); err != nil {
 			return demoModem{}, err
 		}
 	}

@@ -27,7 +27,8 @@ import (
 //   - 3: idx_lane (the outbox by lane, for priority and fair sharing),
 //     modem_sends (per-SIM daily counts for the daily cap), optouts,
 //     groups, saved_searches, templates, campaigns.
-//   - 4: parts carry store_send, slot_storage and slot_index (store-and-send:
+//   - 4: sessions and idx_session_user (staff web UI logins).
+//   - 5: parts carry store_send, slot_storage and slot_index (store-and-send:
 //     where the modem holds a copy of a part being sent). An older binary
 //     would ignore them and call such a part's outcome unknown, or resend
 //     one the copy says went; the version keeps it from opening the file.
@@ -39,7 +40,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // Bucket names (version 1 unless stated).
 var (
@@ -191,6 +192,14 @@ var (
 	// campaigns (version 3): u64(batchID) -> Campaign: a bulk send's name
 	// and what was skipped at its start.
 	bCampaigns = []byte("campaigns")
+
+	// sessions (version 4): sha256(session secret) -> Session. A staff
+	// member's web UI login; only the hash of the cookie's secret is kept,
+	// so a copy of the database does not hold live cookies.
+	bSessions = []byte("sessions")
+	// idx_session_user (version 4): u64(userID) | sha256(secret): a user's
+	// sessions (ended together on a password change or by an admin).
+	bIdxSessionUser = []byte("idx_session_user")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -203,6 +212,7 @@ var allBuckets = [][]byte{
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
 	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
+	bSessions, bIdxSessionUser,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -218,10 +228,22 @@ var migrations = map[uint64]migration{
 		return err
 	},
 	2: indexQueuedPartsByLane,
-	// 3 → 4: parts gain the store-and-send fields; every part written
+	// 3 → 4: sessions start empty (nobody was logged in to a web UI).
+	3: addSessionBuckets,
+	// 4 → 5: parts gain the store-and-send fields; every part written
 	// before has none (it was sent with +CMGS), which is what their zero
 	// values say.
-	3: partsGainStoreAndSendFields,
+	4: partsGainStoreAndSendFields,
+}
+
+// addSessionBuckets (3 → 4) creates the buckets of the web UI's sessions.
+func addSessionBuckets(tx *Tx) error {
+	for _, b := range [][]byte{bSessions, bIdxSessionUser} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexQueuedPartsByLane (2 → 3) creates the version 3 buckets and files
@@ -312,9 +334,14 @@ func tns(t time.Time) []byte {
 	return u64(uint64(n))
 }
 
-func partKey(id model.ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
+func partKey(id model.ID, seq int) []byte {
+	b := make([]byte, 9) // one allocation, not two (u64's array, then append's copy)
+	putU64(b, uint64(id))
+	b[8] = byte(seq)
+	return b
+}
 
-// partsGainStoreAndSendFields is the 3 → 4 migration. A part record is JSON
+// partsGainStoreAndSendFields is the 4 → 5 migration. A part record is JSON
 // and the new fields' zero values mean "sent directly", which is true of
-// every part written by formats 2 and 3: there is nothing to rewrite.
+// every part written by formats 2 to 4: there is nothing to rewrite.
 func partsGainStoreAndSendFields(*Tx) error { return nil }
