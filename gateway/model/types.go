@@ -192,10 +192,10 @@ type Part struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 	SentAt      time.Time `json:"sent_at,omitzero"`
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
-	// StoreSend (store format 3) is set in the claim's commit when the part
+	// StoreSend (store format 5) is set in the claim's commit when the part
 	// goes through a modem that stores before sending (+CMGW, then +CMSS),
 	// and cleared (committed) before a fallback to +CMGS. SlotStorage and
-	// SlotIndex (format 3) are where the modem stored it, committed before
+	// SlotIndex (format 5) are where the modem stored it, committed before
 	// +CMSS and cleared once the outcome is recorded. Together they let a
 	// restart resolve a part left "submitting": StoreSend without a slot
 	// never reached +CMSS (send it again); with a slot, the stored copy's
