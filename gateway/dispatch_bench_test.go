@@ -26,8 +26,19 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // between, the part is committed "sent" and the next one "submitting" in one
 // bbolt transaction (fsynced). Messages of three parts, queued before the
 // gateway starts, one modem over a pty.
+//
+// Two ways: direct (+CMGS) and store_and_send, whose gap also holds the
+// delete of the sent part's copy (+CMGD), the next part's +CMGW and the
+// commit of its slot: the extra time store-and-send costs per part.
 func BenchmarkDispatchIdleGap(b *testing.B) {
+	for _, mode := range []string{"direct", "store_and_send"} {
+		b.Run(mode, func(b *testing.B) { benchmarkDispatchIdleGap(b, mode == "direct") })
+	}
+}
+
+func benchmarkDispatchIdleGap(b *testing.B, direct bool) {
 	r := newMRig(b, 1, "pty", sim.ModemOptions{Latency: time.Millisecond})
+	r.direct = direct
 	var ids []model.ID
 	for i := range b.N {
 		ids = append(ids, r.send(threeParts(fmt.Sprintf("bench %d ", i)), false, recipient)[0].ID)

@@ -57,6 +57,7 @@ type dispatcher struct {
 
 	mu       sync.Mutex
 	inflight map[model.ID]string // message -> modem working on it
+	swept    map[string]bool     // modems whose stale stored copies were swept
 	// after is, per grouped lane, the bulk (batch) served last: the next
 	// claim starts at the one after it (round robin).
 	after map[store.Lane]model.ID
@@ -66,7 +67,7 @@ type dispatcher struct {
 
 func newDispatcher(s *Service, m Modems, o ModemOptions) *dispatcher {
 	return &dispatcher{s: s, m: m, o: o, log: s.log.With("component", "dispatcher"),
-		kick: make(chan struct{}, 1), inflight: map[model.ID]string{},
+		kick: make(chan struct{}, 1), inflight: map[model.ID]string{}, swept: map[string]bool{},
 		after: map[store.Lane]model.ID{}, lastClaim: map[string]time.Time{}}
 }
 
@@ -147,6 +148,7 @@ func (d *dispatcher) run(ctx context.Context) {
 		case <-timer.C:
 		case <-safety.C:
 			d.expire()
+			d.expireStored(d.o.StoredWait)
 		}
 	}
 }
@@ -187,6 +189,7 @@ func (d *dispatcher) expire() {
 // kick will come): the next part falling due, or the moment the sending
 // policy lets a held part go.
 func (d *dispatcher) pump(ctx context.Context) time.Time {
+	d.settleStored(ctx)
 	tried := map[string]bool{}
 	var hold time.Time
 	for ctx.Err() == nil {
@@ -235,6 +238,7 @@ func (d *dispatcher) pump(ctx context.Context) time.Time {
 			return earliest(d.nextFuture(), hold)
 		}
 		tried[snd.ID()] = true
+		d.resolveStored(ctx, snd)
 		due, ok, cs, err := d.commitAndClaim(snd.ID(), nil, nil, statuses)
 		d.publish(cs)
 		if err != nil {
@@ -334,6 +338,12 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 			}
 			for _, x := range got.Expired {
 				cs = append(cs, change{x.Previous, x.Message})
+			}
+			if ok && storesOn(id, statuses) {
+				if got.Message, err = tx.SetStoreSend(got.Message.ID, got.Part.Seq, true); err != nil {
+					return err
+				}
+				got.Part.StoreSend = true
 			}
 			if ok {
 				cs = append(cs, change{before, got.Message})
@@ -475,20 +485,24 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 	defer release()
 	id := snd.ID()
 	for {
-		mr, err := snd.SendPart(context.WithoutCancel(ctx), cur.Part.TPDU)
+		res := d.sendPart(context.WithoutCancel(ctx), snd, cur)
+		mr, err := res.mr, res.err
+		if errors.Is(err, errHeld) {
+			// The modem went away with the part stored: it stays
+			// "submitting" until the modem is back and its copy is read.
+			d.log.Warn("link lost during a stored send; the part waits for its modem", "message", cur.Message.ID, "part", cur.Part.Seq, "modem", id, "error", err)
+			d.done(cur.Message.ID, id)
+			return
+		}
 		var finish func(tx *store.Tx) ([]change, error)
 		if err == nil {
-			msg, seq := cur.Message.ID, cur.Part.Seq
+			sent := markSentFinish(cur.Message.ID, cur.Part.Seq, id, mr)
 			finish = func(tx *store.Tx) ([]change, error) {
-				before, err := tx.Message(msg)
+				c, err := sent(tx)
 				if err != nil {
 					return nil, err
 				}
-				m, err := tx.MarkSent(msg, seq, id, mr)
-				if err != nil {
-					return nil, err
-				}
-				return []change{{before.State, m}}, tx.AddModemSends(id, d.o.Policy.Day(tx.Now()), 1)
+				return c, tx.AddModemSends(id, d.o.Policy.Day(tx.Now()), 1)
 			}
 		} else {
 			finish = d.failure(cur, id, err)
@@ -500,6 +514,12 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 		}
 		prev := cur
 		next, ok, cs, cerr := d.commitAndClaimOpt(id, finish, claim, &prev, statuses)
+		if errors.Is(cerr, store.ErrStorageFull) {
+			cerr = d.recordWhenSpace(ctx, cur, func() error {
+				next, ok, cs, cerr = d.commitAndClaimOpt(id, finish, claim, &prev, statuses)
+				return cerr
+			})
+		}
 		if cerr != nil {
 			// The outcome could not be written: the part stays
 			// "submitting", which a restart reports as unknown rather
@@ -509,6 +529,9 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 			return
 		}
 		d.publish(cs)
+		if res.slot.Storage != "" {
+			d.deleteCopy(snd.(StoreSender), res.slot)
+		}
 		if err == nil {
 			d.log.Debug("part sent", "message", cur.Message.ID, "part", cur.Part.Seq, "modem", id, "mr", mr)
 		}
@@ -519,6 +542,26 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 			return
 		}
 		cur = next
+	}
+}
+
+// recordWhenSpace retries, once a second, the commit of a send's outcome
+// that a full disk refused, until it goes through (space was freed) or ctx
+// ends: the modem stays leased meanwhile (nothing else could be recorded
+// either), and the part is not left "submitting" until a restart.
+func (d *dispatcher) recordWhenSpace(ctx context.Context, cur store.Due, commit func() error) error {
+	d.log.Warn("disk full: the outcome of a send waits to be recorded", "message", cur.Message.ID, "part", cur.Part.Seq)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return store.ErrStorageFull
+		case <-t.C:
+		}
+		if err := commit(); !errors.Is(err, store.ErrStorageFull) {
+			return err
+		}
 	}
 }
 
@@ -569,6 +612,7 @@ func markRetry(tx *store.Tx, id model.ID, seq int, errText string, next time.Tim
 			switch {
 			case p.Seq == seq:
 				p.State, p.Error, p.NextAttempt, p.MR = model.StateQueued, errText, next, -1
+				p.SlotStorage, p.SlotIndex = "", 0
 			case p.Seq > seq && p.State == model.StateQueued && p.NextAttempt.Before(next):
 				p.NextAttempt = next
 			}
@@ -586,6 +630,7 @@ func markUnknown(tx *store.Tx, id model.ID, seq int, reason string) (model.Messa
 			switch {
 			case parts[i].Seq == seq:
 				parts[i].State, parts[i].Error = model.StateUnknown, reason
+				parts[i].SlotStorage, parts[i].SlotIndex = "", 0
 			case parts[i].State == model.StateQueued:
 				parts[i].State, parts[i].Error = model.StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", seq)
 			}

@@ -9,8 +9,12 @@
 // side (the dispatcher that drains the outbox, the inbox that reads parts,
 // status report matching) uses the store's outbox methods (ClaimDue,
 // MarkSent, MarkRetry, MarkFailed, FindByMR, MarkStatus, RecoverSubmitting,
-// PutPendingPart, SeenInbound) and the hooks here (OutboxWake,
-// PublishStatus, AcceptIncoming, RecoverAtStartup).
+// SetStoreSend, SetSlot, ResolveStored, PutPendingPart, SeenInbound) and the
+// hooks here (OutboxWake, PublishStatus, AcceptIncoming, RecoverAtStartup).
+// Where a modem can, parts are sent by store-and-send (storesend.go): a part
+// whose send was cut short is settled from the modem's stored copy, not
+// left unknown. A full disk (StorageFull, ErrStorageFull) loses nothing:
+// writes are refused until space returns, and everything then resumes.
 //
 // # API
 //
@@ -122,7 +126,8 @@
 // # States
 //
 // A message moves queued → submitting → sent → delivered, or ends failed
-// (with a reason), unknown (the process died during AT+CMGS), cancelled or
+// (with a reason), unknown (the process died during AT+CMGS, or a stored
+// send's copy could not be read back), cancelled or
 // expired. Its state is derived from its parts' states (model.RollUp). The
 // names are the same in the store, the API, the UI and webhooks.
 //

@@ -30,6 +30,10 @@ var (
 	ErrDuplicate = errors.New("gateway: incoming message already stored")
 	// ErrExists: a unique name is taken.
 	ErrExists = store.ErrExists
+	// ErrStorageFull: the disk holding the database is full; the write was
+	// not made and nothing stored before is affected (StorageFull says
+	// since when). Same value as store.ErrStorageFull.
+	ErrStorageFull = store.ErrStorageFull
 )
 
 // FieldError is one problem with one field of a request. Index is the

@@ -137,14 +137,29 @@ func (s *Service) Dismiss(ctx context.Context, viewer, id model.ID) (model.Messa
 }
 
 // RecoverAtStartup deals with parts left "submitting" by a process that
-// died during AT+CMGS, before the dispatcher starts: they become "unknown"
-// (ReasonUnknown, retry one click away) or, with resend, go back to the
-// outbox at the risk of a duplicate.
+// died while sending them, before the dispatcher starts (store.RecoverSubmitting):
+// a part sent with AT+CMGS becomes "unknown" (ReasonUnknown, retry one
+// click away) or, with resend, goes back to the outbox at the risk of a
+// duplicate; a part claimed for store-and-send that never reached AT+CMSS
+// goes back to the outbox; a part sent from storage stays "submitting"
+// until the dispatcher reads its modem's copy (resolveStored). It returns
+// the messages made unknown (or resent).
 func (s *Service) RecoverAtStartup(ctx context.Context, resend bool) ([]model.Message, error) {
-	msgs, err := s.st.RecoverSubmitting(ReasonUnknown, resend)
+	rec, err := s.st.RecoverSubmitting(ReasonUnknown, resend)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: recover: %w", err)
 	}
+	for _, m := range rec.Requeued {
+		s.log.Info("part claimed for store-and-send but never sent; queued again", "message", m.ID, "number", m.Number)
+		s.PublishStatus(model.StateSubmitting, m)
+	}
+	for _, d := range rec.Stored {
+		s.log.Info("part sent from storage when the gateway stopped; its modem's copy decides", "message", d.Message.ID, "part", d.Part.Seq, "modem", d.Part.Modem)
+	}
+	if len(rec.Requeued) > 0 {
+		s.WakeOutbox()
+	}
+	msgs := rec.Unknown
 	for _, m := range msgs {
 		s.log.Warn("message outcome unknown after restart", "message", m.ID, "number", m.Number, "resend", resend)
 		s.PublishStatus(model.StateSubmitting, m)

@@ -111,8 +111,11 @@ func (in *inbox) handle(ctx context.Context, ev modem.Event) {
 	switch e := ev.(type) {
 	case *modem.Inbound:
 		if err := in.inbound(ctx, e); err != nil {
-			// Not committed: the part stays on the modem and is read again.
+			// Not committed: the part stays on the modem and is read
+			// again at the next poll (released), by then perhaps with
+			// room in the database again.
 			in.log.Error("storing a received part failed; it stays on the modem", "modem", e.ModemID, "error", err)
+			e.Release()
 		}
 	case *modem.StatusReport:
 		in.report(ctx, e, true)

@@ -82,6 +82,11 @@ type ModemOptions struct {
 	// being woken, and expired messages are marked (default 30 s). Sending
 	// is driven by Send's wake-up, not by this.
 	Rescan time.Duration
+	// StoredWait is how long a part whose send was cut short with its
+	// copy stored on the modem (the link was lost during +CMSS) waits for
+	// that modem to come back and its copy to be read, before it is called
+	// unknown (default 10 min).
+	StoredWait time.Duration
 	// OrphanWait is how long a status report that matches no sent part is
 	// kept on the modem and tried again (default 30 s): it may overtake
 	// the commit of its part's MR.
@@ -114,6 +119,7 @@ func (o *ModemOptions) defaults() {
 	def(&o.ReportWindow, 72*time.Hour)
 	def(&o.Rescan, 30*time.Second)
 	def(&o.OrphanWait, 30*time.Second)
+	def(&o.StoredWait, 10*time.Minute)
 }
 
 // Run runs the modem side of the gateway on a pool until ctx ends: it runs

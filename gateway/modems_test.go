@@ -66,10 +66,16 @@ func (r *recModems) log() []attempt {
 
 type recSender struct {
 	Sender
-	r *recModems
+	r       *recModems
+	written []byte // the TPDU of the last WritePart, recorded when +CMSS sends it
 }
 
 func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
+	return s.record(tpdu, func() (int, error) { return s.Sender.SendPart(ctx, tpdu) })
+}
+
+// record runs one send (+CMGS or +CMSS) and records it as an attempt.
+func (s *recSender) record(tpdu []byte, send func() (int, error)) (int, error) {
 	start := time.Now()
 	s.r.mu.Lock()
 	if t, ok := s.r.last[s.ID()]; ok {
@@ -82,7 +88,7 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 	if started != nil {
 		started <- start
 	}
-	mr, err := s.Sender.SendPart(ctx, tpdu)
+	mr, err := send()
 	s.r.mu.Lock()
 	s.r.attempts = append(s.r.attempts, attempt{s.ID(), err})
 	if err == nil {
@@ -90,6 +96,47 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 	}
 	s.r.mu.Unlock()
 	return mr, err
+}
+
+// The store-and-send half of the modem passes through; +CMSS is recorded
+// as SendPart is.
+
+func (s *recSender) stores() (StoreSender, bool) {
+	ss, ok := s.Sender.(StoreSender)
+	return ss, ok
+}
+
+func (s *recSender) SendMode() modem.SendMode {
+	if ss, ok := s.stores(); ok {
+		return ss.SendMode()
+	}
+	return modem.SendDirect
+}
+
+func (s *recSender) WritePart(ctx context.Context, tpdu []byte) (modem.Slot, error) {
+	ss, _ := s.stores()
+	s.written = tpdu
+	return ss.WritePart(ctx, tpdu)
+}
+
+func (s *recSender) SendStored(ctx context.Context, slot modem.Slot) (int, error) {
+	ss, _ := s.stores()
+	return s.record(s.written, func() (int, error) { return ss.SendStored(ctx, slot) })
+}
+
+func (s *recSender) ReadStored(ctx context.Context, slot modem.Slot, tpdu []byte) (modem.StoredOutcome, error) {
+	ss, _ := s.stores()
+	return ss.ReadStored(ctx, slot, tpdu)
+}
+
+func (s *recSender) StoredOutgoing(ctx context.Context) ([]modem.Slot, error) {
+	ss, _ := s.stores()
+	return ss.StoredOutgoing(ctx)
+}
+
+func (s *recSender) DeleteStored(ctx context.Context, slot modem.Slot) error {
+	ss, _ := s.stores()
+	return ss.DeleteStored(ctx, slot)
 }
 
 type mrig struct {
@@ -111,6 +158,11 @@ type mrig struct {
 	notReady bool
 	// sendTimeout, when set, replaces testPoolConfig's send timeout.
 	sendTimeout time.Duration
+	// direct turns store-and-send off (modem.Config.DirectSend).
+	direct bool
+	// scan: the pool finds the modems by scanning for their current pty
+	// (a replugged modem appears at a new one), not at fixed ports.
+	scan bool
 }
 
 func rigLog(t testing.TB) *slog.Logger {
@@ -197,8 +249,23 @@ func (r *mrig) start(o ModemOptions) {
 	if r.sendTimeout > 0 {
 		cfg.Modem.SendTimeout = r.sendTimeout
 	}
+	cfg.Modem.DirectSend = r.direct
+	if r.scan {
+		cfg.Scan = func(context.Context) ([]string, error) {
+			var ports []string
+			for _, sm := range r.sims {
+				if p := sm.PTYPath(); p != "" {
+					ports = append(ports, p)
+				}
+			}
+			return ports, nil
+		}
+	}
 	pool := modem.NewPool(cfg, rigLog(r.t))
 	for _, p := range r.ports {
+		if r.scan {
+			break
+		}
 		if err := pool.Add(modem.Config{Port: p}); err != nil {
 			r.t.Fatal(err)
 		}
@@ -546,8 +613,12 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 	}
 }
 
+// TestDispatchSendTimeoutIsUnknownNotResent: with +CMGS an unanswered send
+// is unknown (store-and-send reads the copy instead:
+// TestStoreAndSendTimeoutReadsTheCopy).
 func TestDispatchSendTimeoutIsUnknownNotResent(t *testing.T) {
 	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+	r.direct = true
 	r.sendTimeout = 2 * time.Second // the unanswered send waits all of it
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0}, SendTimeouts: 1})
 	r.start(ModemOptions{})

@@ -197,3 +197,10 @@ func ctxErr(ctx context.Context) error {
 	}
 	return nil
 }
+
+// StorageFull reports whether the disk holding the database is full (a
+// write failed for want of space, and there is still no room), and since
+// when: readiness, the metrics and the UI say so. Writes fail with
+// ErrStorageFull meanwhile; nothing stored is lost, incoming messages stay
+// on the modems, and everything resumes by itself once space is freed.
+func (s *Service) StorageFull() (bool, time.Time) { return s.st.StorageFull() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
@@ -26,6 +27,10 @@ func (s *Service) Modems(context.Context) []model.ModemStatus {
 // Ready is nil when the database answers a read and a modem is registered on
 // a network, otherwise the reason (for /readyz and systemd).
 func (s *Service) Ready(ctx context.Context) error {
+	if full, since := s.StorageFull(); full {
+		return fmt.Errorf("%w (since %s): new messages are refused, incoming ones wait on the modems; free space on the appliance",
+			ErrStorageFull, since.UTC().Format(time.RFC3339))
+	}
 	if err := s.st.View(func(*store.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -62,6 +67,7 @@ func ModemStatuses(ss []modem.Status) []model.ModemStatus {
 			IMSI: s.Info.IMSI, ICCID: s.Info.ICCID, Number: s.Info.OwnNumber, Operator: h.Operator,
 			SignalDBm: h.Signal.DBm, SignalBars: max(h.Signal.Bars, 0), Registration: h.Registration.String(),
 			Registered: h.Registration.Registered(), State: string(s.State), Leased: s.Leased, LastError: s.Reason, UpdatedAt: h.At,
+			SendMode: string(s.Info.SendMode),
 		}
 		if m.Name == "" {
 			m.Name = s.Port

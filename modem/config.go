@@ -27,6 +27,11 @@ type Config struct {
 	CNMI string
 	// SMSC overrides the SIM's service centre for sending ("" = the SIM's).
 	SMSC string
+	// DirectSend turns store-and-send off: parts are sent with AT+CMGS even
+	// when the modem can store them first (AT+CMGW, AT+CMSS). Default
+	// false: store-and-send where the modem offers it, so that a send cut
+	// short by a crash is resolved from the stored copy's status.
+	DirectSend bool
 
 	// CommandTimeout bounds an ordinary command (default 10s).
 	CommandTimeout time.Duration

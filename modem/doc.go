@@ -22,4 +22,12 @@
 //	release()
 //
 // A single modem: Open, then Run with an event channel, SendPart, Close.
+//
+// Store-and-send (storesend.go): where initialisation finds AT+CMGW and
+// AT+CMSS (SendMode), a caller may store a part first (WritePart), commit
+// its Slot, send it from storage (SendStored), and after a crash, a timeout
+// or an unplug read back from the copy whether it went (ReadStored: "STO
+// SENT" / "STO UNSENT"); DeleteStored removes the copy, StoredOutgoing
+// lists copies left behind. A modem that refuses AT+CMGW (ErrStoreRefused)
+// is switched to direct sending; a full storage refuses one part only.
 package modem

@@ -18,9 +18,25 @@ type Event interface {
 // receipt is the commit half of an event whose message still sits in the
 // modem (in a storage, or unacknowledged after +CMT/+CDS).
 type receipt struct {
-	mu     sync.Mutex
-	done   bool
-	commit func(ctx context.Context) error
+	mu      sync.Mutex
+	done    bool
+	commit  func(ctx context.Context) error
+	release func()
+}
+
+// Release tells the modem the caller could not store the message (its
+// database is full, say): it stays on the modem and is delivered again by
+// the next storage poll, rather than after Config.RedeliverAfter. A message
+// delivered directly (+CMT) is repeated by the network instead.
+func (r *receipt) Release() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.done && r.release != nil {
+		r.release()
+	}
 }
 
 // Commit tells the modem the message is safely stored by the caller: only

@@ -47,6 +47,11 @@ type Info struct {
 	CNMI string
 	// AckDirect: +CSMS=1 is on, so direct deliveries are acknowledged with +CNMA.
 	AckDirect bool
+	// WriteStorage is where +CMGW writes and +CMSS sends from (+CPMS mem2).
+	WriteStorage string
+	// SendMode is how parts are sent: store-and-send (+CMGW then +CMSS)
+	// or direct (+CMGS). See SendMode.
+	SendMode SendMode
 }
 
 // Health is a modem's radio and SIM condition at one moment.
@@ -102,13 +107,14 @@ type Modem struct {
 	storeMu sync.Mutex // the selected read storage and the command using it
 	mem1    string
 
-	mu      sync.Mutex
-	info    Info
-	health  Health
-	state   State
-	reason  string
-	since   time.Time
-	pending map[string]delivered
+	mu       sync.Mutex
+	info     Info
+	writable []string // storages +CMGW may write to and +CMGR read (mem2 candidates)
+	health   Health
+	state    State
+	reason   string
+	since    time.Time
+	pending  map[string]delivered
 
 	urcMu   sync.Mutex
 	urcs    []at.URC
@@ -456,6 +462,9 @@ func (m *Modem) initialise(ctx context.Context) error {
 	if err := m.chooseStorage(ctx); err != nil {
 		return fail("storage", err)
 	}
+	if err := m.chooseSendMode(ctx); err != nil {
+		return fail("send mode", err)
+	}
 	if err := m.chooseCNMI(ctx); err != nil {
 		return fail("indications", err)
 	}
@@ -556,7 +565,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // chooseStorage picks where incoming messages are stored: of the storages
-// +CPMS=? offers for both reading and receiving, the one with most room.
+// +CPMS=? offers for both reading and receiving, the largest that has room
+// (the first of equal ones; the largest when all are full).
 // Every readable storage is still polled, so messages stored before are
 // not missed.
 func (m *Modem) chooseStorage(ctx context.Context) error {
@@ -585,7 +595,8 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		}
 		return false
 	}
-	best, bestFree := "", -1
+	best, bestFree, bestTotal := "", -1, -1
+	room := map[string]int{} // free slots by storage
 	m.storeMu.Lock()
 	defer m.storeMu.Unlock()
 	for _, s := range recv {
@@ -604,8 +615,13 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		if err != nil {
 			continue
 		}
-		if free := total - used; free > bestFree {
-			best, bestFree = s, free
+		room[s] = total - used
+		// The largest storage that has room, the first of equals: a
+		// stable choice, so that across restarts incoming messages keep
+		// filling one storage and store-and-send's copies keep the other.
+		free := total - used
+		if best == "" || (free > 0) != (bestFree > 0) && free > 0 || (free > 0) == (bestFree > 0) && total > bestTotal {
+			best, bestFree, bestTotal = s, free, total
 		}
 	}
 	if best == "" {
@@ -613,9 +629,25 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		defer m.storeMu.Lock()
 		return m.currentStorage(ctx, fmt.Errorf("modem: no usable message storage in %q", lines))
 	}
+	// Store-and-send writes its copies (+CMGW, mem2) to another storage
+	// than the one incoming messages fill when there is one with room: a
+	// backlog of received messages then cannot leave it without room
+	// (WritePart also switches storage when the one it writes to is full).
+	var writable []string
+	for _, s := range write {
+		if has(read, s) && s != "BM" && s != "SR" && s != "MT" && best != "MT" {
+			writable = append(writable, s)
+		}
+	}
 	w := best
 	if !has(write, w) && len(write) > 0 {
 		w = write[0]
+	}
+	for _, s := range writable {
+		if s != best && room[s] > 0 {
+			w = s
+			break
+		}
 	}
 	if _, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, best, w, best)); err != nil {
 		return err
@@ -632,7 +664,8 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		}
 	}
 	m.mu.Lock()
-	m.info.Storage, m.info.Storages = best, polled
+	m.info.Storage, m.info.Storages, m.info.WriteStorage = best, polled, w
+	m.writable = writable
 	m.mu.Unlock()
 	if bestFree == 0 {
 		m.log.Warn("message storage is full; stored messages are read and delivered now, and deleted once committed", slog.String("storage", best))
@@ -658,7 +691,7 @@ func (m *Modem) currentStorage(ctx context.Context, why error) error {
 	m.mem1 = name
 	m.storeMu.Unlock()
 	m.mu.Lock()
-	m.info.Storage, m.info.Storages = name, []string{name}
+	m.info.Storage, m.info.Storages, m.info.WriteStorage = name, []string{name}, name
 	m.mu.Unlock()
 	return nil
 }

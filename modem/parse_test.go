@@ -256,7 +256,8 @@ func FuzzParsers(f *testing.F) {
 		"+CSQ: 17,99", `+CPMS: ("SM","ME"),("SM"),("SM")`, "+CPMS: 1,20,1,20,1,20",
 		"+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)", "+CMGL: 1,0,,24\n0791", "+CMGR: 0,,3\n00", "+CMGS: 12",
 		`+CNUM: "","+4412",145`, "+CREG: 0,1", `+COPS: 0,0,"x",7`, "+CPIN: READY", `"SM",3`, "+CCID: 8944F",
-		"+CNMI: (", "((((", `"`, "+CMGL: ,,,\n", "+CNMI: (5-1)",
+		"+CNMI: (", "((((", `"`, "+CMGL: ,,,\n", "+CNMI: (5-1)", "+CMGW: 3", "+CMSS: 255", "+CMSS: -1",
+		"+CMGR: 2,,15\n0001000B914477009005F50000036137", "+CMGR: 3,,1\n09",
 	} {
 		f.Add(s)
 	}
@@ -281,6 +282,14 @@ func FuzzParsers(f *testing.F) {
 		_ = parseCNUM(lines)
 		_, _ = parseDigits(lines, 6)
 		_ = firstText(lines, "+CGMI:")
+		for _, p := range []string{"+CMGW:", "+CMSS:"} {
+			if n, err := parseIndexLine(lines, p); err == nil && n < 0 {
+				t.Errorf("parseIndexLine(%q) = %d", p, n)
+			}
+		}
+		if st, ok, err := parseCMGR(lines); ok && err == nil {
+			_ = sameSubmit(st.PDU, []byte{0x01, 0x00, 0x0b, 0x91, 0x44, 0x77, 0x00, 0x09, 0x05, 0xf5, 0x00, 0x00, 0x03, 0x61, 0x37})
+		}
 	})
 }
 

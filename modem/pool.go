@@ -150,6 +150,9 @@ func (p *Pool) merge(cfg Config) Config {
 	if cfg.Trace != nil {
 		t.Trace = cfg.Trace
 	}
+	if cfg.DirectSend {
+		t.DirectSend = true
+	}
 	for _, d := range []struct{ dst, src *time.Duration }{
 		{&t.CommandTimeout, &cfg.CommandTimeout}, {&t.SendTimeout, &cfg.SendTimeout},
 		{&t.ProbeInterval, &cfg.ProbeInterval}, {&t.PollInterval, &cfg.PollInterval},

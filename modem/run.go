@@ -386,7 +386,15 @@ func (r *runner) deliverStored(storage string, s storedSMS) error {
 		m.committed(key, pduHex)
 		return nil
 	}
-	return r.emit(m.event(storage, index, pduHex, commit, now))
+	ev := m.event(storage, index, pduHex, commit, now)
+	release := func() { m.forget(key, pduHex) }
+	switch e := ev.(type) {
+	case *Inbound:
+		e.release = release
+	case *StatusReport:
+		e.release = release
+	}
+	return r.emit(ev)
 }
 
 func samePDU(a, b string) bool {

@@ -42,7 +42,13 @@ type env struct {
 // newEnv builds the stack; gw, when given, sets the core's options (limits).
 func newEnv(t testing.TB, o Options, gw ...gateway.Options) *env {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "gsmgate.db"), store.Options{Timeout: time.Second})
+	return newEnvAt(t, o, filepath.Join(t.TempDir(), "gsmgate.db"), gw...)
+}
+
+// newEnvAt is newEnv with the database at path.
+func newEnvAt(t testing.TB, o Options, path string, gw ...gateway.Options) *env {
+	t.Helper()
+	db, err := store.Open(path, store.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

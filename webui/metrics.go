@@ -54,6 +54,7 @@ var (
 	descBars  = prometheus.NewDesc("gsmgate_modem_signal_bars", "Modem signal as 0..5 bars.", []string{"modem"}, nil)
 	descReg   = prometheus.NewDesc("gsmgate_modem_registered", "1 when the modem is registered on a network.", []string{"modem", "registration"}, nil)
 	descLease = prometheus.NewDesc("gsmgate_modem_leased", "1 while the dispatcher holds the modem to send (the outbox is one queue for all modems: see gsmgate_queue_depth).", []string{"modem"}, nil)
+	descFull  = prometheus.NewDesc("gsmgate_storage_full", "1 while the disk holding the database is full: new messages are refused (507), incoming ones wait on the modems.", nil, nil)
 	descHooks = prometheus.NewDesc("gsmgate_webhook_backlog", "Webhook deliveries not yet made.", nil, nil)
 )
 
@@ -67,19 +68,25 @@ type gaugeCollector struct {
 type health interface {
 	Modems(ctx context.Context) []model.ModemStatus
 	QueueDepth() int
+	StorageFull() (bool, time.Time)
 }
 
 // backlog is what the gauges read from the webhook sender.
 type backlog interface{ Backlog() int }
 
 func (g *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descHooks} {
+	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descFull, descHooks} {
 		ch <- d
 	}
 }
 
 func (g *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(g.gw.QueueDepth()))
+	full := 0.0
+	if f, _ := g.gw.StorageFull(); f {
+		full = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descFull, prometheus.GaugeValue, full)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, m := range g.gw.Modems(ctx) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,8 +33,14 @@ type simEnv struct {
 // gateway's dispatcher (retry bounds are set for the tests either way).
 func newSimEnv(t *testing.T, mo ...gateway.ModemOptions) *simEnv {
 	t.Helper()
+	return newSimEnvAt(t, filepath.Join(t.TempDir(), "gsmgate.db"), mo...)
+}
+
+// newSimEnvAt is newSimEnv with the database at path.
+func newSimEnvAt(t *testing.T, path string, mo ...gateway.ModemOptions) *simEnv {
+	t.Helper()
 	// The tests poll: no rate limit in the way.
-	e := newEnv(t, Options{RatePerSecond: 1e6, RateBurst: 1e6})
+	e := newEnvAt(t, Options{RatePerSecond: 1e6, RateBurst: 1e6}, path)
 	ctx, cancel := context.WithCancel(context.Background())
 	n := sim.NewNetwork(sim.NetworkOptions{})
 	sm, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900001", Latency: 5 * time.Millisecond})
@@ -228,7 +235,7 @@ func TestModemLeasedWhileSending(t *testing.T) {
 		}
 		return ml
 	}
-	if ml := modems(); ml.Items[0].Leased || ml.QueueDepth != 0 {
+	if ml := modems(); ml.Items[0].Leased || ml.QueueDepth != 0 || ml.Items[0].SendMode != "store_and_send" {
 		t.Fatalf("idle modem: %+v", ml)
 	}
 	// Slow enough to be seen by polling even on a loaded machine (600 ms

@@ -11,6 +11,7 @@
 package webui
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -175,7 +176,11 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	if err := s.core.Ready(c.Request.Context()); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": err.Error()})
+		body := gin.H{"status": "not ready", "reason": err.Error()}
+		if errors.Is(err, gateway.ErrStorageFull) {
+			body["code"] = httpkit.ErrStorageFull.Code // for the UI's "out of space" banner
+		}
+		c.JSON(http.StatusServiceUnavailable, body)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

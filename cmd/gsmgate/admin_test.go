@@ -110,6 +110,26 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// A damaged database file stops serve and the admin commands with words
+// that name the file and say to restore a backup, not a panic.
+func TestCommandsRefuseADamagedDatabase(t *testing.T) {
+	t.Setenv("GSMGATE_CONFIG", emptyConfig(t))
+	dir := t.TempDir()
+	path := filepath.Join(dir, dbFile)
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0"},
+		{"user", "list", "--data-dir", dir},
+	} {
+		code, _, stderr := runCmd(t, args...)
+		if code != 1 || !strings.Contains(stderr, path) || !strings.Contains(stderr, "restore the last backup") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
 // TestListingDoesNotCreateTheDatabase: user list and token list on a data
 // directory without a database say so (exit 1) and leave no file behind;
 // only user add creates it.

@@ -19,7 +19,12 @@ type ModemStatus struct {
 	Registered   bool
 	State        string
 	// Leased is true while the dispatcher holds the modem to send parts.
-	Leased    bool
+	Leased bool
+	// SendMode is how the modem sends: "store_and_send" (+CMGW then +CMSS:
+	// a send cut short by a crash or an unplug is settled from the stored
+	// copy) or "direct" (+CMGS: such a send's outcome is unknown); "" until
+	// the modem was initialised.
+	SendMode  string
 	LastError string
 	UpdatedAt time.Time
 }

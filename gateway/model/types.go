@@ -192,7 +192,21 @@ type Part struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 	SentAt      time.Time `json:"sent_at,omitzero"`
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	// StoreSend (store format 5) is set in the claim's commit when the part
+	// goes through a modem that stores before sending (+CMGW, then +CMSS),
+	// and cleared (committed) before a fallback to +CMGS. SlotStorage and
+	// SlotIndex (format 5) are where the modem stored it, committed before
+	// +CMSS and cleared once the outcome is recorded. Together they let a
+	// restart resolve a part left "submitting": StoreSend without a slot
+	// never reached +CMSS (send it again); with a slot, the stored copy's
+	// status says whether it went.
+	StoreSend   bool   `json:"store_send,omitempty"`
+	SlotStorage string `json:"slot_storage,omitempty"`
+	SlotIndex   int    `json:"slot_index,omitempty"`
 }
+
+// Stored reports whether the part has a stored copy on its modem.
+func (p *Part) Stored() bool { return p.SlotStorage != "" }
 
 // RollUp derives a message's state from its parts' states: a failure of any
 // part decides (failed, then unknown, then expired), then cancelled; while

@@ -149,7 +149,7 @@ var jsonFields = map[string][]string{
 	"Message": {"id", "batch_id", "direction", "number", "text", "data", "encoding", "parts", "state", "reason", "user_id",
 		"users", "marketing", "priority", "campaign", "status_report", "crm", "created_at", "updated_at", "send_at",
 		"expires_at", "sent_at", "delivered_at", "failed_at", "dismissed", "incomplete", "modem", "attempts", "ref", "raw_pdus"},
-	"Part":         {"message_id", "seq", "state", "tpdu", "modem", "mr", "attempts", "next_attempt", "error", "updated_at", "sent_at", "delivered_at"},
+	"Part":         {"message_id", "seq", "state", "tpdu", "modem", "mr", "attempts", "next_attempt", "error", "updated_at", "sent_at", "delivered_at", "store_send", "slot_storage", "slot_index"},
 	"Conversation": {"number", "count", "last_message_id", "users", "modem"},
 	"UserConv":     {"last_all", "last_plain"},
 	"CRMRef":       {"type", "id"},
@@ -291,6 +291,17 @@ func appendPartJSON(b []byte, p *model.Part) ([]byte, bool) {
 	b, ok = appendTime(b, p.UpdatedAt, ok)
 	b, ok = appendTimeOmitZero(b, `,"sent_at":`, p.SentAt, ok)
 	b, ok = appendTimeOmitZero(b, `,"delivered_at":`, p.DeliveredAt, ok)
+	if p.StoreSend {
+		b = append(b, `,"store_send":true`...)
+	}
+	if p.SlotStorage != "" {
+		b = append(b, `,"slot_storage":`...)
+		b = appendString(b, p.SlotStorage)
+	}
+	if p.SlotIndex != 0 {
+		b = append(b, `,"slot_index":`...)
+		b = strconv.AppendInt(b, int64(p.SlotIndex), 10)
+	}
 	return append(b, '}'), ok
 }
 

@@ -271,6 +271,7 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 			var claimed model.Part
 			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *model.Part) error {
 				p.State, p.Modem, p.MR = model.StateSubmitting, c.Modem, -1
+				p.StoreSend, p.SlotStorage, p.SlotIndex = false, "", 0
 				p.Attempts++
 				claimed = *p
 				return nil

@@ -374,7 +374,8 @@ func (tx *Tx) UpdatePart(id model.ID, seq int, fn func(p *model.Part) error) (mo
 func partEqual(a, b *model.Part) bool {
 	return a.State == b.State && a.Modem == b.Modem && a.MR == b.MR && a.Attempts == b.Attempts &&
 		a.NextAttempt.Equal(b.NextAttempt) && a.Error == b.Error && a.SentAt.Equal(b.SentAt) &&
-		a.DeliveredAt.Equal(b.DeliveredAt) && bytes.Equal(a.TPDU, b.TPDU)
+		a.DeliveredAt.Equal(b.DeliveredAt) && bytes.Equal(a.TPDU, b.TPDU) &&
+		a.StoreSend == b.StoreSend && a.SlotStorage == b.SlotStorage && a.SlotIndex == b.SlotIndex
 }
 
 // rollUpInto derives m's state and its summary fields from its parts.

@@ -61,6 +61,7 @@ func (tx *Tx) MarkSent(id model.ID, seq int, modem string, mr int) (model.Messag
 	m, err := tx.UpdatePart(id, seq, func(p *model.Part) error {
 		p.State, p.Modem, p.MR, p.Error = model.StateSent, modem, mr, ""
 		p.SentAt = tx.Now()
+		p.SlotStorage, p.SlotIndex = "", 0 // the copy is deleted after this commit
 		return nil
 	})
 	if err != nil {
@@ -74,6 +75,7 @@ func (tx *Tx) MarkSent(id model.ID, seq int, modem string, mr int) (model.Messag
 func (tx *Tx) MarkRetry(id model.ID, seq int, errText string, next time.Time) (model.Message, error) {
 	return tx.UpdatePart(id, seq, func(p *model.Part) error {
 		p.State, p.Error, p.NextAttempt, p.MR = model.StateQueued, errText, next, -1
+		p.SlotStorage, p.SlotIndex = "", 0
 		return nil
 	})
 }
@@ -86,6 +88,7 @@ func (tx *Tx) MarkFailed(id model.ID, seq int, reason string) (model.Message, er
 		for i := range parts {
 			if parts[i].Seq == seq {
 				parts[i].State, parts[i].Error = model.StateFailed, reason
+				parts[i].SlotStorage, parts[i].SlotIndex = "", 0
 				found = true
 			}
 		}
@@ -144,17 +147,39 @@ func (tx *Tx) MarkStatus(id model.ID, seq int, delivered bool, reason string) (m
 	})
 }
 
+// Recovered is what RecoverSubmitting did with the parts a crashed process
+// left "submitting".
+type Recovered struct {
+	// Unknown are the messages whose part became "unknown" (or, with
+	// resend, went back to the outbox at the risk of a duplicate): it was
+	// sent directly (+CMGS) and may or may not have gone.
+	Unknown []model.Message
+	// Requeued are the messages whose part went back to the outbox
+	// because it had not reached +CMSS: it was claimed for store-and-send
+	// and no stored copy was committed, so it was never sent.
+	Requeued []model.Message
+	// Stored are the parts left "submitting" because their modem holds a
+	// copy whose status says whether they went: ResolveStored settles
+	// each when that modem is back.
+	Stored []Due
+}
+
 // RecoverSubmitting handles the parts left "submitting" by a process that
-// died during AT+CMGS: their outcome is unknown. With resend they go back to
-// the outbox (risking a duplicate); otherwise they become "unknown" with
-// reason and the parts of the message still queued are held back
-// (cancelled, so that a retry sends them), as when a send times out: the
-// message as a whole is unknown and a person decides. It returns the
-// affected messages.
-func (db *DB) RecoverSubmitting(reason string, resend bool) ([]model.Message, error) {
-	var out []model.Message
+// died while sending them:
+//   - a part claimed for store-and-send without a committed slot never
+//     reached +CMSS: it goes back to the outbox (Recovered.Requeued);
+//   - a part with a slot stays "submitting" for ResolveStored
+//     (Recovered.Stored);
+//   - any other part died during +CMGS and its outcome is unknown. With
+//     resend it goes back to the outbox (risking a duplicate); otherwise it
+//     becomes "unknown" with reason and the parts of the message still
+//     queued are held back (cancelled, so that a retry sends them), as when
+//     a send times out: the message as a whole is unknown and a person
+//     decides (Recovered.Unknown).
+func (db *DB) RecoverSubmitting(reason string, resend bool) (Recovered, error) {
+	var out Recovered
 	err := db.Update(func(tx *Tx) error {
-		out = out[:0]
+		out = Recovered{}
 		type pk struct {
 			id  model.ID
 			seq int
@@ -165,6 +190,29 @@ func (db *DB) RecoverSubmitting(reason string, resend bool) ([]model.Message, er
 			return true
 		})
 		for _, x := range list {
+			p, err := tx.Part(x.id, x.seq)
+			if err != nil {
+				return err
+			}
+			switch {
+			case p.Stored():
+				m, err := tx.Message(x.id)
+				if err != nil {
+					return err
+				}
+				out.Stored = append(out.Stored, Due{Message: m, Part: p})
+				continue
+			case p.StoreSend:
+				m, err := tx.UpdatePart(x.id, x.seq, func(p *model.Part) error {
+					p.State, p.NextAttempt, p.StoreSend = model.StateQueued, tx.Now(), false
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				out.Requeued = append(out.Requeued, m)
+				continue
+			}
 			m, err := tx.UpdateMessage(x.id, func(_ *model.Message, parts []model.Part) error {
 				for i := range parts {
 					p := &parts[i]
@@ -182,11 +230,114 @@ func (db *DB) RecoverSubmitting(reason string, resend bool) ([]model.Message, er
 			if err != nil {
 				return err
 			}
-			out = append(out, m)
+			out.Unknown = append(out.Unknown, m)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// SetStoreSend records, in the transaction that claimed part seq, whether
+// it goes through store-and-send (see Part.StoreSend); false is committed
+// before falling back to +CMGS.
+func (tx *Tx) SetStoreSend(id model.ID, seq int, on bool) (model.Message, error) {
+	return tx.UpdatePart(id, seq, func(p *model.Part) error {
+		p.StoreSend = on
+		return nil
+	})
+}
+
+// SetSlot records where the modem stored part seq (+CMGW); it must be
+// committed before +CMSS.
+func (tx *Tx) SetSlot(id model.ID, seq int, storage string, index int) (model.Message, error) {
+	return tx.UpdatePart(id, seq, func(p *model.Part) error {
+		if p.State != model.StateSubmitting {
+			return fmt.Errorf("store: set slot of %s/%d: part is %s, not submitting", id, seq, p.State)
+		}
+		p.StoreSend, p.SlotStorage, p.SlotIndex = true, storage, index
+		return nil
+	})
+}
+
+// StoredOutcome is what a part's stored copy said (ResolveStored).
+type StoredOutcome int
+
+const (
+	// StoredGone: the copy is not there; the outcome stays unknown.
+	StoredGone StoredOutcome = iota
+	// StoredUnsent: the copy was never sent: the part is sent again.
+	StoredUnsent
+	// StoredSent: the network accepted the copy: the part is sent (its
+	// message reference is not known, so a status report cannot be
+	// matched to it).
+	StoredSent
+)
+
+// ResolveStored settles part seq, left "submitting" with a stored copy, by
+// what the copy says; reason is the unknown reason for StoredGone. A part
+// no longer submitting is left alone (ok false). The slot is forgotten:
+// the caller deletes the copy after the commit.
+func (tx *Tx) ResolveStored(id model.ID, seq int, outcome StoredOutcome, reason string) (m model.Message, ok bool, err error) {
+	p, err := tx.Part(id, seq)
+	if err != nil {
+		return model.Message{}, false, err
+	}
+	if p.State != model.StateSubmitting || !p.Stored() {
+		return model.Message{}, false, nil
+	}
+	switch outcome {
+	case StoredSent:
+		m, err = tx.UpdatePart(id, seq, func(p *model.Part) error {
+			p.State, p.MR, p.Error, p.SentAt = model.StateSent, -1, "", tx.Now()
+			p.StoreSend, p.SlotStorage, p.SlotIndex = false, "", 0
+			return nil
+		})
+		if err == nil {
+			err = tx.SetConversationModem(m.Number, p.Modem)
+		}
+	case StoredUnsent:
+		m, err = tx.UpdatePart(id, seq, func(p *model.Part) error {
+			p.State, p.MR, p.NextAttempt = model.StateQueued, -1, tx.Now()
+			p.StoreSend, p.SlotStorage, p.SlotIndex = false, "", 0
+			return nil
+		})
+	default:
+		m, err = tx.UpdateMessage(id, func(_ *model.Message, parts []model.Part) error {
+			for i := range parts {
+				q := &parts[i]
+				switch {
+				case q.Seq == seq:
+					q.State, q.Error = model.StateUnknown, reason
+					q.StoreSend, q.SlotStorage, q.SlotIndex = false, "", 0
+				case q.State == model.StateQueued:
+					q.State, q.Error = model.StateCancelled, fmt.Sprintf("not sent: the outcome of part %d is unknown", seq)
+				}
+			}
+			return nil
+		})
+	}
+	return m, err == nil, err
+}
+
+// StoredSlots lists the parts "submitting" with a stored copy on modem
+// ("" any), for ResolveStored.
+func (tx *Tx) StoredSlots(modem string) ([]Due, error) {
+	ps, err := tx.PartsInState(model.StateSubmitting, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []Due
+	for _, p := range ps {
+		if !p.Stored() || (modem != "" && p.Modem != modem) {
+			continue
+		}
+		m, err := tx.Message(p.MessageID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Due{Message: m, Part: p})
+	}
+	return out, nil
 }
 
 // PartsInState lists (message, seq) of parts in state s, oldest first.

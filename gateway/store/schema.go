@@ -28,6 +28,10 @@ import (
 //     modem_sends (per-SIM daily counts for the daily cap), optouts,
 //     groups, saved_searches, templates, campaigns.
 //   - 4: sessions and idx_session_user (staff web UI logins).
+//   - 5: parts carry store_send, slot_storage and slot_index (store-and-send:
+//     where the modem holds a copy of a part being sent). An older binary
+//     would ignore them and call such a part's outcome unknown, or resend
+//     one the copy says went; the version keeps it from opening the file.
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -36,7 +40,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // Bucket names (version 1 unless stated).
 var (
@@ -226,6 +230,10 @@ var migrations = map[uint64]migration{
 	2: indexQueuedPartsByLane,
 	// 3 → 4: sessions start empty (nobody was logged in to a web UI).
 	3: addSessionBuckets,
+	// 4 → 5: parts gain the store-and-send fields; every part written
+	// before has none (it was sent with +CMGS), which is what their zero
+	// values say.
+	4: partsGainStoreAndSendFields,
 }
 
 // addSessionBuckets (3 → 4) creates the buckets of the web UI's sessions.
@@ -332,3 +340,8 @@ func partKey(id model.ID, seq int) []byte {
 	b[8] = byte(seq)
 	return b
 }
+
+// partsGainStoreAndSendFields is the 4 → 5 migration. A part record is JSON
+// and the new fields' zero values mean "sent directly", which is true of
+// every part written by formats 2 to 4: there is nothing to rewrite.
+func partsGainStoreAndSendFields(*Tx) error { return nil }

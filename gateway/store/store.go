@@ -85,6 +85,8 @@ type DB struct {
 	lastID model.ID
 
 	batchers atomic.Int32 // Batch calls in progress
+
+	space spaceState // a full disk (space.go)
 }
 
 // Open opens (creating if needed) the database at path, migrating an older
@@ -109,26 +111,37 @@ func Open(path string, o Options) (*DB, error) {
 	// The hashmap freelist allocates and frees in constant time however
 	// many pages are free (after a retention purge there are many); see
 	// Options.NoFreelistSync for whether it is written at each commit.
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
+	bdb, err := openBolt(path, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
 		NoFreelistSync: o.NoFreelistSync, FreelistType: bolt.FreelistMapType, InitialMmapSize: o.MmapSize})
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
+		var fe *FileError
+		switch {
+		case errors.As(err, &fe):
+			return nil, err
+		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	bdb.MaxBatchDelay = o.MaxBatchDelay
 	bdb.NoSync = o.NoSync
-	db := &DB{bolt: bdb, now: o.Now}
+	db := &DB{bolt: bdb, now: o.Now, space: spaceFor(path)}
+	fail := func(err error) (*DB, error) {
+		bdb.Close()
+		var fe *FileError
+		if errors.As(err, &fe) {
+			fe.Path = path
+			return nil, fe
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if !o.ReadOnly {
-		if err := db.setup(); err != nil {
-			bdb.Close()
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		if err := guard(path, db.setup); err != nil {
+			return fail(err)
 		}
 	}
-	if err := db.seedIDs(); err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	if err := guard(path, db.seedIDs); err != nil {
+		return fail(err)
 	}
 	return db, nil
 }
@@ -140,6 +153,13 @@ func (db *DB) setup() error { return db.migrateTo(FormatVersion, migrations) }
 // that tests can exercise the path before a second version exists).
 func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 	return db.bolt.Update(func(btx *bolt.Tx) error {
+		foreign := ""
+		_ = btx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if foreign == "" {
+				foreign = string(name)
+			}
+			return nil
+		})
 		meta, err := btx.CreateBucketIfNotExists(bMeta)
 		if err != nil {
 			return err
@@ -147,6 +167,10 @@ func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 		var version uint64
 		if v := meta.Get([]byte("version")); v != nil {
 			version = getU64(v)
+		} else if foreign != "" {
+			// Not stamped, yet not empty: another program's file. It
+			// must not be taken for a new database and filled.
+			return &FileError{Detail: fmt.Sprintf("it is a bbolt database without gsmgate's format version, holding a bucket %q", foreign), Err: ErrForeign}
 		}
 		if version > target {
 			return fmt.Errorf("%w (file version %d, this binary %d)", ErrNewerFormat, version, target)
@@ -252,7 +276,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 // Update runs fn in a write transaction, committed (and fsynced) when fn
 // returns nil.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) })
+	return db.written(db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) }))
 }
 
 // Batch is Update for writes that may arrive concurrently: when other
@@ -267,7 +291,7 @@ func (db *DB) Batch(fn func(*Tx) error) error {
 		return db.Update(fn)
 	}
 	defer db.batchers.Add(-1)
-	return db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) })
+	return db.written(db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) }))
 }
 
 // Now is the store's clock (for use inside transactions).

@@ -15,7 +15,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) Now() time.Time { return c.t }
 
-func openTest(t *testing.T) (*DB, *clock, string) {
+func openTest(t testing.TB) (*DB, *clock, string) {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	path := filepath.Join(t.TempDir(), "s.db")

@@ -36,6 +36,8 @@ var profileOnly = map[string]string{"^ICCID": "huawei", "^CURC": "huawei", "^POR
 
 func (s *session) dispatch(c *cmd) result {
 	m := s.m
+	m.cmdMu.Lock()
+	defer m.cmdMu.Unlock()
 	if c.name == "+CMSS" { // a send: it waits, so it runs outside the lock
 		return hCMSS(s, m, c)
 	}
@@ -659,6 +661,9 @@ func hCMGS(_ *session, m *Modem, c *cmd) result {
 }
 
 func hCMGW(_ *session, m *Modem, c *cmd) result {
+	if m.faults.RefuseCMGW {
+		return fail(cms(cmsOpNotSupported))
+	}
 	if c.op == opTest {
 		return ok()
 	}
@@ -853,7 +858,11 @@ func buildSubmit(da, text string, fo byte) ([]byte, *submit, error) {
 func hCMSS(_ *session, m *Modem, c *cmd) result {
 	m.mu.Lock()
 	if c.op == opTest {
+		refuse := m.faults.RefuseCMGW
 		m.mu.Unlock()
+		if refuse {
+			return fail(cms(cmsOpNotSupported))
+		}
 		return ok()
 	}
 	if e := m.simCMS(); e != nil {

@@ -232,7 +232,9 @@ func (s *session) promptInput(c byte) {
 	switch c {
 	case 0x1A: // Ctrl-Z: send
 		s.prompt = nil
+		s.m.cmdMu.Lock()
 		r := s.finishPrompt(p)
+		s.m.cmdMu.Unlock()
 		if r.silence {
 			s.setBusy(false)
 			return

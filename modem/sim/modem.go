@@ -76,6 +76,10 @@ type Faults struct {
 	// Garbage is how many of the next responses are preceded by a burst of
 	// line noise.
 	Garbage int
+	// RefuseCMGW makes the modem refuse to store outgoing messages, as a
+	// modem without store-and-send does: AT+CMGW (its test form too) and
+	// AT+CMSS=? answer +CMS ERROR: 303 (operation not supported).
+	RefuseCMGW bool
 }
 
 type pinState int
@@ -141,6 +145,12 @@ type Modem struct {
 	net  *Network
 	opts ModemOptions
 	prof *profile
+
+	// cmdMu serialises commands across sessions, as a modem's one command
+	// processor does: a +CMGR from a client that reconnected waits for a
+	// +CMSS still running for a client that went away, so the stored
+	// copy's status it reads is final.
+	cmdMu sync.Mutex
 
 	mu         sync.Mutex
 	st         state

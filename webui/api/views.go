@@ -77,6 +77,7 @@ type ModemView struct {
 	Registered   bool      `json:"registered"`
 	State        string    `json:"state"`
 	Leased       bool      `json:"leased"`
+	SendMode     string    `json:"send_mode,omitempty"`
 	LastError    string    `json:"last_error,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitzero"`
 }

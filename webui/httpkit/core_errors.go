@@ -76,6 +76,8 @@ func coreError(err error) *APIError {
 		return ErrUnauthorized
 	case errors.Is(err, gateway.ErrExists):
 		return ErrConflict.With(nil, "already exists")
+	case errors.Is(err, gateway.ErrStorageFull):
+		return ErrStorageFull
 	}
 	var ie *webhook.InvalidError
 	if errors.As(err, &ie) {

@@ -59,6 +59,7 @@ var (
 	ErrRateLimited        = &APIError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "too many requests for this token"}
 	ErrUnavailable        = &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the gateway is not ready"}
 	ErrShuttingDown       = &APIError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "the gateway is shutting down and takes no new work"}
+	ErrStorageFull        = &APIError{Status: http.StatusInsufficientStorage, Code: "storage_full", Message: "the gateway's disk is full: nothing was stored; free space on the appliance and try again"}
 	ErrInternal           = &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 )
 
@@ -69,7 +70,7 @@ func Catalogue() []*APIError {
 		ErrBadRequest, ErrInvalidJSON, ErrUnknownField, ErrInvalidField, ErrInvalidNumber, ErrDuplicateRecipient,
 		ErrNoRecipients, ErrTooManyRecipient, ErrTextTooLong, ErrBodyTooLarge, ErrUnsupportedMedia,
 		ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRouteNotFound, ErrMethodNotAllowed,
-		ErrConflict, ErrIdempotencyReuse, ErrRateLimited, ErrUnavailable, ErrShuttingDown, ErrInternal,
+		ErrConflict, ErrIdempotencyReuse, ErrRateLimited, ErrUnavailable, ErrShuttingDown, ErrStorageFull, ErrInternal,
 	}
 }
 
