@@ -84,6 +84,8 @@ type previewView struct {
 	Duration string
 	Rate     string
 	Waits    string
+	// ForcesUnicode and AddsPart name the core's lists' recipients.
+	ForcesUnicode, AddsPart []string
 }
 
 func (h *Handler) bulkData(c *gin.Context, f bulkForm) (bulkData, error) {
@@ -234,6 +236,22 @@ func previewOf(p *gateway.BulkPreview) *previewView {
 		waits = append(waits, humanDuration(p.Estimate.CapWaits)+" waiting for daily caps to reset")
 	}
 	pv.Waits = strings.Join(waits, "; ")
+	names := make(map[string]string, len(p.Valid))
+	for _, r := range p.Valid {
+		if r.Name != "" {
+			names[r.Number] = r.Name + " (" + r.Number + ")"
+		}
+	}
+	named := func(ns []string) []string {
+		out := make([]string, len(ns))
+		for i, n := range ns {
+			if out[i] = names[n]; out[i] == "" {
+				out[i] = n
+			}
+		}
+		return out
+	}
+	pv.ForcesUnicode, pv.AddsPart = named(p.ForcesUnicode), named(p.AddsPart)
 	return pv
 }
 
