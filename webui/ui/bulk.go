@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,10 +31,12 @@ type bulkData struct {
 	// Contacts are the contacts list filtered by ContactQ, to tick.
 	Contacts []model.Contact
 	ContactQ string
-	Form     bulkForm
-	Count    countView
-	Preview  *previewView
-	Error    string
+	// Kept are ticked numbers not in Contacts (a later search), kept.
+	Kept    []string
+	Form    bulkForm
+	Count   countView
+	Preview *previewView
+	Error   string
 }
 
 // bulkForm is the user's choice, as the form and the confirm form carry it.
@@ -47,10 +51,15 @@ type bulkForm struct {
 	Campaign string
 }
 
-func (f bulkForm) request(user model.ID) gateway.BulkRequest {
-	req := gateway.BulkRequest{UserID: user, Text: f.Text, TemplateID: f.Template, Campaign: f.Campaign, StatusReport: true}
+// bulkRequest is the form's send. A saved template chosen and sent as it
+// is goes by its ID (its fallbacks and name apply); edited, the text goes.
+func (h *Handler) bulkRequest(c *gin.Context, f bulkForm) gateway.BulkRequest {
+	v := viewerOf(c)
+	req := gateway.BulkRequest{UserID: v.User.ID, Text: f.Text, Campaign: f.Campaign, StatusReport: true}
 	if f.Template != "" {
-		req.Text = ""
+		if t, err := h.gw.Template(c.Request.Context(), v.User.ID, f.Template); err == nil && (t.Text == f.Text || strings.TrimSpace(f.Text) == "") {
+			req.Text, req.TemplateID = "", f.Template
+		}
 	}
 	if f.Group != "" {
 		req.GroupIDs = []string{f.Group}
@@ -88,9 +97,9 @@ type previewView struct {
 	ForcesUnicode, AddsPart []string
 }
 
-func (h *Handler) bulkData(c *gin.Context, f bulkForm) (bulkData, error) {
+func (h *Handler) bulkData(c *gin.Context, f bulkForm, listContacts bool) (bulkData, error) {
 	ctx, v := c.Request.Context(), viewerOf(c)
-	d := bulkData{Form: f, ContactQ: c.Query("q")}
+	d := bulkData{Form: f, ContactQ: strings.TrimSpace(c.PostForm("q"))}
 	var err error
 	if d.Groups, err = h.gw.Groups(ctx, v.User.ID); err != nil {
 		return d, err
@@ -101,7 +110,7 @@ func (h *Handler) bulkData(c *gin.Context, f bulkForm) (bulkData, error) {
 	if d.Templates, err = h.gw.Templates(ctx, v.User.ID); err != nil {
 		return d, err
 	}
-	if d.ContactQ != "" || c.Query("contacts") != "" {
+	if listContacts {
 		if d.Contacts, err = h.gw.Contacts(ctx, d.ContactQ, 200); err != nil {
 			return d, err
 		}
@@ -109,12 +118,22 @@ func (h *Handler) bulkData(c *gin.Context, f bulkForm) (bulkData, error) {
 	if d.Form.Selected == nil {
 		d.Form.Selected = map[string]bool{}
 	}
+	listed := map[string]bool{}
+	for _, ct := range d.Contacts {
+		listed[ct.Number] = true
+	}
+	for n := range d.Form.Selected {
+		if !listed[n] {
+			d.Kept = append(d.Kept, n)
+		}
+	}
+	slices.Sort(d.Kept)
 	d.Count = h.countOf(f.Text)
 	return d, nil
 }
 
 func (h *Handler) bulkPage(c *gin.Context) {
-	d, err := h.bulkData(c, bulkForm{Group: c.Query("group"), Search: c.Query("search")})
+	d, err := h.bulkData(c, bulkForm{Group: c.Query("group"), Search: c.Query("search")}, false)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -159,9 +178,19 @@ func (h *Handler) bulkFormOf(c *gin.Context) (bulkForm, error) {
 
 // csvNumbers reads the numbers of a CSV file: the column headed number,
 // phone or mobile (any case), or the first column; a first row without a
-// digit is a header. Invalid values are kept: the preview lists them.
+// digit is a header. Invalid values are kept: the preview lists them. A
+// first line with more semicolons than commas means semicolon-separated
+// (as a spreadsheet in many locales saves it).
 func csvNumbers(r io.Reader) ([]string, error) {
-	cr := csv.NewReader(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("the uploaded file could not be read: %w", err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	cr := csv.NewReader(bytes.NewReader(data))
+	if first, _, _ := bytes.Cut(data, []byte("\n")); bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		cr.Comma = ';'
+	}
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	col, out, first := 0, []string(nil), true
@@ -177,7 +206,7 @@ func csvNumbers(r io.Reader) ([]string, error) {
 			first = false
 			if !hasDigit(strings.Join(rec, "")) {
 				for i, name := range rec {
-					switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))) {
+					switch strings.ToLower(strings.TrimSpace(name)) {
 					case "number", "phone", "mobile", "phone_number", "msisdn":
 						col = i
 					}
@@ -195,10 +224,25 @@ func csvNumbers(r io.Reader) ([]string, error) {
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
 
+// bulkContacts shows the contacts list filtered by the form's q, keeping
+// what the form holds so far (POST /bulk/contacts, the Find button).
+func (h *Handler) bulkContacts(c *gin.Context) {
+	f, ferr := h.bulkFormOf(c)
+	d, err := h.bulkData(c, f, true)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if ferr != nil {
+		d.Error = ferr.Error()
+	}
+	h.render(c, http.StatusOK, "bulk", "Bulk send", d)
+}
+
 // bulkPreview shows what the send would do, with the confirm form.
 func (h *Handler) bulkPreview(c *gin.Context) {
 	f, ferr := h.bulkFormOf(c)
-	d, err := h.bulkData(c, f)
+	d, err := h.bulkData(c, f, false)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -208,7 +252,7 @@ func (h *Handler) bulkPreview(c *gin.Context) {
 		h.render(c, http.StatusUnprocessableEntity, "bulk", "Bulk send", d)
 		return
 	}
-	p, err := h.gw.PreviewBulk(c.Request.Context(), f.request(viewerOf(c).User.ID))
+	p, err := h.gw.PreviewBulk(c.Request.Context(), h.bulkRequest(c, f))
 	if err != nil {
 		var ve *gateway.ValidationError
 		if !errors.As(err, &ve) {
@@ -276,7 +320,7 @@ func (h *Handler) bulkSend(c *gin.Context) {
 		h.redirectWith(c, "/bulk", flashError, ferr.Error())
 		return
 	}
-	res, err := h.gw.SendBulk(c.Request.Context(), f.request(viewerOf(c).User.ID))
+	res, err := h.gw.SendBulk(c.Request.Context(), h.bulkRequest(c, f))
 	if err != nil {
 		var ve *gateway.ValidationError
 		if !errors.As(err, &ve) {

@@ -2,6 +2,8 @@ package ui_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +136,53 @@ func TestBulkCancelTheRest(t *testing.T) {
 	other.open("/bulk/" + res.BatchID.String())
 	if got := eval[string](other, `document.body.textContent`); !strings.Contains(got, "not found") {
 		t.Errorf("another user's view of the send: %q", got)
+	}
+}
+
+// TestBulkContactsCSVAndTemplate: recipients ticked from the contacts list
+// and read from an uploaded CSV (one of them twice), a saved template
+// chosen from the list; the preview counts the duplicate and expands the
+// template per recipient.
+func TestBulkContactsCSVAndTemplate(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "elio", model.VisibilityAll, model.RoleStaff)
+	s.contact(t, gateway.ContactInput{Number: "+447911123521", Name: "Zed Alpha", Company: "Zedco"})
+	s.contact(t, gateway.ContactInput{Number: "+447911123522", Name: "Zed Beta", Company: "Zedco"})
+	_, err := s.svc.PutTemplate(context.Background(), u.ID, gateway.TemplateInput{ID: "zed-hello", Name: "Zed hello", Text: "Hello {name|friend} of {company|your firm}"})
+	must(t, err)
+	csvFile := filepath.Join(t.TempDir(), "list.csv")
+	must(t, os.WriteFile(csvFile, []byte("name,mobile\nX,+447911123523\nY,07911 123523\n"), 0o644))
+
+	tb := s.tab(t, 1280, 800)
+	tb.login("elio", pw)
+	tb.open("/bulk")
+	tb.paste(`[data-testid=bulk-numbers]`, "+447911123522")
+	tb.do(chromedp.SetValue(`[data-testid=bulk-contacts-search]`, "zedco"), chromedp.Click(`[data-testid=bulk-contacts-find]`))
+	tb.waitJS("the contacts list", `document.querySelectorAll('[data-testid=bulk-contact]').length === 2`)
+	if got := eval[string](tb, sel(`[data-testid=bulk-numbers]`)+`.value`); got != "+447911123522" {
+		t.Errorf("the pasted numbers became %q after the contact search", got)
+	}
+	tb.do(chromedp.Click(`[data-testid=bulk-contact][value="+447911123521"]`),
+		chromedp.SetUploadFiles(`[data-testid=bulk-csv]`, []string{csvFile}),
+		chromedp.SetValue(`[data-testid=bulk-template]`, "zed-hello"))
+	eval[bool](tb, sel(`[data-testid=bulk-template]`)+`.dispatchEvent(new Event('change'))`)
+	tb.waitJS("the template's text", sel(`[data-testid=bulk-text]`)+`.value === 'Hello {name|friend} of {company|your firm}'`)
+	tb.do(chromedp.Click(`[data-testid=bulk-preview-open]`))
+	tb.waitJS("the preview", `!!document.querySelector('[data-testid=bulk-preview]')`)
+	for id, want := range map[string]string{"bulk-preview-valid": "3", "bulk-preview-duplicates": "1", "bulk-preview-invalid": "0"} {
+		if got := eval[string](tb, sel(`[data-testid=`+id+`]`)+`.dataset.count`); got != want {
+			t.Errorf("%s = %s, want %s", id, got, want)
+		}
+	}
+	texts := eval[string](tb, sel(`.sample`)+`.textContent`)
+	for _, want := range []string{"Hello Zed Alpha of Zedco", "Hello Zed Beta of Zedco", "Hello friend of your firm"} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("recipients' texts %q lack %q", texts, want)
+		}
+	}
+	tb.do(chromedp.Click(`[data-testid=bulk-confirm]`))
+	tb.waitJS("100 %", `location.pathname.startsWith('/bulk/') && `+sel(`[data-testid=bulk-progress]`)+`.dataset.percent === '100'`)
+	if got := eval[string](tb, `document.querySelector('h1').textContent`); !strings.Contains(got, "Zed hello") {
+		t.Errorf("the send is called %q, want the template's name", got)
 	}
 }
