@@ -37,6 +37,8 @@ type bulkData struct {
 	Count   countView
 	Preview *previewView
 	Error   string
+	// Recent are the viewer's latest bulk sends (admins: everyone's).
+	Recent []model.Campaign
 }
 
 // bulkForm is the user's choice, as the form and the confirm form carry it.
@@ -108,6 +110,9 @@ func (h *Handler) bulkData(c *gin.Context, f bulkForm, listContacts bool) (bulkD
 		return d, err
 	}
 	if d.Templates, err = h.gw.Templates(ctx, v.User.ID); err != nil {
+		return d, err
+	}
+	if d.Recent, err = h.gw.Campaigns(ctx, v.User.ID, 10); err != nil {
 		return d, err
 	}
 	if listContacts {

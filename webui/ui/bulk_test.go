@@ -36,13 +36,13 @@ func (s *stack) bulkGroup(t *testing.T, u, admin model.User, id string, numbers 
 // Send Failures row.
 func TestBulkSendFromGroup(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "bella", model.VisibilityAll, model.RoleStaff)
+	u, pw := s.user(t, "bulkbella", model.VisibilityAll, model.RoleStaff)
 	admin, _ := s.user(t, "bulkadmin", model.VisibilityAll, model.RoleAdmin)
 	nums := [4]string{"+447911123501", "+447911123502", "+447911123503", "+447911123504"}
 	s.bulkGroup(t, u, admin, "spring-bella", nums)
 
 	tb := s.tab(t, 1280, 800)
-	tb.login("bella", pw)
+	tb.login("bulkbella", pw)
 	tb.do(chromedp.Click(`[data-testid=bulk-open]`))
 	tb.waitJS("the bulk page", `location.pathname === '/bulk' && !!document.querySelector('[data-testid=bulk-group] option[value=spring-bella]')`)
 	tb.do(chromedp.SetValue(`[data-testid=bulk-group]`, "spring-bella"))
@@ -112,13 +112,13 @@ func TestBulkSendFromGroup(t *testing.T) {
 // cancels them, and the summary says so.
 func TestBulkCancelTheRest(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "cora", model.VisibilityAll, model.RoleStaff)
+	u, pw := s.user(t, "bulkcora", model.VisibilityAll, model.RoleStaff)
 	// Scheduled for later, nothing goes before the cancel.
 	res, err := s.svc.SendBulk(context.Background(), gateway.BulkRequest{UserID: u.ID, Numbers: []string{"+447911123511", "+447911123512"},
 		Text: "Later", SendAt: time.Now().Add(time.Hour)})
 	must(t, err)
 	tb := s.tab(t, 1280, 800)
-	tb.login("cora", pw)
+	tb.login("bulkcora", pw)
 	tb.open("/bulk/" + res.BatchID.String())
 	tb.waitJS("the progress", sel(`[data-testid=bulk-progress]`)+`.dataset.percent === '0'`)
 	tb.do(chromedp.Click(`[data-testid=bulk-cancel]`))
@@ -129,10 +129,14 @@ func TestBulkCancelTheRest(t *testing.T) {
 	if got := eval[string](tb, sel(`[data-testid=bulk-cancelled] dd`)+`.textContent`); got != "2" {
 		t.Errorf("%s cancelled, want 2", got)
 	}
+	tb.open("/bulk")
+	if got := eval[string](tb, sel(`[data-testid=bulk-recent] a[href="/bulk/`+res.BatchID.String()+`"]`)+`.parentElement.textContent`); !strings.Contains(got, "cancelled") {
+		t.Errorf("recent bulk sends list it as %q", got)
+	}
 	// Another user cannot see it.
-	_, pw2 := s.user(t, "dora", model.VisibilityAll, model.RoleStaff)
+	_, pw2 := s.user(t, "bulkdora", model.VisibilityAll, model.RoleStaff)
 	other := s.tab(t, 1280, 800)
-	other.login("dora", pw2)
+	other.login("bulkdora", pw2)
 	other.open("/bulk/" + res.BatchID.String())
 	if got := eval[string](other, `document.body.textContent`); !strings.Contains(got, "not found") {
 		t.Errorf("another user's view of the send: %q", got)
@@ -145,7 +149,7 @@ func TestBulkCancelTheRest(t *testing.T) {
 // template per recipient.
 func TestBulkContactsCSVAndTemplate(t *testing.T) {
 	s := theStack
-	u, pw := s.user(t, "elio", model.VisibilityAll, model.RoleStaff)
+	u, pw := s.user(t, "bulkelio", model.VisibilityAll, model.RoleStaff)
 	s.contact(t, gateway.ContactInput{Number: "+447911123521", Name: "Zed Alpha", Company: "Zedco"})
 	s.contact(t, gateway.ContactInput{Number: "+447911123522", Name: "Zed Beta", Company: "Zedco"})
 	_, err := s.svc.PutTemplate(context.Background(), u.ID, gateway.TemplateInput{ID: "zed-hello", Name: "Zed hello", Text: "Hello {name|friend} of {company|your firm}"})
@@ -154,7 +158,7 @@ func TestBulkContactsCSVAndTemplate(t *testing.T) {
 	must(t, os.WriteFile(csvFile, []byte("name,mobile\nX,+447911123523\nY,07911 123523\n"), 0o644))
 
 	tb := s.tab(t, 1280, 800)
-	tb.login("elio", pw)
+	tb.login("bulkelio", pw)
 	tb.open("/bulk")
 	tb.paste(`[data-testid=bulk-numbers]`, "+447911123522")
 	tb.do(chromedp.SetValue(`[data-testid=bulk-contacts-search]`, "zedco"), chromedp.Click(`[data-testid=bulk-contacts-find]`))

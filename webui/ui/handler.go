@@ -64,6 +64,7 @@ type Gateway interface {
 	SendBulk(ctx context.Context, req gateway.BulkRequest) (*gateway.BulkResult, error)
 	Campaign(ctx context.Context, viewer, batch model.ID) (gateway.CampaignProgress, error)
 	CancelCampaign(ctx context.Context, viewer, batch model.ID) (int, error)
+	Campaigns(ctx context.Context, viewer model.ID, limit int) ([]model.Campaign, error)
 
 	// Subscribe is the core's one visibility gate for live events.
 	Subscribe(viewer model.ID) *gateway.Subscription

@@ -423,7 +423,7 @@
         box.replaceWith(fresh);
         showProgress(fresh);
       }).catch(function () { showProgress(box); });
-    }, 1000);
+    }, box.dataset.done === "1" ? 5000 : 1000); // done: only delivery reports to come
   }
   var prog = $("#progress");
   if (prog) showProgress(prog);
