@@ -55,6 +55,17 @@ type Gateway interface {
 	ClearNotification(ctx context.Context, user, id model.ID) error
 	ClearNotifications(ctx context.Context, user model.ID) (int, error)
 
+	// Bulk sends: their sources, preview, send and progress.
+	Groups(ctx context.Context, viewer model.ID) ([]model.Group, error)
+	SavedSearches(ctx context.Context, viewer model.ID) ([]model.SavedSearch, error)
+	Templates(ctx context.Context, viewer model.ID) ([]model.Template, error)
+	Template(ctx context.Context, viewer model.ID, id string) (model.Template, error)
+	PreviewBulk(ctx context.Context, req gateway.BulkRequest) (*gateway.BulkPreview, error)
+	SendBulk(ctx context.Context, req gateway.BulkRequest) (*gateway.BulkResult, error)
+	Campaign(ctx context.Context, viewer, batch model.ID) (gateway.CampaignProgress, error)
+	CancelCampaign(ctx context.Context, viewer, batch model.ID) (int, error)
+	Campaigns(ctx context.Context, viewer model.ID, limit int) ([]model.Campaign, error)
+
 	// Subscribe is the core's one visibility gate for live events.
 	Subscribe(viewer model.ID) *gateway.Subscription
 }
@@ -144,6 +155,12 @@ func (h *Handler) Register(r gin.IRouter) {
 	a.GET("/compose", h.composePage)
 	a.POST("/compose", h.composeSend)
 	a.GET("/ui/recipient", h.recipientLookup)
+	a.GET("/bulk", h.bulkPage)
+	a.POST("/bulk/preview", h.bulkPreview)
+	a.POST("/bulk/contacts", h.bulkContacts)
+	a.POST("/bulk", h.bulkSend)
+	a.GET("/bulk/:batch", h.bulkProgress)
+	a.POST("/bulk/:batch/cancel", h.bulkCancel)
 	a.POST("/ui/count", h.count)
 	a.GET("/ui/events", h.events)
 	a.POST("/notifications/clear", h.notificationsClear)

@@ -19,17 +19,18 @@ import (
 
 // pageNames are the views; each is parsed with the layout and the shared
 // partials into its own template set.
-var pageNames = []string{"login", "sms", "compose", "failures", "settings"}
+var pageNames = []string{"login", "sms", "compose", "failures", "settings", "bulk", "campaign"}
 
 func parsePages(st *assets) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"static":    st.url,
-		"convURL":   convURL,
-		"shortTime": shortTime,
-		"fullTime":  func(t time.Time) string { return t.Local().Format("2 Jan 2006 15:04:05") },
-		"isoTime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"initials":  initials,
-		"add":       func(a, b int) int { return a + b },
+		"static":       st.url,
+		"convURL":      convURL,
+		"shortTime":    shortTime,
+		"fullTime":     func(t time.Time) string { return t.Local().Format("2 Jan 2006 15:04:05") },
+		"isoTime":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"initials":     initials,
+		"add":          func(a, b int) int { return a + b },
+		"placeholders": func() []string { return []string{"{first_name}", "{name}", "{company}", "{job_title}"} },
 	}
 	shared, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"os"
 	"path/filepath"
@@ -100,4 +101,45 @@ func TestScreenshots(t *testing.T) {
 	shot(phone, "sms-view-phone.png")
 	phone.open("/compose?to=" + ada)
 	shot(phone, "compose-phone.png")
+
+	// Bulk send: a group with an opted-out member and a pasted bad number,
+	// previewed, then sent with one failure.
+	admin, _ := s.user(t, "root", model.VisibilityAll, model.RoleAdmin)
+	s.contact(t, gateway.ContactInput{Number: linus, Name: "Linus Torvalds", Company: "Kernel Org"})
+	s.contact(t, gateway.ContactInput{Number: "+447911123205", Name: "Łukasz Nowak", Company: "Kraków Motors"})
+	_, err := s.svc.SetOptOut(context.Background(), admin.ID, alan, true)
+	must(t, err)
+	_, err = s.svc.PutGroup(context.Background(), maria.ID, gateway.GroupInput{ID: "spring", Name: "Spring customers",
+		Members: []string{ada, grace, alan, linus, "+447911123205"}})
+	must(t, err)
+	_, err = s.svc.PutTemplate(context.Background(), maria.ID, gateway.TemplateInput{ID: "sale", Name: "Spring sale",
+		Text: "Hi {first_name|there}, our spring sale opens on Friday: 20% off all engine parts. Reply STOP to opt out."})
+	must(t, err)
+	bulk := func(tb *tab) {
+		t.Helper()
+		tb.open("/bulk?group=spring")
+		tb.do(chromedp.SetValue(`[data-testid=bulk-template]`, "sale"))
+		tb.paste(`[data-testid=bulk-numbers]`, "+447911123206, 12")
+		eval[bool](tb, `document.querySelector('[data-testid=bulk-template]').dispatchEvent(new Event('change'))`)
+		tb.waitJS("the counter", `document.querySelector('[data-testid=counter]').dataset.characters !== '0'`)
+	}
+	bulk(desk)
+	shot(desk, "bulk.png")
+	desk.do(chromedp.Click(`[data-testid=bulk-preview-open]`))
+	desk.waitJS("the preview", `!!document.querySelector('[data-testid=bulk-preview]')`)
+	eval[bool](desk, `(document.querySelector('[data-testid=bulk-preview]').scrollIntoView(), true)`)
+	must(t, os.WriteFile(filepath.Join(dir, "bulk-preview.png"), run(desk, chromedp.CaptureScreenshot()), 0o644))
+	bulk(phone)
+	must(t, os.WriteFile(filepath.Join(extra, "bulk-phone.png"), run(phone, chromedp.FullScreenshot(100)), 0o644))
+	phone.do(chromedp.Click(`[data-testid=bulk-preview-open]`))
+	phone.waitJS("the preview", `!!document.querySelector('[data-testid=bulk-preview]')`)
+	must(t, os.WriteFile(filepath.Join(extra, "bulk-preview-phone.png"), run(phone, chromedp.FullScreenshot(100)), 0o644))
+	s.sm.SetFaults(sim.Faults{SendErrors: []int{sim.PermanentCMS()[0]}})
+	desk.do(chromedp.Click(`[data-testid=bulk-confirm]`))
+	desk.waitJS("the progress page", `!!document.querySelector('[data-testid=bulk-progress]')`)
+	must(t, os.WriteFile(filepath.Join(extra, "bulk-progress-early.png"), run(desk, chromedp.FullScreenshot(100)), 0o644))
+	desk.waitJS("the summary", `!!document.querySelector('[data-testid=bulk-summary]') && document.querySelector('[data-testid=bulk-sent] dd').textContent === '0'`)
+	shot(desk, "bulk-progress.png")
+	phone.open(eval[string](desk, `location.pathname`))
+	must(t, os.WriteFile(filepath.Join(extra, "bulk-progress-phone.png"), run(phone, chromedp.FullScreenshot(100)), 0o644))
 }

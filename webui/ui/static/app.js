@@ -390,4 +390,41 @@
   if (all) all.addEventListener("change", function () {
     $$('input[name="ids"]').forEach(function (b) { b.checked = all.checked; });
   });
+
+  // ---- Bulk send: a saved template fills the text; placeholders insert
+  // at the cursor (either way the counter recounts). ----
+  var btext = $("#bulk-text");
+  if (btext) {
+    var setText = function (v) { btext.value = v; btext.dispatchEvent(new Event("input")); };
+    $("#bulk-template").addEventListener("change", function (ev) {
+      var o = ev.target.selectedOptions[0];
+      if (o && o.dataset.text) setText(o.dataset.text);
+    });
+    $("#placeholders").addEventListener("click", function (ev) {
+      var b = ev.target.closest("[data-insert]");
+      if (!b) return;
+      var a = btext.selectionStart, z = btext.selectionEnd;
+      setText(btext.value.slice(0, a) + b.dataset.insert + btext.value.slice(z));
+      btext.focus();
+      btext.selectionStart = btext.selectionEnd = a + b.dataset.insert.length;
+    });
+  }
+
+  // ---- Bulk progress: the server renders the block; the page fetches it
+  // again every second while anything is still on its way. ----
+  function showProgress(box) {
+    $$(".seg", box).forEach(function (s) { s.style.width = s.dataset.w + "%"; });
+    if (!box.dataset.src) return;
+    setTimeout(function () {
+      getHTML(box.dataset.src).then(function (html) {
+        var t = document.createElement("template");
+        t.innerHTML = html.trim();
+        var fresh = t.content.firstElementChild;
+        box.replaceWith(fresh);
+        showProgress(fresh);
+      }).catch(function () { showProgress(box); });
+    }, box.dataset.done === "1" ? 5000 : 1000); // done: only delivery reports to come
+  }
+  var prog = $("#progress");
+  if (prog) showProgress(prog);
 })();
