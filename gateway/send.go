@@ -119,7 +119,7 @@ func (s *Service) recipient(raw string) (number, warning string, err error) {
 	if strings.HasPrefix(in, "00") {
 		in = "+" + in[2:]
 	}
-	region := s.opt.DefaultCountry
+	region := s.defaultCountry()
 	if region == "" && !strings.HasPrefix(in, "+") {
 		return "", "", &numberError{CodeInvalidNumber, "not in international format (+...) and no default country is configured"}
 	}

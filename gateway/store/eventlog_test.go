@@ -121,7 +121,7 @@ func TestMessageEventLogMigratesFromVersion1(t *testing.T) {
 		has = tx.b(bMessageEvents) != nil
 		return nil
 	})
-	if v != FormatVersion || FormatVersion != 2 || !has {
+	if v != FormatVersion || !has {
 		t.Fatalf("version %d (FormatVersion %d), bucket %v", v, FormatVersion, has)
 	}
 }

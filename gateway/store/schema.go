@@ -24,6 +24,8 @@ import (
 //   - 1 (first release): everything below not marked otherwise.
 //   - 2: message_events (the durable log of message outcomes that webhooks
 //     are made from).
+//   - 3: audit (the administration log), modem_signal and modem_daily (the
+//     modems dashboard's rings of samples).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -32,7 +34,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Bucket names (version 1 unless stated).
 var (
@@ -159,6 +161,19 @@ var (
 	// consumed yet; PurgeBatch drops entries older than the retention
 	// cutoff that nobody consumed.
 	bMessageEvents = []byte("message_events")
+
+	// audit (version 3): u64(entryID) -> model.AuditEntry. Who changed
+	// users, tokens, settings and assignments, and when. Appended, never
+	// changed; nothing deletes it (a few entries a day).
+	bAudit = []byte("audit")
+	// modem_signal (version 3): str(modem) | u64(unix seconds) ->
+	// model.SignalSample. The last 24 hours of each modem's signal, one
+	// sample every few minutes; older samples are dropped as new ones come.
+	bModemSignal = []byte("modem_signal")
+	// modem_daily (version 3): str(modem) | "YYYY-MM-DD" (UTC) ->
+	// model.DailyCounts. Messages sent, delivered, failed and received per
+	// modem and day, the last 30 days.
+	bModemDaily = []byte("modem_daily")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -170,7 +185,7 @@ var allBuckets = [][]byte{
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
-	bMessageEvents,
+	bMessageEvents, bAudit, bModemSignal, bModemDaily,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -185,6 +200,19 @@ var migrations = map[uint64]migration{
 		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
 		return err
 	},
+	// 2 → 3: the audit log and the modem rings start empty.
+	2: addAuditAndModemStats,
+}
+
+// addAuditAndModemStats creates the audit log and the modems dashboard's
+// sample buckets.
+func addAuditAndModemStats(tx *Tx) error {
+	for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // state codes used in index keys. The names are the API's; the codes are

@@ -79,4 +79,8 @@ type ModemView struct {
 	Leased       bool      `json:"leased"`
 	LastError    string    `json:"last_error,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	SIM          string    `json:"sim,omitempty"`
+	SMSC         string    `json:"smsc,omitempty"`
+	Since        time.Time `json:"since,omitzero"`
 }
