@@ -363,6 +363,14 @@ func (s *Service) AppSettings() model.Settings {
 	return s.bootSettings()
 }
 
+// AdminSettings are the settings in effect, for an admin's page.
+func (s *Service) AdminSettings(ctx context.Context, a Actor) (model.Settings, error) {
+	if err := s.st.View(func(tx *store.Tx) error { _, err := authorize(tx, a); return err }); err != nil {
+		return model.Settings{}, err
+	}
+	return s.AppSettings(), nil
+}
+
 func (s *Service) bootSettings() model.Settings {
 	return model.Settings{DefaultCountry: s.opt.DefaultCountry, RetentionDays: int(s.opt.Retention / (24 * time.Hour)),
 		DefaultVisibility: model.VisibilityAll}

@@ -46,6 +46,7 @@ func TestAdminOnlyAdminsAct(t *testing.T) {
 		_, calls["UpdateSettings"] = e.s.UpdateSettings(ctx, a, SettingsUpdate{RetentionDays: ptr(3)})
 		_, calls["AssignConversation"] = e.s.AssignConversation(ctx, a, numA, staff.ID)
 		_, calls["AuditLog"] = e.s.AuditLog(ctx, a, Page{})
+		_, calls["AdminSettings"] = e.s.AdminSettings(ctx, a)
 		for call, err := range calls {
 			if !errors.Is(err, ErrForbidden) {
 				t.Errorf("%s: %s = %v, want ErrForbidden", name, call, err)
@@ -306,4 +307,3 @@ func TestAuditLogPages(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
-

@@ -23,13 +23,14 @@ type Server struct {
 	health   health
 	events   events
 	hooks    Webhooks
+	admin    admin
 	sh       *httpkit.Shared
 	routes   []httpkit.Route
 }
 
 // New builds the API over the core and the webhook registry.
 func New(core *gateway.Service, hooks Webhooks, sh *httpkit.Shared) *Server {
-	return &Server{msgs: core, inbox: core, contacts: core, health: core, events: core, hooks: hooks, sh: sh}
+	return &Server{msgs: core, inbox: core, contacts: core, health: core, events: core, hooks: hooks, admin: core, sh: sh}
 }
 
 // Routes lists the routes Mount registered, with their scopes.
@@ -65,6 +66,7 @@ func (s *Server) Mount(e *gin.Engine) {
 	add(http.MethodGet, "/webhooks", httpkit.ScopeAdmin, s.listWebhooks)
 	add(http.MethodGet, "/webhooks/:id", httpkit.ScopeAdmin, s.getWebhook)
 	add(http.MethodDelete, "/webhooks/:id", httpkit.ScopeAdmin, s.deleteWebhook)
+	s.mountAdmin(add)
 }
 
 // validQuery refuses a query string that is not valid URL encoding
