@@ -273,6 +273,7 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	in.goRun(func() { in.bridge.Run(workCtx) })
 	in.goRun(func() { in.web.RunMetrics(workCtx) })
 	in.goRun(func() { in.svc.RunRetention(workCtx) })
+	in.goRun(func() { _ = in.svc.RunModemStats(workCtx, gateway.StatsOptions{}) })
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- in.httpSrv.Serve(in.ln) }()
 
