@@ -9,6 +9,7 @@ import (
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/gateway/webhook"
 	"github.com/gsmgate/gsmgate/webui/api"
 )
 
@@ -27,6 +28,7 @@ func adminRoutes(userID string) [][3]any {
 		{"GET", "/api/v1/unassigned", nil},
 		{"POST", "/api/v1/unassigned/+447911123451/assign", map[string]any{"user_id": userID}},
 		{"GET", "/api/v1/audit", nil},
+		{"POST", "/api/v1/webhooks/0000000000000001/deliveries/0000000000000001/redeliver", nil},
 	}
 }
 
@@ -354,3 +356,45 @@ func TestAuditAPI(t *testing.T) {
 		t.Errorf("bad cursor: %d", r.status)
 	}
 }
+
+func TestRedeliverAPI(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, adminTok := e.user("ada", model.RoleAdmin, model.VisibilityAll, model.ScopeAdmin)
+	_, staffTok := e.user("sam", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	var h api.WebhookView
+	r := e.do("POST", "/api/v1/webhooks", adminTok, map[string]any{"url": "http://127.0.0.1:1/hook", "events": []string{"message.failed"}})
+	r.json(t, &h)
+	if err := e.hooks.Enqueue(context.Background(), webhookEvent("message.failed")); err != nil {
+		t.Fatal(err)
+	}
+	e.do("GET", "/api/v1/webhooks/"+h.ID, adminTok, nil).json(t, &h)
+	if len(h.Deliveries) != 1 {
+		t.Fatalf("deliveries: %+v", h.Deliveries)
+	}
+	first := h.Deliveries[0].ID
+	path := "/api/v1/webhooks/" + h.ID + "/deliveries/" + first + "/redeliver"
+	if r := e.do("POST", path, staffTok, nil); r.status != 403 {
+		t.Fatalf("staff redelivers: %d", r.status)
+	}
+	r = e.do("POST", path, adminTok, nil)
+	var d api.DeliveryView
+	r.json(t, &d)
+	if r.status != 202 || d.ID == first || d.State != model.DeliveryPending || d.Event != "message.failed" {
+		t.Fatalf("redeliver: %d %s", r.status, r.body)
+	}
+	e.do("GET", "/api/v1/webhooks/"+h.ID, adminTok, nil).json(t, &h)
+	if len(h.Deliveries) != 2 || h.Deliveries[0].ID != d.ID {
+		t.Fatalf("after: %+v", h.Deliveries)
+	}
+	for _, p := range []string{
+		"/api/v1/webhooks/" + h.ID + "/deliveries/ffffffffffffffff/redeliver",
+		"/api/v1/webhooks/" + h.ID + "/deliveries/zz/redeliver",
+		"/api/v1/webhooks/ffffffffffffffff/deliveries/" + first + "/redeliver",
+	} {
+		if r := e.do("POST", p, adminTok, nil); r.status != 404 {
+			t.Errorf("%s: %d %s", p, r.status, r.body)
+		}
+	}
+}
+
+func webhookEvent(name string) webhook.Event { return webhook.Event{Name: name, Data: map[string]string{"x": "y"}} }

@@ -18,6 +18,7 @@ import (
 
 // admin is what the admin routes need from the core.
 type admin interface {
+	RequireAdmin(ctx context.Context, id model.ID) error
 	AdminUsers(ctx context.Context, a gateway.Actor) ([]model.User, error)
 	AddUser(ctx context.Context, a gateway.Actor, sp gateway.UserSpec) (model.User, error)
 	ChangeUser(ctx context.Context, a gateway.Actor, id model.ID, up gateway.UserUpdate) (model.User, error)

@@ -66,6 +66,7 @@ func (s *Server) Mount(e *gin.Engine) {
 	add(http.MethodGet, "/webhooks", httpkit.ScopeAdmin, s.listWebhooks)
 	add(http.MethodGet, "/webhooks/:id", httpkit.ScopeAdmin, s.getWebhook)
 	add(http.MethodDelete, "/webhooks/:id", httpkit.ScopeAdmin, s.deleteWebhook)
+	add(http.MethodPost, "/webhooks/:id/deliveries/:delivery/redeliver", httpkit.ScopeAdmin, s.redeliver)
 	s.mountAdmin(add)
 }
 
