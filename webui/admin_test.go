@@ -397,4 +397,6 @@ func TestRedeliverAPI(t *testing.T) {
 	}
 }
 
-func webhookEvent(name string) webhook.Event { return webhook.Event{Name: name, Data: map[string]string{"x": "y"}} }
+func webhookEvent(name string) webhook.Event {
+	return webhook.Event{Name: name, Data: map[string]string{"x": "y"}}
+}
