@@ -116,6 +116,9 @@ type Service struct {
 	// live is the settings an admin saved (nil: those of Options).
 	live atomic.Pointer[model.Settings]
 
+	setupMu   sync.Mutex
+	setupCode string // the first-run setup code ("" until made, and after setup)
+
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown login names
 }
