@@ -62,7 +62,7 @@ func openStore(dataDir string) (*store.DB, error) {
 	path := filepath.Join(dataDir, dbFile)
 	db, err := store.Open(path, store.Options{Timeout: time.Second})
 	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("the database %s is in use by the running gsmgate daemon; stop it first (systemctl stop gsmgate), or do this through the API", path)
+		return nil, fmt.Errorf("the database %s is in use by the running gsmgate daemon; stop it first (systemctl stop gsmgate), or use the admin API while it runs (/api/v1/users, /api/v1/tokens with an admin token)", path)
 	}
 	return db, err
 }
