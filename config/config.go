@@ -50,6 +50,48 @@ type Config struct {
 	API     API     `toml:"api"`
 	Webhook Webhook `toml:"webhook"`
 	Admin   Admin   `toml:"admin"`
+	Policy  Policy  `toml:"policy"`
+	OptOut  OptOut  `toml:"optout"`
+}
+
+// Policy is the sending policy, for every SIM (per SIM in Modems).
+type Policy struct {
+	// RatePerMinute is the most SMS parts one SIM sends in a minute
+	// (0: no limit). Operators block SIMs that send faster than a person
+	// could; the default, 10, is well inside what they tolerate.
+	RatePerMinute float64 `toml:"rate_per_minute"`
+	// DailyCap is the most bulk parts one SIM sends in a day (0: none).
+	DailyCap int `toml:"daily_cap"`
+	// QuietHours is when bulk sends wait, "21:00-08:00" ("": never);
+	// one-to-one messages are not held.
+	QuietHours string `toml:"quiet_hours"`
+	// TimeZone is the IANA zone of quiet hours and of the daily cap's day
+	// ("": the system's).
+	TimeZone string `toml:"time_zone"`
+	// Modems overrides the above per modem, by IMEI:
+	// [policy.modems.356938035643809] rate_per_minute = 5
+	Modems map[string]ModemPolicy `toml:"modems"`
+}
+
+// ModemPolicy overrides the policy for one SIM; a zero field keeps the
+// global value.
+type ModemPolicy struct {
+	RatePerMinute float64 `toml:"rate_per_minute"`
+	DailyCap      int     `toml:"daily_cap"`
+	QuietHours    string  `toml:"quiet_hours"`
+}
+
+// OptOut configures opt-out by SMS.
+type OptOut struct {
+	// Disabled stops reading stop and start words from incoming SMS.
+	Disabled bool `toml:"disabled"`
+	// StopWords and StartWords, texted alone (case and accents ignored),
+	// opt the sender out of bulk sends and back in.
+	StopWords  []string `toml:"stop_words"`
+	StartWords []string `toml:"start_words"`
+	// StopReply and StartReply confirm the change to the sender, once.
+	StopReply  string `toml:"stop_reply"`
+	StartReply string `toml:"start_reply"`
 }
 
 // Log configures log/slog.
@@ -99,7 +141,14 @@ func Default() Config {
 			MaxAge:  Duration(48 * time.Hour),
 			Workers: 4,
 		},
-		Admin: Admin{Name: "admin"},
+		Admin:  Admin{Name: "admin"},
+		Policy: Policy{RatePerMinute: 10},
+		OptOut: OptOut{
+			StopWords:  []string{"STOP", "UNSUBSCRIBE", "STOPALL", "END", "QUIT", "CANCEL"},
+			StartWords: []string{"START", "UNSTOP"},
+			StopReply:  "You will get no more bulk messages from us. Reply START to receive them again.",
+			StartReply: "You will receive our bulk messages again. Reply STOP to stop them.",
+		},
 	}
 }
 
@@ -431,6 +480,9 @@ func setValue(v reflect.Value, s string) error {
 	return nil
 }
 
+// quietRe is the shape of a quiet-hours window.
+var quietRe = regexp.MustCompile(`^\s*([01]\d|2[0-4]):[0-5]\d\s*-\s*([01]\d|2[0-4]):[0-5]\d\s*$`)
+
 // Validate checks the values; the returned Problems name each bad key.
 func (c Config) Validate() error {
 	if ps := c.validate(); len(ps) > 0 {
@@ -497,6 +549,35 @@ func (c Config) validate() Problems {
 	}
 	if c.Admin.Password != "" && len(c.Admin.Password) < 8 {
 		bad("admin.password", "must be at least 8 characters")
+	}
+	if c.Policy.RatePerMinute < 0 {
+		bad("policy.rate_per_minute", "must not be negative")
+	}
+	if c.Policy.DailyCap < 0 {
+		bad("policy.daily_cap", "must not be negative")
+	}
+	if c.Policy.QuietHours != "" && !quietRe.MatchString(c.Policy.QuietHours) {
+		bad("policy.quiet_hours", "want HH:MM-HH:MM, like \"21:00-08:00\"; got %q", c.Policy.QuietHours)
+	}
+	if c.Policy.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Policy.TimeZone); err != nil {
+			bad("policy.time_zone", "unknown time zone %q (want an IANA name like \"Europe/London\")", c.Policy.TimeZone)
+		}
+	}
+	for id, m := range c.Policy.Modems {
+		key := "policy.modems." + id
+		if m.RatePerMinute < 0 {
+			bad(key+".rate_per_minute", "must not be negative")
+		}
+		if m.DailyCap < 0 {
+			bad(key+".daily_cap", "must not be negative")
+		}
+		if m.QuietHours != "" && !quietRe.MatchString(m.QuietHours) {
+			bad(key+".quiet_hours", "want HH:MM-HH:MM; got %q", m.QuietHours)
+		}
+	}
+	if !c.OptOut.Disabled && (len(c.OptOut.StopWords) == 0 || len(c.OptOut.StartWords) == 0) {
+		bad("optout.stop_words", "stop_words and start_words must not be empty (set optout.disabled to turn opt-out by SMS off)")
 	}
 	return ps
 }

@@ -87,6 +87,9 @@ func TestCheckNamesKeyAndLine(t *testing.T) {
 		{"wrong type", "listen = 5\n", []string{":1:", "listen"}},
 		{"syntax", "listen = \n", []string{":1:"}},
 		{"bad modem", "modems = [\"COM3\"]\n", []string{`:1: modems: entry 1 "COM3"`}},
+		{"bad quiet hours", "[policy]\nquiet_hours = \"9pm-8am\"\ntime_zone = \"Mars/Olympus\"\n", []string{
+			`:2: policy.quiet_hours: want HH:MM-HH:MM`, `:3: policy.time_zone: unknown time zone "Mars/Olympus"`}},
+		{"bad modem policy", "[policy.modems.356938035643809]\ndaily_cap = -1\n", []string{"policy.modems.356938035643809.daily_cap: must not be negative"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,5 +143,36 @@ func TestKeysHaveEnvNames(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("webhook.max_age not listed")
+	}
+}
+
+// The sending policy reads globally and per modem from the file.
+func TestPolicyKeys(t *testing.T) {
+	p := writeFile(t, "c.toml", `
+[policy]
+rate_per_minute = 6
+daily_cap = 400
+quiet_hours = "21:00-08:00"
+time_zone = "Europe/London"
+[policy.modems.356938035643809]
+rate_per_minute = 3
+[optout]
+stop_words = ["STOP", "ARRET"]
+`)
+	c, err := Check(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Policy.RatePerMinute != 6 || c.Policy.DailyCap != 400 || c.Policy.QuietHours != "21:00-08:00" || c.Policy.TimeZone != "Europe/London" {
+		t.Errorf("policy %+v", c.Policy)
+	}
+	if m := c.Policy.Modems["356938035643809"]; m.RatePerMinute != 3 {
+		t.Errorf("per-modem policy %+v", c.Policy.Modems)
+	}
+	if strings.Join(c.OptOut.StopWords, ",") != "STOP,ARRET" || len(c.OptOut.StartWords) != 2 {
+		t.Errorf("optout %+v", c.OptOut)
+	}
+	if Default().Policy.RatePerMinute != 10 {
+		t.Errorf("the default rate limit is %v, want the conservative 10/min", Default().Policy.RatePerMinute)
 	}
 }

@@ -22,6 +22,11 @@ type ContactInput struct {
 	Phones   []model.Phone
 	CRMURL   string
 	CRM      *model.CRMRef
+	// FirstName, Tags and Fields (custom fields) feed templates and saved
+	// searches.
+	FirstName string
+	Tags      []string
+	Fields    map[string]string
 }
 
 // UpsertContact creates or replaces the contact whose default number is
@@ -46,7 +51,8 @@ func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (model.Con
 		}
 	}
 	c := model.Contact{Number: number, Name: strings.TrimSpace(in.Name), JobTitle: in.JobTitle, Company: in.Company,
-		Email: in.Email, CRMURL: in.CRMURL, CRM: in.CRM, UpdatedAt: s.clock.Now()}
+		Email: in.Email, CRMURL: in.CRMURL, CRM: in.CRM, UpdatedAt: s.clock.Now(),
+		FirstName: strings.TrimSpace(in.FirstName), Tags: in.Tags, Fields: in.Fields}
 	hasDefault := false
 	for i, p := range in.Phones {
 		n, err := s.NormalizeNumber(p.Number)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -21,9 +22,16 @@ import (
 //
 // Each free modem gets a worker holding its lease. A worker claims a part
 // (committed "submitting" before AT+CMGS), sends it, and in ONE transaction
-// records the outcome and claims the next part (the rest of the same message
-// first, so that its parts leave from one number back to back), so the gap
-// between a +CMGS answer and the next AT+CMGS is one commit.
+// records the outcome and claims the next part, so the gap between a +CMGS
+// answer and the next AT+CMGS is one commit.
+//
+// What is claimed next goes by lane (store.Lane): the urgent and
+// conversation lanes first, so a reply waits only for the sends under way
+// (the rest of a conversational multipart message still goes first); then
+// the rest of the bulk message just sent; then the bulk lanes, one batch
+// after the other (round robin, the cursor in after). The sending policy
+// (SendPolicy) can hold a modem for its rate limit, and the bulk lanes for
+// quiet hours and the daily cap.
 //
 // Rules the claim enforces (accept):
 //   - parts of a message go in order: a part waits while an earlier one is
@@ -33,7 +41,12 @@ import (
 //     rest follow through the same modem while it is usable (the recipient
 //     reassembles by the sender's number);
 //   - a part that failed temporarily on a modem is tried on another ready
-//     modem when there is one.
+//     modem when there is one;
+//   - a conversation's first part leaves from the modem the number last
+//     wrote to or was sent from (store.Conversation.Modem) while that
+//     modem is ready (sticky SIM), else from any (failover);
+//   - in quiet hours or past the daily cap, bulk messages sent with a
+//     priority under 100 wait.
 type dispatcher struct {
 	s    *Service
 	m    Modems
@@ -44,11 +57,50 @@ type dispatcher struct {
 
 	mu       sync.Mutex
 	inflight map[model.ID]string // message -> modem working on it
+	// after is, per grouped lane, the bulk (batch) served last: the next
+	// claim starts at the one after it (round robin).
+	after map[store.Lane]model.ID
+	// lastClaim is when each modem last took a part (rate limit).
+	lastClaim map[string]time.Time
 }
 
 func newDispatcher(s *Service, m Modems, o ModemOptions) *dispatcher {
 	return &dispatcher{s: s, m: m, o: o, log: s.log.With("component", "dispatcher"),
-		kick: make(chan struct{}, 1), inflight: map[model.ID]string{}}
+		kick: make(chan struct{}, 1), inflight: map[model.ID]string{},
+		after: map[store.Lane]model.ID{}, lastClaim: map[string]time.Time{}}
+}
+
+// allowance is what the sending policy lets modem id take now: nothing
+// before wait when its rate limit holds it (then lanes is nil), otherwise
+// lanes (the bulk lanes left out in quiet hours or past the daily cap;
+// wait is then when they open again, zero if they are open).
+func (d *dispatcher) allowance(tx *store.Tx, id string, now time.Time) (lanes []store.Lane, wait time.Time) {
+	mp := d.o.Policy.For(id)
+	if iv := mp.interval(); iv > 0 {
+		d.mu.Lock()
+		last, ok := d.lastClaim[id]
+		d.mu.Unlock()
+		if ok && now.Before(last.Add(iv)) {
+			return nil, last.Add(iv)
+		}
+	}
+	local := now.In(d.o.Policy.loc())
+	if quiet, end := mp.Quiet.In(local); quiet {
+		return []store.Lane{store.LaneUrgent, store.LaneConversation}, end
+	}
+	if mp.DailyCap > 0 && tx.ModemSends(id, d.o.Policy.Day(now)) >= mp.DailyCap {
+		y, m, dd := local.Date()
+		return []store.Lane{store.LaneUrgent, store.LaneConversation}, time.Date(y, m, dd+1, 0, 0, 0, 0, local.Location())
+	}
+	return store.Lanes, time.Time{}
+}
+
+// earliest is the earlier of two times, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // kickNow asks the dispatcher to look at the outbox again (coalesced).
@@ -131,42 +183,59 @@ func (d *dispatcher) expire() {
 }
 
 // pump starts a worker on every free modem that has a part it may send. It
-// returns when the next part is due (zero: no timer needed; a wake-up or a
-// kick will come).
+// returns when it should look again (zero: no timer needed; a wake-up or a
+// kick will come): the next part falling due, or the moment the sending
+// policy lets a held part go.
 func (d *dispatcher) pump(ctx context.Context) time.Time {
 	tried := map[string]bool{}
+	var hold time.Time
 	for ctx.Err() == nil {
+		now := d.s.clock.Now()
 		var next time.Time
 		var queued bool
-		if err := d.s.st.View(func(tx *store.Tx) error { next, queued = tx.NextDue(); return nil }); err != nil {
+		free := map[string]bool{}
+		statuses := d.m.Modems()
+		if err := d.s.st.View(func(tx *store.Tx) error {
+			next, queued = tx.NextDue()
+			if !queued || next.After(now) {
+				return nil
+			}
+			for _, st := range statuses {
+				if st.State != modem.StateReady || st.Leased || tried[st.ID] {
+					continue
+				}
+				lanes, wait := d.allowance(tx, st.ID, now)
+				if lanes == nil {
+					hold = earliest(hold, wait)
+					continue
+				}
+				if len(lanes) < len(store.Lanes) {
+					hold = earliest(hold, wait)
+				}
+				free[st.ID] = true
+			}
+			return nil
+		}); err != nil {
 			d.log.Error("reading the outbox failed", "error", err)
-			return d.s.clock.Now().Add(time.Second)
+			return now.Add(time.Second)
 		}
 		if !queued {
 			return time.Time{}
 		}
-		if next.After(d.s.clock.Now()) {
-			return next
+		if next.After(now) {
+			return earliest(next, hold)
 		}
-		statuses := d.m.Modems()
-		free := false
-		for _, st := range statuses {
-			if st.State == modem.StateReady && !st.Leased && !tried[st.ID] {
-				free = true
-				break
-			}
-		}
-		if !free {
-			return d.nextFuture() // a worker's end or a state change kicks us
+		if len(free) == 0 {
+			return earliest(d.nextFuture(), hold) // a worker's end or a state change kicks us
 		}
 		actx, cancel := context.WithTimeout(ctx, time.Second)
-		snd, release, err := d.m.Acquire(actx, func(st modem.Status) bool { return !tried[st.ID] })
+		snd, release, err := d.m.Acquire(actx, func(st modem.Status) bool { return free[st.ID] && !tried[st.ID] })
 		cancel()
 		if err != nil {
-			return d.nextFuture()
+			return earliest(d.nextFuture(), hold)
 		}
 		tried[snd.ID()] = true
-		due, ok, cs, err := d.commitAndClaim(snd.ID(), nil, 0, statuses)
+		due, ok, cs, err := d.commitAndClaim(snd.ID(), nil, nil, statuses)
 		d.publish(cs)
 		if err != nil {
 			release()
@@ -192,19 +261,22 @@ func (d *dispatcher) nextFuture() time.Time {
 }
 
 // commitAndClaim runs finish (the outcome of the previous part, may be nil)
-// and, when claim is set, claims the next part for modem id: the next part
-// of message only first (when not zero), then any part. It is one
-// transaction, so a crash leaves either neither or both.
-func (d *dispatcher) commitAndClaim(id string, finish func(tx *store.Tx) ([]change, error), only model.ID, statuses []modem.Status) (store.Due, bool, []change, error) {
-	return d.commitAndClaimOpt(id, finish, true, only, statuses)
+// and, when claim is set, claims the next part for modem id, in one
+// transaction, so a crash leaves either neither or both. The order of the
+// claim: the urgent and conversation lanes first (a reply waits for no
+// more than the send under way), except that the rest of a conversational
+// multipart message (prev) goes first; then the rest of prev; then the
+// bulk lanes, one batch after the other in turn.
+func (d *dispatcher) commitAndClaim(id string, finish func(tx *store.Tx) ([]change, error), prev *store.Due, statuses []modem.Status) (store.Due, bool, []change, error) {
+	return d.commitAndClaimOpt(id, finish, true, prev, statuses)
 }
 
-func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]change, error), claim bool, only model.ID, statuses []modem.Status) (store.Due, bool, []change, error) {
-	var due store.Due
+func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]change, error), claim bool, prev *store.Due, statuses []modem.Status) (store.Due, bool, []change, error) {
+	var got store.Claimed
 	var ok bool
 	var cs []change
 	err := d.s.st.Update(func(tx *store.Tx) error {
-		due, ok, cs = store.Due{}, false, nil
+		got, ok, cs = store.Claimed{}, false, nil
 		if finish != nil {
 			c, err := finish(tx)
 			if err != nil {
@@ -215,23 +287,57 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 		if !claim {
 			return nil
 		}
-		for _, o := range []model.ID{only, 0} {
-			var prev model.State
-			acc := d.accept(tx, id, o, statuses, &prev)
+		lanes, _ := d.allowance(tx, id, tx.Now())
+		if lanes == nil {
+			return nil // the rate limit holds this SIM
+		}
+		holdBulk := len(lanes) < len(store.Lanes)
+		var only model.ID
+		onlyFirst := false
+		if prev != nil && prev.Part.Seq < prev.Message.Parts {
+			only = prev.Message.ID
+			onlyFirst = !store.LaneOf(&prev.Message).Grouped()
+		}
+		var first, grouped []store.Lane
+		for _, l := range lanes {
+			if l.Grouped() {
+				grouped = append(grouped, l)
+			} else {
+				first = append(first, l)
+			}
+		}
+		d.mu.Lock()
+		after := maps.Clone(d.after)
+		d.mu.Unlock()
+		var steps []store.Claim
+		if onlyFirst {
+			steps = append(steps, store.Claim{Only: only})
+		}
+		steps = append(steps, store.Claim{Lanes: first})
+		if only != 0 && !onlyFirst {
+			steps = append(steps, store.Claim{Only: only})
+		}
+		if len(grouped) > 0 {
+			steps = append(steps, store.Claim{Lanes: grouped, After: after})
+		}
+		for _, c := range steps {
+			if c.Only == 0 && len(c.Lanes) == 0 {
+				continue
+			}
+			var before model.State
+			c.Modem = id
+			c.Accept = d.accept(tx, id, c.Only, statuses, holdBulk, &before)
 			var err error
-			due, ok, err = tx.ClaimDue(id, acc)
+			got, ok, err = tx.Claim(c)
 			if err != nil {
 				return err
 			}
-			for _, x := range due.Expired {
+			for _, x := range got.Expired {
 				cs = append(cs, change{x.Previous, x.Message})
 			}
 			if ok {
-				cs = append(cs, change{prev, due.Message})
+				cs = append(cs, change{before, got.Message})
 				return nil
-			}
-			if only == 0 {
-				break
 			}
 		}
 		return nil
@@ -242,10 +348,14 @@ func (d *dispatcher) commitAndClaimOpt(id string, finish func(tx *store.Tx) ([]c
 	cs = coalesce(cs)
 	if ok {
 		d.mu.Lock()
-		d.inflight[due.Message.ID] = id
+		d.inflight[got.Message.ID] = id
+		d.lastClaim[id] = d.s.clock.Now()
+		if got.Lane.Grouped() {
+			d.after[got.Lane] = got.Group
+		}
 		d.mu.Unlock()
 	}
-	return due, ok, cs, nil
+	return got.Due, ok, cs, nil
 }
 
 // coalesce merges the changes of one message made in one transaction (a
@@ -275,7 +385,7 @@ func coalesce(cs []change) []change {
 }
 
 // accept is the claim rule for modem id (see the type's comment).
-func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []modem.Status, prev *model.State) func(m *model.Message, p *model.Part) bool {
+func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []modem.Status, holdBulk bool, prev *model.State) func(m *model.Message, p *model.Part) bool {
 	state := map[string]modem.State{}
 	otherReady := false
 	for _, st := range statuses {
@@ -291,11 +401,19 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []m
 		}
 		return false
 	}
+	ready := func(m string) bool { return state[m] == modem.StateReady }
 	return func(m *model.Message, p *model.Part) bool {
 		if only != 0 && m.ID != only {
 			return false
 		}
 		if m.Direction != model.Outgoing {
+			return false
+		}
+		// Quiet hours and the daily cap hold bulk parts (the bulk lanes
+		// are left out of the claim); a bulk sent with a priority from 1
+		// to 99 waits in the urgent lane and is held here. Priority 100
+		// and more passes, as in SMSGate.
+		if holdBulk && m.Marketing && m.Priority < 100 && (only == 0 || m.ID != only || p.Seq == 1) {
 			return false
 		}
 		d.mu.Lock()
@@ -321,6 +439,14 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []m
 		}
 		if sentVia != "" && sentVia != id && usable(sentVia) {
 			return false
+		}
+		// Sticky SIM: a conversation's message leaves from the modem the
+		// contact last wrote to or was last sent from while that modem is
+		// up; otherwise any modem takes it (failover).
+		if sentVia == "" && !store.LaneOf(m).Grouped() {
+			if c, err := tx.Conversation(m.Number); err == nil && c.Modem != "" && c.Modem != id && ready(c.Modem) {
+				return false
+			}
 		}
 		if sentVia == "" && p.Attempts > 0 && p.Error != "" && p.Modem == id && otherReady {
 			return false
@@ -359,21 +485,21 @@ func (d *dispatcher) work(ctx context.Context, snd Sender, release func(), cur s
 					return nil, err
 				}
 				m, err := tx.MarkSent(msg, seq, id, mr)
-				return []change{{before.State, m}}, err
+				if err != nil {
+					return nil, err
+				}
+				return []change{{before.State, m}}, tx.AddModemSends(id, d.o.Policy.Day(tx.Now()), 1)
 			}
 		} else {
 			finish = d.failure(cur, id, err)
-		}
-		only := model.ID(0)
-		if err == nil && cur.Part.Seq < cur.Message.Parts {
-			only = cur.Message.ID
 		}
 		claim := err == nil && ctx.Err() == nil
 		var statuses []modem.Status
 		if claim {
 			statuses = d.m.Modems()
 		}
-		next, ok, cs, cerr := d.commitAndClaimOpt(id, finish, claim, only, statuses)
+		prev := cur
+		next, ok, cs, cerr := d.commitAndClaimOpt(id, finish, claim, &prev, statuses)
 		if cerr != nil {
 			// The outcome could not be written: the part stays
 			// "submitting", which a restart reports as unknown rather

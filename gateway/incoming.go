@@ -54,8 +54,9 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (model.Messag
 	now := s.clock.Now()
 	var m model.Message
 	var notes []model.Notification
+	var confirm model.Message
 	err := s.st.Batch(func(tx *store.Tx) error {
-		notes = notes[:0]
+		notes, confirm = notes[:0], model.Message{}
 		if len(in.DedupKeys) > 0 {
 			seen := 0
 			for _, k := range in.DedupKeys {
@@ -101,6 +102,10 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (model.Messag
 		if err := tx.InsertMessage(&m, nil); err != nil {
 			return err
 		}
+		var err error
+		if confirm, err = s.applyOptOutWord(tx, &m, now); err != nil {
+			return err
+		}
 		for _, uid := range notify {
 			n := model.Notification{ID: tx.NewID(), UserID: uid, Kind: "message_received", MessageID: m.ID,
 				Number: number, Text: previewText(&m), CreatedAt: now}
@@ -131,6 +136,9 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (model.Messag
 	s.bus.Publish(&MessageReceived{At: now, Message: m})
 	for _, n := range notes {
 		s.bus.Publish(&NotificationAdded{At: now, Notification: n})
+	}
+	if confirm.ID != 0 {
+		s.WakeOutbox()
 	}
 	return m, nil
 }

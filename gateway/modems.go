@@ -86,6 +86,9 @@ type ModemOptions struct {
 	// kept on the modem and tried again (default 30 s): it may overtake
 	// the commit of its part's MR.
 	OrphanWait time.Duration
+	// Policy is the sending policy: per-SIM rate limits, daily caps and
+	// quiet hours (zero: none).
+	Policy SendPolicy
 }
 
 // SettingResendUnknown is the store setting (a JSON bool) that makes
@@ -145,6 +148,9 @@ func (s *Service) Run(ctx context.Context, pool *modem.Pool, o ModemOptions) err
 // the startup recovery cannot be written.
 func (s *Service) RunModems(ctx context.Context, m Modems, o ModemOptions) error {
 	o.defaults()
+	if o.Policy.isZero() {
+		o.Policy = s.opt.Policy
+	}
 	s.running.Store(&m)
 	resend := o.ResendUnknown
 	var setting bool

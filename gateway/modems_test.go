@@ -44,6 +44,7 @@ type recModems struct {
 	gaps     []time.Duration // idle time between a send's answer and the next send on the same modem
 	last     map[string]time.Time
 	started  chan time.Time // when not nil, receives each SendPart's start
+	starts   []string       // the TPDU of every SendPart, in the order they started
 }
 
 func (r *recModems) Acquire(ctx context.Context, want func(modem.Status) bool) (Sender, func(), error) {
@@ -75,6 +76,7 @@ func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
 		s.r.gaps = append(s.r.gaps, start.Sub(t))
 	}
 	delete(s.r.last, s.ID())
+	s.r.starts = append(s.r.starts, string(tpdu))
 	started := s.r.started
 	s.r.mu.Unlock()
 	if started != nil {

@@ -67,9 +67,15 @@ type Options struct {
 	// ModemStatus, when set, is where Modems and Ready read the modems
 	// from (default: the modems Run or RunModems drives).
 	ModemStatus func() []model.ModemStatus
+	// OptOut configures opt-out by SMS (stop and start words, replies).
+	OptOut OptOutOptions
+	// Policy is the sending policy, for estimates (and for the dispatcher
+	// when ModemOptions.Policy is left zero).
+	Policy SendPolicy
 }
 
 func (o *Options) defaults() {
+	o.OptOut.defaults()
 	if o.MaxRecipients <= 0 {
 		o.MaxRecipients = 10000
 	}

@@ -45,6 +45,8 @@ type serveInfo struct {
 	// demo is the virtual modem of --demo (nil otherwise), for tests to
 	// inject faults or latency through.
 	demo *sim.Modem
+	// demoModems are all the virtual modems of --demo.
+	demoModems []*sim.Modem
 }
 
 // serveMain runs the daemon until ctx ends, then shuts down gracefully:
@@ -138,6 +140,7 @@ type instance struct {
 	log     *slog.Logger
 	db      *store.DB
 	svc     *gateway.Service
+	policy  gateway.SendPolicy
 	pool    *modem.Pool
 	hooks   *webhook.Sender
 	bridge  *webhook.BusBridge
@@ -199,9 +202,15 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 			log.Error("closing the database", "error", err)
 		}
 	})
+	if in.policy, err = sendPolicy(cfg.Policy); err != nil {
+		return nil, err
+	}
 	in.svc, err = gateway.New(in.db, gateway.SystemClock{}, log, gateway.Options{
 		DefaultCountry: cfg.DefaultCountry, MaxRecipients: cfg.API.MaxRecipients, MaxTextChars: cfg.API.MaxTextChars,
 		Retention: cfg.Retention.D(),
+		OptOut: gateway.OptOutOptions{Disabled: cfg.OptOut.Disabled, StopWords: cfg.OptOut.StopWords, StartWords: cfg.OptOut.StartWords,
+			StopReply: cfg.OptOut.StopReply, StartReply: cfg.OptOut.StartReply},
+		Policy: in.policy,
 	})
 	if err != nil {
 		return nil, err
@@ -222,13 +231,13 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
-		in.info.demo = d.modem
+		in.info.demo, in.info.demoModems = d.modems[0], d.modems
 		if control != "" {
 			if in.info.Control, err = serveControl(in.simCtx, control, d, in.goRun); err != nil {
 				return nil, fmt.Errorf("demo: control: %w", err)
 			}
 		}
-		cfg.Modems = []string{d.addr}
+		cfg.Modems = d.addrs
 		fallthrough
 	case len(cfg.Modems) > 0:
 		for _, m := range cfg.Modems {
@@ -265,7 +274,7 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	gwDone := make(chan struct{})
 	go func() {
 		defer close(gwDone)
-		if err := in.svc.Run(workCtx, in.pool, gateway.ModemOptions{}); err != nil {
+		if err := in.svc.Run(workCtx, in.pool, gateway.ModemOptions{Policy: in.policy}); err != nil {
 			log.Error("gateway stopped", "error", err)
 		}
 	}()
@@ -373,36 +382,43 @@ var demoContacts = []struct {
 	{"+447911123202", "Grace Hopper", "Compilers & Co", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
 }
 
-// demoModem is the demo's virtual modem on its simulated network.
+// demoNumbers are the demo's virtual modems (two SIMs, so that routing and
+// sharing a bulk across modems can be seen without hardware).
+var demoNumbers = []string{"+447700900123", "+447700900124"}
+
+// demoModem is the demo's virtual modems on their simulated network.
 type demoModem struct {
-	addr  string // for the pool: tcp://127.0.0.1:PORT
-	net   *sim.Network
-	modem *sim.Modem
+	addrs  []string // for the pool: tcp://127.0.0.1:PORT
+	net    *sim.Network
+	modems []*sim.Modem
 }
 
-// startDemo starts a virtual modem on loopback TCP and the simulated
-// network's repliers.
+// startDemo starts the demo's virtual modems on loopback TCP and the
+// simulated network's repliers.
 func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRun func(func())) (demoModem, error) {
-	n := sim.NewNetwork(sim.NetworkOptions{})
-	m, err := n.AddModem(sim.ModemOptions{OwnNumber: "+447700900123", Latency: 800 * time.Millisecond, LatencyMax: 2 * time.Second, Operator: "gsmgate demo"})
-	if err != nil {
-		return demoModem{}, err
-	}
-	addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		return demoModem{}, err
+	d := demoModem{net: sim.NewNetwork(sim.NetworkOptions{})}
+	for _, number := range demoNumbers {
+		m, err := d.net.AddModem(sim.ModemOptions{OwnNumber: number, Latency: 800 * time.Millisecond, LatencyMax: 2 * time.Second, Operator: "gsmgate demo"})
+		if err != nil {
+			return demoModem{}, err
+		}
+		addr, err := m.ServeTCP(ctx, "127.0.0.1:0")
+		if err != nil {
+			return demoModem{}, err
+		}
+		if !strings.HasPrefix(addr, "tcp://") {
+			addr = "tcp://" + addr
+		}
+		d.addrs, d.modems = append(d.addrs, addr), append(d.modems, m)
 	}
 	for _, c := range demoContacts {
 		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company}); err != nil {
 			return demoModem{}, err
 		}
 	}
-	goRun(func() { demoReplies(ctx, n, m, log) })
-	if !strings.HasPrefix(addr, "tcp://") {
-		addr = "tcp://" + addr
-	}
-	log.Info("demo: virtual modem on the simulated network", "addr", addr, "contacts that reply", "+447911123201, +447911123202")
-	return demoModem{addr: addr, net: n, modem: m}, nil
+	goRun(func() { demoReplies(ctx, d.net, d.modems, log) })
+	log.Info("demo: virtual modems on the simulated network", "addrs", strings.Join(d.addrs, ", "), "contacts that reply", "+447911123201, +447911123202")
+	return d, nil
 }
 
 // serveControl serves the virtual modem's control endpoint (the one of
@@ -414,15 +430,23 @@ func serveControl(ctx context.Context, addr string, d demoModem, goRun func(func
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: d.net.ControlHandler(ctx, d.modem), ReadHeaderTimeout: 5 * time.Second}
+	// The root drives the first modem; /modems/N/ the N-th (as gsmgate sim).
+	mux := http.NewServeMux()
+	mux.Handle("/", d.net.ControlHandler(ctx, d.modems[0]))
+	for i, m := range d.modems {
+		prefix := fmt.Sprintf("/modems/%d", i+1)
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, d.net.ControlHandler(ctx, m)))
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	goRun(func() { _ = srv.Serve(l) })
 	goRun(func() { <-ctx.Done(); _ = srv.Close() })
 	return l.Addr().String(), nil
 }
 
 // demoReplies watches what the network accepted and, a moment after a
-// complete message to a demo contact, has that contact answer.
-func demoReplies(ctx context.Context, n *sim.Network, m *sim.Modem, log *slog.Logger) {
+// complete message to a demo contact, has that contact answer to the modem
+// (SIM) the message came from.
+func demoReplies(ctx context.Context, n *sim.Network, modems []*sim.Modem, log *slog.Logger) {
 	seen := 0
 	count := map[string]int{}
 	tick := time.NewTicker(300 * time.Millisecond)
@@ -445,6 +469,12 @@ func demoReplies(ctx context.Context, n *sim.Network, m *sim.Modem, log *slog.Lo
 				text := c.replies[count[c.number]%len(c.replies)]
 				count[c.number]++
 				from := c.number
+				m := modems[0]
+				for _, x := range modems {
+					if x.IMEI() == p.Modem {
+						m = x
+					}
+				}
 				time.AfterFunc(1500*time.Millisecond, func() {
 					if ctx.Err() != nil {
 						return
@@ -457,4 +487,29 @@ func demoReplies(ctx context.Context, n *sim.Network, m *sim.Modem, log *slog.Lo
 		}
 		seen = len(sent)
 	}
+}
+
+// sendPolicy turns the configuration's policy section into the gateway's.
+func sendPolicy(c config.Policy) (gateway.SendPolicy, error) {
+	quiet, err := gateway.ParseQuietHours(c.QuietHours)
+	if err != nil {
+		return gateway.SendPolicy{}, fmt.Errorf("policy.quiet_hours: %w", err)
+	}
+	p := gateway.SendPolicy{Default: gateway.ModemPolicy{RatePerMinute: c.RatePerMinute, DailyCap: c.DailyCap, Quiet: quiet}}
+	if c.TimeZone != "" {
+		if p.Location, err = time.LoadLocation(c.TimeZone); err != nil {
+			return gateway.SendPolicy{}, fmt.Errorf("policy.time_zone: %w", err)
+		}
+	}
+	for id, m := range c.Modems {
+		q, err := gateway.ParseQuietHours(m.QuietHours)
+		if err != nil {
+			return gateway.SendPolicy{}, fmt.Errorf("policy.modems.%s.quiet_hours: %w", id, err)
+		}
+		if p.Modems == nil {
+			p.Modems = map[string]gateway.ModemPolicy{}
+		}
+		p.Modems[id] = gateway.ModemPolicy{RatePerMinute: m.RatePerMinute, DailyCap: m.DailyCap, Quiet: q}
+	}
+	return p, nil
 }

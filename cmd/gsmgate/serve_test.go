@@ -140,6 +140,20 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	if thread.Items[0].Text != "Hello Ada" || thread.Items[0].State != "sent" || thread.Items[1].Direction != "in" || thread.Items[1].Text == "" {
 		t.Fatalf("thread %+v", thread.Items)
 	}
+	// The demo runs two SIMs, each its own modem to the pool.
+	var modems struct {
+		Items []struct{ IMEI, State string } `json:"items"`
+	}
+	waitUntil(t, "two ready modems", func() bool {
+		d.get(t, "/api/v1/modems", &modems)
+		ready := map[string]bool{}
+		for _, m := range modems.Items {
+			if m.State == "ready" {
+				ready[m.IMEI] = true
+			}
+		}
+		return len(ready) == 2
+	})
 	if code := d.stop(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, d.logs)
 	}
@@ -158,7 +172,9 @@ func TestServeShutdownFinishesSend(t *testing.T) {
 	// The demo's sends take 0.8-2 s, which a loaded machine's polling
 	// below can miss entirely; 5 s keeps the part in flight when we stop
 	// (well inside the modem's 60 s send timeout the shutdown waits for).
-	d.info.demo.SetFaults(sim.Faults{Latency: 5 * time.Second})
+	for _, m := range d.info.demoModems {
+		m.SetFaults(sim.Faults{Latency: 5 * time.Second})
+	}
 	code, out, errs := runCmd(t, "send", "--url", d.info.URL, "--token", d.info.Token, "--to", "+447911123299", "in flight")
 	if code != 0 {
 		t.Fatalf("send: %d %s %s", code, out, errs)

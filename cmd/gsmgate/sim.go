@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 type simFlags struct {
 	listen, link, profile, control, pin, number string
 	pty                                         bool
+	modems                                      int
 	latency                                     latencyFlag
 }
 
@@ -82,7 +84,8 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	fs.StringVar(&f.profile, "profile", "generic", "quirk profile: "+strings.Join(sim.Profiles(), ", "))
 	fs.StringVar(&f.control, "control", "", "serve the JSON control endpoint on this loopback address (127.0.0.1:7002)")
 	fs.StringVar(&f.pin, "pin", "", "lock the SIM with this PIN")
-	fs.StringVar(&f.number, "number", "+447700900123", "the modem's own number")
+	fs.StringVar(&f.number, "number", "+447700900123", "the modem's own number (with --modems N, the first; the others count up from it)")
+	fs.IntVar(&f.modems, "modems", 1, "how many modems to serve on one simulated network, each with its own IMEI, IMSI and number (they can text each other)")
 	fs.Var(&f.latency, "latency", "how long each send takes: none, test (50ms), real (2s-6s, random), a duration (3s) or a range (1s-4s)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gsmgate sim [--pty] [--link PATH] [--listen tcp://HOST:PORT] [--profile NAME] [--control HOST:PORT]")
@@ -98,6 +101,15 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	}
 	if f.link != "" {
 		f.pty = true
+	}
+	if f.modems < 1 || f.modems > 32 {
+		fmt.Fprintf(stderr, "gsmgate sim: --modems %d: want 1 to 32\n", f.modems)
+		return 2
+	}
+	numbers, err := countUp(f.number, f.modems)
+	if err != nil {
+		fmt.Fprintf(stderr, "gsmgate sim: --number: %v\n", err)
+		return 2
 	}
 	if !f.pty && f.listen == "" {
 		fmt.Fprintln(stderr, "gsmgate sim: give --pty, --listen or both")
@@ -121,31 +133,39 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	network := sim.NewNetwork(sim.NetworkOptions{Logger: log})
-	m, err := network.AddModem(sim.ModemOptions{Profile: f.profile, PIN: f.pin, OwnNumber: f.number, Latency: f.latency.min, LatencyMax: f.latency.max, PTYLink: f.link})
-	if err != nil {
-		fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
-		return 2
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if f.pty {
-		path, err := m.ServePTY(ctx)
+	var modems []*sim.Modem
+	for i, number := range numbers {
+		link := f.link
+		if link != "" && i > 0 {
+			link = fmt.Sprintf("%s%d", f.link, i+1)
+		}
+		m, err := network.AddModem(sim.ModemOptions{Profile: f.profile, PIN: f.pin, OwnNumber: number, Latency: f.latency.min, LatencyMax: f.latency.max, PTYLink: link})
 		if err != nil {
 			fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
-			return 1
+			return 2
 		}
-		fmt.Fprintf(stdout, "pty %s\n", path)
-		if f.link != "" {
-			fmt.Fprintf(stdout, "link %s\n", f.link)
+		modems = append(modems, m)
+		if f.pty {
+			path, err := m.ServePTY(ctx)
+			if err != nil {
+				fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(stdout, "pty %s\n", path)
+			if link != "" {
+				fmt.Fprintf(stdout, "link %s\n", link)
+			}
 		}
-	}
-	if tcpAddr != "" {
-		a, err := m.ServeTCP(ctx, tcpAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
-			return 1
+		if tcpAddr != "" {
+			a, err := m.ServeTCP(ctx, nthPort(tcpAddr, i))
+			if err != nil {
+				fmt.Fprintf(stderr, "gsmgate sim: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(stdout, "tcp %s\n", a)
 		}
-		fmt.Fprintf(stdout, "tcp %s\n", a)
 	}
 	controlAddr := ""
 	if f.control != "" {
@@ -156,12 +176,22 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 			return 1
 		}
 		controlAddr = l.Addr().String()
-		srv := &http.Server{Handler: network.ControlHandler(ctx, m), ReadHeaderTimeout: 5 * time.Second}
+		// The root drives the first modem (as with one modem); /modems/N/
+		// drives the N-th.
+		mux := http.NewServeMux()
+		mux.Handle("/", network.ControlHandler(ctx, modems[0]))
+		for i, m := range modems {
+			prefix := fmt.Sprintf("/modems/%d", i+1)
+			mux.Handle(prefix+"/", http.StripPrefix(prefix, network.ControlHandler(ctx, m)))
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(l)
 		defer srv.Close()
 		fmt.Fprintf(stdout, "control http://%s\n", controlAddr)
 	}
-	fmt.Fprintf(stdout, "modem %s profile %s imei %s latency %s\n", f.number, m.Options().Profile, m.IMEI(), &f.latency)
+	for _, m := range modems {
+		fmt.Fprintf(stdout, "modem %s profile %s imei %s latency %s\n", m.Options().OwnNumber, m.Options().Profile, m.IMEI(), &f.latency)
+	}
 	if ready != nil {
 		ready <- controlAddr
 	}
@@ -184,4 +214,41 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("%q is not a loopback address (the endpoint has no authentication)", addr)
 	}
 	return nil
+}
+
+// countUp is n numbers starting at first, each the previous plus one
+// (+447700900123, +447700900124, ...).
+func countUp(first string, n int) ([]string, error) {
+	digits := strings.TrimPrefix(first, "+")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return nil, fmt.Errorf("%q: want digits, optionally after a +", first)
+	}
+	out := []string{first}
+	cur := []byte(digits)
+	for len(out) < n {
+		i := len(cur) - 1
+		for ; i >= 0 && cur[i] == '9'; i-- {
+			cur[i] = '0'
+		}
+		if i < 0 {
+			return nil, fmt.Errorf("%q: cannot count up %d numbers from it", first, n)
+		}
+		cur[i]++
+		out = append(out, strings.TrimSuffix(first, digits)+string(cur))
+	}
+	return out, nil
+}
+
+// nthPort is addr with its port moved up by i (port 0 stays 0: each modem
+// gets a free port).
+func nthPort(addr string, i int) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || i == 0 {
+		return addr
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p == 0 {
+		return addr
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+i))
 }

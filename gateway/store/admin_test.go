@@ -8,16 +8,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func TestAuditAndModemBucketsMigrateFromVersion2(t *testing.T) {
+func TestAuditAndModemBucketsMigrateFromVersion3(t *testing.T) {
 	db, _, path := openTest(t)
-	// Make the file what version 2 wrote: none of the version 3 buckets.
+	// Make the file what version 3 wrote: none of the version 4 buckets.
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(2))
+		return tx.Bucket(bMeta).Put([]byte("version"), u64(3))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestAuditAndModemBucketsMigrateFromVersion2(t *testing.T) {
 	}
 	var v uint64
 	_ = db.View(func(tx *Tx) error { v = getU64(tx.b(bMeta).Get([]byte("version"))); return nil })
-	if v != FormatVersion || FormatVersion != 3 {
+	if v != FormatVersion || FormatVersion != 4 {
 		t.Fatalf("version %d, FormatVersion %d", v, FormatVersion)
 	}
 }

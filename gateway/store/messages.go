@@ -71,7 +71,7 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 			parts[i].MR = -1 // MR 0 is a real reference
 		}
 		parts[i].UpdatedAt = now
-		if err := tx.putPart(nil, &parts[i]); err != nil {
+		if err := tx.putPart(m, nil, &parts[i]); err != nil {
 			return err
 		}
 	}
@@ -125,6 +125,9 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 			return err
 		}
 	} else if m.Direction == model.Incoming {
+		if m.Modem != "" {
+			conv.Modem = m.Modem
+		}
 		users = m.Users
 		for _, u := range users {
 			if !slices.Contains(conv.Users, u) {
@@ -270,9 +273,9 @@ func failureListed(m *model.Message) bool {
 	return m.Direction == model.Outgoing && m.State.IsFailure() && !m.Dismissed
 }
 
-// putPart writes p, keeping the part-state, outbox and MR indexes in step
-// with old (nil for a new part).
-func (tx *Tx) putPart(old, p *model.Part) error {
+// putPart writes p (a part of m), keeping the part-state, outbox, lane and
+// MR indexes in step with old (nil for a new part).
+func (tx *Tx) putPart(m *model.Message, old, p *model.Part) error {
 	key := partKey(p.MessageID, p.Seq)
 	if old != nil {
 		if old.State != p.State {
@@ -282,6 +285,9 @@ func (tx *Tx) putPart(old, p *model.Part) error {
 		}
 		if old.State == model.StateQueued {
 			if err := tx.b(bIdxDue).Delete(k(tns(old.NextAttempt), key)); err != nil {
+				return err
+			}
+			if err := tx.b(bIdxLane).Delete(laneKey(m, old)); err != nil {
 				return err
 			}
 		}
@@ -298,6 +304,9 @@ func (tx *Tx) putPart(old, p *model.Part) error {
 	}
 	if p.State == model.StateQueued {
 		if err := tx.b(bIdxDue).Put(k(tns(p.NextAttempt), key), nil); err != nil {
+			return err
+		}
+		if err := tx.b(bIdxLane).Put(laneKey(m, p), nil); err != nil {
 			return err
 		}
 	}
@@ -334,7 +343,7 @@ func (tx *Tx) UpdateMessage(id model.ID, fn func(m *model.Message, parts []model
 	for i := range parts {
 		if !partEqual(&oldParts[i], &parts[i]) {
 			parts[i].UpdatedAt = now
-			if err := tx.putPart(&oldParts[i], &parts[i]); err != nil {
+			if err := tx.putPart(&m, &oldParts[i], &parts[i]); err != nil {
 				return model.Message{}, err
 			}
 		}
@@ -426,6 +435,7 @@ func (tx *Tx) DeleteMessage(id model.ID) error {
 		_ = tx.b(bIdxPartState).Delete(k([]byte{stateCode[p.State]}, pk))
 		if p.State == model.StateQueued {
 			_ = tx.b(bIdxDue).Delete(k(tns(p.NextAttempt), pk))
+			_ = tx.b(bIdxLane).Delete(laneKey(&m, p))
 		}
 		if p.MR >= 0 && p.Modem != "" {
 			_ = tx.b(bIdxMR).Delete(mrKey(p.Modem, p.MR, pk))

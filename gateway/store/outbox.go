@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,8 +23,8 @@ type Expired struct {
 	Message  model.Message
 }
 
-// ClaimDue takes the next part due by now (oldest NextAttempt first, parts
-// of one message in order) that accept agrees to (accept may be nil), marks
+// ClaimDue takes the next part due by now (by lane, bulks in turn, then
+// oldest NextAttempt first, parts of one message in order) that accept agrees to (accept may be nil), marks
 // it submitting on modem with one more attempt, and commits before
 // returning, so a crash after this point leaves the part visibly
 // "submitting". Parts of messages whose ExpiresAt passed are marked expired
@@ -38,87 +37,10 @@ func (db *DB) ClaimDue(modem string, accept func(m *model.Message, p *model.Part
 	return d, ok, err
 }
 
-// ClaimDue is DB.ClaimDue inside a transaction.
+// ClaimDue is DB.ClaimDue inside a transaction: Claim over every lane.
 func (tx *Tx) ClaimDue(modem string, accept func(m *model.Message, p *model.Part) bool) (Due, bool, error) {
-	now := tx.Now()
-	limit := tns(now)
-	type cand struct {
-		id  model.ID
-		seq int
-	}
-	// Walk the due parts in windows: collect first (changing the bucket
-	// under a cursor skips keys), then act; go on past a window whose parts
-	// accept refused all, so parts waiting for a busy modem never hide the
-	// ones behind them.
-	var from []byte
-	var expired []Expired
-	for {
-		var cands []cand
-		var last []byte
-		c := tx.b(bIdxDue).Cursor()
-		key, _ := c.First()
-		if from != nil {
-			key, _ = c.Seek(from)
-		}
-		for ; key != nil && string(key[:8]) <= string(limit); key, _ = c.Next() {
-			cands = append(cands, cand{model.ID(getU64(key[8:16])), int(key[16])})
-			last = key
-			if len(cands) >= 256 {
-				break
-			}
-		}
-		for _, cd := range cands {
-			m, err := tx.Message(cd.id)
-			if err != nil {
-				return Due{}, false, err
-			}
-			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-				em, err := tx.UpdateMessage(cd.id, func(_ *model.Message, parts []model.Part) error {
-					for i := range parts {
-						if parts[i].State == model.StateQueued {
-							parts[i].State, parts[i].Error = model.StateExpired, "expired before it could be sent"
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					return Due{}, false, err
-				}
-				if em.State != m.State {
-					expired = append(expired, Expired{Previous: m.State, Message: em})
-				}
-				continue
-			}
-			p, err := tx.Part(cd.id, cd.seq)
-			if err != nil {
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				return Due{}, false, err
-			}
-			if p.State != model.StateQueued {
-				continue // expired above with its message
-			}
-			if accept != nil && !accept(&m, &p) {
-				continue
-			}
-			var claimed model.Part
-			m, err = tx.UpdatePart(cd.id, cd.seq, func(p *model.Part) error {
-				p.State, p.Modem, p.MR = model.StateSubmitting, modem, -1
-				p.Attempts++
-				claimed = *p
-				return nil
-			})
-			if err != nil {
-				return Due{}, false, err
-			}
-			return Due{Message: m, Part: claimed, Expired: expired}, true, nil
-		}
-		if len(cands) < 256 {
-			return Due{Expired: expired}, false, nil
-		}
-		from = append(clone(last), 0) // the smallest key after last
-	}
+	d, ok, err := tx.Claim(Claim{Modem: modem, Accept: accept})
+	return d.Due, ok, err
 }
 
 // NextDue is the earliest NextAttempt among queued parts (ok false when the
@@ -136,11 +58,15 @@ func (tx *Tx) MarkSent(id model.ID, seq int, modem string, mr int) (model.Messag
 	if mr < 0 || mr > 0xffff {
 		return model.Message{}, fmt.Errorf("store: mark sent %s/%d: bad MR %d", id, seq, mr)
 	}
-	return tx.UpdatePart(id, seq, func(p *model.Part) error {
+	m, err := tx.UpdatePart(id, seq, func(p *model.Part) error {
 		p.State, p.Modem, p.MR, p.Error = model.StateSent, modem, mr, ""
 		p.SentAt = tx.Now()
 		return nil
 	})
+	if err != nil {
+		return m, err
+	}
+	return m, tx.SetConversationModem(m.Number, modem)
 }
 
 // MarkRetry puts part seq back in the outbox, due at next, remembering the

@@ -24,7 +24,10 @@ import (
 //   - 1 (first release): everything below not marked otherwise.
 //   - 2: message_events (the durable log of message outcomes that webhooks
 //     are made from).
-//   - 3: audit (the administration log), modem_signal and modem_daily (the
+//   - 3: idx_lane (the outbox by lane, for priority and fair sharing),
+//     modem_sends (per-SIM daily counts for the daily cap), optouts,
+//     groups, saved_searches, templates, campaigns.
+//   - 4: audit (the administration log), modem_signal and modem_daily (the
 //     modems dashboard's rings of samples).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
@@ -34,7 +37,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // Bucket names (version 1 unless stated).
 var (
@@ -162,15 +165,40 @@ var (
 	// cutoff that nobody consumed.
 	bMessageEvents = []byte("message_events")
 
-	// audit (version 3): u64(entryID) -> model.AuditEntry. Who changed
+	// idx_lane (version 3): u8(lane) | u64(group) | u64(nextAttempt unix
+	// ns) | u64(messageID) | u8(seq): the outbox again, by lane (see
+	// Lane) and, within a lane, by group: 0 in the urgent and
+	// conversation lanes (one queue by due time), the batch ID in the bulk
+	// and low lanes (one queue per bulk send, so that the dispatcher can
+	// take them in turn with one Seek per batch). Kept with idx_due by
+	// putPart.
+	bIdxLane = []byte("idx_lane")
+	// modem_sends (version 3): str(modem) | "YYYY-MM-DD" (the appliance's
+	// local date) -> u64: parts a modem sent that day (daily cap).
+	bModemSends = []byte("modem_sends")
+	// optouts (version 3): E.164 number -> OptOut: numbers that asked not
+	// to get bulk sends.
+	bOptOuts = []byte("optouts")
+	// groups (version 3): group id (chosen by the caller, a CRM's id) ->
+	// Group, members included.
+	bGroups = []byte("groups")
+	// saved_searches (version 3): id -> SavedSearch.
+	bSavedSearches = []byte("saved_searches")
+	// templates (version 3): id -> Template.
+	bTemplates = []byte("templates")
+	// campaigns (version 3): u64(batchID) -> Campaign: a bulk send's name
+	// and what was skipped at its start.
+	bCampaigns = []byte("campaigns")
+
+	// audit (version 4): u64(entryID) -> model.AuditEntry. Who changed
 	// users, tokens, settings and assignments, and when. Appended, never
 	// changed; nothing deletes it (a few entries a day).
 	bAudit = []byte("audit")
-	// modem_signal (version 3): str(modem) | u64(unix seconds) ->
+	// modem_signal (version 4): str(modem) | u64(unix seconds) ->
 	// model.SignalSample. The last 24 hours of each modem's signal, one
 	// sample every few minutes; older samples are dropped as new ones come.
 	bModemSignal = []byte("modem_signal")
-	// modem_daily (version 3): str(modem) | "YYYY-MM-DD" (UTC) ->
+	// modem_daily (version 4): str(modem) | "YYYY-MM-DD" (UTC) ->
 	// model.DailyCounts. Messages sent, delivered, failed and received per
 	// modem and day, the last 30 days.
 	bModemDaily = []byte("modem_daily")
@@ -185,7 +213,8 @@ var allBuckets = [][]byte{
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
-	bMessageEvents, bAudit, bModemSignal, bModemDaily,
+	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
+	bAudit, bModemSignal, bModemDaily,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -200,15 +229,49 @@ var migrations = map[uint64]migration{
 		_, err := tx.tx.CreateBucketIfNotExists(bMessageEvents)
 		return err
 	},
-	// 2 → 3: the audit log and the modem rings start empty.
-	2: addAuditAndModemStats,
+	2: indexQueuedPartsByLane,
+	// 3 → 4: the audit log and the modem rings start empty.
+	3: addAuditAndModemStats,
 }
 
-// addAuditAndModemStats creates the audit log and the modems dashboard's
-// sample buckets.
+// addAuditAndModemStats (3 → 4) creates the audit log and the modems
+// dashboard's sample buckets.
 func addAuditAndModemStats(tx *Tx) error {
 	for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
 		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexQueuedPartsByLane (2 → 3) creates the version 3 buckets and files
+// every queued part of the outbox (idx_due) in idx_lane.
+func indexQueuedPartsByLane(tx *Tx) error {
+	for _, b := range [][]byte{bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	type pk struct {
+		id  model.ID
+		seq int
+	}
+	var queued []pk
+	fwdScan(tx.b(bIdxDue), nil, nil, func(key, _ []byte) bool {
+		queued = append(queued, pk{model.ID(getU64(key[8:16])), int(key[16])})
+		return true
+	})
+	for _, q := range queued {
+		m, err := tx.Message(q.id)
+		if err != nil {
+			return err
+		}
+		p, err := tx.Part(q.id, q.seq)
+		if err != nil {
+			return err
+		}
+		if err := tx.b(bIdxLane).Put(laneKey(&m, &p), nil); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,13 @@ type Options struct {
 	// once and does not flood its page cache); a server with a large
 	// database and heavy API traffic may prefer true.
 	NoFreelistSync bool
+	// MmapSize is the initial size of the file's memory map (default
+	// 1 GiB on 64-bit systems, 256 MiB on 32-bit ones). It reserves
+	// address space, not memory, and does not grow the file. While the
+	// file fits, a growing file is not remapped: each remap makes bbolt
+	// copy every key and value a write transaction has touched, which was
+	// 56% of the allocations of a 10,000-recipient send (BENCHMARKS.md).
+	MmapSize int
 }
 
 // DB is an open store.
@@ -92,11 +100,17 @@ func Open(path string, o Options) (*DB, error) {
 	if o.MaxBatchDelay <= 0 {
 		o.MaxBatchDelay = 2 * time.Millisecond
 	}
+	if o.MmapSize <= 0 {
+		o.MmapSize = 1 << 30
+		if strconv.IntSize == 32 {
+			o.MmapSize = 256 << 20
+		}
+	}
 	// The hashmap freelist allocates and frees in constant time however
 	// many pages are free (after a retention purge there are many); see
 	// Options.NoFreelistSync for whether it is written at each commit.
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly,
-		NoFreelistSync: o.NoFreelistSync, FreelistType: bolt.FreelistMapType})
+		NoFreelistSync: o.NoFreelistSync, FreelistType: bolt.FreelistMapType, InitialMmapSize: o.MmapSize})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)

@@ -19,6 +19,9 @@ type Conversation struct {
 	LastMessageID model.ID `json:"last_message_id"`
 	// Users have sent to or been associated with messages from this number.
 	Users []model.ID `json:"users,omitempty"`
+	// Modem is the modem (SIM) the number last wrote to or was last sent
+	// a part from: a reply goes out from it while it is up.
+	Modem string `json:"modem,omitempty"`
 }
 
 // UserConv is one user's sort keys for one conversation.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"sort"
 	"strconv"
@@ -173,16 +174,16 @@ func (n *Network) AddModem(o ModemOptions) (*Modem, error) {
 		return nil, err
 	}
 	n.mu.Lock()
-	idx := len(n.modems) + 1
+	imei, imsi, iccid := n.identity(o.OwnNumber)
 	n.mu.Unlock()
 	if o.IMEI == "" {
-		o.IMEI = luhn(fmt.Sprintf("35693803%06d", idx))
+		o.IMEI = imei
 	}
 	if o.IMSI == "" {
-		o.IMSI = fmt.Sprintf("2341599%08d", idx)
+		o.IMSI = imsi
 	}
 	if o.ICCID == "" {
-		o.ICCID = luhn(fmt.Sprintf("894411%012d", idx))
+		o.ICCID = iccid
 	}
 	if o.PUK == "" {
 		o.PUK = "12345678"
@@ -217,6 +218,49 @@ func (n *Network) AddModem(o ModemOptions) (*Modem, error) {
 	n.modems = append(n.modems, m)
 	n.mu.Unlock()
 	return m, nil
+}
+
+// identity is a default IMEI, IMSI and ICCID for a new modem with number
+// (may be ""). n.mu held. With a number they are derived from it, so that
+// modems of separate networks (two `gsmgate sim` processes, each with its
+// own --number) still differ: the pool recognises a modem by its IMEI and
+// refuses a second port with the same one as "another port of the same
+// modem". Without a number they come from the modem's index. Either way
+// they are unique within the network: a collision moves to the next
+// candidate.
+func (n *Network) identity(number string) (imei, imsi, iccid string) {
+	taken := func(v string) bool {
+		for _, m := range n.modems {
+			if m.opts.IMEI == v {
+				return true
+			}
+		}
+		return false
+	}
+	for try := 0; ; try++ {
+		var serial uint64
+		if digits := onlyDigits(number); digits != "" {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%s/%d", digits, try)
+			serial = h.Sum64() % 1_000_000
+		} else {
+			serial = uint64(len(n.modems) + 1 + try)
+		}
+		imei = luhn(fmt.Sprintf("35693803%06d", serial))
+		if !taken(imei) {
+			return imei, fmt.Sprintf("2341599%08d", serial), luhn(fmt.Sprintf("894411%012d", serial))
+		}
+	}
+}
+
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // luhn appends the Luhn check digit (IMEIs and ICCIDs carry one).

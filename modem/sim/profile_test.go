@@ -334,3 +334,40 @@ func TestCMMSPerProfile(t *testing.T) {
 	h.c.ok("AT+CMEE=1")
 	h.c.expect("AT+CMMS=2", "+CMS ERROR: 500")
 }
+
+// TestIdentitiesAreDistinct: modems of one network never share an IMEI,
+// and modems of separate networks with different numbers do not either
+// (the pool refuses a second port with a known IMEI as the same modem).
+func TestIdentitiesAreDistinct(t *testing.T) {
+	add := func(n *Network, number string) ModemOptions {
+		t.Helper()
+		m, err := n.AddModem(ModemOptions{OwnNumber: number})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Options()
+	}
+	one := NewNetwork(NetworkOptions{})
+	a, b, c := add(one, "+447700900001"), add(one, "+447700900002"), add(one, "")
+	other := add(NewNetwork(NetworkOptions{}), "+447700900003")
+	same := add(NewNetwork(NetworkOptions{}), "+447700900001")
+	seen := map[string]string{}
+	for _, o := range []ModemOptions{a, b, c, other} {
+		for _, id := range []string{o.IMEI, o.IMSI, o.ICCID} {
+			if prev, dup := seen[id]; dup {
+				t.Errorf("identity %s of %q also belongs to %q", id, o.OwnNumber, prev)
+			}
+			seen[id] = o.OwnNumber
+		}
+		if len(o.IMEI) != 15 || luhn(o.IMEI[:14]) != o.IMEI {
+			t.Errorf("IMEI %q of %q is not 15 digits with a Luhn check digit", o.IMEI, o.OwnNumber)
+		}
+	}
+	if same.IMEI != a.IMEI {
+		t.Errorf("the same number in another network got IMEI %s, want the stable %s", same.IMEI, a.IMEI)
+	}
+	// A second modem with the same number in one network still differs.
+	if again := add(one, "+447700900001"); again.IMEI == a.IMEI {
+		t.Errorf("two modems of one network share IMEI %s", a.IMEI)
+	}
+}

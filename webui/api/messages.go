@@ -44,6 +44,11 @@ type sendBody struct {
 	StatusReport bool          `json:"status_report"`
 	SendAt       *time.Time    `json:"send_at"`
 	ExpiresAt    *time.Time    `json:"expires_at"`
+	// Priority above 0 goes before every other message, below 0 after
+	// bulk sends; 100 and more also pass quiet hours and daily caps.
+	Priority *int `json:"priority"`
+	// Campaign names a bulk send (several recipients).
+	Campaign string `json:"campaign"`
 }
 
 // validate checks the body's shape; the rules on recipients, text and
@@ -51,6 +56,9 @@ type sendBody struct {
 func (b *sendBody) validate() error {
 	if b.Text == nil {
 		return httpkit.ErrInvalidField.With(map[string]string{"field": "text"}, `field "text" is required and must not be empty`)
+	}
+	if b.Priority != nil && (*b.Priority < -128 || *b.Priority > 127) {
+		return httpkit.ErrInvalidField.With(map[string]string{"field": "priority"}, `field "priority" must be between -128 and 127`)
 	}
 	if b.Ref != nil && (b.Ref.Type == "" || b.Ref.ID == "") {
 		return httpkit.ErrInvalidField.With(map[string]string{"field": "ref"}, `field "ref" needs both "type" and "id"`)
@@ -167,7 +175,10 @@ func (s *Server) postMessages(c *gin.Context) {
 	p := httpkit.PrincipalFrom(c)
 	req := gateway.SendRequest{
 		UserID: p.UserID, To: body.To, Text: *body.Text, CRM: body.Ref,
-		StatusReport: body.StatusReport, IdempotencyKey: key,
+		StatusReport: body.StatusReport, IdempotencyKey: key, Campaign: body.Campaign,
+	}
+	if body.Priority != nil {
+		req.Priority = *body.Priority
 	}
 	if body.User != "" && !strings.EqualFold(body.User, p.User) {
 		if !p.Admin {

@@ -24,13 +24,14 @@ type Server struct {
 	events   events
 	hooks    Webhooks
 	admin    admin
+	bulk     Bulk
 	sh       *httpkit.Shared
 	routes   []httpkit.Route
 }
 
 // New builds the API over the core and the webhook registry.
 func New(core *gateway.Service, hooks Webhooks, sh *httpkit.Shared) *Server {
-	return &Server{msgs: core, inbox: core, contacts: core, health: core, events: core, hooks: hooks, admin: core, sh: sh}
+	return &Server{msgs: core, inbox: core, contacts: core, health: core, events: core, hooks: hooks, admin: core, bulk: core, sh: sh}
 }
 
 // Routes lists the routes Mount registered, with their scopes.
@@ -68,6 +69,7 @@ func (s *Server) Mount(e *gin.Engine) {
 	add(http.MethodDelete, "/webhooks/:id", httpkit.ScopeAdmin, s.deleteWebhook)
 	add(http.MethodPost, "/webhooks/:id/deliveries/:delivery/redeliver", httpkit.ScopeAdmin, s.redeliver)
 	s.mountAdmin(add)
+	s.bulkRoutes(add)
 }
 
 // validQuery refuses a query string that is not valid URL encoding

@@ -6,8 +6,10 @@
 //
 // What differs: the id answered by POST /message is ours (a client-chosen
 // "id" is honoured as an idempotency key, not as the id to look up); there
-// is no end-to-end encryption (isEncrypted is refused); simNumber and
-// priority are accepted and ignored (the dispatcher chooses the modem);
+// is no end-to-end encryption (isEncrypted is refused); simNumber is
+// accepted and ignored (the dispatcher chooses the modem); priority is
+// honoured (above 0 first, 100 and more past quiet hours and daily caps,
+// clamped to -128..127);
 // webhooks need a token with the admin scope.
 package smsgate
 
@@ -261,6 +263,9 @@ func (s *Server) sgSend(c *gin.Context) {
 	req := gateway.SendRequest{UserID: p.UserID, To: m.PhoneNumbers, Text: text, StatusReport: true}
 	if m.WithDeliveryReport != nil {
 		req.StatusReport = *m.WithDeliveryReport
+	}
+	if m.Priority != nil {
+		req.Priority = max(-128, min(127, *m.Priority))
 	}
 	now := s.sh.Now()
 	switch {
