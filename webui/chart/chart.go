@@ -54,7 +54,8 @@ type Bars struct {
 	Title         string
 	Width, Height int
 	Categories    []string
-	// LabelEvery labels one category in so many (1: all).
+	// LabelEvery labels one category in so many (1: all), counted back
+	// from the last.
 	LabelEvery int
 	Series     []Series
 	Empty      string
@@ -153,6 +154,12 @@ func (c Line) SVG() string {
 		}
 		s.f(`"/>`)
 	}
+	// The latest reading is marked, so that a line only minutes long (a
+	// modem just started) is still seen.
+	if n := len(runs); n > 0 && len(runs[n-1]) > 1 {
+		last := runs[n-1][len(runs[n-1])-1]
+		s.f(`<circle class="series-0" cx="%s" cy="%s" r="2.5"/>`, num(px(last.At)), num(py(last.Y)))
+	}
 	s.f(`</svg>`)
 	return s.b.String()
 }
@@ -201,8 +208,10 @@ func (c Bars) SVG() string {
 	n := len(c.Categories)
 	every := max(c.LabelEvery, 1)
 	group := (x1 - x0) / float64(max(n, 1))
+	// Labels are counted back from the last category (today), so the
+	// newest is always named and two labels never collide at the end.
 	for i, cat := range c.Categories {
-		if i%every == 0 || i == n-1 {
+		if (n-1-i)%every == 0 {
 			s.f(`<text x="%s" y="%d" text-anchor="middle">%s</text>`, num(x0+group*(float64(i)+0.5)), c.Height-6, esc(cat))
 		}
 	}
