@@ -33,8 +33,16 @@ const DefaultPath = "/etc/gsmgate/gsmgate.toml"
 type Config struct {
 	// DataDir holds the database file (gsmgate.db).
 	DataDir string `toml:"data_dir"`
-	// Listen is the HTTP listen address of the API.
+	// Listen is the plain-HTTP listen address (the API and the web UI): for
+	// loopback, or for a reverse proxy in front.
 	Listen string `toml:"listen"`
+	// TLSListen is the HTTPS listen address; empty serves no HTTPS.
+	TLSListen string `toml:"tls_listen"`
+	// TLSCert and TLSKey are PEM files of the HTTPS certificate and its
+	// key; both empty makes a self-signed certificate on first run, kept in
+	// the data directory.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
 	// Modems are device paths or tcp://host:port addresses; empty means
 	// discovery.
 	Modems []string `toml:"modems"`
@@ -50,8 +58,29 @@ type Config struct {
 	API     API     `toml:"api"`
 	Webhook Webhook `toml:"webhook"`
 	Admin   Admin   `toml:"admin"`
+	Backup  Backup  `toml:"backup"`
 	Policy  Policy  `toml:"policy"`
 	OptOut  OptOut  `toml:"optout"`
+}
+
+// Backup configures the nightly backup of the database.
+type Backup struct {
+	// Keep is how many nightly backups are kept (the oldest are deleted);
+	// 0 turns the nightly backup off.
+	Keep int `toml:"keep"`
+	// At is the local time of day it runs, "HH:MM".
+	At string `toml:"at"`
+	// Dir is where backups are written; empty means <data_dir>/backups.
+	Dir string `toml:"dir"`
+}
+
+// AtClock parses Backup.At into hours and minutes.
+func (b Backup) AtClock() (hour, minute int, err error) {
+	t, err := time.Parse("15:04", b.At)
+	if err != nil {
+		return 0, 0, fmt.Errorf("want a time of day like \"03:30\"; got %q", b.At)
+	}
+	return t.Hour(), t.Minute(), nil
 }
 
 // Policy is the sending policy, for every SIM (per SIM in Modems).
@@ -142,6 +171,7 @@ func Default() Config {
 			Workers: 4,
 		},
 		Admin:  Admin{Name: "admin"},
+		Backup: Backup{Keep: 7, At: "03:30"},
 		Policy: Policy{RatePerMinute: 10},
 		OptOut: OptOut{
 			StopWords:  []string{"STOP", "UNSUBSCRIBE", "STOPALL", "END", "QUIT", "CANCEL"},
@@ -501,6 +531,20 @@ func (c Config) validate() Problems {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "not a host:port address: %q", c.Listen)
+	}
+	if c.TLSListen != "" {
+		if _, _, err := net.SplitHostPort(c.TLSListen); err != nil {
+			bad("tls_listen", "not a host:port address: %q", c.TLSListen)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert", "set tls_cert and tls_key together (or neither, for a self-signed certificate)")
+	}
+	if c.Backup.Keep < 0 {
+		bad("backup.keep", "must not be negative (0 turns the nightly backup off)")
+	}
+	if _, _, err := c.Backup.AtClock(); err != nil {
+		bad("backup.at", "%v", err)
 	}
 	for i, m := range c.Modems {
 		if !strings.HasPrefix(m, "/") && !strings.HasPrefix(m, "tcp://") {

@@ -205,6 +205,22 @@ func Probe(ctx context.Context, cfg Config, log *slog.Logger) (Info, Health, err
 			m.info.OwnNumber = parseCNUM(lines)
 			m.mu.Unlock()
 		}
+		if lines, err := m.exec(ctx, "AT+CSCA?"); err == nil {
+			if v, ok := infoLine(lines, "+CSCA:"); ok {
+				if f := fields(v); len(f) > 0 {
+					m.mu.Lock()
+					m.info.SMSC = f[0]
+					m.mu.Unlock()
+				}
+			}
+		}
+		if lines, err := m.exec(ctx, "AT+CPMS?"); err == nil {
+			if used, total, err := parseCPMSSet(lines); err == nil {
+				m.mu.Lock()
+				m.info.StorageUsed, m.info.StorageTotal = used, total
+				m.mu.Unlock()
+			}
+		}
 	}
 	return m.Info(), h, nil
 }

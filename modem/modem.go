@@ -39,6 +39,10 @@ type Info struct {
 	// are all storages polled for messages.
 	Storage  string
 	Storages []string
+	// StorageUsed and StorageTotal are the messages in the read storage
+	// and its size (+CPMS?), filled by Probe only (`gsmgate doctor`): a full
+	// storage stops new-message indications.
+	StorageUsed, StorageTotal int
 	// CNMI is the indication setting that the modem accepted.
 	CNMI string
 	// AckDirect: +CSMS=1 is on, so direct deliveries are acknowledged with +CNMA.

@@ -9,6 +9,14 @@ need_apt=()
 command -v gammu >/dev/null 2>&1 || need_apt+=(gammu)
 /usr/bin/python3 -c 'import gammu' >/dev/null 2>&1 || need_apt+=(python3-gammu)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The package test (scripts/package_test.go) builds the .debs, lints them and
+# installs one: lintian, systemd-analyze (systemd), file, adduser (the
+# package's dependency) and deb-systemd-helper (init-system-helpers).
+command -v lintian >/dev/null 2>&1 || need_apt+=(lintian)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+command -v file >/dev/null 2>&1 || need_apt+=(file)
+command -v adduser >/dev/null 2>&1 || need_apt+=(adduser)
+command -v deb-systemd-helper >/dev/null 2>&1 || need_apt+=(init-system-helpers)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq
@@ -35,5 +43,8 @@ echo "== go vet"
 go vet ./...
 echo "== staticcheck"
 staticcheck ./...
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: not root: the .deb install test (scripts/package_test.go) will be skipped; CI runs this as root" >&2
+fi
 echo "== go test -race"
 go test -race -count=1 -timeout 14m "$@" ./...

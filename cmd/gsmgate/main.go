@@ -32,6 +32,9 @@ func commands() map[string]command {
 		"token":   {"create, list, revoke API tokens (on the data directory)", runToken},
 		"send":    {"send an SMS through the running daemon's API", runSend},
 		"serve":   {"run the gateway: modems, API, webhooks (--demo: virtual modem)", runServe},
+		"backup":  {"write a consistent copy of the running daemon's database to a file", runBackup},
+		"restore": {"put a backup in place of the database (daemon stopped)", runRestore},
+		"doctor":  {"check the installation, the database and the modems, and explain problems", runDoctor},
 	}
 }
 

@@ -47,6 +47,10 @@ type serveInfo struct {
 	demo *sim.Modem
 	// demoModems are all the virtual modems of --demo.
 	demoModems []*sim.Modem
+	// svc is the gateway core and db its database, for tests that send
+	// through the one and hold the other's write lock.
+	svc *gateway.Service
+	db  *store.DB
 }
 
 // serveMain runs the daemon until ctx ends, then shuts down gracefully:
@@ -154,6 +158,10 @@ type instance struct {
 	stopSim context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func()
+	// ap is systemd, the control socket, HTTPS and the nightly backup
+	// (appliance.go); tlsLn the HTTPS listener (nil without tls_listen).
+	ap    *appliance
+	tlsLn net.Listener
 }
 
 func (in *instance) goRun(f func()) {
@@ -215,6 +223,9 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	if err != nil {
 		return nil, err
 	}
+	in.ap = newAppliance(cfg, in.svc, log, os.Getenv)
+	in.closers = append(in.closers, in.ap.close)
+	in.info.svc, in.info.db = in.svc, in.db
 	if in.info.Token, err = bootstrap(ctx, in.svc, cfg, stdout); err != nil {
 		return nil, err
 	}
@@ -223,6 +234,12 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	}
 	in.closers = append(in.closers, func() { in.ln.Close() })
 	in.info.URL = "http://" + in.ln.Addr().String()
+	if in.tlsLn, err = in.ap.listenTLS(stdout); err != nil {
+		return nil, fmt.Errorf("https: %w", err)
+	}
+	if in.tlsLn != nil {
+		in.closers = append(in.closers, func() { in.tlsLn.Close() })
+	}
 
 	in.pool = modem.NewPool(modem.PoolConfig{}, log)
 	switch {
@@ -246,7 +263,7 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 			}
 		}
 	default:
-		in.pool = modem.NewPool(modem.PoolConfig{Scan: modem.ScanUSB}, log)
+		in.pool = modem.NewPool(modem.PoolConfig{Scan: in.ap.watchScan(modem.ScanUSB)}, log)
 		log.Info("no modem configured: looking for USB modems")
 	}
 
@@ -272,6 +289,10 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	gwDone := make(chan struct{})
+	if err := in.ap.run(workCtx, in.pool, in.cfg.Demo || len(in.cfg.Modems) > 0, gwDone, in.goRun); err != nil {
+		log.Error("control socket", "error", err)
+		return 1
+	}
 	go func() {
 		defer close(gwDone)
 		if err := in.svc.Run(workCtx, in.pool, gateway.ModemOptions{Policy: in.policy}); err != nil {
@@ -283,8 +304,11 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	in.goRun(func() { in.web.RunMetrics(workCtx) })
 	in.goRun(func() { in.svc.RunRetention(workCtx) })
 	in.goRun(func() { _ = in.svc.RunModemStats(workCtx, gateway.StatsOptions{}) })
-	httpDone := make(chan error, 1)
+	httpDone := make(chan error, 2)
 	go func() { httpDone <- in.httpSrv.Serve(in.ln) }()
+	if in.tlsLn != nil {
+		go func() { httpDone <- in.httpSrv.Serve(in.tlsLn) }()
+	}
 
 	info := in.info
 	fmt.Fprintf(stdout, "gsmgate %s listening on %s (data in %s)\n", version, info.URL, in.cfg.DataDir)
@@ -305,6 +329,7 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	case err := <-httpDone:
 		log.Error("HTTP server stopped", "error", err)
 	}
+	in.ap.stopping()
 	in.web.Drain()
 	in.web.CloseStreams()
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
