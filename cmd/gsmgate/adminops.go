@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gsmgate/gsmgate/control"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -219,12 +222,41 @@ func failLine(stderr io.Writer, cmd string, err error) int {
 }
 
 // adminOpsFromFlags picks how the user and token commands do their work:
-// on the database directly. ok false means: return code, the reason
-// printed.
+// through the running daemon's control socket when one answers, else on
+// the database directly (no daemon holds it). ok false means: return
+// code, the reason printed with a way that works.
 func adminOpsFromFlags(c *commonFlags, cmd string, create bool, stderr io.Writer) (adminOps, func(), int, bool) {
-	svc, closeDB, code, ok := openFromFlags(c, cmd, create, stderr)
-	if !ok {
-		return nil, nil, code, false
+	cfg, err := c.load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 1, false
+	}
+	sock := filepath.Join(cfg.DataDir, control.SocketName)
+	client := control.NewClient(sock)
+	// A short probe: a daemon answers "status" at once; a socket nobody
+	// serves is refused at once. Nothing waits on a hung peer for long.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err = client.Call(ctx, "status", nil, nil)
+	cancel()
+	switch {
+	case err == nil:
+		return remoteOps{client}, func() {}, 0, true
+	case errors.Is(err, control.ErrNoDaemon):
+		// No daemon: open the database directly (below).
+	case errors.Is(err, fs.ErrPermission):
+		fmt.Fprintf(stderr, "%s: the daemon is running, but you may not use its control socket %s (%v).\n"+
+			"Run it as root (sudo %s ...) or as a member of the service's group (usermod -aG gsmgate $USER, then log in again),\n"+
+			"or use the admin web pages or the admin API (/api/v1/users, /api/v1/tokens).\n", cmd, sock, errors.Unwrap(err), cmd)
+		return nil, nil, 1, false
+	default:
+		fmt.Fprintf(stderr, "%s: the daemon's control socket %s did not answer: %v\n"+
+			"(is gsmgate serve stuck? systemctl status gsmgate; the admin web pages and API also work)\n", cmd, sock, err)
+		return nil, nil, 1, false
+	}
+	svc, closeDB, err := openService(cfg, create, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, cmd+":", err)
+		return nil, nil, 1, false
 	}
 	return localOps{svc}, closeDB, 0, true
 }

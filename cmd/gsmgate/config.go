@@ -113,23 +113,6 @@ func subcommand(cmd string, args, subs []string, usage func(io.Writer), stdout, 
 	return sub, rest, 0, true
 }
 
-// openFromFlags loads the configuration the common flags name and opens the
-// service over its database, for the tools that work on it directly (user,
-// token). ok false means: return code (1), the reason already printed.
-func openFromFlags(c *commonFlags, cmd string, create bool, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
-	cfg, err := c.load()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, nil, 1, false
-	}
-	svc, closeDB, err = openService(cfg, create, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, cmd+":", err)
-		return nil, nil, 1, false
-	}
-	return svc, closeDB, 0, true
-}
-
 // parseFlags parses and handles --help (exit 0) and bad flags (exit 2).
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	if err := fs.Parse(args); err != nil {

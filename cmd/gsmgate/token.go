@@ -17,8 +17,8 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "usage: gsmgate token create --user NAME [--scopes send,read] [--name LABEL] [--expires 720h]")
 		fmt.Fprintln(w, "       gsmgate token list [--user NAME]")
 		fmt.Fprintln(w, "       gsmgate token revoke ID")
-		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. They open the database directly: stop the daemon first,")
-		fmt.Fprintln(w, "or use the admin API (/api/v1/users, /api/v1/tokens) while it runs.")
+		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. While gsmgate serve runs they go through its control socket")
+		fmt.Fprintln(w, "in the data directory (root or the service's group gsmgate); otherwise they open the database directly.")
 		fmt.Fprintln(w, "Scopes: send, read, admin (admin implies the others). The secret is shown once, at creation.")
 	}
 	sub, rest, code, ok := subcommand("gsmgate token", args, []string{"create", "list", "revoke"}, usage, stdout, stderr)

@@ -29,8 +29,8 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "usage: gsmgate user add [--role staff|admin] [--visibility incoming_and_outgoing|outgoing_only] [--password-file F] NAME")
 		fmt.Fprintln(w, "       gsmgate user list")
 		fmt.Fprintln(w, "       gsmgate user passwd [--password-file F] NAME")
-		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. They open the database directly: stop the daemon first,")
-		fmt.Fprintln(w, "or use the admin API (/api/v1/users, /api/v1/tokens) while it runs.")
+		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. While gsmgate serve runs they go through its control socket")
+		fmt.Fprintln(w, "in the data directory (root or the service's group gsmgate); otherwise they open the database directly.")
 		fmt.Fprintln(w, "Without --password-file a random password is generated and printed once.")
 	}
 	sub, rest, code, ok := subcommand("gsmgate user", args, []string{"add", "list", "passwd"}, usage, stdout, stderr)
