@@ -229,17 +229,17 @@ func (s *Service) ChangeUser(ctx context.Context, a Actor, id model.ID, up UserU
 	return public(u), nil
 }
 
-// userChanged is the hook an admin's change to a user runs in its
-// transaction. Authentication already refuses a disabled user at its next
-// request (Authenticate and the session lookup check Disabled); this is
-// where the user's stored logins are ended when disabled or given a new
-// password, once the web UI's sessions are in the core.
+// userChanged runs in the transaction of an admin's change to a user:
+// a user disabled, or given a new password by an admin, is logged out
+// everywhere (their sessions are deleted; their API tokens are refused
+// while they are disabled, as Authenticate checks Disabled).
 func (s *Service) userChanged(tx *store.Tx, before, after model.User) error {
-	_ = tx
-	if after.Disabled && !before.Disabled {
-		s.log.Info("user disabled", "user", after.Name)
+	disabled := after.Disabled && !before.Disabled
+	if !disabled && string(after.PasswordHash) == string(before.PasswordHash) {
+		return nil
 	}
-	return nil
+	_, err := tx.DeleteUserSessions(after.ID, nil)
+	return err
 }
 
 func enabledAdmins(tx *store.Tx) (int, error) {

@@ -307,3 +307,42 @@ func TestAuditLogPages(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
+
+// TestDisableAndResetEndSessions: disabling a user deletes their
+// sessions (enabling again does not bring them back); an admin's password
+// reset logs them out too.
+func TestDisableAndResetEndSessions(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := context.Background()
+	ada := e.user("Ada", model.RoleAdmin, model.VisibilityAll, false)
+	sam := e.user("Sam", model.RoleStaff, model.VisibilityAll, false)
+	a := Actor{UserID: ada.ID}
+	session := func() string {
+		secret, _, err := e.s.CreateSession(ctx, sam.ID, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	live := func(secret string) bool { _, _, err := e.s.SessionByToken(ctx, secret); return err == nil }
+	s1 := session()
+	if _, err := e.s.ChangeUser(ctx, a, sam.ID, UserUpdate{Disabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.ChangeUser(ctx, a, sam.ID, UserUpdate{Disabled: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if live(s1) {
+		t.Fatal("a session outlived its user's disabling")
+	}
+	s2 := session()
+	if _, err := e.s.ChangeUser(ctx, a, sam.ID, UserUpdate{Visibility: ptr(model.VisibilityOwn)}); err != nil || !live(s2) {
+		t.Fatalf("a visibility change ended the session: %v", err)
+	}
+	if _, err := e.s.ChangeUser(ctx, a, sam.ID, UserUpdate{Password: ptr("reset by ada")}); err != nil {
+		t.Fatal(err)
+	}
+	if live(s2) {
+		t.Fatal("a session outlived an admin's password reset")
+	}
+}

@@ -78,9 +78,13 @@ func BenchmarkSendBulk10k(b *testing.B) {
 	to := make([]string, 10000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		// The recipients are the caller's: formatting them is not the
+		// send's cost.
+		b.StopTimer()
 		for j := range to {
 			to[j] = benchNumber(i*10000 + j)
 		}
+		b.StartTimer()
 		res, err := s.Send(ctx, SendRequest{UserID: u.ID, To: to, Text: "Spring sale: 20% off everything until Sunday. Reply STOP to opt out."})
 		if err != nil {
 			b.Fatal(err)

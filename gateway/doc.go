@@ -32,6 +32,14 @@
 // Login (bcrypt), CreateToken (secret shown once, SHA-256 kept), ListTokens,
 // RevokeToken, Authenticate.
 //
+// Web UI sessions: CreateSession (after Login; the secret goes in a cookie,
+// its SHA-256 is kept with a CSRF token), SessionByToken (idle and absolute
+// expiry, Options.SessionIdle and SessionMax), Logout, EndSessions,
+// ChangePassword (ends the user's other sessions), SetIncludeMarketing. A
+// failed message leaves its sender a NoticeSendFailed notification. For the
+// UI's live events CanView is the visibility gate of one message; Count and
+// CheckNumber give the counter and the recipient check in plain values.
+//
 // Conversations: Conversations (a user's list, sorted by their last
 // message, marketing ignored unless the user's preference includes it;
 // Unassigned for the admins' unassigned inbox, All for every conversation;

@@ -72,6 +72,10 @@ type Options struct {
 	// Policy is the sending policy, for estimates (and for the dispatcher
 	// when ModemOptions.Policy is left zero).
 	Policy SendPolicy
+	// SessionIdle ends a web UI session unused this long (default 12 h);
+	// SessionMax ends any session this long after login (default 7 days).
+	SessionIdle time.Duration
+	SessionMax  time.Duration
 }
 
 func (o *Options) defaults() {
@@ -106,6 +110,12 @@ func (o *Options) defaults() {
 	if o.TokenTouchInterval <= 0 {
 		o.TokenTouchInterval = time.Minute
 	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 12 * time.Hour
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = 7 * 24 * time.Hour
+	}
 }
 
 // Service is the gateway core. It is safe for concurrent use.
@@ -127,6 +137,10 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown login names
+
+	// numbers validates canonical E.164 numbers without the library's
+	// per-call cost (numbers.go).
+	numbers numberPlans
 }
 
 // New returns a service over an open store. The store's own clock should be
@@ -179,7 +193,11 @@ func (s *Service) PublishStatus(prev model.State, m model.Message) {
 	if m.State == prev {
 		return
 	}
-	s.bus.Publish(&StatusChanged{At: s.clock.Now(), Message: m, Previous: prev})
+	now := s.clock.Now()
+	s.bus.Publish(&StatusChanged{At: now, Message: m, Previous: prev})
+	if m.State.IsFailure() && !prev.IsFailure() {
+		s.noteFailure(now, m)
+	}
 }
 
 func ctxErr(ctx context.Context) error {

@@ -17,6 +17,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 command -v file >/dev/null 2>&1 || need_apt+=(file)
 command -v adduser >/dev/null 2>&1 || need_apt+=(adduser)
 command -v deb-systemd-helper >/dev/null 2>&1 || need_apt+=(init-system-helpers)
+# Headless Chromium for the web UI's browser tests (webui/ui).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq

@@ -41,6 +41,9 @@ type Options struct {
 	// Registry receives the metrics (default a new registry, served on
 	// /metrics with the Go and process collectors).
 	Registry *prometheus.Registry
+	// UI, when set, mounts the staff web UI (package webui/ui) on the
+	// engine: "/", the pages and their static files.
+	UI interface{ Register(gin.IRouter) }
 }
 
 func (o *Options) defaults() {
@@ -69,6 +72,7 @@ type Server struct {
 	metrics  *metrics
 	api      *api.Server
 	smsgate  *smsgate.Server
+	ui       interface{ Register(gin.IRouter) }
 	draining atomic.Bool
 	// streams is closed by CloseStreams to end SSE streams, which would
 	// otherwise keep http.Server.Shutdown waiting.
@@ -80,7 +84,7 @@ type Server struct {
 // required.
 func New(core *gateway.Service, hooks Webhooks, opts Options) *Server {
 	opts.defaults()
-	s := &Server{core: core, streams: make(chan struct{})}
+	s := &Server{core: core, streams: make(chan struct{}), ui: opts.UI}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -138,6 +142,9 @@ func (s *Server) router(reg *prometheus.Registry) *gin.Engine {
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	s.api.Mount(e)
 	s.smsgate.Mount(e)
+	if s.ui != nil {
+		s.ui.Register(e)
+	}
 	return e
 }
 

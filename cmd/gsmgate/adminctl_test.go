@@ -207,3 +207,30 @@ func (d *daemon) status(t *testing.T, path string) int {
 	res.Body.Close()
 	return res.StatusCode
 }
+
+// TestServeFirstRunPrintsSetup: serve on an empty database (no demo, no
+// admin password) says where the setup page is and prints the one-time
+// setup code, which the setup page accepts from another machine.
+func TestServeFirstRunPrintsSetup(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, "--data-dir", dir, "--listen", "127.0.0.1:0")
+	var code string
+	waitUntil(t, "the setup line", func() bool {
+		m := regexp.MustCompile(`first run: open (\S+)/setup on this machine .* setup code ([2-9A-Z]{12})`).FindStringSubmatch(d.logs.String())
+		if m != nil {
+			code = m[2]
+		}
+		return m != nil
+	})
+	if !strings.Contains(d.logs.String(), "setup_code="+code) {
+		t.Fatalf("the code is not in the log:\n%s", d.logs)
+	}
+	res, err := http.Get(d.info.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/setup" {
+		t.Fatalf("/ led to %s, want the setup page", res.Request.URL.Path)
+	}
+}

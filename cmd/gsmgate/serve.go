@@ -26,6 +26,7 @@ import (
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
 	"github.com/gsmgate/gsmgate/webui"
+	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -149,6 +150,7 @@ type instance struct {
 	hooks   *webhook.Sender
 	bridge  *webhook.BusBridge
 	web     *webui.Server
+	ui      *ui.Handler
 	httpSrv *http.Server
 	ln      net.Listener
 	info    serveInfo
@@ -269,9 +271,12 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 
 	in.hooks = webhook.New(in.db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
+	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks}); err != nil {
+		return nil, err
+	}
 	in.web = webui.New(in.svc, in.hooks, webui.Options{
 		MaxBodyBytes:  cfg.API.MaxBodyBytes,
-		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log,
+		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log, UI: in.ui,
 	})
 	in.httpSrv = &http.Server{Handler: in.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Subscribed before the gateway starts, so startup events (recovered
@@ -312,6 +317,19 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 
 	info := in.info
 	fmt.Fprintf(stdout, "gsmgate %s listening on %s (data in %s)\n", version, info.URL, in.cfg.DataDir)
+	if code, err := in.svc.SetupCode(workCtx); err == nil && code != "" {
+		// First run: no user yet. The setup page answers this machine
+		// (loopback) without the code, anyone else only with it.
+		fmt.Fprintf(stdout, "first run: open %s/setup on this machine to create the first admin; from another machine use the setup code %s\n", info.URL, code)
+		log.Warn("first-run setup: no user yet", "url", info.URL+"/setup", "setup_code", code)
+	} else {
+		fmt.Fprintf(stdout, "web UI: open %s/ and log in as %q\n", info.URL, in.cfg.Admin.Name)
+	}
+	if in.cfg.Demo {
+		if err := seedDemo(workCtx, in.svc); err != nil {
+			log.Warn("demo: seeding a conversation", "error", err)
+		}
+	}
 	if info.Control != "" {
 		fmt.Fprintf(stdout, "virtual modem control on http://%s (see the README: make an SMS arrive, force an error, unplug)\n", info.Control)
 	}
@@ -332,6 +350,7 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	in.ap.stopping()
 	in.web.Drain()
 	in.web.CloseStreams()
+	in.ui.Close()
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := in.httpSrv.Shutdown(shCtx); err != nil {
@@ -376,9 +395,8 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 			pw, gen, _ = readPassword("")
 		}
 		if pw == "" {
-			if len(us) == 0 {
-				fmt.Fprintln(stdout, "no users yet: create an admin with `gsmgate user add --role admin NAME` (daemon stopped), or set admin.password")
-			}
+			// No user: the web UI's setup page makes the first admin (its
+			// address and code are printed once the listener is up).
 			return "", nil
 		}
 		admin, err = svc.CreateUser(ctx, gateway.NewUser{Name: cfg.Admin.Name, Password: pw, Role: model.RoleAdmin})
@@ -400,11 +418,35 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 
 // demoContacts reply to what they are sent.
 var demoContacts = []struct {
-	number, name, company string
-	replies               []string
+	number, name, company, job, email string
+	replies                           []string
 }{
-	{"+447911123201", "Ada Lovelace", "Analytical Engines Ltd", []string{"Thanks, got it!", "Can we move it to Thursday?", "Perfect, see you then."}},
-	{"+447911123202", "Grace Hopper", "Compilers & Co", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
+	{"+447911123201", "Ada Lovelace", "Analytical Engines Ltd", "Head of Programming", "ada@example.com", []string{"Thanks, got it!", "Can we move it to Thursday?", "Perfect, see you then."}},
+	{"+447911123202", "Grace Hopper", "Compilers & Co", "Rear Admiral, Systems", "grace@example.com", []string{"Received. I'll call you back.", "Yes, please send the details.", "👍"}},
+}
+
+// seedDemo sends the demo's first message, from the first admin to Grace,
+// on a database with no conversation yet, so that a newcomer who logs in
+// finds a conversation (Grace's reply follows within seconds; the README's
+// first send goes to Ada, a conversation of its own).
+func seedDemo(ctx context.Context, svc *gateway.Service) error {
+	us, err := svc.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.Role != model.RoleAdmin || u.Disabled {
+			continue
+		}
+		page, err := svc.Conversations(ctx, u.ID, gateway.ConversationQuery{All: true, Page: gateway.Page{Limit: 1}})
+		if err != nil || len(page.Items) > 0 {
+			return err
+		}
+		_, err = svc.Send(ctx, gateway.SendRequest{UserID: u.ID, To: []string{demoContacts[1].number}, StatusReport: true,
+			Text: "Hello Grace, this is gsmgate's demo. Reply to me here, or try Send SMS at the top."})
+		return err
+	}
+	return nil
 }
 
 // demoNumbers are the demo's virtual modems (two SIMs, so that routing and
@@ -437,7 +479,8 @@ func startDemo(ctx context.Context, svc *gateway.Service, log *slog.Logger, goRu
 		d.addrs, d.modems = append(d.addrs, addr), append(d.modems, m)
 	}
 	for _, c := range demoContacts {
-		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company}); err != nil {
+		if _, err := svc.UpsertContact(ctx, gateway.ContactInput{Number: c.number, Name: c.name, Company: c.company,
+			JobTitle: c.job, Email: c.email, CRMURL: "https://crm.example.com/contacts/" + strings.TrimPrefix(c.number, "+")}); err != nil {
 			return demoModem{}, err
 		}
 	}

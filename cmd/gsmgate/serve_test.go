@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -250,5 +252,46 @@ func TestServeDemoControl(t *testing.T) {
 	d.get(t, "/api/v1/conversations/%2B447911123777/messages", &thread)
 	if len(thread.Items) != 1 || thread.Items[0].Direction != "in" || thread.Items[0].Text != "made to arrive" {
 		t.Fatalf("thread %+v", thread.Items)
+	}
+}
+
+// TestServeDemoLeadsToLogin: the demo prints the web UI's address and an
+// admin password that the login page accepts, and the newcomer finds a
+// conversation (Grace's) in the SMS view.
+func TestServeDemoLeadsToLogin(t *testing.T) {
+	d := startDaemon(t, "--demo", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0")
+	out := d.logs.String()
+	m := regexp.MustCompile(`created admin user "admin" with password (\S+)`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "web UI: open "+d.info.URL+"/") {
+		t.Fatalf("the demo did not print the login:\n%s", out)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(d.info.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+		t.Fatalf("GET / without a session: %d to %q, want the login page", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, err = noFollow.PostForm(d.info.URL+"/login", url.Values{"username": {"admin"}, "password": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		t.Fatalf("login with the printed password: %d", res.StatusCode)
+	}
+	cookie := res.Cookies()[0]
+	req, _ := http.NewRequest("GET", d.info.URL+"/", nil)
+	req.AddCookie(cookie)
+	res, err = noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `data-testid="conversation-item" data-number="&#43;447911123202"`) {
+		t.Fatalf("the SMS view (%d) has no demo conversation:\n%s", res.StatusCode, body)
 	}
 }

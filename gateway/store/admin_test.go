@@ -8,16 +8,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func TestAuditAndModemBucketsMigrateFromVersion3(t *testing.T) {
+func TestAuditAndModemBucketsMigrateFromVersion4(t *testing.T) {
 	db, _, path := openTest(t)
-	// Make the file what version 3 wrote: none of the version 4 buckets.
+	// Make the file what version 4 wrote: none of the version 5 buckets.
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(3))
+		return tx.Bucket(bMeta).Put([]byte("version"), u64(4))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestAuditAndModemBucketsMigrateFromVersion3(t *testing.T) {
 	}
 	var v uint64
 	_ = db.View(func(tx *Tx) error { v = getU64(tx.b(bMeta).Get([]byte("version"))); return nil })
-	if v != FormatVersion || FormatVersion != 4 {
+	if v != FormatVersion || FormatVersion != 5 {
 		t.Fatalf("version %d, FormatVersion %d", v, FormatVersion)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // campaigns (buckets of format version 3).
 
 // OptedOut reports whether number (E.164) opted out of bulk sends.
-func (tx *Tx) OptedOut(number string) bool { return tx.b(bOptOuts).Get([]byte(number)) != nil }
+func (tx *Tx) OptedOut(number string) bool { return tx.get(bOptOuts, []byte(number)) != nil }
 
 // PutOptOut records o (replacing an earlier record of the number).
 func (tx *Tx) PutOptOut(o *model.OptOut) error {

@@ -51,9 +51,10 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if m.ID == 0 {
 		return fmt.Errorf("store: insert message: zero id")
 	}
-	if tx.b(bMessages).Get(u64(uint64(m.ID))) != nil {
+	if tx.get(bMessages, u64(uint64(m.ID))) != nil {
 		return fmt.Errorf("store: insert message %s: %w", m.ID, ErrExists)
 	}
+	tx.fillForAppends()
 	now := tx.Now()
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = now
@@ -89,11 +90,11 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	}
 	id := u64(uint64(m.ID))
 	if m.BatchID != 0 {
-		if err := tx.b(bBatches).Put(k(u64(uint64(m.BatchID)), id), nil); err != nil {
+		if err := tx.b(bBatches).Put(tx.key(u64(uint64(m.BatchID)), id), nil); err != nil {
 			return err
 		}
 	}
-	if err := tx.b(bIdxConv).Put(k(str(m.Number), id), nil); err != nil {
+	if err := tx.b(bIdxConv).Put(tx.key(str(m.Number), id), nil); err != nil {
 		return err
 	}
 	conv, err := tx.Conversation(m.Number)
@@ -104,11 +105,11 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	conv.Count++
 	if m.ID > conv.LastMessageID {
 		if conv.LastMessageID != 0 {
-			if err := tx.b(bIdxConvLast).Delete(k(u64(uint64(conv.LastMessageID)), []byte(m.Number))); err != nil {
+			if err := tx.b(bIdxConvLast).Delete(tx.key(u64(uint64(conv.LastMessageID)), []byte(m.Number))); err != nil {
 				return err
 			}
 		}
-		if err := tx.b(bIdxConvLast).Put(k(id, []byte(m.Number)), nil); err != nil {
+		if err := tx.b(bIdxConvLast).Put(tx.key(id, []byte(m.Number)), nil); err != nil {
 			return err
 		}
 		conv.LastMessageID = m.ID
@@ -140,7 +141,7 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 			}
 		}
 	}
-	if err := putJSON(tx.b(bConversations), []byte(m.Number), &conv); err != nil {
+	if err := tx.putConversationRecord(tx.b(bConversations), []byte(m.Number), &conv); err != nil {
 		return err
 	}
 	for _, u := range users {
@@ -155,22 +156,22 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 // sort order.
 func (tx *Tx) associate(u model.ID, m *model.Message) error {
 	uid, id := u64(uint64(u)), u64(uint64(m.ID))
-	if err := tx.b(bIdxUser).Put(k(uid, id), nil); err != nil {
+	if err := tx.b(bIdxUser).Put(tx.key(uid, id), nil); err != nil {
 		return err
 	}
 	if !m.Marketing {
-		if err := tx.b(bIdxUserNoMkt).Put(k(uid, id), nil); err != nil {
+		if err := tx.b(bIdxUserNoMkt).Put(tx.key(uid, id), nil); err != nil {
 			return err
 		}
 	}
 	if m.Direction == model.Outgoing && m.UserID == u {
-		if err := tx.b(bIdxUserSent).Put(k(uid, str(m.Number), id), nil); err != nil {
+		if err := tx.b(bIdxUserSent).Put(tx.key(uid, str(m.Number), id), nil); err != nil {
 			return err
 		}
 	}
 	ucKey := k(uid, []byte(m.Number))
 	var uc UserConv
-	if err := getJSON(tx.b(bUConv), ucKey, &uc); err != nil && err != ErrNotFound {
+	if err := tx.getRecord(bUConv, ucKey, &uc); err != nil && err != ErrNotFound {
 		return err
 	}
 	old := uc
@@ -197,7 +198,7 @@ func (tx *Tx) associate(u model.ID, m *model.Message) error {
 	if err := tx.b(bUConvNoMkt).Put(uconvNoMktKey(u, uc, m.Number), nil); err != nil {
 		return err
 	}
-	return putJSON(tx.b(bUConv), ucKey, &uc)
+	return tx.putUserConvRecord(tx.b(bUConv), ucKey, &uc)
 }
 
 func uconvAllKey(u model.ID, uc UserConv, number string) []byte {
@@ -229,7 +230,7 @@ func (tx *Tx) setUnassigned(number string, id model.ID) error {
 
 func (tx *Tx) removeUnassigned(number string) error {
 	b := tx.b(bUnassigned)
-	v := b.Get([]byte(number))
+	v := tx.get(bUnassigned, []byte(number))
 	if v == nil {
 		return nil
 	}
@@ -244,29 +245,29 @@ func (tx *Tx) removeUnassigned(number string) error {
 func (tx *Tx) putMessage(old, m *model.Message) error {
 	id := u64(uint64(m.ID))
 	if old != nil && old.State != m.State {
-		if err := tx.b(bIdxMsgState).Delete(k([]byte{stateCode[old.State]}, id)); err != nil {
+		if err := tx.b(bIdxMsgState).Delete(tx.key([]byte{stateCode[old.State]}, id)); err != nil {
 			return err
 		}
 	}
 	if old == nil || old.State != m.State {
-		if err := tx.b(bIdxMsgState).Put(k([]byte{stateCode[m.State]}, id), nil); err != nil {
+		if err := tx.b(bIdxMsgState).Put(tx.key([]byte{stateCode[m.State]}, id), nil); err != nil {
 			return err
 		}
 	}
 	if old != nil && failureListed(old) {
-		if err := tx.b(bIdxFailures).Delete(k(tns(old.FailedAt), id)); err != nil {
+		if err := tx.b(bIdxFailures).Delete(tx.key(tns(old.FailedAt), id)); err != nil {
 			return err
 		}
 	}
 	if failureListed(m) {
-		if err := tx.b(bIdxFailures).Put(k(tns(m.FailedAt), id), nil); err != nil {
+		if err := tx.b(bIdxFailures).Put(tx.key(tns(m.FailedAt), id), nil); err != nil {
 			return err
 		}
 	}
 	if err := tx.logMessageEvent(old, m); err != nil {
 		return err
 	}
-	return putJSON(tx.b(bMessages), id, m)
+	return tx.putMessageRecord(tx.b(bMessages), id, m)
 }
 
 func failureListed(m *model.Message) bool {
@@ -279,12 +280,12 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part) error {
 	key := partKey(p.MessageID, p.Seq)
 	if old != nil {
 		if old.State != p.State {
-			if err := tx.b(bIdxPartState).Delete(k([]byte{stateCode[old.State]}, key)); err != nil {
+			if err := tx.b(bIdxPartState).Delete(tx.key([]byte{stateCode[old.State]}, key)); err != nil {
 				return err
 			}
 		}
 		if old.State == model.StateQueued {
-			if err := tx.b(bIdxDue).Delete(k(tns(old.NextAttempt), key)); err != nil {
+			if err := tx.b(bIdxDue).Delete(tx.key(tns(old.NextAttempt), key)); err != nil {
 				return err
 			}
 			if err := tx.b(bIdxLane).Delete(laneKey(m, old)); err != nil {
@@ -298,12 +299,12 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part) error {
 		}
 	}
 	if old == nil || old.State != p.State {
-		if err := tx.b(bIdxPartState).Put(k([]byte{stateCode[p.State]}, key), nil); err != nil {
+		if err := tx.b(bIdxPartState).Put(tx.key([]byte{stateCode[p.State]}, key), nil); err != nil {
 			return err
 		}
 	}
 	if p.State == model.StateQueued {
-		if err := tx.b(bIdxDue).Put(k(tns(p.NextAttempt), key), nil); err != nil {
+		if err := tx.b(bIdxDue).Put(tx.key(tns(p.NextAttempt), key), nil); err != nil {
 			return err
 		}
 		if err := tx.b(bIdxLane).Put(laneKey(m, p), nil); err != nil {
@@ -315,7 +316,7 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part) error {
 			return err
 		}
 	}
-	return putJSON(tx.b(bParts), key, p)
+	return tx.putPartRecord(tx.b(bParts), key, p)
 }
 
 func mrKey(modem string, mr int, pkey []byte) []byte {
@@ -546,8 +547,11 @@ func (tx *Tx) deleteConversation(conv Conversation) error {
 
 // Conversation reads the conversation with number.
 func (tx *Tx) Conversation(number string) (Conversation, error) {
+	if tx.get(bConversations, []byte(number)) == nil {
+		return Conversation{}, ErrNotFound // (a new number: nothing to decode)
+	}
 	var c Conversation
-	if err := getJSON(tx.b(bConversations), []byte(number), &c); err != nil {
+	if err := tx.getRecord(bConversations, []byte(number), &c); err != nil {
 		return Conversation{}, err
 	}
 	return c, nil

@@ -27,7 +27,8 @@ import (
 //   - 3: idx_lane (the outbox by lane, for priority and fair sharing),
 //     modem_sends (per-SIM daily counts for the daily cap), optouts,
 //     groups, saved_searches, templates, campaigns.
-//   - 4: audit (the administration log), modem_signal and modem_daily (the
+//   - 4: sessions and idx_session_user (staff web UI logins).
+//   - 5: audit (the administration log), modem_signal and modem_daily (the
 //     modems dashboard's rings of samples).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
@@ -37,7 +38,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // Bucket names (version 1 unless stated).
 var (
@@ -190,15 +191,23 @@ var (
 	// and what was skipped at its start.
 	bCampaigns = []byte("campaigns")
 
-	// audit (version 4): u64(entryID) -> model.AuditEntry. Who changed
+	// sessions (version 4): sha256(session secret) -> Session. A staff
+	// member's web UI login; only the hash of the cookie's secret is kept,
+	// so a copy of the database does not hold live cookies.
+	bSessions = []byte("sessions")
+	// idx_session_user (version 4): u64(userID) | sha256(secret): a user's
+	// sessions (ended together on a password change or by an admin).
+	bIdxSessionUser = []byte("idx_session_user")
+
+	// audit (version 5): u64(entryID) -> model.AuditEntry. Who changed
 	// users, tokens, settings and assignments, and when. Appended, never
 	// changed; nothing deletes it (a few entries a day).
 	bAudit = []byte("audit")
-	// modem_signal (version 4): str(modem) | u64(unix seconds) ->
+	// modem_signal (version 5): str(modem) | u64(unix seconds) ->
 	// model.SignalSample. The last 24 hours of each modem's signal, one
 	// sample every few minutes; older samples are dropped as new ones come.
 	bModemSignal = []byte("modem_signal")
-	// modem_daily (version 4): str(modem) | "YYYY-MM-DD" (UTC) ->
+	// modem_daily (version 5): str(modem) | "YYYY-MM-DD" (UTC) ->
 	// model.DailyCounts. Messages sent, delivered, failed and received per
 	// modem and day, the last 30 days.
 	bModemDaily = []byte("modem_daily")
@@ -214,7 +223,7 @@ var allBuckets = [][]byte{
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
 	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
-	bAudit, bModemSignal, bModemDaily,
+	bSessions, bIdxSessionUser, bAudit, bModemSignal, bModemDaily,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -230,14 +239,26 @@ var migrations = map[uint64]migration{
 		return err
 	},
 	2: indexQueuedPartsByLane,
-	// 3 → 4: the audit log and the modem rings start empty.
-	3: addAuditAndModemStats,
+	// 3 → 4: sessions start empty (nobody was logged in to a web UI).
+	3: addSessionBuckets,
+	// 4 → 5: the audit log and the modem rings start empty.
+	4: addAuditAndModemStats,
 }
 
-// addAuditAndModemStats (3 → 4) creates the audit log and the modems
+// addAuditAndModemStats (4 → 5) creates the audit log and the modems
 // dashboard's sample buckets.
 func addAuditAndModemStats(tx *Tx) error {
 	for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addSessionBuckets (3 → 4) creates the buckets of the web UI's sessions.
+func addSessionBuckets(tx *Tx) error {
+	for _, b := range [][]byte{bSessions, bIdxSessionUser} {
 		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
@@ -333,4 +354,9 @@ func tns(t time.Time) []byte {
 	return u64(uint64(n))
 }
 
-func partKey(id model.ID, seq int) []byte { return append(u64(uint64(id)), byte(seq)) }
+func partKey(id model.ID, seq int) []byte {
+	b := make([]byte, 9) // one allocation, not two (u64's array, then append's copy)
+	putU64(b, uint64(id))
+	b[8] = byte(seq)
+	return b
+}

@@ -235,6 +235,12 @@ func (db *DB) Size() (int64, error) {
 type Tx struct {
 	tx *bolt.Tx
 	db *DB
+
+	scratch []byte                  // encoding buffer, reused record to record (encode.go)
+	arena   []byte                  // values handed to bbolt, which keeps them until the commit
+	keyBuf  []byte                  // see Tx.key
+	filled  bool                    // fillForAppends ran
+	cursors map[string]*bolt.Cursor // see Tx.get
 }
 
 // View runs fn in a read-only transaction. Keep it short: a long read
