@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gsmgate/gsmgate/control"
 	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gsmgate/gsmgate/control"
 
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"

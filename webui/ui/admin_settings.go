@@ -10,7 +10,7 @@ import (
 )
 
 type adminSettingsData struct {
-	Flash flashData
+	Flash    flashData
 	Settings model.Settings
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 type tokensData struct {
-	Flash flashData
+	Flash  flashData
 	Tokens []gateway.TokenInfo
 	Users  []model.User
 	// New is the token just created, with its secret: shown on this one

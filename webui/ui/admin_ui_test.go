@@ -91,6 +91,17 @@ func TestModemsPageShowsSignalAndCharts(t *testing.T) {
 	}
 	tb.waitJS("a signal line", `!!document.querySelector('[data-testid=signal-chart] svg polyline, [data-testid=signal-chart] svg circle')`)
 	tb.waitJS("a sent bar", `!!document.querySelector('[data-testid=days-chart] svg .series-0 rect')`)
+	// Live: the signal drops; the open page shows it without a reload.
+	loads := eval[string](tb, `document.getElementById('modems-panel').dataset.loads || '0'`)
+	s.sm.SetSignal(10) // -93 dBm
+	t.Cleanup(func() { s.sm.SetSignal(20) })
+	tb.waitJS("the new signal", `document.querySelector('[data-testid=modem-signal]').textContent.includes('-93 dBm')`)
+	if eval[string](tb, `document.getElementById('modems-panel').dataset.loads`) == loads {
+		t.Fatal("the signal changed without the panel reloading")
+	}
+	if eval[bool](tb, `performance.getEntriesByType('navigation').length !== 1`) {
+		t.Fatal("the page navigated")
+	}
 }
 
 // TestTokenSecretShownOnce: a token made on the page shows its secret in

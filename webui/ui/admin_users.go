@@ -9,7 +9,7 @@ import (
 )
 
 type usersData struct {
-	Flash flashData
+	Flash    flashData
 	Users    []model.User
 	Me       model.ID
 	Defaults model.Settings

@@ -15,7 +15,7 @@ type webhookRow struct {
 }
 
 type webhooksData struct {
-	Flash flashData
+	Flash  flashData
 	Hooks  []webhookRow
 	Events []string
 }

@@ -75,4 +75,3 @@ func (h *Handler) setupSubmit(c *gin.Context) {
 	}
 	h.redirectWith(c, "/login", flashNotice, "The appliance is set up: log in as "+d.Name+".")
 }
-

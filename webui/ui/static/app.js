@@ -242,7 +242,7 @@
   // A new tab: what is already in the sidebar is not news.
   if (!lastToast && notesList) { lastToast = document.body.dataset.since; remember(lastToast); }
   // The modems dashboard reloads its panel (drawn on the server) when a
-  // modem changes state, and every 15 s for the signal and the counts.
+  // modem changes state, and every 10 s for the signal and the counts.
   var modemsPanel = $("#modems-panel");
   function reloadModems() {
     if (!modemsPanel) return;
@@ -251,7 +251,7 @@
       modemsPanel.dataset.loads = String(Number(modemsPanel.dataset.loads || 0) + 1);
     }).catch(function () {});
   }
-  if (modemsPanel) setInterval(reloadModems, 15000);
+  if (modemsPanel) setInterval(reloadModems, 10000);
   var onEvent = {
     modem: function () { reloadModems(); },
     hello: function () {
