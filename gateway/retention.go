@@ -38,8 +38,8 @@ func (s *Service) PurgeOnce(ctx context.Context) (PurgeTotals, error) {
 			break
 		}
 	}
-	if s.opt.Retention > 0 {
-		cutoff := now.Add(-s.opt.Retention)
+	if keep := s.retention(); keep > 0 {
+		cutoff := now.Add(-keep)
 		var from model.ID
 		for {
 			if err := s.rest(ctx, t.Batches); err != nil {

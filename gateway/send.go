@@ -144,7 +144,7 @@ func (s *Service) recipient(raw string) (number, warning string, err error) {
 // parseNumber is recipient's path through libphonenumber (in is trimmed,
 // not a short code, "00" turned into "+").
 func (s *Service) parseNumber(in string) (number, warning string, err error) {
-	region := s.opt.DefaultCountry
+	region := s.defaultCountry()
 	if region == "" && !strings.HasPrefix(in, "+") {
 		return "", "", &numberError{CodeInvalidNumber, "not in international format (+...) and no default country is configured"}
 	}

@@ -129,6 +129,11 @@ type Service struct {
 
 	// running is the Modems RunModems drives (for Modems and Ready).
 	running atomic.Pointer[Modems]
+	// live is the settings an admin saved (nil: those of Options).
+	live atomic.Pointer[model.Settings]
+
+	setupMu   sync.Mutex
+	setupCode string // the first-run setup code ("" until made, and after setup)
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown login names
@@ -155,7 +160,11 @@ func New(st *store.DB, clock Clock, log *slog.Logger, o Options) (*Service, erro
 		return nil, fmt.Errorf("gateway: default country %q is not an ISO 3166 region code", o.DefaultCountry)
 	}
 	o.defaults()
-	return &Service{st: st, clock: clock, log: log, opt: o, bus: NewBus(), wake: make(chan struct{}, 1)}, nil
+	s := &Service{st: st, clock: clock, log: log, opt: o, bus: NewBus(), wake: make(chan struct{}, 1)}
+	if err := s.loadSettings(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Bus is the event bus.

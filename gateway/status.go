@@ -67,7 +67,8 @@ func ModemStatuses(ss []modem.Status) []model.ModemStatus {
 			IMSI: s.Info.IMSI, ICCID: s.Info.ICCID, Number: s.Info.OwnNumber, Operator: h.Operator,
 			SignalDBm: h.Signal.DBm, SignalBars: max(h.Signal.Bars, 0), Registration: h.Registration.String(),
 			Registered: h.Registration.Registered(), State: string(s.State), Leased: s.Leased, LastError: s.Reason, UpdatedAt: h.At,
-			SendMode: string(s.Info.SendMode),
+			SendMode:     string(s.Info.SendMode),
+			Manufacturer: s.Info.Manufacturer, SIM: string(h.SIM), SMSC: s.Info.SMSC, Since: s.Since,
 		}
 		if m.Name == "" {
 			m.Name = s.Port

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/store"
 )
 
@@ -58,6 +60,31 @@ func TestUserAndTokenCommands(t *testing.T) {
 	}
 	if _, out, _ := runCmd(t, "token", "list", "--data-dir", dir); strings.Contains(out, "crm") {
 		t.Fatalf("token still listed: %s", out)
+	}
+	// What the CLI did is in the audit log, as the local operator's.
+	db, err := store.Open(filepath.Join(dir, dbFile), store.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := gateway.New(db, nil, nil, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.AuditLog(context.Background(), gateway.LocalOperator(), gateway.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range p.Items {
+		if e.Actor != gateway.LocalOperatorName {
+			t.Errorf("actor %q", e.Actor)
+		}
+		got = append(got, e.Action+" "+e.Target)
+	}
+	want := "token.revoked crm|token.created crm|user.password_reset alice|user.created alice|user.created root"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("audit %q, want %q", got, want)
 	}
 }
 

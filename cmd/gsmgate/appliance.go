@@ -111,6 +111,7 @@ func (a *appliance) run(ctx context.Context, pool *modem.Pool, configured bool, 
 	srv := control.NewServer(a.log)
 	srv.Handle("backup", a.backupHandler)
 	srv.Handle("check-db", a.checkDBHandler)
+	handleAdminOps(srv, localOps{a.svc})
 	srv.Handle("status", func(context.Context, json.RawMessage) (control.Reply, error) {
 		return control.Reply{Data: daemonStatus{PID: os.Getpid(), Version: version, Modems: pool.Modems()}}, nil
 	})

@@ -62,7 +62,7 @@ func openStore(dataDir string) (*store.DB, error) {
 	path := filepath.Join(dataDir, dbFile)
 	db, err := store.Open(path, store.Options{Timeout: time.Second})
 	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("the database %s is in use by the running gsmgate daemon; stop it first (systemctl stop gsmgate), or do this through the API", path)
+		return nil, fmt.Errorf("the database %s is in use by the running gsmgate daemon; stop it first (systemctl stop gsmgate), or use the admin API while it runs (/api/v1/users, /api/v1/tokens with an admin token)", path)
 	}
 	return db, err
 }
@@ -111,23 +111,6 @@ func subcommand(cmd string, args, subs []string, usage func(io.Writer), stdout, 
 		return "", nil, 2, false
 	}
 	return sub, rest, 0, true
-}
-
-// openFromFlags loads the configuration the common flags name and opens the
-// service over its database, for the tools that work on it directly (user,
-// token). ok false means: return code (1), the reason already printed.
-func openFromFlags(c *commonFlags, cmd string, create bool, stderr io.Writer) (svc *gateway.Service, closeDB func(), code int, ok bool) {
-	cfg, err := c.load()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, nil, 1, false
-	}
-	svc, closeDB, err = openService(cfg, create, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, cmd+":", err)
-		return nil, nil, 1, false
-	}
-	return svc, closeDB, 0, true
 }
 
 // parseFlags parses and handles --help (exit 0) and bad flags (exit 2).

@@ -271,7 +271,7 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 
 	in.hooks = webhook.New(in.db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
-	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log}); err != nil {
+	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks}); err != nil {
 		return nil, err
 	}
 	in.web = webui.New(in.svc, in.hooks, webui.Options{
@@ -308,6 +308,7 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 	in.goRun(func() { in.bridge.Run(workCtx) })
 	in.goRun(func() { in.web.RunMetrics(workCtx) })
 	in.goRun(func() { in.svc.RunRetention(workCtx) })
+	in.goRun(func() { _ = in.svc.RunModemStats(workCtx, gateway.StatsOptions{}) })
 	httpDone := make(chan error, 2)
 	go func() { httpDone <- in.httpSrv.Serve(in.ln) }()
 	if in.tlsLn != nil {
@@ -316,7 +317,14 @@ func (in *instance) run(ctx context.Context, stdout io.Writer, ready chan<- serv
 
 	info := in.info
 	fmt.Fprintf(stdout, "gsmgate %s listening on %s (data in %s)\n", version, info.URL, in.cfg.DataDir)
-	fmt.Fprintf(stdout, "web UI: open %s/ and log in as %q\n", info.URL, in.cfg.Admin.Name)
+	if code, err := in.svc.SetupCode(workCtx); err == nil && code != "" {
+		// First run: no user yet. The setup page answers this machine
+		// (loopback) without the code, anyone else only with it.
+		fmt.Fprintf(stdout, "first run: open %s/setup on this machine to create the first admin; from another machine use the setup code %s\n", info.URL, code)
+		log.Warn("first-run setup: no user yet", "url", info.URL+"/setup", "setup_code", code)
+	} else {
+		fmt.Fprintf(stdout, "web UI: open %s/ and log in as %q\n", info.URL, in.cfg.Admin.Name)
+	}
 	if in.cfg.Demo {
 		if err := seedDemo(workCtx, in.svc); err != nil {
 			log.Warn("demo: seeding a conversation", "error", err)
@@ -387,9 +395,8 @@ func bootstrap(ctx context.Context, svc *gateway.Service, cfg config.Config, std
 			pw, gen, _ = readPassword("")
 		}
 		if pw == "" {
-			if len(us) == 0 {
-				fmt.Fprintln(stdout, "no users yet: create an admin with `gsmgate user add --role admin NAME` (daemon stopped), or set admin.password")
-			}
+			// No user: the web UI's setup page makes the first admin (its
+			// address and code are printed once the listener is up).
 			return "", nil
 		}
 		admin, err = svc.CreateUser(ctx, gateway.NewUser{Name: cfg.Admin.Name, Password: pw, Role: model.RoleAdmin})

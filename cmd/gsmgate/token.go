@@ -17,7 +17,8 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "usage: gsmgate token create --user NAME [--scopes send,read] [--name LABEL] [--expires 720h]")
 		fmt.Fprintln(w, "       gsmgate token list [--user NAME]")
 		fmt.Fprintln(w, "       gsmgate token revoke ID")
-		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. They open the database directly: stop the daemon first.")
+		fmt.Fprintln(w, "\nAll take --config FILE and --data-dir DIR. While gsmgate serve runs they go through its control socket")
+		fmt.Fprintln(w, "in the data directory (root or the service's group gsmgate); otherwise they open the database directly.")
 		fmt.Fprintln(w, "Scopes: send, read, admin (admin implies the others). The secret is shown once, at creation.")
 	}
 	sub, rest, code, ok := subcommand("gsmgate token", args, []string{"create", "list", "revoke"}, usage, stdout, stderr)
@@ -43,55 +44,38 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gsmgate token revoke: give the token ID (gsmgate token list shows them)")
 		return 2
 	}
-	svc, closeDB, code, ok := openFromFlags(&c, "gsmgate token", false, stderr)
+	ops, done, code, ok := adminOpsFromFlags(&c, "gsmgate token", false, stderr)
 	if !ok {
 		return code
 	}
-	defer closeDB()
+	defer done()
 	ctx := context.Background()
 	switch sub {
 	case "create":
-		u, err := findUser(ctx, svc, *user)
-		if err != nil {
-			return errorLine(stderr, "gsmgate token create", err)
+		a := createTokenArgs{User: *user, Name: *name}
+		for _, s := range scopesFrom(*scopes) {
+			a.Scopes = append(a.Scopes, string(s))
 		}
-		label := *name
-		if label == "" {
-			label = u.Name + "-" + time.Now().Format("20060102")
-		}
-		var exp time.Time
 		if *expires > 0 {
-			exp = time.Now().Add(*expires)
+			a.Expires = time.Now().Add(*expires)
 		}
-		t, secret, err := svc.CreateToken(ctx, u.ID, label, scopesFrom(*scopes), exp)
+		nt, err := ops.createToken(ctx, a)
 		if err != nil {
-			return errorLine(stderr, "gsmgate token create", err)
+			return failLine(stderr, "gsmgate token create", err)
 		}
-		fmt.Fprintf(stdout, "token %s (%s) for %s, scopes %s\n", t.ID, t.Name, u.Name, joinScopes(t.Scopes))
-		fmt.Fprintf(stdout, "secret: %s\n(shown once: use it as \"Authorization: Bearer <secret>\", or as the password with the name as login on /3rdparty/v1)\n", secret)
+		t := nt.Token
+		fmt.Fprintf(stdout, "token %s (%s) for %s, scopes %s\n", t.ID, t.Name, t.User, joinScopes(t.Scopes))
+		fmt.Fprintf(stdout, "secret: %s\n(shown once: use it as \"Authorization: Bearer <secret>\", or as the password with the name as login on /3rdparty/v1)\n", nt.Secret)
 	case "list":
-		var uid model.ID
-		if *user != "" {
-			u, err := findUser(ctx, svc, *user)
-			if err != nil {
-				return errorLine(stderr, "gsmgate token list", err)
-			}
-			uid = u.ID
-		}
-		ts, err := svc.ListTokens(ctx, uid)
+		ts, err := ops.tokens(ctx, listTokensArgs{User: *user})
 		if err != nil {
-			return errorLine(stderr, "gsmgate token list", err)
-		}
-		names := map[model.ID]string{}
-		us, _ := svc.Users(ctx)
-		for _, u := range us {
-			names[u.ID] = u.Name
+			return failLine(stderr, "gsmgate token list", err)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tUSER\tSCOPES\tPREFIX\tCREATED\tEXPIRES\tLAST USED")
 		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, names[t.UserID], joinScopes(t.Scopes), t.Prefix,
-				t.CreatedAt.Format("2006-01-02 15:04"), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.User, joinScopes(t.Scopes), t.Prefix,
+				t.CreatedAt.Local().Format("2006-01-02 15:04"), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
 		}
 		tw.Flush()
 	case "revoke":
@@ -100,22 +84,11 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gsmgate token revoke: %q is not a token ID\n", fs.Arg(0))
 			return 2
 		}
-		ts, err := svc.ListTokens(ctx, 0)
+		t, err := ops.revokeToken(ctx, revokeTokenArgs{ID: id})
 		if err != nil {
-			return errorLine(stderr, "gsmgate token revoke", err)
+			return failLine(stderr, "gsmgate token revoke", err)
 		}
-		for _, t := range ts {
-			if t.ID == id {
-				// The operator on the box acts as the token's owner.
-				if err := svc.RevokeToken(ctx, t.UserID, id); err != nil {
-					return errorLine(stderr, "gsmgate token revoke", err)
-				}
-				fmt.Fprintf(stdout, "token %s (%s) revoked\n", t.ID, t.Name)
-				return 0
-			}
-		}
-		fmt.Fprintf(stderr, "gsmgate token revoke: no token %s\n", id)
-		return 1
+		fmt.Fprintf(stdout, "token %s (%s) revoked\n", t.ID, t.Name)
 	}
 	return 0
 }

@@ -27,4 +27,31 @@ type ModemStatus struct {
 	SendMode  string
 	LastError string
 	UpdatedAt time.Time
+	// Manufacturer is the maker as the modem names itself.
+	Manufacturer string
+	// SIM is the SIM's state as +CPIN gives it ("READY", "SIM PIN",
+	// "NOT INSERTED"...; "" when not read).
+	SIM string
+	// SMSC is the service centre the SIM names ("" when missing).
+	SMSC string
+	// Since is when the modem entered State.
+	Since time.Time
+}
+
+// SignalSample is one reading of a modem's signal, kept for the 24-hour
+// chart. DBm is 0 when the modem did not know (no network).
+type SignalSample struct {
+	At   time.Time `json:"at"`
+	DBm  int       `json:"dbm,omitempty"`
+	Bars int       `json:"bars"`
+}
+
+// DailyCounts are one modem's messages of one day (UTC).
+type DailyCounts struct {
+	// Day is "YYYY-MM-DD".
+	Day       string `json:"day"`
+	Sent      int    `json:"sent,omitempty"`
+	Delivered int    `json:"delivered,omitempty"`
+	Failed    int    `json:"failed,omitempty"`
+	Received  int    `json:"received,omitempty"`
 }

@@ -565,3 +565,45 @@ func (tx *Tx) UserConv(u model.ID, number string) (UserConv, error) {
 	err := getJSON(tx.b(bUConv), k(u64(uint64(u)), []byte(number)), &uc)
 	return uc, err
 }
+
+// AssignConversation associates user u with the conversation with number:
+// its incoming messages are added to u's listings (and name u among their
+// users) and the conversation leaves the unassigned inbox. It returns how
+// many messages were newly associated (0 when u already was).
+func (tx *Tx) AssignConversation(number string, u model.ID) (int, error) {
+	conv, err := tx.Conversation(number)
+	if err != nil {
+		return 0, err
+	}
+	var ids []model.ID
+	fwdScan(tx.b(bIdxConv), str(number), nil, func(key, _ []byte) bool {
+		ids = append(ids, model.ID(getU64(key[len(key)-8:])))
+		return true
+	})
+	n := 0
+	for _, id := range ids {
+		m, err := tx.Message(id)
+		if err != nil {
+			return n, err
+		}
+		if m.Direction != model.Incoming || slices.Contains(m.Users, u) {
+			continue
+		}
+		old := m
+		m.Users = append(slices.Clone(m.Users), u)
+		if err := tx.putMessage(&old, &m); err != nil {
+			return n, err
+		}
+		if err := tx.associate(u, &m); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if !slices.Contains(conv.Users, u) {
+		conv.Users = append(conv.Users, u)
+		if err := putJSON(tx.b(bConversations), []byte(number), &conv); err != nil {
+			return n, err
+		}
+	}
+	return n, tx.removeUnassigned(number)
+}

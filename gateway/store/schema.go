@@ -32,6 +32,8 @@ import (
 //     where the modem holds a copy of a part being sent). An older binary
 //     would ignore them and call such a part's outcome unknown, or resend
 //     one the copy says went; the version keeps it from opening the file.
+//   - 6: audit (the administration log), modem_signal and modem_daily (the
+//     modems dashboard's rings of samples).
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -40,7 +42,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 5
+const FormatVersion = 6
 
 // Bucket names (version 1 unless stated).
 var (
@@ -200,6 +202,19 @@ var (
 	// idx_session_user (version 4): u64(userID) | sha256(secret): a user's
 	// sessions (ended together on a password change or by an admin).
 	bIdxSessionUser = []byte("idx_session_user")
+
+	// audit (version 5): u64(entryID) -> model.AuditEntry. Who changed
+	// users, tokens, settings and assignments, and when. Appended, never
+	// changed; nothing deletes it (a few entries a day).
+	bAudit = []byte("audit")
+	// modem_signal (version 5): str(modem) | u64(unix seconds) ->
+	// model.SignalSample. The last 24 hours of each modem's signal, one
+	// sample every few minutes; older samples are dropped as new ones come.
+	bModemSignal = []byte("modem_signal")
+	// modem_daily (version 5): str(modem) | "YYYY-MM-DD" (UTC) ->
+	// model.DailyCounts. Messages sent, delivered, failed and received per
+	// modem and day, the last 30 days.
+	bModemDaily = []byte("modem_daily")
 )
 
 // allBuckets is created by Open (and by migrations for the version that
@@ -212,7 +227,7 @@ var allBuckets = [][]byte{
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
 	bWebhookDeliveries, bIdxWebhookDeliveries, bIdxWebhookDue, bInboundPending, bInboundDedup, bIdxDedupTime,
 	bMessageEvents, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns,
-	bSessions, bIdxSessionUser,
+	bSessions, bIdxSessionUser, bAudit, bModemSignal, bModemDaily,
 }
 
 // migration brings a file from version v to v+1 inside one transaction.
@@ -234,6 +249,19 @@ var migrations = map[uint64]migration{
 	// before has none (it was sent with +CMGS), which is what their zero
 	// values say.
 	4: partsGainStoreAndSendFields,
+	// 5 → 6: the audit log and the modem rings start empty.
+	5: addAuditAndModemStats,
+}
+
+// addAuditAndModemStats (5 → 6) creates the audit log and the modems
+// dashboard's sample buckets.
+func addAuditAndModemStats(tx *Tx) error {
+	for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
+		if _, err := tx.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addSessionBuckets (3 → 4) creates the buckets of the web UI's sessions.

@@ -122,3 +122,30 @@ func (s *Sender) Backlog() int {
 	_ = s.db.View(func(tx *store.Tx) error { n = tx.PendingDeliveries(); return nil })
 	return n
 }
+
+// Redeliver queues delivery deliveryID of webhook webhookID again, as a
+// new delivery with the same event and body, due now (an operator's
+// "redeliver" after fixing the receiving end). The original stays as it
+// was, so the list shows both attempts.
+func (s *Sender) Redeliver(_ context.Context, webhookID, deliveryID model.ID) (model.WebhookDelivery, error) {
+	var nd model.WebhookDelivery
+	err := s.db.Update(func(tx *store.Tx) error {
+		if _, err := tx.Webhook(webhookID); err != nil {
+			return err
+		}
+		d, err := tx.Delivery(deliveryID)
+		if err != nil || d.WebhookID != webhookID {
+			return store.ErrNotFound
+		}
+		nd = model.WebhookDelivery{WebhookID: d.WebhookID, Event: d.Event, Payload: d.Payload}
+		return tx.EnqueueDelivery(&nd)
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return model.WebhookDelivery{}, store.ErrNotFound
+		}
+		return model.WebhookDelivery{}, fmt.Errorf("webhook: redeliver %s: %w", deliveryID, err)
+	}
+	s.Wake()
+	return nd, nil
+}

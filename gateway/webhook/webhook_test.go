@@ -375,3 +375,52 @@ func TestBridgeDeliversModemStateFromTheBus(t *testing.T) {
 		t.Fatalf("body %s", rcv.bodies[0])
 	}
 }
+
+// TestRedeliverAfterFailure: a delivery that failed for good is queued
+// again as a new delivery with the same body, and goes through once the
+// receiver is fixed.
+func TestRedeliverAfterFailure(t *testing.T) {
+	rcv := &receiver{failures: 1 << 30}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	clock, now := testClock()
+	st := openStore(t, filepath.Join(t.TempDir(), "g.db"), now)
+	s := New(st.db, Options{Now: now, Poll: 5 * time.Millisecond, MaxAge: time.Hour})
+	h, err := s.Create(context.Background(), model.Webhook{URL: srv.URL, Events: []string{EventFailed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := s.Enqueue(ctx, Event{Name: EventFailed, Data: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200 && st.pendingCount() > 0; i++ {
+		n := st.attemptsTotal()
+		waitFor(t, func() bool { return st.attemptsTotal() > n || st.pendingCount() == 0 })
+		clock.Add(int64(30 * time.Minute))
+	}
+	failed := st.all()[0]
+	if failed.State != model.DeliveryFailed {
+		t.Fatalf("state %s", failed.State)
+	}
+	if _, err := s.Redeliver(ctx, h.ID, 12345); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown delivery: %v", err)
+	}
+	if _, err := s.Redeliver(ctx, 999, failed.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown webhook: %v", err)
+	}
+	rcv.mu.Lock()
+	rcv.failures = 0
+	rcv.mu.Unlock()
+	nd, err := s.Redeliver(ctx, h.ID, failed.ID)
+	if err != nil || nd.ID == failed.ID || string(nd.Payload) != string(failed.Payload) {
+		t.Fatalf("redeliver: %+v %v", nd, err)
+	}
+	waitFor(t, func() bool {
+		ds, _ := s.Deliveries(ctx, h.ID, 10)
+		return len(ds) == 2 && ds[0].ID == nd.ID && ds[0].State == model.DeliveryDone && ds[1].State == model.DeliveryFailed
+	})
+}

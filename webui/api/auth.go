@@ -34,13 +34,23 @@ func (s *Server) bearerAuth(c *gin.Context) {
 	c.Next()
 }
 
-// require answers 403 unless the principal carries scope.
+// require answers 403 unless the principal carries scope. For the admin
+// scope the token's user must also be an enabled admin now: a token keeps
+// the scopes it was made with when its user is demoted.
 func (s *Server) require(scope string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !httpkit.PrincipalFrom(c).Has(scope) {
+		p := httpkit.PrincipalFrom(c)
+		if !p.Has(scope) {
 			s.sh.Fail(c, httpkit.ErrForbidden.With(map[string]string{"required_scope": scope},
 				"this route needs a token with the %q scope", scope))
 			return
+		}
+		if scope == httpkit.ScopeAdmin {
+			if err := s.admin.RequireAdmin(c.Request.Context(), p.UserID); err != nil {
+				s.sh.Fail(c, httpkit.ErrForbidden.With(map[string]string{"required_role": "admin"},
+					"this token's user is no longer an admin"))
+				return
+			}
 		}
 		c.Next()
 	}

@@ -61,6 +61,8 @@ type Webhooks interface {
 	Delete(ctx context.Context, id model.ID) error
 	// Deliveries lists a webhook's latest deliveries, newest first.
 	Deliveries(ctx context.Context, id model.ID, limit int) ([]model.WebhookDelivery, error)
+	// Redeliver queues one of a webhook's deliveries again.
+	Redeliver(ctx context.Context, webhookID, deliveryID model.ID) (model.WebhookDelivery, error)
 	// Backlog is the number of pending deliveries.
 	Backlog() int
 	// ExportReceived queues sms:received deliveries of these messages again

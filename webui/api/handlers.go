@@ -360,3 +360,27 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+func (s *Server) redeliver(c *gin.Context) {
+	id, ok := s.webhookID(c)
+	if !ok {
+		return
+	}
+	did, err := model.ParseID(c.Param("delivery"))
+	if err != nil {
+		s.sh.Fail(c, httpkit.ErrNotFound.With(map[string]string{"delivery": c.Param("delivery")}, "no delivery %q", c.Param("delivery")))
+		return
+	}
+	d, err := s.hooks.Redeliver(c.Request.Context(), id, did)
+	if err != nil {
+		s.sh.Fail(c, err)
+		return
+	}
+	h, err := s.hooks.Get(c.Request.Context(), id)
+	if err != nil {
+		s.sh.Fail(c, err)
+		return
+	}
+	v := viewWebhook(h, []model.WebhookDelivery{d})
+	httpkit.WriteJSON(c, http.StatusAccepted, v.Deliveries[0])
+}

@@ -23,6 +23,7 @@ type Server struct {
 	health   health
 	events   events
 	hooks    Webhooks
+	admin    admin
 	bulk     Bulk
 	sh       *httpkit.Shared
 	routes   []httpkit.Route
@@ -30,7 +31,7 @@ type Server struct {
 
 // New builds the API over the core and the webhook registry.
 func New(core *gateway.Service, hooks Webhooks, sh *httpkit.Shared) *Server {
-	return &Server{msgs: core, inbox: core, contacts: core, health: core, events: core, hooks: hooks, bulk: core, sh: sh}
+	return &Server{msgs: core, inbox: core, contacts: core, health: core, events: core, hooks: hooks, admin: core, bulk: core, sh: sh}
 }
 
 // Routes lists the routes Mount registered, with their scopes.
@@ -66,6 +67,8 @@ func (s *Server) Mount(e *gin.Engine) {
 	add(http.MethodGet, "/webhooks", httpkit.ScopeAdmin, s.listWebhooks)
 	add(http.MethodGet, "/webhooks/:id", httpkit.ScopeAdmin, s.getWebhook)
 	add(http.MethodDelete, "/webhooks/:id", httpkit.ScopeAdmin, s.deleteWebhook)
+	add(http.MethodPost, "/webhooks/:id/deliveries/:delivery/redeliver", httpkit.ScopeAdmin, s.redeliver)
+	s.mountAdmin(add)
 	s.bulkRoutes(add)
 }
 

@@ -80,4 +80,8 @@ type ModemView struct {
 	SendMode     string    `json:"send_mode,omitempty"`
 	LastError    string    `json:"last_error,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	SIM          string    `json:"sim,omitempty"`
+	SMSC         string    `json:"smsc,omitempty"`
+	Since        time.Time `json:"since,omitzero"`
 }

@@ -110,12 +110,12 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 		_ = svc.Run(runCtx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3,
 			IncompleteAfter: 2 * time.Second})
 	})
-	h, err := ui.New(svc, ui.Options{Logger: log, LoginPerMinute: 1000})
+	hooks := webhook.New(db, webhook.Options{Logger: log})
+	h, err := ui.New(svc, ui.Options{Logger: log, LoginPerMinute: 1000, Admin: svc, Webhooks: hooks})
 	if err != nil {
 		stopRun()
 		return nil, nil, err
 	}
-	hooks := webhook.New(db, webhook.Options{Logger: log})
 	api := webui.New(svc, hooks, webui.Options{Logger: log, UI: h, RatePerSecond: 1e6, RateBurst: 1e6})
 	ts := httptest.NewServer(api.Handler())
 	s := &stack{svc: svc, net: n, sm: sm, ui: h, url: ts.URL}
@@ -128,6 +128,9 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The modems page's samples, every second (5 minutes in serve), from
+	// the moment the modem is up.
+	wg.Go(func() { _ = svc.RunModemStats(runCtx, gateway.StatsOptions{SampleEvery: time.Second}) })
 	stopBrowser := func() {}
 	if path := chromiumPath(); path == "" {
 		s.noBrowser = "no chromium on this machine (scripts/test.sh installs it)"

@@ -12,7 +12,7 @@ import (
 )
 
 // The UI's event stream (GET /ui/events): the core's bus as the viewer
-// may see it. Three event names:
+// may see it. Four event names:
 //
 //   - "notification": one of the viewer's notifications (an incoming SMS,
 //     a send failure), with the notification's ID as the event ID. These
@@ -21,6 +21,7 @@ import (
 //   - "message": a message the viewer may see was received or
 //     changed state; the page updates its bubble or reloads the thread.
 //     These carry no ID: after a gap the page reloads what it shows.
+//   - "modem": a modem changed state; the modems dashboard reloads.
 //   - "hello": sent first, so the page knows the stream is up.
 
 type noteEvent struct {
@@ -141,9 +142,19 @@ func (h *Handler) events(c *gin.Context) {
 				if !sendMessage(&e.Message, send) {
 					return
 				}
+			case *gateway.ModemStateChanged:
+				if !send("", "modem", modemEvent{Modem: e.Modem, State: e.State, Detail: e.Detail}) {
+					return
+				}
 			}
 		}
 	}
+}
+
+type modemEvent struct {
+	Modem  string `json:"modem"`
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
 }
 
 func sendMessage(m *model.Message, send func(id, name string, body any) bool) bool {

@@ -85,6 +85,11 @@ type Options struct {
 	Now func() time.Time
 	// Heartbeat is the event stream's keep-alive comment period (default 15 s).
 	Heartbeat time.Duration
+	// Admin, when set, serves the admin pages (/admin/...) and the
+	// first-run setup page; without it they answer 403.
+	Admin Admin
+	// Webhooks is the webhook sender's registry for the webhooks page.
+	Webhooks Webhooks
 }
 
 // Handler serves the UI. Build it with New and mount it with Register.
@@ -97,6 +102,8 @@ type Handler struct {
 	limits *loginLimits
 	cop    *http.CrossOriginProtection
 	closed chan struct{}
+	admin  Admin
+	hooks  Webhooks
 }
 
 // New builds the UI over the gateway.
@@ -121,7 +128,7 @@ func New(gw Gateway, opt Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{gw: gw, opt: opt, log: opt.Logger, static: st, limits: newLoginLimits(opt.LoginPerMinute),
-		cop: http.NewCrossOriginProtection(), closed: make(chan struct{})}
+		cop: http.NewCrossOriginProtection(), closed: make(chan struct{}), admin: opt.Admin, hooks: opt.Webhooks}
 	if h.pages, err = parsePages(st); err != nil {
 		return nil, err
 	}
@@ -145,6 +152,10 @@ func (h *Handler) Register(r gin.IRouter) {
 	g := r.Group("", h.crossOrigin)
 	g.GET("/login", h.loginPage)
 	g.POST("/login", h.loginSubmit)
+	if h.admin != nil {
+		g.GET("/setup", h.setupPage)
+		g.POST("/setup", h.setupSubmit)
+	}
 
 	a := g.Group("", h.requireSession)
 	a.POST("/logout", h.logout)
@@ -171,6 +182,27 @@ func (h *Handler) Register(r gin.IRouter) {
 	a.GET("/settings", h.settingsPage)
 	a.POST("/settings/marketing", h.settingsMarketing)
 	a.POST("/settings/password", h.settingsPassword)
+
+	ad := a.Group("/admin", h.requireAdmin)
+	ad.GET("", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/admin/users") })
+	ad.GET("/users", h.adminUsersPage)
+	ad.POST("/users", h.adminUserAdd)
+	ad.POST("/users/:id", h.adminUserChange)
+	ad.POST("/users/:id/disable", h.adminUserDisable)
+	ad.POST("/users/:id/password", h.adminUserPassword)
+	ad.GET("/tokens", h.adminTokensPage)
+	ad.POST("/tokens", h.adminTokenCreate)
+	ad.POST("/tokens/:id/revoke", h.adminTokenRevoke)
+	ad.GET("/webhooks", h.adminWebhooksPage)
+	ad.POST("/webhooks", h.adminWebhookAdd)
+	ad.POST("/webhooks/:id/delete", h.adminWebhookDelete)
+	ad.POST("/webhooks/:id/deliveries/:delivery/redeliver", h.adminWebhookRedeliver)
+	ad.GET("/settings", h.adminSettingsPage)
+	ad.POST("/settings", h.adminSettingsSave)
+	ad.GET("/unassigned", h.adminUnassignedPage)
+	ad.POST("/unassigned/assign", h.adminAssign)
+	ad.GET("/audit", h.adminAuditPage)
+	ad.GET("/modems", h.adminModemsPage)
 }
 
 // crossOrigin refuses state-changing requests that a browser marks as

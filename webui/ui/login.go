@@ -10,9 +10,10 @@ import (
 )
 
 type loginData struct {
-	Next  string
-	Name  string
-	Error string
+	Next   string
+	Name   string
+	Error  string
+	Notice string
 }
 
 // safeNext keeps a post-login redirect on this site: a path, not a URL
@@ -33,7 +34,18 @@ func (h *Handler) loginPage(c *gin.Context) {
 			return
 		}
 	}
-	h.render(c, http.StatusOK, "login", "Log in", loginData{Next: next})
+	// First run: no user can log in yet; the setup page makes the first.
+	if h.admin != nil {
+		if need, err := h.admin.NeedsSetup(c.Request.Context()); err == nil && need {
+			c.Redirect(http.StatusSeeOther, "/setup")
+			return
+		}
+	}
+	d := loginData{Next: next}
+	if kind, msg := h.takeFlash(c); kind == flashNotice {
+		d.Notice = msg
+	}
+	h.render(c, http.StatusOK, "login", "Log in", d)
 }
 
 // loginSubmit checks the password, starts a session and goes to next.

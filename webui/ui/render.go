@@ -19,7 +19,8 @@ import (
 
 // pageNames are the views; each is parsed with the layout and the shared
 // partials into its own template set.
-var pageNames = []string{"login", "sms", "compose", "failures", "settings", "bulk", "campaign"}
+var pageNames = []string{"login", "sms", "compose", "failures", "settings", "bulk", "campaign", "setup",
+	"admin-users", "admin-tokens", "admin-webhooks", "admin-settings", "admin-unassigned", "admin-audit", "admin-modems"}
 
 func parsePages(st *assets) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -31,6 +32,7 @@ func parsePages(st *assets) (map[string]*template.Template, error) {
 		"initials":     initials,
 		"add":          func(a, b int) int { return a + b },
 		"placeholders": func() []string { return []string{"{first_name}", "{name}", "{company}", "{job_title}"} },
+		"adminTabs":    func() any { return adminTabs },
 	}
 	shared, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {

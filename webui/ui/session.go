@@ -34,6 +34,9 @@ type viewer struct {
 
 func (v *viewer) admin() bool { return v.User.Role == "admin" }
 
+// IsAdmin is admin for the templates (the Admin link in the bar).
+func (v *viewer) IsAdmin() bool { return v.admin() }
+
 const viewerKey = "ui.viewer"
 
 func viewerOf(c *gin.Context) *viewer { return c.MustGet(viewerKey).(*viewer) }

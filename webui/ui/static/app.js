@@ -241,7 +241,19 @@
   }
   // A new tab: what is already in the sidebar is not news.
   if (!lastToast && notesList) { lastToast = document.body.dataset.since; remember(lastToast); }
+  // The modems dashboard reloads its panel (drawn on the server) when a
+  // modem changes state, and every 10 s for the signal and the counts.
+  var modemsPanel = $("#modems-panel");
+  function reloadModems() {
+    if (!modemsPanel) return;
+    getHTML(modemsPanel.dataset.refresh).then(function (html) {
+      modemsPanel.innerHTML = html;
+      modemsPanel.dataset.loads = String(Number(modemsPanel.dataset.loads || 0) + 1);
+    }).catch(function () {});
+  }
+  if (modemsPanel) setInterval(reloadModems, 10000);
   var onEvent = {
+    modem: function () { reloadModems(); },
     hello: function () {
       // Whatever changed before the stream was up (or while it was down).
       if (document.body.dataset.live) { reloadThread(); reloadList(); } else if (thread) { reloadThread(); }
