@@ -413,6 +413,7 @@ kill:
 	<-floodDone
 	if dump {
 		t.Errorf("the child's goroutines at the drain deadline:\n%s", stderr.String())
+		t.Errorf("the parts left queued (what the claim rules saw):%s", r.queuedParts())
 	} else if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("child ended by itself (%v): %s", cmd.ProcessState, stderr.String())
 	}
@@ -651,6 +652,46 @@ func (r *crashRun) final() unknownCount {
 
 // leftovers says what is left on the modems and what the child logged last,
 // for a drain that does not finish.
+// queuedParts describes every queued part, with what the dispatcher's
+// claim rules look at (lane, due time, attempts, the modem it last went to
+// and why it failed, the conversation's sticky modem), for a stalled
+// drain. The child must have ended (the store is opened for writing).
+func (r *crashRun) queuedParts() string {
+	db, err := store.Open(r.path, store.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return "\n" + err.Error()
+	}
+	defer db.Close()
+	var b strings.Builder
+	_ = db.View(func(tx *store.Tx) error {
+		next, ok := tx.NextDue()
+		fmt.Fprintf(&b, "\nnext due %v (%v)", next, ok)
+		for _, l := range store.Lanes {
+			fmt.Fprintf(&b, "; lane %s holds %d", l, tx.LaneDepth(l))
+		}
+		ps, err := tx.PartsInState(model.StateQueued, 0)
+		if err != nil {
+			fmt.Fprintf(&b, "\n%v", err)
+			return nil
+		}
+		for _, p := range ps {
+			m, err := tx.Message(p.MessageID)
+			if err != nil {
+				fmt.Fprintf(&b, "\n%s/%d: %v", p.MessageID, p.Seq, err)
+				continue
+			}
+			sticky := ""
+			if c, err := tx.Conversation(m.Number); err == nil {
+				sticky = c.Modem
+			}
+			fmt.Fprintf(&b, "\n%s/%d of %d to %s: lane %s, due %v, attempts %d, last modem %q, error %q, sticky modem %q",
+				m.ID, p.Seq, m.Parts, m.Number, store.LaneOf(&m), p.NextAttempt, p.Attempts, p.Modem, p.Error, sticky)
+		}
+		return nil
+	})
+	return b.String()
+}
+
 func (r *crashRun) leftovers() string {
 	var b strings.Builder
 	for _, sm := range r.sims {

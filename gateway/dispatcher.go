@@ -44,7 +44,8 @@ import (
 //     modem when there is one;
 //   - a conversation's first part leaves from the modem the number last
 //     wrote to or was sent from (store.Conversation.Modem) while that
-//     modem is ready (sticky SIM), else from any (failover);
+//     modem is ready (sticky SIM), else from any (failover), and from
+//     another when it failed on that modem (the rule above);
 //   - in quiet hours or past the daily cap, bulk messages sent with a
 //     priority under 100 wait.
 type dispatcher struct {
@@ -450,15 +451,23 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []m
 		if sentVia != "" && sentVia != id && usable(sentVia) {
 			return false
 		}
+		// A part whose last attempt failed on a modem goes to another
+		// ready one when there is one.
+		failedOn := ""
+		if sentVia == "" && p.Attempts > 0 && p.Error != "" {
+			failedOn = p.Modem
+		}
 		// Sticky SIM: a conversation's message leaves from the modem the
 		// contact last wrote to or was last sent from while that modem is
-		// up; otherwise any modem takes it (failover).
+		// up; otherwise any modem takes it (failover). Not when the part
+		// failed there: that modem refuses it (the rule below), and both
+		// rules together refused it everywhere, for good.
 		if sentVia == "" && !store.LaneOf(m).Grouped() {
-			if c, err := tx.Conversation(m.Number); err == nil && c.Modem != "" && c.Modem != id && ready(c.Modem) {
+			if c, err := tx.Conversation(m.Number); err == nil && c.Modem != "" && c.Modem != id && c.Modem != failedOn && ready(c.Modem) {
 				return false
 			}
 		}
-		if sentVia == "" && p.Attempts > 0 && p.Error != "" && p.Modem == id && otherReady {
+		if failedOn == id && otherReady {
 			return false
 		}
 		*prev = m.State

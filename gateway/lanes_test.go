@@ -280,3 +280,29 @@ func TestStickySIMAndFailover(t *testing.T) {
 		t.Fatalf("the network got %d parts for 5 replies", n)
 	}
 }
+
+// TestStickySIMFailureThereGoesElsewhere: a reply that failed temporarily
+// on the SIM the contact wrote to is retried on another ready modem. The
+// sticky rule refused it on every other modem while its SIM was ready, and
+// the retry rule refused it on that SIM while another modem was ready: the
+// part stayed queued forever with every modem idle (the long crash run's
+// stalled drain).
+func TestStickySIMFailureThereGoesElsewhere(t *testing.T) {
+	r := newMRig(t, 2, "pty", sim.ModemOptions{})
+	r.start(ModemOptions{})
+	first, second := r.sims[0].IMEI(), r.sims[1].IMEI()
+	if _, err := r.net.Inbound(r.sims[1], sim.InboundSMS{From: recipient, Text: "hello from the second SIM"}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the incoming message", func() bool { return len(r.incoming()) == 1 })
+	r.sims[1].SetFaults(sim.Faults{SendErrors: []int{42}}) // congestion: temporary
+	m := r.send("a reply the sticky SIM fails once", false, recipient)[0]
+	got := r.waitState(m.ID, model.StateSent)
+	if got.Modem != first {
+		t.Fatalf("the reply that failed on %s left from %q, want the other ready modem %s", second, got.Modem, first)
+	}
+	_, parts := r.message(m.ID)
+	if parts[0].Attempts != 2 {
+		t.Fatalf("the reply took %d attempts, want 2 (one failed on the sticky SIM)", parts[0].Attempts)
+	}
+}
