@@ -291,6 +291,7 @@
         if (relay) relay.postMessage({ type: type, data: ev.data });
       });
     });
+    return es;
   }
   // Browsers give a site about six connections; a stream per tab would
   // starve a user with many tabs open. So the tabs elect one (Web Locks) to
@@ -306,9 +307,16 @@
       document.body.dataset.live = "relay"; // the leader tab streams for us
       navigator.locks.request("gsmgate-events", function () {
         delete document.body.dataset.live; // now this tab streams itself
-        openStream(bc);
-        return new Promise(function () {}); // held for the page's life
+        var es = openStream(bc);
+        // Held until the page goes: released at pagehide, not at unload,
+        // which can come late (or, for a page kept in the back/forward
+        // cache, not at all), leaving the other tabs without a stream.
+        return new Promise(function (release) {
+          window.addEventListener("pagehide", function () { es.close(); release(); }, { once: true });
+        });
       });
+      // Back from the back/forward cache: the stream and lock are gone.
+      window.addEventListener("pageshow", function (ev) { if (ev.persisted) location.reload(); });
     } else {
       openStream(null);
     }
