@@ -46,9 +46,10 @@ func (r *mrig) sentTo() []string {
 // TestReplyAfterBulkGoesInTheNextFreeSlot: a reply queued while a
 // 500-recipient bulk is going out is the next part a modem starts, but for
 // a bulk part a modem had claimed just before the reply was committed: at
-// most one per modem. (Counted by when sends start: the network may record
-// a bulk part claimed after the reply before the reply itself, when the
-// other modem answers first.)
+// most one per modem. (Counted by when a modem begins a part, +CMGW or
+// +CMGS: the network may record a bulk part claimed after the reply before
+// the reply itself, when the other modem answers first, and a +CMSS comes
+// only after the stored copy's slot is committed.)
 func TestReplyAfterBulkGoesInTheNextFreeSlot(t *testing.T) {
 	r := newMRig(t, 2, "pty", sim.ModemOptions{})
 	r.start(ModemOptions{})
@@ -59,12 +60,12 @@ func TestReplyAfterBulkGoesInTheNextFreeSlot(t *testing.T) {
 	r.waitFor("the bulk under way", func() bool { return len(r.net.Sent()) >= 6 })
 	reply := r.send("Yes, Thursday is fine", false, recipient)[0]
 	r.rec.mu.Lock()
-	before := len(r.rec.starts)
+	before := len(r.rec.begun)
 	r.rec.mu.Unlock()
 	r.waitState(reply.ID, model.StateSent)
 	_, parts := r.message(reply.ID)
 	r.rec.mu.Lock()
-	starts := append([]string(nil), r.rec.starts...)
+	starts := append([]string(nil), r.rec.begun...)
 	r.rec.mu.Unlock()
 	at := -1
 	for i := before; i < len(starts); i++ {

@@ -45,6 +45,11 @@ type recModems struct {
 	last     map[string]time.Time
 	started  chan time.Time // when not nil, receives each SendPart's start
 	starts   []string       // the TPDU of every SendPart, in the order they started
+	// begun is the TPDU of every part in the order a modem began it: its
+	// +CMGW with store-and-send (the +CMSS comes after a committed slot),
+	// its +CMGS otherwise. Claim order shows here, not in starts, where a
+	// part stored first is overtaken by direct sends of the other modem.
+	begun []string
 }
 
 func (r *recModems) Acquire(ctx context.Context, want func(modem.Status) bool) (Sender, func(), error) {
@@ -71,6 +76,9 @@ type recSender struct {
 }
 
 func (s *recSender) SendPart(ctx context.Context, tpdu []byte) (int, error) {
+	s.r.mu.Lock()
+	s.r.begun = append(s.r.begun, string(tpdu)) // a +CMGS: the part begins here
+	s.r.mu.Unlock()
 	return s.record(tpdu, func() (int, error) { return s.Sender.SendPart(ctx, tpdu) })
 }
 
@@ -116,6 +124,9 @@ func (s *recSender) SendMode() modem.SendMode {
 func (s *recSender) WritePart(ctx context.Context, tpdu []byte) (modem.Slot, error) {
 	ss, _ := s.stores()
 	s.written = tpdu
+	s.r.mu.Lock()
+	s.r.begun = append(s.r.begun, string(tpdu))
+	s.r.mu.Unlock()
 	return ss.WritePart(ctx, tpdu)
 }
 
