@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	bolt "go.etcd.io/bbolt"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
@@ -20,7 +21,12 @@ func (tx *Tx) AddSignalSample(modem string, s model.SignalSample, keep time.Dura
 	if err := putJSON(b, k(prefix, u64(uint64(max(s.At.Unix(), 0)))), s); err != nil {
 		return fmt.Errorf("store: signal sample: %w", err)
 	}
-	cutoff := k(prefix, u64(uint64(max(s.At.Add(-keep).Unix(), 0))))
+	return dropBefore(b, prefix, k(prefix, u64(uint64(max(s.At.Add(-keep).Unix(), 0)))))
+}
+
+// dropBefore deletes the keys under prefix that sort before cutoff: a
+// ring's samples older than its window.
+func dropBefore(b *bolt.Bucket, prefix, cutoff []byte) error {
 	var old [][]byte
 	fwdScan(b, prefix, nil, func(key, _ []byte) bool {
 		if bytes.Compare(key, cutoff) >= 0 {
@@ -73,21 +79,7 @@ func (tx *Tx) CountDaily(modem string, t time.Time, keepDays int, fn func(*model
 	if err := putJSON(b, key, &c); err != nil {
 		return fmt.Errorf("store: daily counts: %w", err)
 	}
-	cutoff := k(prefix, []byte(DayKey(t.AddDate(0, 0, -keepDays))))
-	var old [][]byte
-	fwdScan(b, prefix, nil, func(key, _ []byte) bool {
-		if bytes.Compare(key, cutoff) >= 0 {
-			return false
-		}
-		old = append(old, clone(key))
-		return true
-	})
-	for _, key := range old {
-		if err := b.Delete(key); err != nil {
-			return err
-		}
-	}
-	return nil
+	return dropBefore(b, prefix, k(prefix, []byte(DayKey(t.AddDate(0, 0, -keepDays)))))
 }
 
 // DailyCounts lists modem's days from since (UTC day, inclusive), oldest
