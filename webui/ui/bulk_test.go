@@ -190,3 +190,52 @@ func TestBulkContactsCSVAndTemplate(t *testing.T) {
 		t.Errorf("the send is called %q, want the template's name", got)
 	}
 }
+
+// TestBulkEnterKey: Enter does what the focused field means. In the
+// contacts search it searches; on a contact's box it does nothing; in the
+// name of the send it asks for the preview (the form's default), never
+// the contacts search (the first visible button) and never a send.
+func TestBulkEnterKey(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "bulkenzo", model.VisibilityAll, model.RoleStaff)
+	s.contact(t, gateway.ContactInput{Number: "+447911123531", Name: "Quentin Enter", Company: "Keyco"})
+	tb := s.tab(t, 1280, 800)
+	tb.login("bulkenzo", pw)
+	tb.open("/bulk")
+
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contacts-search]`, "keyco\r"))
+	tb.waitJS("the contacts list", `location.pathname === '/bulk/contacts' && document.readyState === 'complete' && document.querySelectorAll('[data-testid=bulk-contact]').length === 1`)
+	if got := eval[string](tb, sel(`[data-testid=bulk-contacts-search]`)+`.value`); got != "keyco" {
+		t.Errorf("the search field holds %q after the search", got)
+	}
+
+	eval[bool](tb, `(window.samePage = true)`)
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contact]`, " ")) // Space ticks
+	tb.waitJS("the box ticked", sel(`[data-testid=bulk-contact]`)+`.checked`)
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contact]`, "\r"))
+	// The next step's page load would end samePage; Enter on the box must
+	// not have started one.
+	if !eval[bool](tb, `window.samePage === true && location.pathname === '/bulk/contacts'`) {
+		t.Fatal("Enter on a contact's box submitted the form")
+	}
+
+	tb.paste(`[data-testid=bulk-text]`, "Keys matter")
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-campaign]`, "Enter test\r"))
+	tb.waitJS("the preview", `location.pathname === '/bulk/preview' && !!document.querySelector('[data-testid=bulk-preview]')`)
+	if got := eval[string](tb, sel(`[data-testid=bulk-preview-valid]`)+`.dataset.count`); got != "1" {
+		t.Errorf("the preview counts %s recipients, want the ticked one", got)
+	}
+	if got := eval[int](tb, `document.querySelectorAll('[data-testid=bulk-confirm]').length`); got != 1 {
+		t.Errorf("%d confirm buttons on the preview", got)
+	}
+	cs, err := s.svc.Campaigns(context.Background(), u.ID, 10)
+	must(t, err)
+	if len(cs) != 0 {
+		t.Fatalf("Enter sent %d bulk messages; the send needs the confirm button", len(cs))
+	}
+
+	// In the search field again (now on the preview page), Enter searches.
+	eval[bool](tb, sel(`[data-testid=bulk-contacts-search]`)+`.value === 'keyco' && !(`+sel(`[data-testid=bulk-contacts-search]`)+`.value = '')`)
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contacts-search]`, "nobody-matches\r"))
+	tb.waitJS("the empty search", `location.pathname === '/bulk/contacts' && document.body.textContent.includes('No contact matches')`)
+}

@@ -413,6 +413,25 @@
 
   // ---- Bulk send: a saved template fills the text; placeholders insert
   // at the cursor (either way the counter recounts). ----
+  // Enter means what the focused field means: in the contacts search it
+  // searches; on a contact's box it does nothing (Space ticks it); in the
+  // other fields the form's default button asks for the preview. A send
+  // is only ever the preview's confirm button.
+  // Enter submits with the form's default button (a hidden Preview), so
+  // the submit is redirected by what had the focus.
+  var bform = $("#bulk-form");
+  if (bform) bform.addEventListener("submit", function (ev) {
+    if (!ev.submitter || ev.submitter.dataset.testid !== "bulk-default-submit") return;
+    var t = document.activeElement;
+    if (t && t.id === "bulk-contacts-q") {
+      ev.preventDefault();
+      // Not from inside this submit event: a form ignores a submit asked
+      // for while it is firing one.
+      setTimeout(function () { bform.requestSubmit($('[data-testid=bulk-contacts-find]')); }, 0);
+    } else if (t && t.type === "checkbox") {
+      ev.preventDefault();
+    }
+  });
   var btext = $("#bulk-text");
   if (btext) {
     var setText = function (v) { btext.value = v; btext.dispatchEvent(new Event("input")); };
