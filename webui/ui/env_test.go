@@ -108,7 +108,7 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 		// A multipart message missing a part is delivered as incomplete
 		// after 2 s (the test of the "incomplete" mark waits that long).
 		_ = svc.Run(runCtx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3,
-			IncompleteAfter: 2 * time.Second})
+			IncompleteAfter: 2 * time.Second, BulkNoticeDelay: 300 * time.Millisecond})
 	})
 	hooks := webhook.New(db, webhook.Options{Logger: log})
 	h, err := ui.New(svc, ui.Options{Logger: log, LoginPerMinute: 1000, Admin: svc, Webhooks: hooks})

@@ -48,6 +48,7 @@ type Gateway interface {
 	Options() gateway.Options
 
 	Failures(ctx context.Context, viewer model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
+	BatchFailures(ctx context.Context, viewer, batch model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
 	Retry(ctx context.Context, viewer, id model.ID) (model.Message, error)
 	Dismiss(ctx context.Context, viewer, id model.ID) (model.Message, error)
 

@@ -182,6 +182,7 @@
   if (notesCount) setCount(+notesCount.dataset.count);
   function noteItem(n) {
     var li = el("li", { "class": "note " + n.Kind, "data-testid": "notification-item", "data-id": n.ID, "data-kind": n.Kind });
+    if (n.Batch) li.dataset.batch = n.Batch;
     var a = el("a", { href: n.Link });
     a.appendChild(el("strong", {}, n.Title));
     a.appendChild(el("span", {}, n.Text));
@@ -216,7 +217,8 @@
   var toasts = $("#toasts");
   function toast(n) {
     var t = el("div", { "class": "toast " + n.Kind, "data-testid": "toast", "data-kind": n.Kind, "data-id": n.ID, "data-shown-at": Date.now(), role: "status" });
-    t.appendChild(el("strong", {}, n.Kind === "failure" ? "Send failed" : "SMS from " + n.Title));
+    if (n.Batch) t.dataset.batch = n.Batch; // one toast for a bulk send's failures
+    t.appendChild(el("strong", {}, n.Kind === "failure" ? n.Title : "SMS from " + n.Title));
     t.appendChild(el("span", {}, n.Text));
     t.addEventListener("click", function () { location.href = n.Link; });
     toasts.appendChild(t);
