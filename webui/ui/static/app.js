@@ -398,6 +398,12 @@
     });
   }
 
+  // ---- The phone's menu closes on a click elsewhere, as menus do. ----
+  var menu = $(".nav-menu");
+  if (menu) document.addEventListener("click", function (ev) {
+    if (menu.open && !menu.contains(ev.target)) menu.open = false;
+  });
+
   // ---- Settings: the toggle takes effect at once. ----
   $$("input[data-autosubmit]").forEach(function (box) {
     box.addEventListener("change", function () {
