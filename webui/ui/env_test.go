@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +53,12 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	flag.Parse()
+	// A fuzzing worker runs only the fuzz target, which builds its own
+	// small stack (FuzzUIForms): no modem, no browser per worker.
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "gsmgate-ui-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
