@@ -271,7 +271,11 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 
 	in.hooks = webhook.New(in.db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
-	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks}); err != nil {
+	secure, err := ui.ParseCookieSecurity(cfg.Web.SecureCookies)
+	if err != nil {
+		return nil, err
+	}
+	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks, SecureCookies: secure}); err != nil {
 		return nil, err
 	}
 	in.web = webui.New(in.svc, in.hooks, webui.Options{

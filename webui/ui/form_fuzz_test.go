@@ -64,7 +64,11 @@ type formEnv struct {
 	renewed int
 }
 
-func newFormEnv(tb testing.TB) *formEnv {
+func newFormEnv(tb testing.TB) *formEnv { return newFormEnvWith(tb, ui.Options{}) }
+
+// newFormEnvWith is newFormEnv with UI options (its logger, login limit,
+// admin and webhooks are set here).
+func newFormEnvWith(tb testing.TB, o ui.Options) *formEnv {
 	tb.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	// NoSync: thousands of commits a second; the file is thrown away.
@@ -78,7 +82,8 @@ func newFormEnv(tb testing.TB) *formEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h, err := ui.New(svc, ui.Options{Logger: log, LoginPerMinute: 1e6, Admin: svc, Webhooks: webhook.New(db, webhook.Options{Logger: log})})
+	o.Logger, o.LoginPerMinute, o.Admin, o.Webhooks = log, 1e6, svc, webhook.New(db, webhook.Options{Logger: log})
+	h, err := ui.New(svc, o)
 	if err != nil {
 		tb.Fatal(err)
 	}

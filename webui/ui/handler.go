@@ -14,6 +14,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -71,12 +72,37 @@ type Gateway interface {
 	Subscribe(viewer model.ID) *gateway.Subscription
 }
 
+// CookieSecurity is when cookies are marked Secure (Options.SecureCookies).
+type CookieSecurity int
+
+const (
+	CookiesSecureAuto CookieSecurity = iota
+	CookiesSecureAlways
+	CookiesSecureNever
+)
+
+// ParseCookieSecurity reads the configuration's "auto", "always" or
+// "never".
+func ParseCookieSecurity(s string) (CookieSecurity, error) {
+	switch s {
+	case "auto", "":
+		return CookiesSecureAuto, nil
+	case "always":
+		return CookiesSecureAlways, nil
+	case "never":
+		return CookiesSecureNever, nil
+	}
+	return 0, fmt.Errorf("ui: secure cookies: want auto, always or never; got %q", s)
+}
+
 // Options tune the UI. The zero value of each field means its default.
 type Options struct {
-	// SecureCookie forces the session cookie's Secure flag (it is set
-	// anyway on a request that came over TLS), for a TLS-terminating proxy
-	// in front.
-	SecureCookie bool
+	// SecureCookies says when the session (and flash) cookies carry the
+	// Secure flag: CookiesSecureAuto (the default) on a request that came
+	// over TLS; CookiesSecureAlways also behind a TLS-terminating reverse
+	// proxy, whose requests reach us over plain HTTP; CookiesSecureNever
+	// not even over TLS.
+	SecureCookies CookieSecurity
 	// LoginPerMinute is how many login attempts one user name and one
 	// address may make a minute (default 10; a burst of that many).
 	LoginPerMinute int
