@@ -26,6 +26,7 @@ import (
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
 	"github.com/gsmgate/gsmgate/webui"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
@@ -275,12 +276,14 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	if err != nil {
 		return nil, err
 	}
-	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks, SecureCookies: secure}); err != nil {
+	// One set of rate-limit buckets for API tokens and UI sessions alike.
+	limits := httpkit.NewLimiters(cfg.API.RatePerSecond, cfg.API.RateBurst)
+	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks, SecureCookies: secure, Limits: limits}); err != nil {
 		return nil, err
 	}
 	in.web = webui.New(in.svc, in.hooks, webui.Options{
 		MaxBodyBytes:  cfg.API.MaxBodyBytes,
-		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log, UI: in.ui,
+		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Limits: limits, Logger: log, UI: in.ui,
 	})
 	in.httpSrv = &http.Server{Handler: in.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Subscribed before the gateway starts, so startup events (recovered

@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // Gateway is what the UI needs from the core.
@@ -103,6 +104,11 @@ type Options struct {
 	// proxy, whose requests reach us over plain HTTP; CookiesSecureNever
 	// not even over TLS.
 	SecureCookies CookieSecurity
+	// Limits, when set, rate-limits each session's state-changing requests
+	// with the buckets the API's tokens use (webui.Options.Limits), keyed by
+	// its httpkit.Principal: a script with a stolen cookie cannot post
+	// faster than a token may.
+	Limits *httpkit.Limiters
 	// LoginPerMinute is how many login attempts one user name and one
 	// address may make a minute (default 10; a burst of that many).
 	LoginPerMinute int

@@ -76,8 +76,17 @@ func (h *Handler) requireSession(c *gin.Context) {
 			return
 		}
 	}
+	p := httpkit.SessionPrincipal(u, sess.Hash)
+	if h.opt.Limits != nil && c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+		if d, ok := h.opt.Limits.Allow(p.LimitKey(), h.opt.Now()); !ok {
+			c.Header("Retry-After", httpkit.RetryAfter(d.Seconds()))
+			c.String(http.StatusTooManyRequests, "too many requests from this session; try again in "+httpkit.RetryAfter(d.Seconds())+" s")
+			c.Abort()
+			return
+		}
+	}
 	c.Set(viewerKey, &viewer{User: u, Session: sess, secret: ck.Value})
-	httpkit.SetPrincipal(c, httpkit.SessionPrincipal(u, sess.Hash))
+	httpkit.SetPrincipal(c, p)
 	c.Next()
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gsmgate/gsmgate/gateway"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
@@ -83,5 +84,34 @@ func TestSessionIsAPrincipal(t *testing.T) {
 	}
 	if len(log.Items) == 0 || log.Items[0].ActorID != e.user.ID || log.Items[0].Actor != "fuzzadmin" || log.Items[0].Target != "carol" {
 		t.Fatalf("audit log %+v; want carol added by fuzzadmin", log.Items)
+	}
+}
+
+// TestSessionRateLimit: with the API's buckets (ui.Options.Limits), a
+// session's posts are limited as a token's requests are, by its
+// Principal: past the burst a post gets 429 with Retry-After, while pages
+// still load and another session has its own bucket.
+func TestSessionRateLimit(t *testing.T) {
+	e := newFormEnvWith(t, ui.Options{Limits: httpkit.NewLimiters(0.001, 2)})
+	count := 9 // /ui/count
+	for i := range 2 {
+		if rec := e.post(count, "", []byte("text=hello")); rec.Code != http.StatusOK {
+			t.Fatalf("post %d: %d %s", i+1, rec.Code, rec.Body.String())
+		}
+	}
+	rec := e.post(count, "", []byte("text=hello"))
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "too many requests") {
+		t.Fatalf("third post: %d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
+	}
+	get := httptest.NewRequest(http.MethodGet, "/settings", nil)
+	get.AddCookie(&http.Cookie{Name: ui.CookieName, Value: e.secret})
+	page := httptest.NewRecorder()
+	e.engine.ServeHTTP(page, get)
+	if page.Code != http.StatusOK {
+		t.Fatalf("a page after the limit: %d", page.Code)
+	}
+	e.session(t) // a new session, a new bucket
+	if rec := e.post(count, "", []byte("text=hello")); rec.Code != http.StatusOK {
+		t.Fatalf("another session's post: %d", rec.Code)
 	}
 }
