@@ -28,8 +28,11 @@ const NoticeBulkFailed = "bulk_failed"
 type bulkNotices struct {
 	mu sync.Mutex
 	// pending are the bulk sends with failures not yet told, by batch,
-	// with their sender.
-	pending map[model.ID]model.ID
+	// with their sender and the mark of the last failure.
+	pending map[model.ID]pendingMark
+	// seq numbers the failures, so that a flush forgets only what it
+	// looked at (a failure noted during a flush stays pending).
+	seq uint64
 	// told is how many failures the last notice of a send still under
 	// way counted.
 	told map[model.ID]int
@@ -37,13 +40,19 @@ type bulkNotices struct {
 }
 
 func newBulkNotices() *bulkNotices {
-	return &bulkNotices{pending: map[model.ID]model.ID{}, told: map[model.ID]int{}, kick: make(chan struct{}, 1)}
+	return &bulkNotices{pending: map[model.ID]pendingMark{}, told: map[model.ID]int{}, kick: make(chan struct{}, 1)}
+}
+
+type pendingMark struct {
+	user model.ID
+	seq  uint64
 }
 
 // failed notes that a message of batch, sent by user, failed.
 func (b *bulkNotices) failed(batch, user model.ID) {
 	b.mu.Lock()
-	b.pending[batch] = user
+	b.seq++
+	b.pending[batch] = pendingMark{user: user, seq: b.seq}
 	b.mu.Unlock()
 	select {
 	case b.kick <- struct{}{}:
@@ -84,20 +93,20 @@ func (s *Service) runBulkNotices(ctx context.Context, delay time.Duration) {
 func (s *Service) flushBulkNotices(ctx context.Context) int {
 	b := s.bulkNotes
 	b.mu.Lock()
-	due := make(map[model.ID]model.ID, len(b.pending))
-	for batch, user := range b.pending {
-		due[batch] = user
+	due := make(map[model.ID]pendingMark, len(b.pending))
+	for batch, m := range b.pending {
+		due[batch] = m
 	}
 	b.mu.Unlock()
 	watched := 0
-	for batch, user := range due {
+	for batch, mark := range due {
 		if ctx.Err() != nil {
 			break
 		}
 		o, err := s.batchOutcome(batch)
 		if err != nil || o.total == 0 {
 			// The send is gone: nothing to tell.
-			b.forget(batch)
+			b.forget(batch, mark)
 			continue
 		}
 		failed, finished := o.failed, o.finished
@@ -106,11 +115,11 @@ func (s *Service) flushBulkNotices(ctx context.Context) int {
 		b.mu.Unlock()
 		switch {
 		case failed <= told && finished:
-			b.forget(batch)
+			b.forget(batch, mark)
 			continue
 		case failed <= told:
 			// Retried meanwhile: nothing new to tell.
-			b.settle(batch, told, false)
+			b.settle(batch, mark, told, false)
 			continue
 		case told > 0 && !finished:
 			// Told once already: the next notice waits for the end.
@@ -121,12 +130,12 @@ func (s *Service) flushBulkNotices(ctx context.Context) int {
 		if !finished {
 			text += " so far"
 		}
-		if err := s.addNotice(model.Notification{UserID: user, Kind: NoticeBulkFailed, BatchID: batch, Text: text}); err != nil {
+		if err := s.addNotice(model.Notification{UserID: mark.user, Kind: NoticeBulkFailed, BatchID: batch, Text: text}); err != nil {
 			s.log.Error("gateway: bulk failure notification", "batch", batch, "error", err)
 			watched++ // tried again after the next delay
 			continue
 		}
-		b.settle(batch, failed, finished)
+		b.settle(batch, mark, failed, finished)
 	}
 	return watched
 }
@@ -179,24 +188,38 @@ func textStart(text string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// settle records that a notice counted failed failures of batch: a
-// finished send is forgotten, one under way keeps its count.
-func (b *bulkNotices) settle(batch model.ID, failed int, finished bool) {
+// settle records that a notice counted failed failures of batch, looked
+// at as of mark: a finished send is forgotten, one under way keeps its
+// count. A failure noted since mark keeps the send pending.
+func (b *bulkNotices) settle(batch model.ID, mark pendingMark, failed int, finished bool) {
 	if finished {
-		b.forget(batch)
+		b.forget(batch, mark)
 		return
 	}
 	b.mu.Lock()
-	delete(b.pending, batch)
+	b.unmark(batch, mark)
 	b.told[batch] = failed
 	b.mu.Unlock()
 }
 
-func (b *bulkNotices) forget(batch model.ID) {
+// forget drops batch, unless a failure was noted since mark (it is then
+// told, counted afresh, at the next flush).
+func (b *bulkNotices) forget(batch model.ID, mark pendingMark) {
 	b.mu.Lock()
-	delete(b.pending, batch)
-	delete(b.told, batch)
+	if b.unmark(batch, mark) {
+		delete(b.told, batch)
+	}
 	b.mu.Unlock()
+}
+
+// unmark removes batch from pending if nothing was noted since mark, and
+// says whether it did. Called with b.mu held.
+func (b *bulkNotices) unmark(batch model.ID, mark pendingMark) bool {
+	if b.pending[batch].seq != mark.seq {
+		return false
+	}
+	delete(b.pending, batch)
+	return true
 }
 
 // addNotice stores a notification (its ID and time made here) and

@@ -106,3 +106,27 @@ func TestBulkFailuresOneNoticePerSend(t *testing.T) {
 		t.Fatalf("%d notices after a flush with nothing new", n)
 	}
 }
+
+// TestBulkNoticeKeepsAFailureNotedDuringAFlush: a failure noted while a
+// flush was writing the notice for the failures before it stays pending
+// (told at the next flush), whether the flush kept the send or forgot it.
+func TestBulkNoticeKeepsAFailureNotedDuringAFlush(t *testing.T) {
+	const batch, user = model.ID(7), model.ID(1)
+	for _, finished := range []bool{false, true} {
+		b := newBulkNotices()
+		b.failed(batch, user)
+		mark := b.pending[batch] // what the flush looked at
+		b.failed(batch, user)    // noted while it wrote the notice
+		b.settle(batch, mark, 1, finished)
+		if _, ok := b.pending[batch]; !ok {
+			t.Errorf("finished %v: the later failure was dropped", finished)
+		}
+		b.settle(batch, b.pending[batch], 2, finished)
+		if _, ok := b.pending[batch]; ok {
+			t.Errorf("finished %v: still pending after the flush that saw it", finished)
+		}
+		if _, ok := b.told[batch]; ok == finished {
+			t.Errorf("finished %v: told count kept %v", finished, ok)
+		}
+	}
+}
