@@ -56,6 +56,7 @@ type Config struct {
 
 	Log     Log     `toml:"log"`
 	API     API     `toml:"api"`
+	Web     Web     `toml:"web"`
 	Webhook Webhook `toml:"webhook"`
 	Admin   Admin   `toml:"admin"`
 	Backup  Backup  `toml:"backup"`
@@ -138,6 +139,15 @@ type API struct {
 	RateBurst     int     `toml:"rate_burst"`
 }
 
+// Web configures the staff web UI.
+type Web struct {
+	// SecureCookies is when the session cookie is marked Secure: "auto"
+	// on a request that came over TLS (tls_listen); "always" also on
+	// plain HTTP, for a TLS-terminating reverse proxy in front (its
+	// X-Forwarded-Proto is not trusted); "never" not even over TLS.
+	SecureCookies string `toml:"secure_cookies"`
+}
+
 // Webhook configures the webhook sender.
 type Webhook struct {
 	Timeout Duration `toml:"timeout"` // a delivery needs a 2xx within this
@@ -165,6 +175,7 @@ func Default() Config {
 			RatePerSecond: 50,
 			RateBurst:     100,
 		},
+		Web: Web{SecureCookies: "auto"},
 		Webhook: Webhook{
 			Timeout: Duration(10 * time.Second),
 			MaxAge:  Duration(48 * time.Hour),
@@ -581,6 +592,11 @@ func (c Config) validate() Problems {
 	}
 	if c.API.RateBurst < 1 {
 		bad("api.rate_burst", "must be at least 1")
+	}
+	switch c.Web.SecureCookies {
+	case "auto", "always", "never":
+	default:
+		bad("web.secure_cookies", "want auto, always or never; got %q", c.Web.SecureCookies)
 	}
 	if c.Webhook.Timeout.D() <= 0 {
 		bad("webhook.timeout", "must be positive")

@@ -3,9 +3,13 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
@@ -52,7 +56,7 @@ func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (model.Con
 	}
 	c := model.Contact{Number: number, Name: strings.TrimSpace(in.Name), JobTitle: in.JobTitle, Company: in.Company,
 		Email: in.Email, CRMURL: in.CRMURL, CRM: in.CRM, UpdatedAt: s.clock.Now(),
-		FirstName: strings.TrimSpace(in.FirstName), Tags: in.Tags, Fields: in.Fields}
+		FirstName: strings.TrimSpace(in.FirstName), Tags: contactTags(v, in.Tags), Fields: contactFields(v, in.Fields)}
 	hasDefault := false
 	for i, p := range in.Phones {
 		n, err := s.NormalizeNumber(p.Number)
@@ -75,6 +79,94 @@ func (s *Service) UpsertContact(ctx context.Context, in ContactInput) (model.Con
 		return model.Contact{}, fmt.Errorf("gateway: contact %s: %w", number, err)
 	}
 	return c, nil
+}
+
+// Limits of a contact's tags and custom fields as a CRM pushes them.
+const (
+	maxContactTags    = 100
+	maxContactTagLen  = 100
+	maxContactFields  = 50
+	maxFieldNameLen   = 64
+	maxFieldValueLen  = 500
+	tagSeparatorChars = ",;|"
+)
+
+// contactTags checks and tidies pushed tags: trimmed, duplicates dropped.
+// A tag may not hold the separators a CSV file splits tags on (export
+// joins with ';'), or it would come back as two tags after a round trip.
+func contactTags(v *ValidationError, tags []string) []string {
+	if len(tags) > maxContactTags {
+		v.add("tags", -1, "", fmt.Sprintf("%d tags; at most %d", len(tags), maxContactTags))
+		return nil
+	}
+	var out []string
+	for i, t := range tags {
+		t = strings.TrimSpace(t)
+		switch {
+		case t == "":
+			v.add("tags", i, t, "empty tag")
+		case utf8.RuneCountInString(t) > maxContactTagLen:
+			v.add("tags", i, t, fmt.Sprintf("longer than %d characters", maxContactTagLen))
+		case strings.ContainsAny(t, tagSeparatorChars):
+			v.add("tags", i, t, "a tag may not contain , ; or |")
+		case strings.ContainsFunc(t, unicode.IsControl):
+			v.add("tags", i, t, "a tag may not contain control characters")
+		case !slices.Contains(out, t):
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// contactFields checks pushed custom fields. A name must be usable as a
+// template placeholder ({plan}: letters, digits, '_', not starting with a
+// digit) and is stored lower-case, as CSV import stores header names; it
+// may not be a standard field's name (the standard field would always win
+// in a template). An empty value is the field left out.
+func contactFields(v *ValidationError, fields map[string]string) map[string]string {
+	if len(fields) > maxContactFields {
+		v.add("fields", -1, "", fmt.Sprintf("%d custom fields; at most %d", len(fields), maxContactFields))
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(fields)) // errors in a stable order
+	var out map[string]string
+	seen := map[string]bool{}
+	for _, name := range names {
+		key := strings.ToLower(name)
+		field := "fields." + name
+		val := strings.TrimSpace(fields[name])
+		switch {
+		case !placeholderName(key):
+			v.add(field, -1, name, "a custom field's name is letters, digits and _, not starting with a digit, at most 64 characters")
+		case standardField(key):
+			v.add(field, -1, name, fmt.Sprintf("%q is a standard field; set it directly", key))
+		case seen[key]:
+			v.add(field, -1, name, fmt.Sprintf("repeats the field %q (names ignore case)", key))
+		case utf8.RuneCountInString(val) > maxFieldValueLen:
+			v.add(field, -1, "", fmt.Sprintf("the value is longer than %d characters", maxFieldValueLen))
+		case val != "":
+			seen[key] = true
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[key] = val
+		}
+	}
+	return out
+}
+
+// placeholderName reports whether name can be written as {name} in a
+// template (the rule ParseTemplate reads names by).
+func placeholderName(name string) bool {
+	if name == "" || len(name) > maxFieldNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isNameByte(name[i], i == 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Contact reads the contact that has number among its phones.

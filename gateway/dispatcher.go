@@ -64,12 +64,40 @@ type dispatcher struct {
 	after map[store.Lane]model.ID
 	// lastClaim is when each modem last took a part (rate limit).
 	lastClaim map[string]time.Time
+	// start is when this dispatcher began, and seeded the modems whose
+	// spacing was seeded from the store (see seedSpacing).
+	start  time.Time
+	seeded map[string]bool
 }
 
 func newDispatcher(s *Service, m Modems, o ModemOptions) *dispatcher {
 	return &dispatcher{s: s, m: m, o: o, log: s.log.With("component", "dispatcher"),
 		kick: make(chan struct{}, 1), inflight: map[model.ID]string{}, swept: map[string]bool{},
-		after: map[store.Lane]model.ID{}, lastClaim: map[string]time.Time{}}
+		after: map[store.Lane]model.ID{}, lastClaim: map[string]time.Time{},
+		start: s.clock.Now(), seeded: map[string]bool{}}
+}
+
+// seedSpacing gives modem id a last claim at the dispatcher's start when
+// the store says the SIM may have sent within one interval before it, so
+// that a restart does not let it send a part at once right after the part
+// the previous process sent. The store knows when a part was sent only
+// per message, not per modem, so this reads the daily counter of parts
+// sent (the cap's, committed with each sent part) on the start's day and,
+// when the interval reaches back across midnight, the day before: a SIM
+// that sent that day waits one interval from the start, at worst one
+// interval more than it needed. Called with d.mu held, once per modem.
+func (d *dispatcher) seedSpacing(tx *store.Tx, id string, iv time.Duration) {
+	d.seeded[id] = true
+	days := []string{d.o.Policy.Day(d.start)}
+	if before := d.o.Policy.Day(d.start.Add(-iv)); before != days[0] {
+		days = append(days, before)
+	}
+	for _, day := range days {
+		if tx.ModemSends(id, day) > 0 {
+			d.lastClaim[id] = d.start
+			return
+		}
+	}
 }
 
 // allowance is what the sending policy lets modem id take now: nothing
@@ -80,6 +108,11 @@ func (d *dispatcher) allowance(tx *store.Tx, id string, now time.Time) (lanes []
 	mp := d.o.Policy.For(id)
 	if iv := mp.interval(); iv > 0 {
 		d.mu.Lock()
+		if !d.seeded[id] {
+			if _, ok := d.lastClaim[id]; !ok {
+				d.seedSpacing(tx, id, iv)
+			}
+		}
 		last, ok := d.lastClaim[id]
 		d.mu.Unlock()
 		if ok && now.Before(last.Add(iv)) {

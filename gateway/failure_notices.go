@@ -16,10 +16,17 @@ const NoticeSendFailed = "send_failed"
 // noteFailure records a NoticeSendFailed notification for m's sender and
 // publishes it. It leaves Number empty so that the conversation's unread
 // badge counts only incoming messages; the recipient is in Text. A bulk
-// (marketing) message gets none: a send to thousands failing would bury
-// the sender in notices; its failures are in the failures listing.
+// (marketing) message gets none of its own: a send to thousands failing
+// would bury the sender in notices; its bulk send gets one for all its
+// failures (bulkNotices).
 func (s *Service) noteFailure(now time.Time, m model.Message) {
-	if m.UserID == 0 || m.Direction != model.Outgoing || m.Marketing {
+	if m.UserID == 0 || m.Direction != model.Outgoing {
+		return
+	}
+	if m.Marketing {
+		if m.BatchID != 0 {
+			s.bulkNotes.failed(m.BatchID, m.UserID)
+		}
 		return
 	}
 	reason := m.Reason

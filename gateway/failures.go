@@ -17,6 +17,20 @@ const ReasonUnknown = "outcome unknown: the gateway stopped while the modem was 
 // Failures lists failed, unknown and expired messages not dismissed: all of
 // them for an admin, the viewer's own for anyone else.
 func (s *Service) Failures(ctx context.Context, viewer model.ID, q Page) (Paged[model.Message], error) {
+	return s.failures(viewer, 0, q)
+}
+
+// BatchFailures is Failures of one bulk send (batch): the list its
+// failure notice and its progress page link to.
+func (s *Service) BatchFailures(ctx context.Context, viewer, batch model.ID, q Page) (Paged[model.Message], error) {
+	if batch == 0 {
+		return Paged[model.Message]{}, ErrNotFound
+	}
+	return s.failures(viewer, batch, q)
+}
+
+// failures lists the viewer's failures, those of batch only when not 0.
+func (s *Service) failures(viewer, batch model.ID, q Page) (Paged[model.Message], error) {
 	var page Paged[model.Message]
 	limit := q.limit(50, 500)
 	cur, err := q.keyCursor()
@@ -34,7 +48,7 @@ func (s *Service) Failures(ctx context.Context, viewer model.ID, q Page) (Paged[
 				return err
 			}
 			for _, r := range refs {
-				if u.Role == model.RoleAdmin || r.Message.UserID == u.ID {
+				if (u.Role == model.RoleAdmin || r.Message.UserID == u.ID) && (batch == 0 || r.Message.BatchID == batch) {
 					page.Items = append(page.Items, r.Message)
 					if len(page.Items) == limit {
 						page.Next = keyNext(r.Cursor)

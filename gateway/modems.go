@@ -94,6 +94,9 @@ type ModemOptions struct {
 	// Policy is the sending policy: per-SIM rate limits, daily caps and
 	// quiet hours (zero: none).
 	Policy SendPolicy
+	// BulkNoticeDelay is how long failures of a bulk send are gathered
+	// before its sender is told, in one notice (default 10 s).
+	BulkNoticeDelay time.Duration
 }
 
 // SettingResendUnknown is the store setting (a JSON bool) that makes
@@ -120,6 +123,7 @@ func (o *ModemOptions) defaults() {
 	def(&o.Rescan, 30*time.Second)
 	def(&o.OrphanWait, 30*time.Second)
 	def(&o.StoredWait, 10*time.Minute)
+	def(&o.BulkNoticeDelay, 10*time.Second)
 }
 
 // Run runs the modem side of the gateway on a pool until ctx ends: it runs
@@ -171,9 +175,10 @@ func (s *Service) RunModems(ctx context.Context, m Modems, o ModemOptions) error
 	d := newDispatcher(s, m, o)
 	in := newInbox(s, m, o, d.kickNow)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); d.run(ctx) }()
 	go func() { defer wg.Done(); in.run(ctx) }()
+	go func() { defer wg.Done(); s.runBulkNotices(ctx, o.BulkNoticeDelay) }()
 	wg.Wait()
 	return nil
 }

@@ -141,6 +141,10 @@ type Service struct {
 	// numbers validates canonical E.164 numbers without the library's
 	// per-call cost (numbers.go).
 	numbers numberPlans
+
+	// bulkNotes gathers bulk messages' failures into one notice per
+	// bulk send (bulk_notices.go).
+	bulkNotes *bulkNotices
 }
 
 // New returns a service over an open store. The store's own clock should be
@@ -160,7 +164,7 @@ func New(st *store.DB, clock Clock, log *slog.Logger, o Options) (*Service, erro
 		return nil, fmt.Errorf("gateway: default country %q is not an ISO 3166 region code", o.DefaultCountry)
 	}
 	o.defaults()
-	s := &Service{st: st, clock: clock, log: log, opt: o, bus: NewBus(), wake: make(chan struct{}, 1)}
+	s := &Service{st: st, clock: clock, log: log, opt: o, bus: NewBus(), wake: make(chan struct{}, 1), bulkNotes: newBulkNotices()}
 	if err := s.loadSettings(); err != nil {
 		return nil, err
 	}

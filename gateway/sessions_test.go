@@ -170,7 +170,8 @@ func TestCheckNumber(t *testing.T) {
 }
 
 // TestBulkFailureNotifiesNobody: a failed message of a bulk send leaves no
-// notification (the failures listing has it).
+// notification of its own (the failures listing has it; its bulk send
+// gets one for all its failures, TestBulkFailuresOneNoticePerSend).
 func TestBulkFailureNotifiesNobody(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, Options{})

@@ -498,3 +498,84 @@ func TestAdminConversationLists(t *testing.T) {
 		}
 	}
 }
+
+// TestContactAllFields: a CRM can push every field the record card, saved
+// searches and templates use, reads them back as it pushed them, and gets
+// a 400 naming the field for each kind of bad value.
+func TestContactAllFields(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
+	full := map[string]any{
+		"name": "Ada Lovelace", "first_name": "Ada", "company": "Engines Ltd", "job_title": "Analyst",
+		"email": "ada@example.com", "crm_url": "https://crm.example/applicants/123", "ref": map[string]string{"type": "applicant", "id": "123"},
+		"tags": []string{" vip ", "london", "vip"}, "fields": map[string]string{"Plan": "gold", "renewal_2": "May", "empty": ""},
+	}
+	r := e.do("PUT", "/api/v1/contacts/07911123123", tok, full)
+	if r.status != 200 {
+		t.Fatalf("put: %d %s", r.status, r.body)
+	}
+	var got api.ContactView
+	e.do("GET", "/api/v1/contacts/07911123123", tok, nil).json(t, &got)
+	if got.FirstName != "Ada" || got.JobTitle != "Analyst" || !slices.Equal(got.Tags, []string{"vip", "london"}) ||
+		len(got.Fields) != 2 || got.Fields["plan"] != "gold" || got.Fields["renewal_2"] != "May" || got.Ref == nil || got.Ref.ID != "123" {
+		t.Fatalf("round trip: %+v", got)
+	}
+	// The pushed fields are the ones saved searches and templates read.
+	if sr := e.do("PUT", "/api/v1/searches/vips", tok, map[string]any{"name": "VIPs", "query": map[string]string{"tag": "vip"}}); sr.status != 200 {
+		t.Fatalf("saved search: %d %s", sr.status, sr.body)
+	}
+	var found struct {
+		Items []api.ContactView `json:"items"`
+	}
+	if rr := e.do("GET", "/api/v1/searches/vips/contacts", tok, nil); rr.status != 200 {
+		t.Fatalf("search: %d %s", rr.status, rr.body)
+	} else if rr.json(t, &found); len(found.Items) != 1 || found.Items[0].Number != "+447911123123" {
+		t.Fatalf("search by pushed tag: %s", rr.body)
+	}
+	pv := e.do("POST", "/api/v1/bulk/preview", tok, map[string]any{"numbers": []string{"+447911123123"}, "text": "Hi {first_name}, your {plan} plan renews in {Renewal_2}"})
+	if pv.status != 200 || !strings.Contains(string(pv.body), "Hi Ada, your gold plan renews in May") {
+		t.Fatalf("template from pushed fields: %d %s", pv.status, pv.body)
+	}
+	// A PUT replaces: fields left out are cleared.
+	e.do("PUT", "/api/v1/contacts/07911123123", tok, map[string]any{"name": "Ada Lovelace"})
+	got = api.ContactView{}
+	e.do("GET", "/api/v1/contacts/07911123123", tok, nil).json(t, &got)
+	if got.FirstName != "" || got.Tags != nil || got.Fields != nil {
+		t.Fatalf("after a PUT without them: %+v", got)
+	}
+
+	long := strings.Repeat("x", 501)
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		code  string
+		field string // the field the error names
+	}{
+		{"tags not a list", map[string]any{"tags": "vip"}, "invalid_field", "tags"},
+		{"tag empty", map[string]any{"tags": []string{"a", " "}}, "invalid_field", "tags"},
+		{"tag with a separator", map[string]any{"tags": []string{"a;b"}}, "invalid_field", "tags"},
+		{"tag with a control character", map[string]any{"tags": []string{"a\tb"}}, "invalid_field", "tags"},
+		{"tag too long", map[string]any{"tags": []string{strings.Repeat("t", 101)}}, "invalid_field", "tags"},
+		{"too many tags", map[string]any{"tags": slices.Repeat([]string{"x"}, 101)}, "invalid_field", "tags"},
+		{"fields not an object", map[string]any{"fields": []string{"a"}}, "invalid_field", "fields"},
+		{"field value not a string", map[string]any{"fields": map[string]int{"a": 1}}, "invalid_field", "fields"},
+		{"field name with a space", map[string]any{"fields": map[string]string{"my plan": "x"}}, "invalid_field", "fields.my plan"},
+		{"field name starting with a digit", map[string]any{"fields": map[string]string{"2nd": "x"}}, "invalid_field", "fields.2nd"},
+		{"field name of a standard field", map[string]any{"fields": map[string]string{"Company": "x"}}, "invalid_field", "fields.Company"},
+		{"field names differing in case", map[string]any{"fields": map[string]string{"Plan": "a", "plan": "b"}}, "invalid_field", "fields.plan"},
+		{"field value too long", map[string]any{"fields": map[string]string{"plan": long}}, "invalid_field", "fields.plan"},
+		{"first name too long", map[string]any{"first_name": long}, "invalid_field", "first_name"},
+		{"first name not a string", map[string]any{"first_name": 7}, "invalid_field", "first_name"},
+		{"unknown field", map[string]any{"custom": map[string]string{"a": "b"}}, "unknown_field", "custom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("PUT", "/api/v1/contacts/07911123124", tok, tc.body)
+			if r.status != 400 || r.errCode(t) != tc.code || !strings.Contains(string(r.body), `"`+tc.field) {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+		})
+	}
+	if r := e.do("GET", "/api/v1/contacts/07911123124", tok, nil); r.status != 404 {
+		t.Fatalf("a refused PUT stored a contact: %d %s", r.status, r.body)
+	}
+}

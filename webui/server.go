@@ -35,6 +35,10 @@ type Options struct {
 	// RatePerSecond and RateBurst set each token's bucket (defaults 50, 100).
 	RatePerSecond float64
 	RateBurst     int
+	// Limits, when set, are the rate-limit buckets to use (and share with
+	// the UI's sessions, ui.Options.Limits); RatePerSecond and RateBurst
+	// are then those it was made with.
+	Limits *httpkit.Limiters
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -56,6 +60,9 @@ func (o *Options) defaults() {
 	}
 	if o.RateBurst <= 0 {
 		o.RateBurst = 100
+	}
+	if o.Limits == nil {
+		o.Limits = httpkit.NewLimiters(o.RatePerSecond, o.RateBurst)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -93,7 +100,7 @@ func New(core *gateway.Service, hooks Webhooks, opts Options) *Server {
 	s.metrics = newMetrics(reg, core, hooks)
 	s.sh = &httpkit.Shared{
 		Log: opts.Logger, Now: opts.Now, MaxBodyBytes: opts.MaxBodyBytes, Auth: core,
-		Limits:   httpkit.NewLimiters(opts.RatePerSecond, opts.RateBurst),
+		Limits:   opts.Limits,
 		Draining: s.draining.Load,
 		Accepted: func(n int) { s.metrics.accepted.Add(float64(n)) },
 		Closing:  s.streams,

@@ -26,6 +26,7 @@ import (
 	"github.com/gsmgate/gsmgate/modem"
 	"github.com/gsmgate/gsmgate/modem/sim"
 	"github.com/gsmgate/gsmgate/webui"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 	"github.com/gsmgate/gsmgate/webui/ui"
 )
 
@@ -271,12 +272,18 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 
 	in.hooks = webhook.New(in.db, webhook.Options{Timeout: cfg.Webhook.Timeout.D(), MaxAge: cfg.Webhook.MaxAge.D(), Workers: cfg.Webhook.Workers, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
-	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks}); err != nil {
+	secure, err := ui.ParseCookieSecurity(cfg.Web.SecureCookies)
+	if err != nil {
+		return nil, err
+	}
+	// One set of rate-limit buckets for API tokens and UI sessions alike.
+	limits := httpkit.NewLimiters(cfg.API.RatePerSecond, cfg.API.RateBurst)
+	if in.ui, err = ui.New(in.svc, ui.Options{Logger: log, Admin: in.svc, Webhooks: in.hooks, SecureCookies: secure, Limits: limits}); err != nil {
 		return nil, err
 	}
 	in.web = webui.New(in.svc, in.hooks, webui.Options{
 		MaxBodyBytes:  cfg.API.MaxBodyBytes,
-		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Logger: log, UI: in.ui,
+		RatePerSecond: cfg.API.RatePerSecond, RateBurst: cfg.API.RateBurst, Limits: limits, Logger: log, UI: in.ui,
 	})
 	in.httpSrv = &http.Server{Handler: in.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Subscribed before the gateway starts, so startup events (recovered

@@ -301,10 +301,13 @@ func (t Token) HasScope(s Scope) bool {
 // Notification tells a user something happened (an SMS for them arrived).
 // It is kept until the user clears it.
 type Notification struct {
-	ID        ID        `json:"id"`
-	UserID    ID        `json:"user_id"`
-	Kind      string    `json:"kind"`
-	MessageID ID        `json:"message_id,omitempty"`
+	ID        ID     `json:"id"`
+	UserID    ID     `json:"user_id"`
+	Kind      string `json:"kind"`
+	MessageID ID     `json:"message_id,omitempty"`
+	// BatchID names the bulk send a notice about a bulk send is about
+	// (added without a format change: notifications are stored as JSON).
+	BatchID   ID        `json:"batch_id,omitempty"`
 	Number    string    `json:"number,omitempty"`
 	Text      string    `json:"text,omitempty"`
 	CreatedAt time.Time `json:"created_at"`

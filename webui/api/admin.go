@@ -31,9 +31,7 @@ type admin interface {
 	AuditLog(ctx context.Context, a gateway.Actor, p gateway.Page) (gateway.Paged[model.AuditEntry], error)
 }
 
-func actor(c *gin.Context) gateway.Actor {
-	return gateway.Actor{UserID: httpkit.PrincipalFrom(c).UserID}
-}
+func actor(c *gin.Context) gateway.Actor { return httpkit.PrincipalFrom(c).Actor() }
 
 func (s *Server) mountAdmin(add func(method, path, scope string, h gin.HandlerFunc)) {
 	add(http.MethodGet, "/users", httpkit.ScopeAdmin, s.listUsers)

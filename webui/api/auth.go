@@ -24,7 +24,7 @@ func (s *Server) bearerAuth(c *gin.Context) {
 		return
 	}
 	p := httpkit.TokenPrincipal(u, t)
-	if d, ok := s.sh.Limits.Allow(p.TokenID, s.sh.Now()); !ok {
+	if d, ok := s.sh.Limits.Allow(p.LimitKey(), s.sh.Now()); !ok {
 		c.Header("Retry-After", httpkit.RetryAfter(d.Seconds()))
 		s.sh.Fail(c, httpkit.ErrRateLimited.With(map[string]float64{"retry_after_seconds": d.Seconds()},
 			"too many requests for this token; retry in %s s", httpkit.RetryAfter(d.Seconds())))

@@ -16,6 +16,9 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"to":["+447911123456","07911 123457"],"text":"hi","ref":{"type":"a","id":"1"},"status_report":true,"send_at":"2030-01-01T00:00:00Z"}`,
 		`{"to":5}`, `{"to":[1]}`, `{"text":"x","colour":1}`, "{\n\"to\":\n", `{} {}`, ``, `null`, `[]`, `"x"`,
 		`{"name":"A","phones":[{"number":"1","label":"x"}]}`, `{"url":"http://a","events":["message.sent"],"secret":"s"}`,
+		`{"name":"Ada Lovelace","first_name":"Ada","tags":["vip","london"],"fields":{"plan":"gold","renewal_2":"May"}}`,
+		`{"tags":"vip"}`, `{"tags":[1]}`, `{"fields":["a"]}`, `{"fields":{"a":1}}`, `{"fields":{"Plan":"a","plan":"b"}}`,
+		`{"first_name":7}`, `{"tags":null,"fields":null}`, `{"fields":{"":"x","2nd":"y","my plan":"z"}}`,
 		"{\"text\":\"\xff\"}", `{"to":"1","text":"a","expires_at":"2000-01-01T00:00:00Z"}`,
 	} {
 		f.Add([]byte(s))

@@ -135,14 +135,20 @@ func (s *Server) conversationMessages(c *gin.Context) {
 }
 
 // contactBody is the JSON of PUT /api/v1/contacts/{number}.
+// Every field of the record card, of saved searches (tags) and of template
+// placeholders ({first_name}, custom fields) can be pushed; a PUT replaces
+// the whole contact, so a field left out is cleared.
 type contactBody struct {
-	Name     string        `json:"name"`
-	JobTitle string        `json:"job_title"`
-	Company  string        `json:"company"`
-	Email    string        `json:"email"`
-	Phones   []model.Phone `json:"phones"`
-	CRMURL   string        `json:"crm_url"`
-	Ref      *model.CRMRef `json:"ref"`
+	Name      string            `json:"name"`
+	FirstName string            `json:"first_name"`
+	JobTitle  string            `json:"job_title"`
+	Company   string            `json:"company"`
+	Email     string            `json:"email"`
+	Phones    []model.Phone     `json:"phones"`
+	CRMURL    string            `json:"crm_url"`
+	Ref       *model.CRMRef     `json:"ref"`
+	Tags      []string          `json:"tags"`
+	Fields    map[string]string `json:"fields"`
 }
 
 func (s *Server) putContact(c *gin.Context) {
@@ -154,13 +160,14 @@ func (s *Server) putContact(c *gin.Context) {
 	if !s.sh.Bind(c, &b) {
 		return
 	}
-	for field, v := range map[string]string{"name": b.Name, "job_title": b.JobTitle, "company": b.Company, "email": b.Email, "crm_url": b.CRMURL} {
+	for field, v := range map[string]string{"name": b.Name, "first_name": b.FirstName, "job_title": b.JobTitle, "company": b.Company, "email": b.Email, "crm_url": b.CRMURL} {
 		if utf8.RuneCountInString(v) > 500 {
 			s.sh.Fail(c, httpkit.ErrInvalidField.With(map[string]string{"field": field}, "field %q is longer than 500 characters", field))
 			return
 		}
 	}
-	in := gateway.ContactInput{Number: number, Name: b.Name, JobTitle: b.JobTitle, Company: b.Company, Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref}
+	in := gateway.ContactInput{Number: number, Name: b.Name, FirstName: b.FirstName, JobTitle: b.JobTitle, Company: b.Company,
+		Email: b.Email, CRMURL: b.CRMURL, CRM: b.Ref, Tags: b.Tags, Fields: b.Fields}
 	for _, ph := range b.Phones {
 		in.Phones = append(in.Phones, model.Phone{Number: ph.Number, Label: ph.Label})
 	}

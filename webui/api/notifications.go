@@ -17,6 +17,7 @@ type NotificationView struct {
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
 	MessageID string    `json:"message_id,omitempty"`
+	BatchID   string    `json:"batch_id,omitempty"`
 	Number    string    `json:"number,omitempty"`
 	Text      string    `json:"text,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -37,6 +38,9 @@ func viewNotification(n model.Notification) NotificationView {
 	v := NotificationView{ID: n.ID.String(), Kind: n.Kind, Number: n.Number, Text: n.Text, CreatedAt: n.CreatedAt}
 	if n.MessageID != 0 {
 		v.MessageID = n.MessageID.String()
+	}
+	if n.BatchID != 0 {
+		v.BatchID = n.BatchID.String()
 	}
 	return v
 }

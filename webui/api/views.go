@@ -36,15 +36,18 @@ func viewConversation(c model.Conversation) ConversationView {
 // ContactView is a contact card as the API shows it; the CRM reference is
 // "ref", as PUT takes it.
 type ContactView struct {
-	Number    string        `json:"number"`
-	Name      string        `json:"name,omitempty"`
-	JobTitle  string        `json:"job_title,omitempty"`
-	Company   string        `json:"company,omitempty"`
-	Email     string        `json:"email,omitempty"`
-	Phones    []PhoneView   `json:"phones,omitempty"`
-	CRMURL    string        `json:"crm_url,omitempty"`
-	Ref       *model.CRMRef `json:"ref,omitempty"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Number    string            `json:"number"`
+	Name      string            `json:"name,omitempty"`
+	FirstName string            `json:"first_name,omitempty"`
+	JobTitle  string            `json:"job_title,omitempty"`
+	Company   string            `json:"company,omitempty"`
+	Email     string            `json:"email,omitempty"`
+	Phones    []PhoneView       `json:"phones,omitempty"`
+	CRMURL    string            `json:"crm_url,omitempty"`
+	Ref       *model.CRMRef     `json:"ref,omitempty"`
+	Tags      []string          `json:"tags,omitempty"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 type PhoneView struct {
@@ -53,8 +56,8 @@ type PhoneView struct {
 }
 
 func viewContact(c model.Contact) ContactView {
-	v := ContactView{Number: c.Number, Name: c.Name, JobTitle: c.JobTitle, Company: c.Company, Email: c.Email,
-		CRMURL: c.CRMURL, Ref: c.CRM, UpdatedAt: c.UpdatedAt}
+	v := ContactView{Number: c.Number, Name: c.Name, FirstName: c.FirstName, JobTitle: c.JobTitle, Company: c.Company,
+		Email: c.Email, CRMURL: c.CRMURL, Ref: c.CRM, Tags: c.Tags, Fields: c.Fields, UpdatedAt: c.UpdatedAt}
 	for _, p := range c.Phones {
 		v.Phones = append(v.Phones, PhoneView(p))
 	}

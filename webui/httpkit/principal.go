@@ -2,10 +2,12 @@ package httpkit
 
 import (
 	"context"
+	"encoding/hex"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"golang.org/x/time/rate"
 )
@@ -17,13 +19,17 @@ const (
 	ScopeAdmin = "admin"
 )
 
-// Principal is who a request acts for: today the API token it carries,
-// next a staff member's session cookie. Handlers read it with PrincipalFrom
-// whatever authenticated it.
+// Principal is who a request acts for: the API token it carries, or a
+// staff member's UI session (its cookie). Handlers and the shared helpers
+// (rate-limit keys, the audit log's actor) read it with PrincipalFrom
+// whatever authenticated it, so that UI and API callers are treated alike.
 type Principal struct {
 	// TokenID and TokenName name the token (empty for a session).
 	TokenID   string
 	TokenName string
+	// Session names a UI session (empty for a token): a short hex prefix
+	// of the session's stored hash, never its secret.
+	Session string
 	// UserID and User are the user the request acts as: it sends as that
 	// user and reads what that user may see.
 	UserID model.ID
@@ -51,6 +57,32 @@ func TokenPrincipal(u model.User, t model.Token) Principal {
 	}
 	return p
 }
+
+// SessionPrincipal is the Principal of a logged-in UI session: it acts as
+// its user with every scope the user's role gives (the pages do what the
+// user may do; the core checks each call): send and read, and admin for an
+// admin. session is the session's stored hash (not its secret).
+func SessionPrincipal(u model.User, session []byte) Principal {
+	p := Principal{Session: hex.EncodeToString(session[:min(len(session), 8)]), UserID: u.ID, User: u.Name,
+		Admin: u.Role == model.RoleAdmin, Scopes: []string{ScopeSend, ScopeRead}}
+	if p.Admin {
+		p.Scopes = append(p.Scopes, ScopeAdmin)
+	}
+	return p
+}
+
+// LimitKey is the key of the principal's rate-limit bucket: its token, or
+// its session.
+func (p Principal) LimitKey() string {
+	if p.TokenID != "" {
+		return "token:" + p.TokenID
+	}
+	return "session:" + p.Session
+}
+
+// Actor is the principal as the core's administration calls (and their
+// audit log entries) take it.
+func (p Principal) Actor() gateway.Actor { return gateway.Actor{UserID: p.UserID} }
 
 // Authenticator checks a presented token secret (the core does).
 type Authenticator interface {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // The admin pages: users, tokens, webhooks, settings, the unassigned
@@ -56,7 +57,9 @@ func (h *Handler) requireAdmin(c *gin.Context) {
 	c.Next()
 }
 
-func actorOf(c *gin.Context) gateway.Actor { return gateway.Actor{UserID: viewerOf(c).User.ID} }
+// actorOf is the session's principal as the core's admin calls take it,
+// the same helper the API's admin routes use.
+func actorOf(c *gin.Context) gateway.Actor { return httpkit.PrincipalFrom(c).Actor() }
 
 // adminTabs are the admin pages' sub-navigation.
 var adminTabs = []struct{ Page, Path, Label string }{

@@ -259,8 +259,8 @@ func (h *Handler) bulkPreview(c *gin.Context) {
 	}
 	p, err := h.gw.PreviewBulk(c.Request.Context(), h.bulkRequest(c, f))
 	if err != nil {
-		var ve *gateway.ValidationError
-		if !errors.As(err, &ve) {
+		ve, ok := refusal(err)
+		if !ok {
 			h.fail(c, err)
 			return
 		}
@@ -327,8 +327,8 @@ func (h *Handler) bulkSend(c *gin.Context) {
 	}
 	res, err := h.gw.SendBulk(c.Request.Context(), h.bulkRequest(c, f))
 	if err != nil {
-		var ve *gateway.ValidationError
-		if !errors.As(err, &ve) {
+		ve, ok := refusal(err)
+		if !ok {
 			h.fail(c, err)
 			return
 		}

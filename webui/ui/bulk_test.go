@@ -190,3 +190,122 @@ func TestBulkContactsCSVAndTemplate(t *testing.T) {
 		t.Errorf("the send is called %q, want the template's name", got)
 	}
 }
+
+// TestBulkEnterKey: Enter does what the focused field means. In the
+// contacts search it searches; on a contact's box it does nothing; in the
+// name of the send it asks for the preview (the form's default), never
+// the contacts search (the first visible button) and never a send.
+func TestBulkEnterKey(t *testing.T) {
+	s := theStack
+	u, pw := s.user(t, "bulkenzo", model.VisibilityAll, model.RoleStaff)
+	s.contact(t, gateway.ContactInput{Number: "+447911123531", Name: "Quentin Enter", Company: "Keyco"})
+	tb := s.tab(t, 1280, 800)
+	tb.login("bulkenzo", pw)
+	tb.open("/bulk")
+
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contacts-search]`, "keyco\r"))
+	tb.waitJS("the contacts list", `location.pathname === '/bulk/contacts' && document.readyState === 'complete' && document.querySelectorAll('[data-testid=bulk-contact]').length === 1`)
+	if got := eval[string](tb, sel(`[data-testid=bulk-contacts-search]`)+`.value`); got != "keyco" {
+		t.Errorf("the search field holds %q after the search", got)
+	}
+
+	eval[bool](tb, `(window.samePage = true)`)
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contact]`, " ")) // Space ticks
+	tb.waitJS("the box ticked", sel(`[data-testid=bulk-contact]`)+`.checked`)
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contact]`, "\r"))
+	// The next step's page load would end samePage; Enter on the box must
+	// not have started one.
+	if !eval[bool](tb, `window.samePage === true && location.pathname === '/bulk/contacts'`) {
+		t.Fatal("Enter on a contact's box submitted the form")
+	}
+
+	tb.paste(`[data-testid=bulk-text]`, "Keys matter")
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-campaign]`, "Enter test\r"))
+	tb.waitJS("the preview", `location.pathname === '/bulk/preview' && !!document.querySelector('[data-testid=bulk-preview]')`)
+	if got := eval[string](tb, sel(`[data-testid=bulk-preview-valid]`)+`.dataset.count`); got != "1" {
+		t.Errorf("the preview counts %s recipients, want the ticked one", got)
+	}
+	if got := eval[int](tb, `document.querySelectorAll('[data-testid=bulk-confirm]').length`); got != 1 {
+		t.Errorf("%d confirm buttons on the preview", got)
+	}
+	cs, err := s.svc.Campaigns(context.Background(), u.ID, 10)
+	must(t, err)
+	if len(cs) != 0 {
+		t.Fatalf("Enter sent %d bulk messages; the send needs the confirm button", len(cs))
+	}
+
+	// In the search field again (now on the preview page), Enter searches.
+	eval[bool](tb, sel(`[data-testid=bulk-contacts-search]`)+`.value === 'keyco' && !(`+sel(`[data-testid=bulk-contacts-search]`)+`.value = '')`)
+	tb.do(chromedp.SendKeys(`[data-testid=bulk-contacts-search]`, "nobody-matches\r"))
+	tb.waitJS("the empty search", `location.pathname === '/bulk/contacts' && document.body.textContent.includes('No contact matches')`)
+}
+
+// TestBulkFailureToast: the failures of a bulk send raise one toast and
+// one sidebar notification for the send ("Bulk 'name': N of M failed"),
+// not one per message, linking to Send Failures limited to that send.
+func TestBulkFailureToast(t *testing.T) {
+	s := theStack
+	ctx := context.Background()
+	u, pw := s.user(t, "bulkfay", model.VisibilityAll, model.RoleStaff)
+	// A failure of a one-to-one message, before the page opens: it must
+	// not be in the bulk send's list.
+	s.sm.SetFaults(sim.Faults{SendErrors: []int{sim.PermanentCMS()[0]}})
+	single := s.send(t, u, "Just one", "+447911123540")[0]
+	s.waitState(t, u, single.ID, model.StateFailed)
+
+	tb := s.tab(t, 1280, 800)
+	tb.login("bulkfay", pw)
+	tb.waitJS("the live stream", `document.body.dataset.live === '1' || document.body.dataset.live === 'relay'`)
+	perm := sim.PermanentCMS()[0]
+	s.sm.SetFaults(sim.Faults{SendErrors: []int{perm, perm}})
+	res, err := s.svc.SendBulk(ctx, gateway.BulkRequest{UserID: u.ID, Numbers: []string{"+447911123541", "+447911123542", "+447911123543"},
+		Text: "Autumn sale", Campaign: "Autumn"})
+	must(t, err)
+	batch := res.BatchID.String()
+	for deadline := time.Now().Add(waitLimit); ; time.Sleep(20 * time.Millisecond) {
+		p, err := s.svc.Campaign(ctx, u.ID, res.BatchID)
+		must(t, err)
+		if p.Done >= 1 {
+			if len(p.Failed) != 2 {
+				t.Fatalf("%d of the send failed, want 2", len(p.Failed))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bulk send is not done: %+v", p.Counts)
+		}
+	}
+	final := `[data-testid=toast][data-kind=failure][data-batch="` + batch + `"]`
+	tb.waitJS("the bulk send's toast", `Array.from(document.querySelectorAll('`+final+`')).some(function (t) { return t.textContent.includes("Bulk 'Autumn': 2 of 3 failed") && !t.textContent.includes('so far'); })`)
+	// At most an interim notice ("so far", when the gathering delay ended
+	// while the send was still going) and the final one; never one per
+	// message (those carry no data-batch).
+	if n := eval[int](tb, `document.querySelectorAll('`+final+`').length`); n > 2 {
+		t.Errorf("%d toasts for one bulk send", n)
+	}
+	if n := eval[int](tb, `document.querySelectorAll('[data-testid=toast][data-kind=failure]:not([data-batch])').length`); n != 0 {
+		t.Errorf("%d per-message failure toasts for a bulk send", n)
+	}
+	if n := eval[int](tb, `document.querySelectorAll('[data-testid=notification-item][data-batch="`+batch+`"]').length`); n < 1 || n > 2 {
+		t.Errorf("%d sidebar notifications for the bulk send", n)
+	}
+	tb.do(chromedp.Click(final)) // the interim one, if any, links to the same list
+	tb.waitJS("Send Failures of the bulk send", `location.pathname === '/failures' && location.search === '?batch=`+batch+`' && !!document.querySelector('[data-testid=failures-batch]')`)
+	rows := eval[[]string](tb, `Array.from(document.querySelectorAll('[data-testid=failure-row]')).map(function (r) { return r.dataset.messageId; })`)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows on the bulk send's failures, want its 2: %v", len(rows), rows)
+	}
+	for _, id := range rows {
+		if id == single.ID.String() {
+			t.Errorf("the one-to-one failure %s is listed with the bulk send's", id)
+		}
+	}
+	if got := eval[string](tb, sel(`[data-testid=failures-batch]`)+`.textContent`); !strings.Contains(got, "Autumn") {
+		t.Errorf("the filter says %q", got)
+	}
+	// Dismissing one keeps the list limited to the send.
+	tb.do(chromedp.Click(`[data-testid=failure-row][data-message-id="` + rows[0] + `"] [data-testid=failure-dismiss]`))
+	tb.waitJS("one row left", `location.search === '?batch=`+batch+`' && document.querySelectorAll('[data-testid=failure-row]').length === 1`)
+	tb.do(chromedp.Click(`[data-testid=failures-all]`))
+	tb.waitJS("all failures", `location.pathname === '/failures' && !!document.querySelector('[data-testid=failure-row][data-message-id="`+single.ID.String()+`"]')`)
+}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,8 +94,8 @@ func (h *Handler) composeSend(c *gin.Context) {
 	}
 	res, err := h.gw.Send(c.Request.Context(), req)
 	if err != nil {
-		var ve *gateway.ValidationError
-		if !errors.As(err, &ve) {
+		ve, ok := refusal(err)
+		if !ok {
 			h.fail(c, err)
 			return
 		}

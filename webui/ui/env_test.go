@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +53,12 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	flag.Parse()
+	// A fuzzing worker runs only the fuzz target, which builds its own
+	// small stack (FuzzUIForms): no modem, no browser per worker.
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "gsmgate-ui-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -108,7 +115,7 @@ func startStack(ctx context.Context, dir string) (*stack, func(), error) {
 		// A multipart message missing a part is delivered as incomplete
 		// after 2 s (the test of the "incomplete" mark waits that long).
 		_ = svc.Run(runCtx, pool, gateway.ModemOptions{RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, MaxAttempts: 3,
-			IncompleteAfter: 2 * time.Second})
+			IncompleteAfter: 2 * time.Second, BulkNoticeDelay: 300 * time.Millisecond})
 	})
 	hooks := webhook.New(db, webhook.Options{Logger: log})
 	h, err := ui.New(svc, ui.Options{Logger: log, LoginPerMinute: 1000, Admin: svc, Webhooks: hooks})

@@ -19,6 +19,11 @@ type failuresData struct {
 	Rows    []failureRow
 	MoreURL string
 	Notice  string
+	// Batch and BatchName, when set, are the bulk send the list is
+	// limited to (?batch=, the link of its failure notice and its
+	// progress page).
+	Batch     string
+	BatchName string
 }
 
 type failureRow struct {
@@ -35,12 +40,29 @@ type failureRow struct {
 
 func (h *Handler) failuresPage(c *gin.Context) {
 	v := viewerOf(c)
-	page, err := h.gw.Failures(c.Request.Context(), v.User.ID, gateway.Page{Cursor: c.Query("cursor"), Limit: 100})
+	q := gateway.Page{Cursor: c.Query("cursor"), Limit: 100}
+	d := failuresData{}
+	var page gateway.Paged[model.Message]
+	var err error
+	if raw := c.Query("batch"); raw != "" {
+		batch, perr := model.ParseID(raw)
+		if perr != nil {
+			h.redirectWith(c, "/failures", flashError, "That bulk send does not exist; here are all your send failures.")
+			return
+		}
+		p, cerr := h.gw.Campaign(c.Request.Context(), v.User.ID, batch)
+		if cerr == nil {
+			d.BatchName = p.Campaign.Name
+		}
+		d.Batch = batch.String()
+		page, err = h.gw.BatchFailures(c.Request.Context(), v.User.ID, batch, q)
+	} else {
+		page, err = h.gw.Failures(c.Request.Context(), v.User.ID, q)
+	}
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d := failuresData{}
 	_, d.Notice = h.takeFlash(c)
 	names := map[string]string{}
 	for _, m := range page.Items {
@@ -60,6 +82,9 @@ func (h *Handler) failuresPage(c *gin.Context) {
 	}
 	if page.Next != "" {
 		d.MoreURL = "/failures?cursor=" + urlQuery(page.Next)
+		if d.Batch != "" {
+			d.MoreURL += "&batch=" + d.Batch
+		}
 	}
 	h.render(c, http.StatusOK, "failures", "Send Failures", d)
 }
@@ -121,7 +146,11 @@ func (h *Handler) failuresAction(c *gin.Context) {
 	if len(problems) > 0 {
 		notice += "; not done: " + strings.Join(problems, "; ")
 	}
-	h.redirectWith(c, "/failures", flashNotice, notice+".")
+	back := "/failures"
+	if batch, err := model.ParseID(c.PostForm("batch")); err == nil {
+		back += "?batch=" + batch.String()
+	}
+	h.redirectWith(c, back, flashNotice, notice+".")
 }
 
 func plural(n int, what string) string {

@@ -14,6 +14,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 )
 
 // Gateway is what the UI needs from the core.
@@ -48,6 +50,7 @@ type Gateway interface {
 	Options() gateway.Options
 
 	Failures(ctx context.Context, viewer model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
+	BatchFailures(ctx context.Context, viewer, batch model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
 	Retry(ctx context.Context, viewer, id model.ID) (model.Message, error)
 	Dismiss(ctx context.Context, viewer, id model.ID) (model.Message, error)
 
@@ -70,12 +73,42 @@ type Gateway interface {
 	Subscribe(viewer model.ID) *gateway.Subscription
 }
 
+// CookieSecurity is when cookies are marked Secure (Options.SecureCookies).
+type CookieSecurity int
+
+const (
+	CookiesSecureAuto CookieSecurity = iota
+	CookiesSecureAlways
+	CookiesSecureNever
+)
+
+// ParseCookieSecurity reads the configuration's "auto", "always" or
+// "never".
+func ParseCookieSecurity(s string) (CookieSecurity, error) {
+	switch s {
+	case "auto", "":
+		return CookiesSecureAuto, nil
+	case "always":
+		return CookiesSecureAlways, nil
+	case "never":
+		return CookiesSecureNever, nil
+	}
+	return 0, fmt.Errorf("ui: secure cookies: want auto, always or never; got %q", s)
+}
+
 // Options tune the UI. The zero value of each field means its default.
 type Options struct {
-	// SecureCookie forces the session cookie's Secure flag (it is set
-	// anyway on a request that came over TLS), for a TLS-terminating proxy
-	// in front.
-	SecureCookie bool
+	// SecureCookies says when the session (and flash) cookies carry the
+	// Secure flag: CookiesSecureAuto (the default) on a request that came
+	// over TLS; CookiesSecureAlways also behind a TLS-terminating reverse
+	// proxy, whose requests reach us over plain HTTP; CookiesSecureNever
+	// not even over TLS.
+	SecureCookies CookieSecurity
+	// Limits, when set, rate-limits each session's state-changing requests
+	// with the buckets the API's tokens use (webui.Options.Limits), keyed by
+	// its httpkit.Principal: a script with a stolen cookie cannot post
+	// faster than a token may.
+	Limits *httpkit.Limiters
 	// LoginPerMinute is how many login attempts one user name and one
 	// address may make a minute (default 10; a burst of that many).
 	LoginPerMinute int

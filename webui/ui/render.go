@@ -73,14 +73,21 @@ type noteView struct {
 	Text  string
 	Link  string
 	At    time.Time
+	// Batch is the bulk send a bulk failure notice is about ("" for the
+	// others).
+	Batch string `json:",omitempty"`
 }
 
 // noteOf shows a notification: an incoming SMS by its sender's name when
 // the number is a contact's (names caches the look-ups of one page).
 func (h *Handler) noteOf(ctx context.Context, n model.Notification, names map[string]string) noteView {
 	nv := noteView{ID: n.ID.String(), Text: n.Text, At: n.CreatedAt}
-	if n.Kind == gateway.NoticeSendFailed {
+	switch n.Kind {
+	case gateway.NoticeSendFailed:
 		nv.Kind, nv.Title, nv.Link = "failure", "Send failed", "/failures"
+		return nv
+	case gateway.NoticeBulkFailed:
+		nv.Kind, nv.Title, nv.Link, nv.Batch = "failure", "Bulk send failures", "/failures?batch="+n.BatchID.String(), n.BatchID.String()
 		return nv
 	}
 	nv.Kind, nv.Title, nv.Link = "incoming", n.Number, convURL(n.Number)

@@ -26,8 +26,8 @@ func (h *Handler) replySend(c *gin.Context) {
 	}
 	_, err := h.gw.Send(c.Request.Context(), gateway.SendRequest{UserID: v.User.ID, To: []string{number}, Text: text, StatusReport: true})
 	if err != nil {
-		var ve *gateway.ValidationError
-		if !errors.As(err, &ve) {
+		ve, ok := refusal(err)
+		if !ok {
 			h.fail(c, err)
 			return
 		}
@@ -35,6 +35,22 @@ func (h *Handler) replySend(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, convURL(number))
+}
+
+// refusal is the core's refusal of a send in the form the pages show:
+// a validation error, or the recipients error of a send none of whose
+// recipients can be used (a 500 before: the fuzzer found it with
+// to=12&to=MyBank). ok is false for any other error.
+func refusal(err error) (*gateway.ValidationError, bool) {
+	var ve *gateway.ValidationError
+	if errors.As(err, &ve) {
+		return ve, true
+	}
+	var re *gateway.RecipientsError
+	if errors.As(err, &re) && len(re.Rejected) > 0 {
+		return &gateway.ValidationError{Fields: re.Rejected}, true
+	}
+	return nil, false
 }
 
 // sendProblem puts a refused send's reasons in one sentence.

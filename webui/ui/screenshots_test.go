@@ -142,4 +142,20 @@ func TestScreenshots(t *testing.T) {
 	shot(desk, "bulk-progress.png")
 	phone.open(eval[string](desk, `location.pathname`))
 	must(t, os.WriteFile(filepath.Join(extra, "bulk-progress-phone.png"), run(phone, chromedp.FullScreenshot(100)), 0o644))
+	// The send's one failure: one toast for the send, and Send Failures
+	// limited to it (looked at, not committed).
+	desk.waitJS("the bulk failure toast", `!!document.querySelector('[data-testid=toast][data-batch]')`)
+	must(t, os.WriteFile(filepath.Join(extra, "bulk-failure-toast.png"), run(desk, chromedp.CaptureScreenshot()), 0o644))
+	desk.do(chromedp.Click(`[data-testid=toast][data-batch]`))
+	desk.waitJS("the send's failures", `!!document.querySelector('[data-testid=failures-batch]')`)
+	must(t, os.WriteFile(filepath.Join(extra, "failures-batch.png"), run(desk, chromedp.FullScreenshot(100)), 0o644))
+	phone.open(eval[string](desk, `location.pathname + location.search`))
+	must(t, os.WriteFile(filepath.Join(extra, "failures-batch-phone.png"), run(phone, chromedp.FullScreenshot(100)), 0o644))
+	// An admin's bar on a phone, its menu open.
+	_, rootPw := s.user(t, "rootphone", model.VisibilityAll, model.RoleAdmin)
+	adminPhone := s.tab(t, 390, 844)
+	adminPhone.login("rootphone", rootPw)
+	adminPhone.open("/admin/users")
+	adminPhone.do(chromedp.Click(`[data-testid=nav-menu-open]`))
+	must(t, os.WriteFile(filepath.Join(extra, "admin-menu-phone.png"), run(adminPhone, chromedp.CaptureScreenshot()), 0o644))
 }

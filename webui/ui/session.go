@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gsmgate/gsmgate/gateway/model"
+	"github.com/gsmgate/gsmgate/webui/httpkit"
 	"golang.org/x/time/rate"
 )
 
@@ -75,7 +76,17 @@ func (h *Handler) requireSession(c *gin.Context) {
 			return
 		}
 	}
+	p := httpkit.SessionPrincipal(u, sess.Hash)
+	if h.opt.Limits != nil && c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+		if d, ok := h.opt.Limits.Allow(p.LimitKey(), h.opt.Now()); !ok {
+			c.Header("Retry-After", httpkit.RetryAfter(d.Seconds()))
+			c.String(http.StatusTooManyRequests, "too many requests from this session; try again in "+httpkit.RetryAfter(d.Seconds())+" s")
+			c.Abort()
+			return
+		}
+	}
 	c.Set(viewerKey, &viewer{User: u, Session: sess, secret: ck.Value})
+	httpkit.SetPrincipal(c, p)
 	c.Next()
 }
 
@@ -85,7 +96,19 @@ func isScript(c *gin.Context) bool {
 	return c.Request.Header.Get("X-Requested-With") == "fetch" || strings.HasPrefix(c.Request.URL.Path, "/ui/")
 }
 
-func (h *Handler) secure(c *gin.Context) bool { return h.opt.SecureCookie || c.Request.TLS != nil }
+// secure is whether this response's cookies are marked Secure. Behind a
+// TLS-terminating proxy the request comes over plain HTTP, and
+// X-Forwarded-Proto is not trusted (anyone could send it): "always" is
+// for that case.
+func (h *Handler) secure(c *gin.Context) bool {
+	switch h.opt.SecureCookies {
+	case CookiesSecureAlways:
+		return true
+	case CookiesSecureNever:
+		return false
+	}
+	return c.Request.TLS != nil
+}
 
 func (h *Handler) setCookie(c *gin.Context, secret string, expires time.Time) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: CookieName, Value: secret, Path: "/", Expires: expires,

@@ -182,6 +182,7 @@
   if (notesCount) setCount(+notesCount.dataset.count);
   function noteItem(n) {
     var li = el("li", { "class": "note " + n.Kind, "data-testid": "notification-item", "data-id": n.ID, "data-kind": n.Kind });
+    if (n.Batch) li.dataset.batch = n.Batch;
     var a = el("a", { href: n.Link });
     a.appendChild(el("strong", {}, n.Title));
     a.appendChild(el("span", {}, n.Text));
@@ -216,7 +217,8 @@
   var toasts = $("#toasts");
   function toast(n) {
     var t = el("div", { "class": "toast " + n.Kind, "data-testid": "toast", "data-kind": n.Kind, "data-id": n.ID, "data-shown-at": Date.now(), role: "status" });
-    t.appendChild(el("strong", {}, n.Kind === "failure" ? "Send failed" : "SMS from " + n.Title));
+    if (n.Batch) t.dataset.batch = n.Batch; // one toast for a bulk send's failures
+    t.appendChild(el("strong", {}, n.Kind === "failure" ? n.Title : "SMS from " + n.Title));
     t.appendChild(el("span", {}, n.Text));
     t.addEventListener("click", function () { location.href = n.Link; });
     toasts.appendChild(t);
@@ -396,6 +398,12 @@
     });
   }
 
+  // ---- The phone's menu closes on a click elsewhere, as menus do. ----
+  var menu = $(".nav-menu");
+  if (menu) document.addEventListener("click", function (ev) {
+    if (menu.open && !menu.contains(ev.target)) menu.open = false;
+  });
+
   // ---- Settings: the toggle takes effect at once. ----
   $$("input[data-autosubmit]").forEach(function (box) {
     box.addEventListener("change", function () {
@@ -413,6 +421,25 @@
 
   // ---- Bulk send: a saved template fills the text; placeholders insert
   // at the cursor (either way the counter recounts). ----
+  // Enter means what the focused field means: in the contacts search it
+  // searches; on a contact's box it does nothing (Space ticks it); in the
+  // other fields the form's default button asks for the preview. A send
+  // is only ever the preview's confirm button.
+  // Enter submits with the form's default button (a hidden Preview), so
+  // the submit is redirected by what had the focus.
+  var bform = $("#bulk-form");
+  if (bform) bform.addEventListener("submit", function (ev) {
+    if (!ev.submitter || ev.submitter.dataset.testid !== "bulk-default-submit") return;
+    var t = document.activeElement;
+    if (t && t.id === "bulk-contacts-q") {
+      ev.preventDefault();
+      // Not from inside this submit event: a form ignores a submit asked
+      // for while it is firing one.
+      setTimeout(function () { bform.requestSubmit($('[data-testid=bulk-contacts-find]')); }, 0);
+    } else if (t && t.type === "checkbox") {
+      ev.preventDefault();
+    }
+  });
   var btext = $("#bulk-text");
   if (btext) {
     var setText = function (v) { btext.value = v; btext.dispatchEvent(new Event("input")); };
