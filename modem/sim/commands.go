@@ -728,7 +728,8 @@ func (s *session) finishPrompt(p *prompt) result {
 	if p.kind == "+CMGW" {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if m.faults.StorageFull {
+		if m.faults.FullWrites > 0 {
+			m.faults.FullWrites--
 			return fail(cms(cmsMemoryFull))
 		}
 		idx, good := m.stores[m.st.mem[1]].put(&stored{stat: p.stat, tpdu: tpdu, addr: sub.To, text: sub.Text, time: m.net.clock.Now()})

@@ -84,11 +84,11 @@ type Faults struct {
 	// modem without store-and-send does: AT+CMGW (its test form too) and
 	// AT+CMSS=? answer +CMS ERROR: 303 (operation not supported).
 	RefuseCMGW bool
-	// StorageFull makes every AT+CMGW answer +CMS ERROR: 322 (memory full)
-	// whatever the storage holds, as a modem whose storage for copies is
-	// taken by messages the client may not delete (another application's
-	// drafts, say): deleting or reading messages does not help.
-	StorageFull bool
+	// FullWrites is how many of the next AT+CMGW answer +CMS ERROR: 322
+	// (memory full) whatever the storage holds, as a modem whose storage
+	// for copies is taken by messages the client may not delete (another
+	// application's drafts, say): reading or deleting others does not help.
+	FullWrites int
 }
 
 type pinState int
