@@ -20,8 +20,10 @@ import (
 // copy "STO SENT" when the network accepted it, so after a crash of the
 // caller in the middle of a send, reading the copy (+CMGR) says whether the
 // part went: the part is sent or sent again, and its outcome is no longer
-// unknown. A modem that refuses +CMGW, or whose storage is full, sends with
-// +CMGS as before.
+// unknown. The copies have a storage of their own where the modem has two
+// (chooseStorage), so incoming SMS do not take their room; when it is full
+// anyway the caller makes room (MakeRoom) and writes again. A modem that
+// refuses +CMGW, or whose storage stays full, sends with +CMGS as before.
 
 // SendMode says how a modem sends parts.
 type SendMode string
