@@ -128,21 +128,27 @@ func TestInitStorageFallback(t *testing.T) {
 func TestInitStorageByCapacity(t *testing.T) {
 	for _, c := range []struct {
 		name             string
+		list             string // +CPMS=? ("" the basic modem's)
 		sm, me           string // +CPMS answers when each is selected
 		want, wantCopies string
 	}{
-		{"larger has room", "+CPMS: 20,20,20,20,20,20", "+CPMS: 3,100,3,100,3,100", "ME", "SM"},
-		{"larger is full", "+CPMS: 0,20,0,20,0,20", "+CPMS: 100,100,100,100,100,100", "ME", "SM"},
-		{"equal, by name", "+CPMS: 0,50,0,50,0,50", "+CPMS: 9,50,9,50,9,50", "ME", "SM"},
-		{"SIM larger", "+CPMS: 0,250,0,250,0,250", "+CPMS: 0,100,0,100,0,100", "SM", "ME"},
+		{"MT offered", `+CPMS: ("SM","ME","MT"),("SM","ME","MT"),("SM","ME","MT")`, "+CPMS: 0,20,0,20,0,20", "+CPMS: 0,100,0,100,0,100", "ME", "SM"},
+		{"larger has room", "", "+CPMS: 20,20,20,20,20,20", "+CPMS: 3,100,3,100,3,100", "ME", "SM"},
+		{"larger is full", "", "+CPMS: 0,20,0,20,0,20", "+CPMS: 100,100,100,100,100,100", "ME", "SM"},
+		{"equal, by name", "", "+CPMS: 0,50,0,50,0,50", "+CPMS: 9,50,9,50,9,50", "ME", "SM"},
+		{"SIM larger", "", "+CPMS: 0,250,0,250,0,250", "+CPMS: 0,100,0,100,0,100", "SM", "ME"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
 				switch {
+				case cmd == "AT+CPMS=?" && c.list != "":
+					return []string{c.list}, nil, true
 				case cmd == `AT+CPMS="SM"`:
 					return []string{c.sm}, nil, true
 				case cmd == `AT+CPMS="ME"`:
 					return []string{c.me}, nil, true
+				case cmd == `AT+CPMS="MT"`:
+					return []string{"+CPMS: 0,120,0,120,0,120"}, nil, true
 				}
 				return nil, nil, false
 			}))

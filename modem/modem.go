@@ -572,7 +572,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // every initialisation:
 //
 //   - incoming messages (+CPMS mem3) go to the largest storage the modem
-//     offers for both reading and receiving (ties by name), chosen by
+//     offers for both reading and receiving (ties by name; "MT" only when
+//     there is no other), chosen by
 //     capacity alone: a full one stays chosen, because the network holds
 //     incoming SMS until the reader frees a slot (it commits, then
 //     deletes), which loses nothing, while moving to the other storage
@@ -638,7 +639,12 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		}
 		return best
 	}
-	best := largest(recv, func(string) bool { return true })
+	// "MT" (SIM and phone memory together) only when the modem offers no
+	// other: with it no storage is left for the copies.
+	best := largest(recv, func(s string) bool { return s != "MT" })
+	if best == "" {
+		best = largest(recv, func(string) bool { return true })
+	}
 	if best == "" {
 		m.storeMu.Unlock()
 		defer m.storeMu.Lock()
