@@ -256,6 +256,21 @@ func TestCrashKill9(t *testing.T) {
 		mode, r.figures.kills, len(r.accepted), r.figures.sent, r.figures.submitting, r.figures.unknown, r.figures.held, r.figures.received, r.figures.redelivered)
 	t.Logf("unknown parts after the drain: %d from kills (%.2f per 100 kills), %d from unanswered sends (injected faults); by reason: %v",
 		unknown.byKill, 100*float64(unknown.byKill)/float64(max(r.figures.kills, 1)), unknown.byFault, unknown.reasons)
+	t.Logf("parts claimed for store-and-send that went by +CMGS, by reason (from the children's log): %v", r.fallbacks())
+}
+
+// fallbacks counts the children's "sending directly" lines by their
+// fallback reason: each is a part a kill during its send leaves unknown.
+func (r *crashRun) fallbacks() map[string]int {
+	out := map[string]int{}
+	log, _ := os.ReadFile(filepath.Join(r.dir, "child.log"))
+	for _, line := range strings.Split(string(log), "\n") {
+		if _, rest, ok := strings.Cut(line, " fallback="); ok {
+			reason, _, _ := strings.Cut(rest, " ")
+			out[reason]++
+		}
+	}
+	return out
 }
 
 // round runs one child. It sends `sends` messages while the parent floods

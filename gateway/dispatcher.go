@@ -119,15 +119,25 @@ func (d *dispatcher) allowance(tx *store.Tx, id string, now time.Time) (lanes []
 			return nil, last.Add(iv)
 		}
 	}
+	if held, until := d.bulkHeld(tx, id, now); held {
+		return []store.Lane{store.LaneUrgent, store.LaneConversation}, until
+	}
+	return store.Lanes, time.Time{}
+}
+
+// bulkHeld reports whether quiet hours or the daily cap hold modem id's
+// bulk parts now, and until when.
+func (d *dispatcher) bulkHeld(tx *store.Tx, id string, now time.Time) (bool, time.Time) {
+	mp := d.o.Policy.For(id)
 	local := now.In(d.o.Policy.loc())
 	if quiet, end := mp.Quiet.In(local); quiet {
-		return []store.Lane{store.LaneUrgent, store.LaneConversation}, end
+		return true, end
 	}
 	if mp.DailyCap > 0 && tx.ModemSends(id, d.o.Policy.Day(now)) >= mp.DailyCap {
 		y, m, dd := local.Date()
-		return []store.Lane{store.LaneUrgent, store.LaneConversation}, time.Date(y, m, dd+1, 0, 0, 0, 0, local.Location())
+		return true, time.Date(y, m, dd+1, 0, 0, 0, 0, local.Location())
 	}
-	return store.Lanes, time.Time{}
+	return false, time.Time{}
 }
 
 // earliest is the earlier of two times, zero meaning none.
@@ -431,11 +441,18 @@ func coalesce(cs []change) []change {
 // accept is the claim rule for modem id (see the type's comment).
 func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []modem.Status, holdBulk bool, prev *model.State) func(m *model.Message, p *model.Part) bool {
 	state := map[string]modem.State{}
-	otherReady := false
+	// Another ready modem that could take a part that failed here: any
+	// for a one-to-one part, one whose policy lets bulk parts go now for
+	// a held bulk part (else the part failed here would be refused here
+	// and held there until that modem's quiet hours or day end).
+	otherReady, otherTakesBulk := false, false
 	for _, st := range statuses {
 		state[st.ID] = st.State
 		if st.ID != id && st.State == modem.StateReady {
 			otherReady = true
+			if held, _ := d.bulkHeld(tx, st.ID, tx.Now()); !held {
+				otherTakesBulk = true
+			}
 		}
 	}
 	usable := func(m string) bool {
@@ -457,7 +474,8 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []m
 		// are left out of the claim); a bulk sent with a priority from 1
 		// to 99 waits in the urgent lane and is held here. Priority 100
 		// and more passes, as in SMSGate.
-		if holdBulk && m.Marketing && m.Priority < 100 && (only == 0 || m.ID != only || p.Seq == 1) {
+		heldBulk := m.Marketing && m.Priority < 100
+		if holdBulk && heldBulk && (only == 0 || m.ID != only || p.Seq == 1) {
 			return false
 		}
 		d.mu.Lock()
@@ -500,7 +518,7 @@ func (d *dispatcher) accept(tx *store.Tx, id string, only model.ID, statuses []m
 				return false
 			}
 		}
-		if failedOn == id && otherReady {
+		if failedOn == id && otherReady && (!heldBulk || otherTakesBulk) {
 			return false
 		}
 		*prev = m.State

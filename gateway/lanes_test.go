@@ -371,3 +371,52 @@ func TestStickySIMFailureThereGoesElsewhere(t *testing.T) {
 		t.Fatalf("the reply took %d attempts, want 2 (one failed on the sticky SIM)", parts[0].Attempts)
 	}
 }
+
+// TestBulkFailureWhileOtherModemHoldsBulk: a bulk part that failed
+// temporarily on one modem, while the other modem's policy holds bulk parts
+// (quiet hours, daily cap reached), is retried where it failed. The retry
+// rule ("a part that failed on a modem goes to another ready one") refused
+// it there because the other modem was ready, and the other refused it for
+// its policy: queued until that modem's quiet hours or day ended, every
+// modem idle (for good with an all-day window).
+func TestBulkFailureWhileOtherModemHoldsBulk(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		policy ModemPolicy
+		sent   int // bulk parts the held modem sent today
+	}{
+		{"quiet hours", ModemPolicy{Quiet: QuietHours{From: 0, To: 24 * time.Hour}}, 0},
+		{"daily cap reached", ModemPolicy{DailyCap: 1}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newMRig(t, 2, "pty", sim.ModemOptions{})
+			first, held := r.sims[0].IMEI(), r.sims[1].IMEI()
+			policy := SendPolicy{Modems: map[string]ModemPolicy{held: c.policy}, Location: time.UTC}
+			if c.sent > 0 {
+				if err := r.db.Update(func(tx *store.Tx) error {
+					return tx.AddModemSends(held, policy.Day(tx.Now()), c.sent)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.sims[0].SetFaults(sim.Faults{SendErrors: []int{42}}) // congestion: temporary
+			r.start(ModemOptions{Policy: policy})
+			bulk := r.sendReq(SendRequest{To: bulkNumbers(0, 2), Text: "a bulk whose first part fails once"})
+			if !bulk.Messages[0].Marketing {
+				t.Fatal("a send to two recipients is not a bulk")
+			}
+			attempts := 0
+			for _, m := range bulk.Messages {
+				got := r.waitState(m.ID, model.StateSent)
+				if got.Modem != first {
+					t.Fatalf("a bulk part left from %q, want %s (the other holds bulk parts)", got.Modem, first)
+				}
+				_, parts := r.message(got.ID)
+				attempts += parts[0].Attempts
+			}
+			if attempts != 3 {
+				t.Fatalf("the two bulk parts took %d attempts, want 3 (one failed once)", attempts)
+			}
+		})
+	}
+}

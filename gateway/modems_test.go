@@ -150,6 +150,14 @@ func (s *recSender) DeleteStored(ctx context.Context, slot modem.Slot) error {
 	return ss.DeleteStored(ctx, slot)
 }
 
+func (s *recSender) MakeRoom(ctx context.Context) error {
+	ss, _ := s.stores()
+	return ss.MakeRoom(ctx)
+}
+
+// recSender passes the whole of store-and-send through.
+var _ StoreSender = (*recSender)(nil)
+
 type mrig struct {
 	t     testing.TB
 	net   *sim.Network

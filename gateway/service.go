@@ -129,6 +129,8 @@ type Service struct {
 
 	// running is the Modems RunModems drives (for Modems and Ready).
 	running atomic.Pointer[Modems]
+	// fallbacks counts store-and-send parts that went by +CMGS.
+	fallbacks fallbackCounts
 	// live is the settings an admin saved (nil: those of Options).
 	live atomic.Pointer[model.Settings]
 

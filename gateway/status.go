@@ -19,7 +19,11 @@ func (s *Service) Modems(context.Context) []model.ModemStatus {
 		return s.opt.ModemStatus()
 	}
 	if m := s.running.Load(); m != nil {
-		return ModemStatuses((*m).Modems())
+		out := ModemStatuses((*m).Modems())
+		for i := range out {
+			out[i].DirectFallbacks = s.fallbacks.of(out[i].Name)
+		}
+		return out
 	}
 	return nil
 }

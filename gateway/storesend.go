@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
@@ -22,8 +24,13 @@ import (
 //	+CMSS answered, outcome committed  → as for +CMGS
 //	copy deleted                       → a copy left by a crash is swept
 //
-// A modem that refuses +CMGW, or whose storage is full, sends that part
-// with +CMGS (StoreSend cleared and committed first).
+// When the storage for copies is full, room is made first (stale copies
+// deleted, the incoming messages waiting there taken in) and the copy
+// written once more. A modem that refuses +CMGW, or whose storage is still
+// full, sends that part with +CMGS (StoreSend cleared and committed
+// first); such fallbacks are logged and counted per modem and reason
+// (model.ModemStatus.DirectFallbacks, the gsmgate_store_send_fallbacks_total
+// metric).
 
 // StoreSender is what store-and-send needs from a leased modem besides
 // Sender; *modem.Modem has it. A Sender without it sends directly.
@@ -35,6 +42,45 @@ type StoreSender interface {
 	ReadStored(ctx context.Context, slot modem.Slot, tpdu []byte) (modem.StoredOutcome, error)
 	StoredOutgoing(ctx context.Context) ([]modem.Slot, error)
 	DeleteStored(ctx context.Context, slot modem.Slot) error
+	MakeRoom(ctx context.Context) error
+}
+
+// Why a part claimed for store-and-send went by +CMGS (the keys of
+// model.ModemStatus.DirectFallbacks).
+const (
+	FallbackStorageFull = "storage_full" // +CMGW answered 322 and no slot could be freed
+	FallbackRefused     = "refused"      // the modem refused +CMGW (and now sends directly)
+	FallbackNotStoring  = "not_storing"  // the modem no longer stores-and-sends (switched since the claim)
+)
+
+// fallbackCounts counts, per modem and reason, the parts claimed for
+// store-and-send that went by +CMGS since the process started: each is a
+// part whose outcome a crash during its send leaves unknown.
+type fallbackCounts struct {
+	mu sync.Mutex
+	n  map[string]map[string]int
+}
+
+func (f *fallbackCounts) add(id, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]map[string]int{}
+	}
+	if f.n[id] == nil {
+		f.n[id] = map[string]int{}
+	}
+	f.n[id][reason]++
+}
+
+// of returns a copy of modem id's counts (nil when none).
+func (f *fallbackCounts) of(id string) map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.n[id]) == 0 {
+		return nil
+	}
+	return maps.Clone(f.n[id])
 }
 
 // ReasonStoredGone is the reason given to a part whose send was cut short
@@ -72,23 +118,39 @@ func (d *dispatcher) sendPart(ctx context.Context, snd Sender, cur store.Due) se
 		return sendResult{mr: mr, err: err}
 	}
 	msg, seq, tpdu := cur.Message.ID, cur.Part.Seq, cur.Part.TPDU
-	direct := func(why error) sendResult {
+	direct := func(reason string, why error) sendResult {
 		// The claim said store-and-send: say otherwise before +CMGS, or a
 		// crash during it would be taken for "never sent".
 		if err := d.s.st.Update(func(tx *store.Tx) error { _, err := tx.SetStoreSend(msg, seq, false); return err }); err != nil {
 			return sendResult{err: fmt.Errorf("gateway: fall back to direct send: %w", err)}
 		}
-		d.log.Info("sending directly", "message", msg, "part", seq, "modem", snd.ID(), "reason", why)
+		d.s.fallbacks.add(snd.ID(), reason)
+		d.log.Warn("sending directly: a crash during this send leaves its outcome unknown", "message", msg, "part", seq, "modem", snd.ID(), "fallback", reason, "reason", why)
 		mr, err := snd.SendPart(ctx, tpdu)
 		return sendResult{mr: mr, err: err}
 	}
 	ss, ok := snd.(StoreSender)
 	if !ok || ss.SendMode() != modem.SendStoreAndSend {
-		return direct(errors.New("the modem does not store messages now"))
+		return direct(FallbackNotStoring, errors.New("the modem does not store messages now"))
 	}
 	slot, err := ss.WritePart(ctx, tpdu)
+	if errors.Is(err, modem.ErrStorageFull) {
+		// A copy must not lose its place: free a slot, then try once more.
+		switch rerr := d.makeRoom(ctx, ss); {
+		case rerr == nil:
+			slot, err = ss.WritePart(ctx, tpdu)
+		case errors.Is(rerr, modem.ErrStorageFull):
+			err = rerr
+		default:
+			// Not sent; the modem may be gone: try again later.
+			return sendResult{err: &modem.SendError{Class: modem.Temporary, Code: -1, Reason: "making room for the stored copy: " + rerr.Error(), Err: rerr}, store: true}
+		}
+	}
+	if errors.Is(err, modem.ErrStorageFull) {
+		return direct(FallbackStorageFull, err)
+	}
 	if errors.Is(err, modem.ErrStoreRefused) {
-		return direct(err)
+		return direct(FallbackRefused, err)
 	}
 	if err != nil {
 		return sendResult{err: err, store: true}
@@ -217,20 +279,51 @@ func (d *dispatcher) resolveStored(ctx context.Context, snd Sender) {
 	if swept {
 		return
 	}
-	slots, err := ss.StoredOutgoing(ctx)
-	if err != nil {
+	if err := d.sweepCopies(ctx, ss, keep); err != nil {
 		d.log.Warn("listing stored copies failed; swept later", "modem", id, "error", err)
 		return
-	}
-	for _, slot := range slots {
-		if !keep[slot] {
-			d.log.Info("deleting a stored copy no part refers to", "modem", id, "slot", slot.String())
-			d.deleteCopy(ss, slot)
-		}
 	}
 	d.mu.Lock()
 	d.swept[id] = true
 	d.mu.Unlock()
+}
+
+// sweepCopies deletes the outgoing copies on the modem that are not in
+// keep: copies left by a crash between a commit and the copy's delete.
+func (d *dispatcher) sweepCopies(ctx context.Context, ss StoreSender, keep map[modem.Slot]bool) error {
+	slots, err := ss.StoredOutgoing(ctx)
+	if err != nil {
+		return err
+	}
+	for _, slot := range slots {
+		if !keep[slot] {
+			d.log.Info("deleting a stored copy no part refers to", "modem", ss.ID(), "slot", slot.String())
+			d.deleteCopy(ss, slot)
+		}
+	}
+	return nil
+}
+
+// makeRoom frees a slot for a copy on a modem whose storage for copies is
+// full: it deletes the outgoing copies no part refers to, then has the
+// modem take in the incoming messages waiting in that storage (they are
+// committed, then deleted: modem.MakeRoom). Holding the lease, no send of
+// ours is under way on the modem, and the part being sent has no slot yet.
+func (d *dispatcher) makeRoom(ctx context.Context, ss StoreSender) error {
+	keep := map[modem.Slot]bool{}
+	if err := d.s.st.View(func(tx *store.Tx) error {
+		list, err := tx.StoredSlots(ss.ID())
+		for _, due := range list {
+			keep[modem.Slot{Storage: due.Part.SlotStorage, Index: due.Part.SlotIndex}] = true
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("gateway: make room: %w", err)
+	}
+	if err := d.sweepCopies(ctx, ss, keep); err != nil {
+		return fmt.Errorf("gateway: make room: %w", err)
+	}
+	return ss.MakeRoom(ctx)
 }
 
 // settleStored leases, one at a time, each ready modem that holds copies of

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,137 @@ func TestStoreAndSendTimeoutReadsTheCopy(t *testing.T) {
 	}
 	if strings.Contains(got.Reason, "unknown") {
 		t.Errorf("reason %q", got.Reason)
+	}
+}
+
+// initStorages opens each virtual modem of r once, as a gateway that ran
+// before would have, so that its storages are set (+CPMS) as gsmgate sets
+// them; then the inbound SMS of a test land where they would in service.
+func initStorages(t *testing.T, r *mrig) {
+	t.Helper()
+	for _, port := range r.ports {
+		cfg := testPoolConfig().Modem
+		cfg.Port = port
+		m, err := modem.Open(context.Background(), cfg, rigLog(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+	}
+}
+
+// A storage full of unread SMS does not stop store-and-send: the copies
+// have a storage of their own on a modem with two (the receive storage
+// stays the same at the restart, though full, and the network holds what
+// it cannot take), and on a modem with one the reader makes room (commit,
+// then delete) before the copy is written again. Every part goes by +CMSS,
+// none by +CMGS, and every SMS, held ones too, is stored exactly once.
+func TestStoreAndSendWithUnreadSMSFilling(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		transport string
+		o         sim.ModemOptions
+		inbound   int // SMS waiting when the gateway starts
+		held      int // of which the network holds
+		recv      string
+	}{
+		{"receive storage full", "pty", sim.ModemOptions{SMCapacity: 3, MECapacity: 5}, 8, 3, "ME"},
+		{"one storage full", "tcp", sim.ModemOptions{OneStorage: true, SMCapacity: 3}, 3, 0, "SM"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newMRig(t, 1, c.transport, c.o)
+			initStorages(t, r)
+			for i := range c.inbound {
+				if _, err := r.net.Inbound(r.sims[0], sim.InboundSMS{From: "+447700900222", Text: fmt.Sprintf("waiting %d", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := r.sims[0].Held(); got != c.held {
+				t.Fatalf("network holds %d before the start, want %d", got, c.held)
+			}
+			m := r.send(threeParts("Stored though the storage is full. "), false, recipient)[0]
+			r.start(ModemOptions{})
+			if st := r.pool.Modems()[0]; st.Info.Storage != c.recv {
+				t.Errorf("incoming messages go to %q after the restart, want %q", st.Info.Storage, c.recv)
+			}
+			r.waitState(m.ID, model.StateSent)
+			for _, sp := range r.net.Sent() {
+				if sp.Via != "+CMSS" {
+					t.Errorf("part %d/%d sent with %s, want +CMSS", sp.Part, sp.Total, sp.Via)
+				}
+			}
+			if n := len(r.net.Sent()); n != 3 {
+				t.Errorf("network got %d parts, want 3", n)
+			}
+			_, parts := r.message(m.ID)
+			for _, p := range parts {
+				if !p.StoreSend {
+					t.Errorf("part %d went directly", p.Seq)
+				}
+			}
+			r.waitFor("every SMS stored and the modem empty", func() bool {
+				return len(r.incoming()) >= c.inbound && len(r.sims[0].Stored()) == 0 && r.sims[0].Held() == 0
+			})
+			got := map[string]int{}
+			for _, in := range r.incoming() {
+				got[in.Text]++
+			}
+			for i := range c.inbound {
+				if k := fmt.Sprintf("waiting %d", i); got[k] != 1 {
+					t.Errorf("%q stored %d times, want once", k, got[k])
+				}
+			}
+			if fb := r.s.Modems(context.Background())[0].DirectFallbacks; len(fb) != 0 {
+				t.Errorf("fallbacks counted: %v", fb)
+			}
+		})
+	}
+}
+
+// +CMGW answering "memory full": when a retry after making room stores the
+// copy, the part goes by +CMSS; when the storage stays full (messages not
+// ours to delete), the part goes by +CMGS once, recorded as a direct send
+// (StoreSend cleared), counted as a "storage_full" fallback, and the modem
+// keeps storing-and-sending.
+func TestStoreAndSendStorageFull(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		fullFor   int // +CMGW answering 322
+		via       string
+		fallbacks int
+	}{
+		{"room made", 1, "+CMSS", 0},
+		{"stays full", 1000, "+CMGS", 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newMRig(t, 1, "tcp", sim.ModemOptions{})
+			r.start(ModemOptions{})
+			r.sims[0].SetFaults(sim.Faults{FullWrites: c.fullFor})
+			m := r.send(threeParts("Memory full. "), false, recipient)[0]
+			r.waitState(m.ID, model.StateSent)
+			sent := r.net.Sent()
+			if len(sent) != 3 {
+				t.Fatalf("network got %d parts, want 3", len(sent))
+			}
+			for _, sp := range sent {
+				if sp.Via != c.via {
+					t.Errorf("part %d sent with %s, want %s", sp.Part, sp.Via, c.via)
+				}
+			}
+			_, parts := r.message(m.ID)
+			for _, p := range parts {
+				if p.StoreSend != (c.via == "+CMSS") || p.Stored() || p.MR < 0 {
+					t.Errorf("part %d: store_send %v, slot %q/%d, MR %d", p.Seq, p.StoreSend, p.SlotStorage, p.SlotIndex, p.MR)
+				}
+			}
+			st := r.s.Modems(context.Background())[0]
+			if got := st.DirectFallbacks[FallbackStorageFull]; got != c.fallbacks || len(st.DirectFallbacks) > 1 {
+				t.Errorf("fallbacks %v, want %d storage_full", st.DirectFallbacks, c.fallbacks)
+			}
+			if st.SendMode != string(modem.SendStoreAndSend) {
+				t.Errorf("modem sends %q after a full storage, want store_and_send", st.SendMode)
+			}
+			r.waitFor("stored copies deleted", func() bool { return outgoingCopies(r.sims[0]) == 0 })
+		})
 	}
 }

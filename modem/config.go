@@ -46,6 +46,10 @@ type Config struct {
 	// RedeliverAfter: an inbound message delivered but not yet committed is
 	// delivered again by a later poll once this long has passed (default 10m).
 	RedeliverAfter time.Duration
+	// RoomWait bounds how long MakeRoom waits for the reader to free a slot
+	// in a full storage before store-and-send gives up on a part and sends
+	// it with AT+CMGS (default 5s).
+	RoomWait time.Duration
 	// SIMWait bounds how long Open waits for a SIM that answers "busy" or is
 	// still initialising after the PIN (default 20s).
 	SIMWait time.Duration
@@ -76,6 +80,7 @@ func (c Config) Defaults() Config {
 	def(&c.ProbeInterval, 30*time.Second)
 	def(&c.PollInterval, 3*time.Minute)
 	def(&c.RedeliverAfter, 10*time.Minute)
+	def(&c.RoomWait, 5*time.Second)
 	def(&c.SIMWait, 20*time.Second)
 	def(&c.ResetWait, 30*time.Second)
 	return c

@@ -3,6 +3,7 @@ package modem
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -121,27 +122,63 @@ func TestInitStorageFallback(t *testing.T) {
 	}
 }
 
-func TestInitStorageByRoom(t *testing.T) {
-	var cur string
-	m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
-		switch {
-		case cmd == `AT+CPMS="SM"`:
-			cur = "SM"
-			return []string{"+CPMS: 20,20,20,20,20,20"}, nil, true // full
-		case cmd == `AT+CPMS="ME"`:
-			cur = "ME"
-			return []string{"+CPMS: 3,100,3,100,3,100"}, nil, true
+// The receive storage is the largest by capacity even when it is full (the
+// network holds what it cannot take; a choice by room would move it at
+// every restart), and copies go to the other one.
+func TestInitStorageByCapacity(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		list             string // +CPMS=? ("" the basic modem's)
+		sm, me           string // +CPMS answers when each is selected
+		want, wantCopies string
+	}{
+		{"MT offered", `+CPMS: ("SM","ME","MT"),("SM","ME","MT"),("SM","ME","MT")`, "+CPMS: 0,20,0,20,0,20", "+CPMS: 0,100,0,100,0,100", "ME", "SM"},
+		{"larger has room", "", "+CPMS: 20,20,20,20,20,20", "+CPMS: 3,100,3,100,3,100", "ME", "SM"},
+		{"larger is full", "", "+CPMS: 0,20,0,20,0,20", "+CPMS: 100,100,100,100,100,100", "ME", "SM"},
+		{"equal, by name", "", "+CPMS: 0,50,0,50,0,50", "+CPMS: 9,50,9,50,9,50", "ME", "SM"},
+		{"SIM larger", "", "+CPMS: 0,250,0,250,0,250", "+CPMS: 0,100,0,100,0,100", "SM", "ME"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, f := fakeModem(t, basicModem(func(cmd string) ([]string, error, bool) {
+				switch {
+				case cmd == "AT+CPMS=?" && c.list != "":
+					return []string{c.list}, nil, true
+				case cmd == `AT+CPMS="SM"`:
+					return []string{c.sm}, nil, true
+				case cmd == `AT+CPMS="ME"`:
+					return []string{c.me}, nil, true
+				case cmd == `AT+CPMS="MT"`:
+					return []string{"+CPMS: 0,120,0,120,0,120"}, nil, true
+				}
+				return nil, nil, false
+			}))
+			if err := m.initialise(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if i := m.Info(); i.Storage != c.want || i.WriteStorage != c.wantCopies || strings.Join(i.Storages, ",") != "SM,ME" {
+				t.Errorf("incoming to %q, copies to %q, polled %q; want %s, %s, both polled", i.Storage, i.WriteStorage, i.Storages, c.want, c.wantCopies)
+			}
+			final := fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, c.want, c.wantCopies, c.want)
+			if got := f.sent(final); len(got) != 1 {
+				t.Errorf("final +CPMS: %q, want %s", f.sent("AT+CPMS"), final)
+			}
+		})
+	}
+}
+
+// "MT" (SIM and phone memory together) overlaps both halves: copies never
+// go there when incoming messages go to SM or ME, nor to SM/ME when they go
+// to MT.
+func TestOverlaps(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"SM", "SM", true}, {"SM", "ME", false}, {"MT", "SM", true}, {"ME", "MT", true}, {"MT", "MT", true}, {"SR", "SM", false},
+	} {
+		if got := overlaps(c.a, c.b); got != c.want {
+			t.Errorf("overlaps(%s, %s) = %v, want %v", c.a, c.b, got, c.want)
 		}
-		return nil, nil, false
-	}))
-	if err := m.initialise(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if i := m.Info(); i.Storage != "ME" || strings.Join(i.Storages, ",") != "SM,ME" {
-		t.Errorf("storage = %q, polled %q; want ME (room), both polled", i.Storage, i.Storages)
-	}
-	if got := f.sent(`AT+CPMS="ME","ME","ME"`); len(got) != 1 || cur != "ME" {
-		t.Errorf("final +CPMS: %q", f.sent("AT+CPMS"))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,19 +108,20 @@ type Modem struct {
 	storeMu sync.Mutex // the selected read storage and the command using it
 	mem1    string
 
-	mu       sync.Mutex
-	info     Info
-	writable []string // storages +CMGW may write to and +CMGR read (mem2 candidates)
-	health   Health
-	state    State
-	reason   string
-	since    time.Time
-	pending  map[string]delivered
+	mu      sync.Mutex
+	info    Info
+	health  Health
+	state   State
+	reason  string
+	since   time.Time
+	pending map[string]delivered
 
 	urcMu   sync.Mutex
 	urcs    []at.URC
 	urcKick chan struct{}
 	probeCh chan struct{}
+	sweepCh chan struct{} // MakeRoom asks the run loop to read the storages now
+	roomCh  chan struct{} // a message was deleted: MakeRoom looks again
 
 	closeOnce sync.Once
 }
@@ -191,6 +193,8 @@ func newModem(cfg Config, log *slog.Logger) (*Modem, error) {
 		pending: map[string]delivered{},
 		urcKick: make(chan struct{}, 1),
 		probeCh: make(chan struct{}, 1),
+		sweepCh: make(chan struct{}, 1),
+		roomCh:  make(chan struct{}, 1),
 	}
 	m.info.Port = cfg.Port
 	if cfg.SMSC != "" {
@@ -564,9 +568,21 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// chooseStorage picks where incoming messages are stored: of the storages
-// +CPMS=? offers for both reading and receiving, the largest that has room
-// (the first of equal ones; the largest when all are full).
+// chooseStorage splits the modem's message storages in two, the same way at
+// every initialisation:
+//
+//   - incoming messages (+CPMS mem3) go to the largest storage the modem
+//     offers for both reading and receiving (ties by name; "MT" only when
+//     there is no other), chosen by
+//     capacity alone: a full one stays chosen, because the network holds
+//     incoming SMS until the reader frees a slot (it commits, then
+//     deletes), which loses nothing, while moving to the other storage
+//     would fill both over a few restarts;
+//   - store-and-send's copies (+CPMS mem2, +CMGW and +CMSS) go to another
+//     storage that does not overlap it (never "MT", SIM and phone memory
+//     together), the largest of those, so incoming messages never take
+//     the copies' room; a modem with one storage shares it.
+//
 // Every readable storage is still polled, so messages stored before are
 // not missed.
 func (m *Modem) chooseStorage(ctx context.Context) error {
@@ -587,20 +603,13 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 	if len(lists) >= 2 {
 		write = lists[1]
 	}
-	has := func(l []string, s string) bool {
-		for _, x := range l {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
-	best, bestFree, bestTotal := "", -1, -1
-	room := map[string]int{} // free slots by storage
+	usable := func(s string) bool { return slices.Contains(read, s) && s != "BM" && s != "SR" }
 	m.storeMu.Lock()
 	defer m.storeMu.Unlock()
-	for _, s := range recv {
-		if !has(read, s) || s == "BM" || s == "SR" {
+	// The capacity and use of every candidate, read by selecting it.
+	total, used := map[string]int{}, map[string]int{}
+	for _, s := range append(append([]string(nil), recv...), write...) {
+		if _, seen := total[s]; seen || !usable(s) {
 			continue
 		}
 		lines, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, s))
@@ -611,42 +620,41 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 			continue
 		}
 		m.mem1 = s
-		used, total, err := parseCPMSSet(lines)
+		u, t, err := parseCPMSSet(lines)
 		if err != nil {
 			continue
 		}
-		room[s] = total - used
-		// The largest storage that has room, the first of equals: a
-		// stable choice, so that across restarts incoming messages keep
-		// filling one storage and store-and-send's copies keep the other.
-		free := total - used
-		if best == "" || (free > 0) != (bestFree > 0) && free > 0 || (free > 0) == (bestFree > 0) && total > bestTotal {
-			best, bestFree, bestTotal = s, free, total
+		total[s], used[s] = t, u
+	}
+	largest := func(list []string, ok func(string) bool) string {
+		best := ""
+		for _, s := range list {
+			t, known := total[s]
+			if !known || !ok(s) {
+				continue
+			}
+			if best == "" || t > total[best] || t == total[best] && s < best {
+				best = s
+			}
 		}
+		return best
+	}
+	// "MT" (SIM and phone memory together) only when the modem offers no
+	// other: with it no storage is left for the copies.
+	best := largest(recv, func(s string) bool { return s != "MT" })
+	if best == "" {
+		best = largest(recv, func(string) bool { return true })
 	}
 	if best == "" {
 		m.storeMu.Unlock()
 		defer m.storeMu.Lock()
 		return m.currentStorage(ctx, fmt.Errorf("modem: no usable message storage in %q", lines))
 	}
-	// Store-and-send writes its copies (+CMGW, mem2) to another storage
-	// than the one incoming messages fill when there is one with room: a
-	// backlog of received messages then cannot leave it without room
-	// (WritePart also switches storage when the one it writes to is full).
-	var writable []string
-	for _, s := range write {
-		if has(read, s) && s != "BM" && s != "SR" && s != "MT" && best != "MT" {
-			writable = append(writable, s)
-		}
-	}
-	w := best
-	if !has(write, w) && len(write) > 0 {
-		w = write[0]
-	}
-	for _, s := range writable {
-		if s != best && room[s] > 0 {
-			w = s
-			break
+	w := largest(write, func(s string) bool { return !overlaps(s, best) })
+	if w == "" {
+		w = best // one storage: copies and incoming messages share it
+		if !slices.Contains(write, w) && len(write) > 0 {
+			w = write[0]
 		}
 	}
 	if _, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, best, w, best)); err != nil {
@@ -658,19 +666,26 @@ func (m *Modem) chooseStorage(ctx context.Context) error {
 		switch {
 		case s == "BM":
 		case s == "MT" && best != "MT": // MT is SM and ME together
-		case (s == "SM" || s == "ME") && best == "MT" && has(read, "MT"):
+		case (s == "SM" || s == "ME") && best == "MT" && slices.Contains(read, "MT"):
 		default:
 			polled = append(polled, s)
 		}
 	}
 	m.mu.Lock()
 	m.info.Storage, m.info.Storages, m.info.WriteStorage = best, polled, w
-	m.writable = writable
 	m.mu.Unlock()
-	if bestFree == 0 {
-		m.log.Warn("message storage is full; stored messages are read and delivered now, and deleted once committed", slog.String("storage", best))
+	m.log.Debug("message storages", slog.String("incoming", best), slog.String("copies", w))
+	if used[best] >= total[best] {
+		m.log.Warn("the storage for incoming messages is full; the network holds new ones until stored messages are read, committed and deleted", slog.String("storage", best))
 	}
 	return nil
+}
+
+// overlaps reports whether two storages share slots: the same one, or "MT"
+// (SIM and phone memory together) and one of its halves.
+func overlaps(a, b string) bool {
+	half := func(s string) bool { return s == "SM" || s == "ME" }
+	return a == b || a == "MT" && half(b) || b == "MT" && half(a)
 }
 
 // currentStorage is the fallback for a modem that does not say which
@@ -887,8 +902,14 @@ func (m *Modem) Delete(ctx context.Context, storage string, index int) error {
 	if err := m.selectRead(ctx, storage); err != nil {
 		return err
 	}
-	_, err := m.exec(ctx, fmt.Sprintf("AT+CMGD=%d", index))
-	return err
+	if _, err := m.exec(ctx, fmt.Sprintf("AT+CMGD=%d", index)); err != nil {
+		return err
+	}
+	select {
+	case m.roomCh <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // read reads one stored message; ok is false for an empty slot.

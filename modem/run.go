@@ -118,6 +118,8 @@ func (m *Modem) Run(ctx context.Context, out chan<- Event) error {
 			err = r.probe()
 		case <-poll.C:
 			err = r.sweep()
+		case <-m.sweepCh:
+			err = r.sweep()
 		}
 		if err != nil {
 			if err := r.onError(err); err != nil {

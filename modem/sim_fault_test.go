@@ -43,7 +43,10 @@ func waitState(t *testing.T, ch <-chan Event, id string, want State, substr stri
 
 func TestSimSendErrorsClassified(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, profile, transport string) {
-		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) { c.SendTimeout = time.Second })
+		// A send answered late on a loaded machine must not pass for one
+		// never answered: a long SendTimeout for the answered sends, and a
+		// context deadline for the one the modem never answers.
+		r := newRig(t, profile, transport, sim.ModemOptions{}, func(c *Config) { c.SendTimeout = 30 * time.Second })
 		tpdu := submit(t, "hi", "+447700900555", false)[0].TPDU
 		r.sm.SetFaults(sim.Faults{SendErrors: []int{27, 1, 500}})
 		for _, want := range []struct {
@@ -59,7 +62,9 @@ func TestSimSendErrorsClassified(t *testing.T) {
 		// A send the network takes but the modem never confirms: the
 		// outcome is unknown, and the modem is usable afterwards.
 		r.sm.SetFaults(sim.Faults{SendTimeouts: 1})
-		_, err := r.m.SendPart(context.Background(), tpdu)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := r.m.SendPart(ctx, tpdu)
+		cancel()
 		if Classify(err) != Unknown {
 			t.Errorf("send without answer: err = %v, class %s, want unknown", err, Classify(err))
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gsmgate/gsmgate/modem/at"
 	"github.com/gsmgate/gsmgate/modem/pdu"
@@ -19,8 +20,10 @@ import (
 // copy "STO SENT" when the network accepted it, so after a crash of the
 // caller in the middle of a send, reading the copy (+CMGR) says whether the
 // part went: the part is sent or sent again, and its outcome is no longer
-// unknown. A modem that refuses +CMGW, or whose storage is full, sends with
-// +CMGS as before.
+// unknown. The copies have a storage of their own where the modem has two
+// (chooseStorage), so incoming SMS do not take their room; when it is full
+// anyway the caller makes room (MakeRoom) and writes again. A modem that
+// refuses +CMGW, or whose storage stays full, sends with +CMGS as before.
 
 // SendMode says how a modem sends parts.
 type SendMode string
@@ -67,6 +70,10 @@ func (o StoredOutcome) String() string {
 // ErrStoreRefused: the modem would not store the part (it refuses +CMGW, or
 // its storage is full). Nothing was stored or sent; send it with SendPart.
 var ErrStoreRefused = errors.New("modem: the modem did not store the message")
+
+// ErrStorageFull: the storage copies are written to is full (+CMS ERROR:
+// 322). It is an ErrStoreRefused; MakeRoom may free a slot for a retry.
+var ErrStorageFull = fmt.Errorf("%w: its storage is full", ErrStoreRefused)
 
 // SendMode reports how the modem sends now: store-and-send when its
 // initialisation found +CMGW/+CMSS and it has not refused a write since,
@@ -119,9 +126,13 @@ func (m *Modem) writeStorage() string {
 // WritePart stores one SMS-SUBMIT TPDU as "STO UNSENT" with AT+CMGW and
 // returns its slot. Nothing is sent. ErrStoreRefused (wrapped) means the
 // modem answered with an error: send with SendPart instead; when the refusal
-// is not "memory full", the modem is switched to direct sending until it is
-// initialised again. Any other error is a *SendError of class Temporary (the
-// part was not sent).
+// is not "memory full" (ErrStorageFull), the modem is switched to direct
+// sending until it is initialised again. Any other error is a *SendError of
+// class Temporary (the part was not sent).
+//
+// The copy goes to the storage chosen for copies at initialisation, never
+// to the one incoming messages fill (see chooseStorage): when it is full,
+// the caller makes room (stale copies, MakeRoom) and tries once more.
 func (m *Modem) WritePart(ctx context.Context, tpdu []byte) (Slot, error) {
 	if st, reason := m.State(); st != StateReady {
 		err := fmt.Errorf("%w: %s (%s)", ErrNotReady, st, reason)
@@ -130,29 +141,20 @@ func (m *Modem) WritePart(ctx context.Context, tpdu []byte) (Slot, error) {
 	hexPDU, n := pdu.WithSMSC(m.smsc, tpdu)
 	storage := m.writeStorage()
 	lines, err := m.eng.ExecSMS(ctx, fmt.Sprintf("AT+CMGW=%d,2", n), hexPDU, m.cfg.SendTimeout)
-	var cms *at.CMSError
-	if errors.As(err, &cms) && cms.Code == 322 {
-		// This storage is full: write to another one that has room.
-		if alt, serr := m.switchWriteStorage(ctx, storage); serr == nil && alt != "" {
-			storage = alt
-			lines, err = m.eng.ExecSMS(ctx, fmt.Sprintf("AT+CMGW=%d,2", n), hexPDU, m.cfg.SendTimeout)
-		} else if serr != nil && linkFailure(serr) {
-			err = serr
-		}
-	}
 	if err != nil {
 		if linkFailure(err) {
 			m.kickProbe()
 			// The copy may or may not have been written; it was not sent.
 			return Slot{}, &SendError{Class: Temporary, Code: -1, Reason: "no answer to AT+CMGW; not sent", Err: err}
 		}
-		full := errors.As(err, &cms) && cms.Code == 322
-		if !full {
-			m.mu.Lock()
-			m.info.SendMode = SendDirect
-			m.mu.Unlock()
-			m.log.Warn("modem refuses AT+CMGW; sending directly with AT+CMGS from now on", slog.Any("error", err))
+		var cms *at.CMSError
+		if errors.As(err, &cms) && cms.Code == 322 {
+			return Slot{}, fmt.Errorf("%w (%s): %w", ErrStorageFull, storage, err)
 		}
+		m.mu.Lock()
+		m.info.SendMode = SendDirect
+		m.mu.Unlock()
+		m.log.Warn("modem refuses AT+CMGW; sending directly with AT+CMGS from now on", slog.Any("error", err))
 		return Slot{}, fmt.Errorf("%w: %w", ErrStoreRefused, err)
 	}
 	idx, err := parseIndexLine(lines, "+CMGW:")
@@ -162,38 +164,66 @@ func (m *Modem) WritePart(ctx context.Context, tpdu []byte) (Slot, error) {
 	return Slot{Storage: storage, Index: idx}, nil
 }
 
-// switchWriteStorage makes the next writable storage after full the one
-// +CMGW writes to (+CPMS mem2), keeping the read and receive storages, and
-// returns it ("" when there is no other).
-func (m *Modem) switchWriteStorage(ctx context.Context, full string) (string, error) {
-	m.mu.Lock()
-	alts, recv := m.writable, m.info.Storage
-	m.mu.Unlock()
-	alt := ""
-	for _, s := range alts {
-		if s != full {
-			alt = s
-			break
+// MakeRoom frees a slot in the storage copies are written to, after
+// WritePart found it full: it has the run loop read the storages now and
+// deliver the incoming messages waiting there (their consumer commits them,
+// and the commit deletes them: nothing is deleted that was not stored), and
+// waits until that storage has a free slot, at most Config.RoomWait. It
+// returns nil when there is room, an error wrapping ErrStorageFull when
+// there still is none. Outgoing copies are not touched: which of them are
+// stale only the caller knows (delete those with DeleteStored first).
+//
+// On a modem with one storage the network may fill a freed slot with an SMS
+// it held at once; the storage is then still full and the part goes by
+// AT+CMGS.
+func (m *Modem) MakeRoom(ctx context.Context) error {
+	storage := m.writeStorage()
+	select {
+	case <-m.roomCh: // a deletion seen before this look
+	default:
+	}
+	wait := time.NewTimer(m.cfg.RoomWait)
+	defer wait.Stop()
+	kicked := false
+	for {
+		used, total, err := m.room(ctx, storage)
+		if err != nil {
+			return fmt.Errorf("modem: make room in %s: %w", storage, err)
+		}
+		if used < total {
+			return nil
+		}
+		if !kicked {
+			kicked = true
+			m.log.Info("storage for outgoing copies is full; reading the messages in it", slog.String("storage", storage), slog.Int("used", used), slog.Int("total", total))
+			select {
+			case m.sweepCh <- struct{}{}:
+			default:
+			}
+		}
+		select {
+		case <-m.roomCh:
+		case <-wait.C:
+			return fmt.Errorf("%w (%s): no slot was freed within %s", ErrStorageFull, storage, m.cfg.RoomWait)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-m.eng.Done():
+			return fmt.Errorf("modem: make room in %s: %w", storage, ErrClosed)
 		}
 	}
-	if alt == "" {
-		return "", nil
-	}
+}
+
+// room reads how many slots of storage are used, of how many (+CPMS with
+// storage as mem1; mem2 and mem3 unchanged).
+func (m *Modem) room(ctx context.Context, storage string) (used, total int, err error) {
 	m.storeMu.Lock()
 	defer m.storeMu.Unlock()
-	mem1 := m.mem1
-	if mem1 == "" {
-		mem1 = recv
+	lines, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, storage))
+	if err != nil {
+		return 0, 0, err
 	}
-	if _, err := m.exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, mem1, alt, recv)); err != nil {
-		return "", err
-	}
-	m.mem1 = mem1
-	m.mu.Lock()
-	m.info.WriteStorage = alt
-	m.mu.Unlock()
-	m.log.Info("message storage full; storing outgoing copies in another", slog.String("full", full), slog.String("storage", alt))
-	return alt, nil
+	m.mem1 = storage
+	return parseCPMSSet(lines)
 }
 
 // SendStored sends the part stored at slot with AT+CMSS and returns its

@@ -86,7 +86,8 @@ func TestSimStoreAndSend(t *testing.T) {
 
 // A modem that refuses +CMGW from the start sends directly; one that starts
 // refusing it answers WritePart with ErrStoreRefused and switches to direct;
-// a full storage refuses one write without switching; DirectSend turns it off.
+// a full storage refuses one write (ErrStorageFull) without switching, and
+// MakeRoom finds room once a slot is freed; DirectSend turns it off.
 func TestSimStoreAndSendFallback(t *testing.T) {
 	ctx := context.Background()
 	t.Run("refused at init", func(t *testing.T) {
@@ -111,28 +112,40 @@ func TestSimStoreAndSendFallback(t *testing.T) {
 		}
 	})
 	t.Run("storage full", func(t *testing.T) {
-		r := newRig(t, "generic", "pty", sim.ModemOptions{SMCapacity: 2, MECapacity: 2}, nil)
+		r := newRig(t, "generic", "pty", sim.ModemOptions{SMCapacity: 2, MECapacity: 4}, func(c *Config) { c.RoomWait = 200 * time.Millisecond })
 		tpdu := submit(t, "x", "+447700900555", false)[0].TPDU
-		// Two slots in each storage: the copies fill the first write
-		// storage, then WritePart moves on to the other; only when both
-		// are full is a write refused.
-		used := map[string]int{}
+		// Copies go to SM (incoming messages to the larger ME): two fit,
+		// the third is refused as "full", never written to ME.
+		var slots []Slot
 		var err error
-		for range 5 {
+		for range 3 {
 			var slot Slot
 			if slot, err = r.m.WritePart(ctx, tpdu); err != nil {
 				break
 			}
-			used[slot.Storage]++
+			slots = append(slots, slot)
 		}
-		if !errors.Is(err, ErrStoreRefused) || !strings.Contains(err.Error(), "322") {
-			t.Fatalf("WritePart on a full storage: %v, want ErrStoreRefused (+CMS ERROR: 322)", err)
+		if !errors.Is(err, ErrStorageFull) || !errors.Is(err, ErrStoreRefused) || !strings.Contains(err.Error(), "322") {
+			t.Fatalf("WritePart on a full storage: %v, want ErrStorageFull (+CMS ERROR: 322)", err)
 		}
-		if len(used) != 2 || used["SM"] != 2 || used["ME"] != 2 {
-			t.Errorf("copies written %v, want 2 in SM and 2 in ME", used)
+		if len(slots) != 2 || slots[0].Storage != "SM" || slots[1].Storage != "SM" {
+			t.Errorf("copies written to %v, want 2 in SM", slots)
 		}
 		if got := r.m.SendMode(); got != SendStoreAndSend {
 			t.Fatalf("SendMode %q after a full storage, want store_and_send", got)
+		}
+		// Copies are not MakeRoom's to delete: it gives up.
+		if err := r.m.MakeRoom(ctx); !errors.Is(err, ErrStorageFull) {
+			t.Fatalf("MakeRoom with the storage full of copies: %v, want ErrStorageFull", err)
+		}
+		if err := r.m.DeleteStored(ctx, slots[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.m.MakeRoom(ctx); err != nil {
+			t.Fatalf("MakeRoom after a copy was deleted: %v", err)
+		}
+		if _, err := r.m.WritePart(ctx, tpdu); err != nil {
+			t.Fatalf("WritePart after a copy was deleted: %v", err)
 		}
 	})
 	t.Run("DirectSend", func(t *testing.T) {

@@ -55,6 +55,7 @@ var (
 	descReg   = prometheus.NewDesc("gsmgate_modem_registered", "1 when the modem is registered on a network.", []string{"modem", "registration"}, nil)
 	descLease = prometheus.NewDesc("gsmgate_modem_leased", "1 while the dispatcher holds the modem to send (the outbox is one queue for all modems: see gsmgate_queue_depth).", []string{"modem"}, nil)
 	descFull  = prometheus.NewDesc("gsmgate_storage_full", "1 while the disk holding the database is full: new messages are refused (507), incoming ones wait on the modems.", nil, nil)
+	descFallb = prometheus.NewDesc("gsmgate_store_send_fallbacks_total", "Parts claimed for store-and-send that went by AT+CMGS instead since the start, by modem and reason (storage_full, refused, not_storing): a crash during such a send leaves its outcome unknown.", []string{"modem", "reason"}, nil)
 	descHooks = prometheus.NewDesc("gsmgate_webhook_backlog", "Webhook deliveries not yet made.", nil, nil)
 )
 
@@ -75,7 +76,7 @@ type health interface {
 type backlog interface{ Backlog() int }
 
 func (g *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descFull, descHooks} {
+	for _, d := range []*prometheus.Desc{descQueue, descSig, descBars, descReg, descLease, descFallb, descFull, descHooks} {
 		ch <- d
 	}
 }
@@ -102,6 +103,9 @@ func (g *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 			leased = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descLease, prometheus.GaugeValue, leased, m.Name)
+		for reason, n := range m.DirectFallbacks {
+			ch <- prometheus.MustNewConstMetric(descFallb, prometheus.CounterValue, float64(n), m.Name, reason)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(descHooks, prometheus.GaugeValue, float64(g.hooks.Backlog()))
 }

@@ -148,7 +148,8 @@ func TestUnreadAndNotifications(t *testing.T) {
 // sending (leased), and the per-modem depth that was always 0 is gone.
 func TestModemsQueueDepth(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.modems = []model.ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true}}
+	e.modems = []model.ModemStatus{{Name: "sim0", State: "ready", Registration: "home", Registered: true,
+		DirectFallbacks: map[string]int{"storage_full": 2}}}
 	_, tok := e.user("alice", model.RoleStaff, model.VisibilityAll, model.ScopeSend, model.ScopeRead)
 	depth := func() api.ModemList {
 		t.Helper()
@@ -161,6 +162,9 @@ func TestModemsQueueDepth(t *testing.T) {
 		}
 		if !strings.Contains(string(r.body), `"leased":false`) {
 			t.Errorf("no leased flag: %s", r.body)
+		}
+		if !strings.Contains(string(r.body), `"direct_fallbacks":{"storage_full":2}`) {
+			t.Errorf("no direct_fallbacks: %s", r.body)
 		}
 		var ml api.ModemList
 		r.json(t, &ml)
@@ -193,6 +197,9 @@ func TestModemsQueueDepth(t *testing.T) {
 	m := metric()
 	if !strings.Contains(m, "gsmgate_queue_depth 7") || !strings.Contains(m, `gsmgate_modem_leased{modem="sim0"} 0`) {
 		t.Errorf("/metrics: queue depth or leased flag missing:\n%s", m)
+	}
+	if !strings.Contains(m, `gsmgate_store_send_fallbacks_total{modem="sim0",reason="storage_full"} 2`) {
+		t.Errorf("/metrics: store-and-send fallbacks missing:\n%s", m)
 	}
 	if strings.Contains(m, "gsmgate_modem_queue_depth") {
 		t.Error("/metrics still exports the per-modem queue depth")

@@ -24,9 +24,14 @@ type ModemStatus struct {
 	// a send cut short by a crash or an unplug is settled from the stored
 	// copy) or "direct" (+CMGS: such a send's outcome is unknown); "" until
 	// the modem was initialised.
-	SendMode  string
-	LastError string
-	UpdatedAt time.Time
+	SendMode string
+	// DirectFallbacks counts, by reason ("storage_full", "refused",
+	// "not_storing"), the parts claimed for store-and-send that this
+	// process sent with +CMGS instead: a crash during one of those sends
+	// leaves its outcome unknown.
+	DirectFallbacks map[string]int
+	LastError       string
+	UpdatedAt       time.Time
 	// Manufacturer is the maker as the modem names itself.
 	Manufacturer string
 	// SIM is the SIM's state as +CPIN gives it ("READY", "SIM PIN",

@@ -514,6 +514,9 @@ func (m *Modem) cpmsLine(prefix bool) string {
 
 func hCPMS(_ *session, m *Modem, c *cmd) result {
 	if c.op == opTest {
+		if m.opts.OneStorage {
+			return ok(`+CPMS: ("SM"),("SM"),("SM")`)
+		}
 		if m.opts.ReportsToSR {
 			return ok(`+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")`)
 		}
@@ -725,6 +728,10 @@ func (s *session) finishPrompt(p *prompt) result {
 	if p.kind == "+CMGW" {
 		m.mu.Lock()
 		defer m.mu.Unlock()
+		if m.faults.FullWrites > 0 {
+			m.faults.FullWrites--
+			return fail(cms(cmsMemoryFull))
+		}
 		idx, good := m.stores[m.st.mem[1]].put(&stored{stat: p.stat, tpdu: tpdu, addr: sub.To, text: sub.Text, time: m.net.clock.Now()})
 		if !good {
 			return fail(cms(cmsMemoryFull))
@@ -814,7 +821,7 @@ func (m *Modem) send(tpdu []byte, sub *submit, name string, smsc bool) result {
 		m.net.log.Info("sim: send failed by fault", "modem", m.opts.IMEI, "cms", injected)
 		return fail(cms(injected))
 	}
-	m.net.accept(m, mr, tpdu, sub, timeout)
+	m.net.accept(m, name, mr, tpdu, sub, timeout)
 	if timeout {
 		return result{silence: true}
 	}

@@ -34,7 +34,8 @@
 // (PUK); three wrong PINs lead to PUK, ten wrong PUKs block the SIM. A send
 // without network is +CMS ERROR: 331; one whose PDU names no service centre
 // while none is set (ModemOptions.NoSMSC, as some SIMs come) is +CMS ERROR: 330. The message reference of +CMGS runs
-// 0..255 and wraps. Messages are stored in "SM" or "ME" (+CPMS) and
+// 0..255 and wraps. Messages are stored in "SM" or "ME" (+CPMS; only "SM"
+// with ModemOptions.OneStorage) and
 // announced per +CNMI: +CMTI, or +CMT routed without storing (+CNMA
 // expected after +CSMS=1), status reports as +CDS or stored and announced
 // with +CDSI; +CNMI mode 0 buffers the codes until a mode 1-3 with bfr 0. A
@@ -45,7 +46,9 @@
 // answer. +CMSS, +CMGW, +CMGR, +CMGL (stat 0-4 in PDU mode, "ALL" etc. in
 // text mode) and +CMGD with delete flags 0-4 work on mem1/mem2 of +CPMS.
 // Text mode (+CMGF=1, +CSMP, +CSCS "GSM"/"IRA"/"UCS2") covers +CMGS, +CMGW,
-// +CMGL and +CMGR of plain text.
+// +CMGL and +CMGR of plain text. A +CMGW to a full mem2 is +CMS ERROR: 322
+// (Faults.FullWrites forces it); Network.Sent says which command sent each
+// part (SentPart.Via: +CMGS or +CMSS).
 //
 // The network reads each SMS-SUBMIT with modem/pdu (a PDU it cannot read is
 // +CMS ERROR: 304). A message to another virtual modem's OwnNumber is

@@ -42,6 +42,10 @@ type ModemOptions struct {
 	// storages; defaults 20 and 100.
 	SMCapacity int
 	MECapacity int
+	// OneStorage leaves the modem with the SIM storage "SM" alone (+CPMS=?
+	// offers nothing else), as modems without phone memory: incoming
+	// messages and stored outgoing ones share its SMCapacity slots.
+	OneStorage bool
 	// Signal is the +CSQ <rssi> (0-31); default 20.
 	Signal int
 	// Operator is the +COPS name; default "gsmgate".
@@ -80,6 +84,11 @@ type Faults struct {
 	// modem without store-and-send does: AT+CMGW (its test form too) and
 	// AT+CMSS=? answer +CMS ERROR: 303 (operation not supported).
 	RefuseCMGW bool
+	// FullWrites is how many of the next AT+CMGW answer +CMS ERROR: 322
+	// (memory full) whatever the storage holds, as a modem whose storage
+	// for copies is taken by messages the client may not delete (another
+	// application's drafts, say): reading or deleting others does not help.
+	FullWrites int
 }
 
 type pinState int
@@ -222,6 +231,9 @@ func (n *Network) AddModem(o ModemOptions) (*Modem, error) {
 		registered: !o.NoNetwork, signal: o.Signal, pin: o.PIN, pinLeft: 3, pukLeft: 10, ussd: "Your balance is 12.34 GBP."}
 	if o.ReportsToSR {
 		m.stores["SR"] = &storage{slots: make([]*stored, 20)}
+	}
+	if o.OneStorage {
+		delete(m.stores, "ME")
 	}
 	m.powerUp()
 	n.mu.Lock()

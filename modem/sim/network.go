@@ -119,6 +119,7 @@ type SentPart struct {
 	Total    int       `json:"total,omitempty"`
 	Report   bool      `json:"report"`              // a status report was requested
 	TimedOut bool      `json:"timed_out,omitempty"` // the modem never answered the +CMGS (a SendTimeout fault) though the network got the part
+	Via      string    `json:"via"`                 // the command that sent it: "+CMGS", or "+CMSS" (from storage)
 }
 
 // Sent returns every part accepted so far, oldest first.
@@ -224,10 +225,10 @@ func contains(list []int, v int) bool {
 
 // accept records a submitted part and schedules its status report. It
 // returns the part as recorded.
-func (n *Network) accept(from *Modem, mr int, tpdu []byte, s *submit, timedOut bool) SentPart {
+func (n *Network) accept(from *Modem, via string, mr int, tpdu []byte, s *submit, timedOut bool) SentPart {
 	now := n.clock.Now()
 	p := SentPart{Modem: from.opts.IMEI, MR: mr, To: s.To, Text: s.Text, PDU: strings.ToUpper(hex.EncodeToString(tpdu)),
-		Time: now, Ref: s.Ref, Part: s.Part, Total: s.Total, Report: s.SRR, TimedOut: timedOut}
+		Time: now, Ref: s.Ref, Part: s.Part, Total: s.Total, Report: s.SRR, TimedOut: timedOut, Via: via}
 	n.mu.Lock()
 	n.sent = append(n.sent, p)
 	out := n.outcome

@@ -66,25 +66,27 @@ func viewContact(c model.Contact) ContactView {
 
 // ModemView is one modem as GET /api/v1/modems shows it.
 type ModemView struct {
-	Name         string    `json:"name"`
-	Device       string    `json:"device,omitempty"`
-	IMEI         string    `json:"imei,omitempty"`
-	Model        string    `json:"model,omitempty"`
-	IMSI         string    `json:"imsi,omitempty"`
-	ICCID        string    `json:"iccid,omitempty"`
-	Number       string    `json:"number,omitempty"`
-	Operator     string    `json:"operator,omitempty"`
-	SignalDBm    int       `json:"signal_dbm,omitempty"`
-	SignalBars   int       `json:"signal_bars"`
-	Registration string    `json:"registration"`
-	Registered   bool      `json:"registered"`
-	State        string    `json:"state"`
-	Leased       bool      `json:"leased"`
-	SendMode     string    `json:"send_mode,omitempty"`
-	LastError    string    `json:"last_error,omitempty"`
-	UpdatedAt    time.Time `json:"updated_at,omitzero"`
-	Manufacturer string    `json:"manufacturer,omitempty"`
-	SIM          string    `json:"sim,omitempty"`
-	SMSC         string    `json:"smsc,omitempty"`
-	Since        time.Time `json:"since,omitzero"`
+	Name         string `json:"name"`
+	Device       string `json:"device,omitempty"`
+	IMEI         string `json:"imei,omitempty"`
+	Model        string `json:"model,omitempty"`
+	IMSI         string `json:"imsi,omitempty"`
+	ICCID        string `json:"iccid,omitempty"`
+	Number       string `json:"number,omitempty"`
+	Operator     string `json:"operator,omitempty"`
+	SignalDBm    int    `json:"signal_dbm,omitempty"`
+	SignalBars   int    `json:"signal_bars"`
+	Registration string `json:"registration"`
+	Registered   bool   `json:"registered"`
+	State        string `json:"state"`
+	Leased       bool   `json:"leased"`
+	SendMode     string `json:"send_mode,omitempty"`
+	// DirectFallbacks: see model.ModemStatus.
+	DirectFallbacks map[string]int `json:"direct_fallbacks,omitempty"`
+	LastError       string         `json:"last_error,omitempty"`
+	UpdatedAt       time.Time      `json:"updated_at,omitzero"`
+	Manufacturer    string         `json:"manufacturer,omitempty"`
+	SIM             string         `json:"sim,omitempty"`
+	SMSC            string         `json:"smsc,omitempty"`
+	Since           time.Time      `json:"since,omitzero"`
 }
