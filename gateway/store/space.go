@@ -13,10 +13,10 @@ import (
 // A full disk (an SD card in an office cupboard fills up with logs) must not
 // lose or damage what is stored: bbolt rolls a commit that cannot be written
 // back, so the file stays as it was at the last commit. The store notices
-// the failure, says so (StorageFull, for /readyz, the metrics and the UI),
-// and every write fails fast with ErrStorageFull until a write gets through
-// again: callers (the API, the dispatcher, the inbox) answer or retry, and
-// resume by themselves when space is freed.
+// the failure and says so (StorageFull, for /readyz, the metrics and the
+// UI) until the filesystem has room again; each write that fails meanwhile
+// returns ErrStorageFull, and callers (the API, the dispatcher, the inbox)
+// answer or retry, and resume by themselves when space is freed.
 
 // ErrStorageFull: the device holding the database has no space left; the
 // write was not made (nothing stored before is affected).
@@ -47,13 +47,17 @@ func noSpace(err error) bool {
 }
 
 // written records the outcome of a write: a write that failed for want of
-// space marks the store full (and is returned wrapping ErrStorageFull); one
-// that succeeded clears it.
+// space marks the store full (and is returned wrapping ErrStorageFull). One
+// that succeeded clears the mark only when the filesystem has room again: on
+// a full disk a small commit still fits in pages the file already has, and
+// taking that for room would make readiness flap while sends are refused.
 func (db *DB) written(err error) error {
 	switch {
 	case err == nil:
-		if db.space.since.Load() != 0 {
-			db.space.since.Store(0)
+		if n := db.space.since.Load(); n != 0 {
+			if free, ok := freeBytes(db.space.dir); !ok || free >= minFree {
+				db.space.since.CompareAndSwap(n, 0)
+			}
 		}
 		return nil
 	case noSpace(err):
