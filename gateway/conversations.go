@@ -436,8 +436,7 @@ func (s *Service) Search(ctx context.Context, viewer model.ID, query string, lim
 				_, err := tx.Conversation(number)
 				return err == nil
 			}
-			_, err := tx.UserConv(u.ID, number)
-			if err != nil {
+			if !tx.HasConversation(u.ID, number) {
 				return false
 			}
 			return u.Visibility == model.VisibilityOwn || inConversation(tx, u, number)

@@ -73,8 +73,8 @@ func (tx *Tx) fillForAppends() {
 		return
 	}
 	tx.filled = true
-	for _, name := range [][]byte{bMessages, bParts, bBatches, bIdxMsgState, bIdxPartState, bIdxDue, bIdxLane,
-		bIdxConvLast, bIdxUser, bIdxUserNoMkt, bUConvAll, bUConvNoMkt} {
+	for _, name := range [][]byte{bMessages, bParts, bIdxMsgState, bIdxPartState, bIdxLane,
+		bIdxConvLast, bIdxUser, bUConvAll} {
 		tx.b(name).FillPercent = appendFill
 	}
 }
@@ -85,6 +85,16 @@ func (tx *Tx) fillForAppends() {
 // starts again from the bucket's root each time, so writes in between do
 // not matter; like Get it gives nil for a nested bucket's key.
 func (tx *Tx) get(name, key []byte) []byte {
+	k, v := tx.cursor(name).Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// cursor is the transaction's cursor over bucket name (see get): use it
+// only for Seek, which starts afresh.
+func (tx *Tx) cursor(name []byte) *bolt.Cursor {
 	c := tx.cursors[string(name)]
 	if c == nil {
 		if tx.cursors == nil {
@@ -93,11 +103,7 @@ func (tx *Tx) get(name, key []byte) []byte {
 		c = tx.b(name).Cursor()
 		tx.cursors[string(name)] = c
 	}
-	k, v := c.Seek(key)
-	if k == nil || !bytes.Equal(k, key) {
-		return nil
-	}
-	return v
+	return c
 }
 
 // getRecord is getJSON through tx.get.
@@ -119,16 +125,29 @@ func (tx *Tx) put(b *bolt.Bucket, key, buf []byte) error {
 	return b.Put(key, tx.keep(buf))
 }
 
-func (tx *Tx) putMessageRecord(b *bolt.Bucket, key []byte, m *model.Message) error {
+// putMessageRecord writes m's record, holding the part of a one-part
+// message (fold; or raw, that part already encoded) as its last field,
+// "part", without the message_id and seq it implies.
+func (tx *Tx) putMessageRecord(b *bolt.Bucket, key []byte, m *model.Message, fold *model.Part, raw []byte) error {
 	buf, ok := appendMessageJSON(tx.scratch[:0], m)
+	switch {
+	case ok && fold != nil:
+		buf = append(buf[:len(buf)-1], `,"part":`...)
+		buf, ok = appendFoldedPartJSON(buf, fold)
+		buf = append(buf, '}')
+	case ok && raw != nil:
+		buf = append(buf[:len(buf)-1], `,"part":`...)
+		buf = append(buf, raw...)
+		buf = append(buf, '}')
+	}
 	if !ok {
-		return putJSON(b, key, m)
+		return putJSON(b, key, m) // (its error: a time JSON cannot hold)
 	}
 	return tx.put(b, key, buf)
 }
 
 func (tx *Tx) putPartRecord(b *bolt.Bucket, key []byte, p *model.Part) error {
-	buf, ok := appendPartJSON(tx.scratch[:0], p)
+	buf, ok := appendPartJSON(tx.scratch[:0], p, false)
 	if !ok {
 		return putJSON(b, key, p)
 	}
@@ -150,8 +169,9 @@ var jsonFields = map[string][]string{
 		"users", "marketing", "priority", "campaign", "status_report", "crm", "created_at", "updated_at", "send_at",
 		"expires_at", "sent_at", "delivered_at", "failed_at", "dismissed", "incomplete", "modem", "attempts", "ref", "raw_pdus"},
 	"Part":         {"message_id", "seq", "state", "tpdu", "modem", "mr", "attempts", "next_attempt", "error", "updated_at", "sent_at", "delivered_at", "store_send", "slot_storage", "slot_index"},
-	"Conversation": {"number", "count", "last_message_id", "users", "modem"},
-	"UserConv":     {"last_all", "last_plain"},
+	"Conversation": {"number", "count", "last_message_id", "users", "modem", "marketed"},
+	"Marketed":     {"user", "last"},
+	"UserConv":     {"last_plain"},
 	"CRMRef":       {"type", "id"},
 }
 
@@ -260,13 +280,23 @@ func appendMessageJSON(b []byte, m *model.Message) ([]byte, bool) {
 	return append(b, '}'), ok
 }
 
-func appendPartJSON(b []byte, p *model.Part) ([]byte, bool) {
+// appendFoldedPartJSON is a part as its message's record holds it: without
+// message_id and seq.
+func appendFoldedPartJSON(b []byte, p *model.Part) ([]byte, bool) {
+	return appendPartJSON(b, p, true)
+}
+
+func appendPartJSON(b []byte, p *model.Part, folded bool) ([]byte, bool) {
 	ok := true
-	b = append(b, `{"message_id":`...)
-	b = appendID(b, p.MessageID)
-	b = append(b, `,"seq":`...)
-	b = strconv.AppendInt(b, int64(p.Seq), 10)
-	b = append(b, `,"state":`...)
+	if folded {
+		b = append(b, `{"state":`...)
+	} else {
+		b = append(b, `{"message_id":`...)
+		b = appendID(b, p.MessageID)
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, int64(p.Seq), 10)
+		b = append(b, `,"state":`...)
+	}
 	b = appendString(b, string(p.State))
 	if len(p.TPDU) > 0 {
 		b = append(b, `,"tpdu":`...)
@@ -320,16 +350,26 @@ func appendConversationJSON(b []byte, c *Conversation) []byte {
 		b = append(b, `,"modem":`...)
 		b = appendString(b, c.Modem)
 	}
+	if len(c.Marketed) > 0 {
+		b = append(b, `,"marketed":[`...)
+		for i, mk := range c.Marketed {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"user":`...)
+			b = appendID(b, mk.User)
+			b = append(b, `,"last":`...)
+			b = appendID(b, mk.Last)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 
 func appendUserConvJSON(b []byte, uc *UserConv) []byte {
-	b = append(b, `{"last_all":`...)
-	b = appendID(b, uc.LastAll)
-	if uc.LastPlain != 0 {
-		b = append(b, `,"last_plain":`...)
-		b = appendID(b, uc.LastPlain)
-	}
+	b = append(b, `{"last_plain":`...)
+	b = appendID(b, uc.LastPlain)
 	return append(b, '}')
 }
 

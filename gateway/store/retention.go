@@ -194,6 +194,6 @@ func (tx *Tx) Stats() Stats {
 	n := func(b []byte) int { return tx.b(b).Stats().KeyN }
 	return Stats{
 		Messages: n(bMessages), Parts: n(bParts), Conversations: n(bConversations),
-		Users: n(bUsers), Queued: n(bIdxDue),
+		Users: n(bUsers), Queued: n(bIdxLane),
 	}
 }
