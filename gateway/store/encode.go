@@ -57,6 +57,27 @@ func (tx *Tx) key(parts ...[]byte) []byte {
 	return b
 }
 
+// keyS is key for str(s) followed by tail.
+func (tx *Tx) keyS(s string, tail []byte) []byte {
+	if len(s) > 255 {
+		s = s[:255]
+	}
+	b := append(tx.keyBuf[:0], byte(len(s)))
+	b = append(b, s...)
+	b = append(b, tail...)
+	tx.keyBuf = b
+	return b
+}
+
+// laneKey is the package's laneKey built in the key buffer (see key).
+func (tx *Tx) laneKey(m *model.Message, p *model.Part) []byte {
+	var g, due, id [8]byte
+	putU64(g[:], uint64(laneGroup(m)))
+	putU64(due[:], getU64(tns(p.NextAttempt)))
+	putU64(id[:], uint64(m.ID))
+	return tx.key([]byte{byte(LaneOf(m))}, g[:], due[:], id[:], []byte{byte(p.Seq)})
+}
+
 // appendFill is the fill percent of the buckets a new message appends to
 // in key order (ID-, time- or batch-ordered keys): bbolt splits a page at
 // FillPercent (default 0.5) when it writes it, so appended keys left every
@@ -141,7 +162,10 @@ func (tx *Tx) putMessageRecord(b *bolt.Bucket, key []byte, m *model.Message, fol
 		buf = append(buf, '}')
 	}
 	if !ok {
-		return putJSON(b, key, m) // (its error: a time JSON cannot hold)
+		// (its error: a time JSON cannot hold). A copy, so that m
+		// does not escape to the heap on every call for this rare path.
+		mc := *m
+		return putJSON(b, key, &mc)
 	}
 	return tx.put(b, key, buf)
 }
@@ -149,7 +173,8 @@ func (tx *Tx) putMessageRecord(b *bolt.Bucket, key []byte, m *model.Message, fol
 func (tx *Tx) putPartRecord(b *bolt.Bucket, key []byte, p *model.Part) error {
 	buf, ok := appendPartJSON(tx.scratch[:0], p, false)
 	if !ok {
-		return putJSON(b, key, p)
+		pc := *p // (see putMessageRecord)
+		return putJSON(b, key, &pc)
 	}
 	return tx.put(b, key, buf)
 }

@@ -59,7 +59,10 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if m.ID == 0 {
 		return fmt.Errorf("store: insert message: zero id")
 	}
-	if tx.get(bMessages, u64(uint64(m.ID))) != nil {
+	var idb [8]byte // (keys go to bbolt through tx.key: an array handed to it would escape)
+	putU64(idb[:], uint64(m.ID))
+	id := idb[:]
+	if tx.get(bMessages, tx.key(id)) != nil {
 		return fmt.Errorf("store: insert message %s: %w", m.ID, ErrExists)
 	}
 	if m.Direction == model.Outgoing && m.Marketing && m.UserID != 0 && m.BatchID == 0 {
@@ -105,8 +108,7 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if err := tx.putMessage(nil, m, parts); err != nil {
 		return err
 	}
-	id := u64(uint64(m.ID))
-	if err := tx.b(bIdxConv).Put(tx.key(str(m.Number), id), nil); err != nil {
+	if err := tx.b(bIdxConv).Put(tx.keyS(m.Number, id), nil); err != nil {
 		return err
 	}
 	conv, err := tx.Conversation(m.Number)
@@ -195,7 +197,9 @@ type batchRun struct {
 func (tx *Tx) joinBatch(m *model.Message) error {
 	c := tx.cursor(bMessages)
 	if tx.run.batch == m.BatchID {
-		if key, _ := c.Seek(u64(uint64(tx.run.last) + 1)); key != nil {
+		var next [8]byte
+		putU64(next[:], uint64(tx.run.last)+1)
+		if key, _ := c.Seek(tx.key(next[:])); key != nil {
 			return fmt.Errorf("store: insert message %s: batch %s's messages must follow one another (found %s)",
 				m.ID, m.BatchID, model.ID(getU64(key)))
 		}
@@ -318,7 +322,9 @@ func (tx *Tx) removeUnassigned(number string) error {
 // message is kept in its message record (format 7). With nil, a part the
 // record holds is kept as it is.
 func (tx *Tx) putMessage(old, m *model.Message, parts []model.Part) error {
-	id := u64(uint64(m.ID))
+	var idb [8]byte
+	putU64(idb[:], uint64(m.ID))
+	id := idb[:]
 	if old != nil && old.State != m.State {
 		if err := tx.b(bIdxMsgState).Delete(tx.key([]byte{stateCode[old.State]}, id)); err != nil {
 			return err
@@ -330,12 +336,16 @@ func (tx *Tx) putMessage(old, m *model.Message, parts []model.Part) error {
 		}
 	}
 	if old != nil && failureListed(old) {
-		if err := tx.b(bIdxFailures).Delete(tx.key(tns(old.FailedAt), id)); err != nil {
+		var at [8]byte
+		putU64(at[:], getU64(tns(old.FailedAt)))
+		if err := tx.b(bIdxFailures).Delete(tx.key(at[:], id)); err != nil {
 			return err
 		}
 	}
 	if failureListed(m) {
-		if err := tx.b(bIdxFailures).Put(tx.key(tns(m.FailedAt), id), nil); err != nil {
+		var at [8]byte
+		putU64(at[:], getU64(tns(m.FailedAt)))
+		if err := tx.b(bIdxFailures).Put(tx.key(at[:], id), nil); err != nil {
 			return err
 		}
 	}
@@ -348,9 +358,9 @@ func (tx *Tx) putMessage(old, m *model.Message, parts []model.Part) error {
 	case len(parts) == 1:
 		fold = &parts[0]
 	case parts == nil && old != nil:
-		raw = foldedRaw(tx.get(bMessages, id))
+		raw = foldedRaw(tx.get(bMessages, tx.key(id)))
 	}
-	return tx.putMessageRecord(tx.b(bMessages), id, m, fold, raw)
+	return tx.putMessageRecord(tx.b(bMessages), tx.key(id), m, fold, raw)
 }
 
 // foldedMark starts the part a one-part message's record holds (always its
@@ -390,7 +400,10 @@ func failureListed(m *model.Message) bool {
 // MR indexes in step with old (nil for a new part). The part of a one-part
 // message (folded) is written by putMessage, in the message's record.
 func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded bool) error {
-	key := partKey(p.MessageID, p.Seq)
+	var kb [9]byte
+	putU64(kb[:], uint64(p.MessageID))
+	kb[8] = byte(p.Seq)
+	key := kb[:]
 	if old != nil {
 		if old.State != p.State && old.State != model.StateQueued {
 			if err := tx.b(bIdxPartState).Delete(tx.key([]byte{stateCode[old.State]}, key)); err != nil {
@@ -398,12 +411,12 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded bool) error {
 			}
 		}
 		if old.State == model.StateQueued {
-			if err := tx.b(bIdxLane).Delete(laneKey(m, old)); err != nil {
+			if err := tx.b(bIdxLane).Delete(tx.laneKey(m, old)); err != nil {
 				return err
 			}
 		}
 		if old.MR >= 0 && old.Modem != "" && (old.MR != p.MR || old.Modem != p.Modem) {
-			if err := tx.b(bIdxMR).Delete(mrKey(old.Modem, old.MR, key)); err != nil {
+			if err := tx.b(bIdxMR).Delete(mrKey(old.Modem, old.MR, clone(key))); err != nil {
 				return err
 			}
 		}
@@ -415,19 +428,19 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded bool) error {
 		}
 	}
 	if p.State == model.StateQueued {
-		if err := tx.b(bIdxLane).Put(laneKey(m, p), nil); err != nil {
+		if err := tx.b(bIdxLane).Put(tx.laneKey(m, p), nil); err != nil {
 			return err
 		}
 	}
 	if p.MR >= 0 && p.Modem != "" {
-		if err := tx.b(bIdxMR).Put(mrKey(p.Modem, p.MR, key), nil); err != nil {
+		if err := tx.b(bIdxMR).Put(mrKey(p.Modem, p.MR, clone(key)), nil); err != nil {
 			return err
 		}
 	}
 	if folded {
 		return nil
 	}
-	return tx.putPartRecord(tx.b(bParts), key, p)
+	return tx.putPartRecord(tx.b(bParts), tx.key(key), p)
 }
 
 func mrKey(modem string, mr int, pkey []byte) []byte {
