@@ -243,6 +243,28 @@ func checkViews(t *testing.T, db *DB, users []model.ID) {
 				t.Errorf("user %s: UserConvNumbers %v, want %v", u, numbers, wantNumbers)
 			}
 		}
+		// Messages by state (queued ones come from the outbox index).
+		for st := range stateCode {
+			want := vm.ids(func(m *model.Message) bool { return m.State == st })
+			var got []model.ID
+			var before model.ID
+			for page := 0; page < 300; page++ {
+				ms, err := tx.MessagesByState(st, Page{Before: before, Limit: 7})
+				if err != nil {
+					return err
+				}
+				for _, m := range ms {
+					got = append(got, m.ID)
+				}
+				if len(ms) < 7 {
+					break
+				}
+				before = ms[len(ms)-1].ID
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("messages %s: %v, want %v", st, got, want)
+			}
+		}
 		// Every batch's messages, in order.
 		batches := map[model.ID][]model.ID{}
 		for _, m := range vm.all {
@@ -388,8 +410,10 @@ func TestLeanBulkRecordsMigratesAVersion6File(t *testing.T) {
 				t.Errorf("bucket %s is still there", b)
 			}
 		}
-		if key, _ := tx.b(bIdxPartState).Cursor().Seek([]byte{stateCode[model.StateQueued]}); key != nil && key[0] == stateCode[model.StateQueued] {
-			t.Error("idx_part_state still lists queued parts")
+		for _, idx := range [][]byte{bIdxPartState, bIdxMsgState} {
+			if key, _ := tx.b(idx).Cursor().Seek([]byte{stateCode[model.StateQueued]}); key != nil && key[0] == stateCode[model.StateQueued] {
+				t.Errorf("%s still lists queued entries", idx)
+			}
 		}
 		folded, multi := 0, 0
 		for _, r := range dump.Messages {

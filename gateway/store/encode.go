@@ -73,7 +73,7 @@ func (tx *Tx) keyS(s string, tail []byte) []byte {
 func (tx *Tx) laneKey(m *model.Message, p *model.Part) []byte {
 	var g, due, id [8]byte
 	putU64(g[:], uint64(laneGroup(m)))
-	putU64(due[:], getU64(tns(p.NextAttempt)))
+	putU64(due[:], unixNano(p.NextAttempt))
 	putU64(id[:], uint64(m.ID))
 	return tx.key([]byte{byte(LaneOf(m))}, g[:], due[:], id[:], []byte{byte(p.Seq)})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
 	bolt "go.etcd.io/bbolt"
@@ -100,7 +101,36 @@ func (tx *Tx) MessagesByState(s model.State, p Page) ([]model.Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("store: unknown state %q", s)
 	}
+	if s == model.StateQueued {
+		return tx.queuedMessages(p)
+	}
 	return tx.messagesFromIndex(bIdxMsgState, []byte{code}, p, nil)
+}
+
+// queuedMessages is MessagesByState for queued messages: those of idx_lane
+// (every queued part) whose state is queued. It reads the whole outbox
+// index, which holds only what waits to be sent.
+func (tx *Tx) queuedMessages(p Page) ([]model.Message, error) {
+	var ids []model.ID
+	fwdScan(tx.b(bIdxLane), nil, nil, func(key, _ []byte) bool {
+		if id := model.ID(getU64(key[17:25])); p.Before == 0 || id < p.Before {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []model.Message
+	for i := len(ids) - 1; i >= 0 && len(out) < p.limit(); i-- {
+		m, err := tx.Message(ids[i])
+		if err != nil {
+			return nil, err
+		}
+		if m.State == model.StateQueued {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // AllMessages lists every message, newest first.

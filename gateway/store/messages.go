@@ -115,6 +115,12 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if err != nil && err != ErrNotFound {
 		return err
 	}
+	if err == ErrNotFound {
+		// A new number: its record is encoded below and dropped, so
+		// its lists can live in the transaction's scratch.
+		conv.Users, conv.Marketed = tx.convUsers[:0], tx.convMarketed[:0]
+		defer func() { tx.convUsers, tx.convMarketed = conv.Users[:0], conv.Marketed[:0] }()
+	}
 	conv.Number = m.Number
 	conv.Count++
 	if m.ID > conv.LastMessageID {
@@ -325,26 +331,28 @@ func (tx *Tx) putMessage(old, m *model.Message, parts []model.Part) error {
 	var idb [8]byte
 	putU64(idb[:], uint64(m.ID))
 	id := idb[:]
-	if old != nil && old.State != m.State {
+	// Queued messages are found through idx_lane (MessagesByState):
+	// idx_msg_state has the others.
+	if old != nil && old.State != m.State && old.State != model.StateQueued {
 		if err := tx.b(bIdxMsgState).Delete(tx.key([]byte{stateCode[old.State]}, id)); err != nil {
 			return err
 		}
 	}
-	if old == nil || old.State != m.State {
+	if (old == nil || old.State != m.State) && m.State != model.StateQueued {
 		if err := tx.b(bIdxMsgState).Put(tx.key([]byte{stateCode[m.State]}, id), nil); err != nil {
 			return err
 		}
 	}
 	if old != nil && failureListed(old) {
 		var at [8]byte
-		putU64(at[:], getU64(tns(old.FailedAt)))
+		putU64(at[:], unixNano(old.FailedAt))
 		if err := tx.b(bIdxFailures).Delete(tx.key(at[:], id)); err != nil {
 			return err
 		}
 	}
 	if failureListed(m) {
 		var at [8]byte
-		putU64(at[:], getU64(tns(m.FailedAt)))
+		putU64(at[:], unixNano(m.FailedAt))
 		if err := tx.b(bIdxFailures).Put(tx.key(at[:], id), nil); err != nil {
 			return err
 		}
@@ -572,8 +580,10 @@ func (tx *Tx) DeleteMessage(id model.ID) error {
 			}
 		}
 	}
-	if err := tx.b(bIdxMsgState).Delete(k([]byte{stateCode[m.State]}, key)); err != nil {
-		return err
+	if m.State != model.StateQueued {
+		if err := tx.b(bIdxMsgState).Delete(k([]byte{stateCode[m.State]}, key)); err != nil {
+			return err
+		}
 	}
 	if failureListed(&m) {
 		if err := tx.b(bIdxFailures).Delete(k(tns(m.FailedAt), key)); err != nil {

@@ -44,8 +44,9 @@ import (
 //     consecutive message keys), idx_due (idx_lane holds the same parts),
 //     idx_user_nomkt (idx_user no longer holds marketing messages, so it
 //     is the same), uconv_nomkt (uconv_all no longer holds marketing, so it
-//     is the same order), queued entries of idx_part_state (idx_lane has
-//     them). New: idx_user_batch (a user's bulk sends, one entry per send,
+//     is the same order), queued entries of idx_part_state and
+//     idx_msg_state (idx_lane has them); a one-part message's part is in
+//     its message record. New: idx_user_batch (a user's bulk sends, one entry per send,
 //     standing for the per-recipient entries of idx_user, idx_user_sent,
 //     uconv and uconv_all a marketing message no longer writes; readers
 //     merge it in), Conversation.marketed (each sender's last marketing
@@ -122,7 +123,9 @@ var (
 	// unassigned_time: u64(lastMessageID) | number.
 	bUnassignedTime = []byte("unassigned_time")
 
-	// idx_msg_state: u8(state) | u64(messageID): messages by state.
+	// idx_msg_state: u8(state) | u64(messageID): messages by state; since
+	// version 7 without queued messages (MessagesByState finds them
+	// through idx_lane).
 	bIdxMsgState = []byte("idx_msg_state")
 	// idx_part_state: u8(state) | u64(messageID) | u8(seq): parts by state
 	// (startup recovery finds "submitting" parts with it); since version 7
@@ -390,12 +393,15 @@ func str(s string) []byte {
 	return append([]byte{byte(len(s))}, s...)
 }
 
-func tns(t time.Time) []byte {
+func tns(t time.Time) []byte { return u64(unixNano(t)) }
+
+// unixNano is t as tns keys hold it (a time before 1970 as 0).
+func unixNano(t time.Time) uint64 {
 	n := t.UnixNano()
 	if n < 0 {
 		n = 0
 	}
-	return u64(uint64(n))
+	return uint64(n)
 }
 
 func partKey(id model.ID, seq int) []byte {
@@ -412,7 +418,7 @@ func partsGainStoreAndSendFields(*Tx) error { return nil }
 
 // leanBulkRecords (6 → 7) drops the per-recipient keys format 7 derives:
 // idx_due (idx_lane holds the same parts), the queued entries of
-// idx_part_state, batches (a batch's messages are a run of message keys:
+// idx_part_state and idx_msg_state (idx_lane finds them), batches (a batch's messages are a run of message keys:
 // checked here for every batch), idx_user_nomkt and uconv_nomkt; it takes
 // the bulk sends' messages out of idx_user and idx_user_sent, files each
 // send once in idx_user_batch, names each sender's last bulk message in its
@@ -430,14 +436,16 @@ func leanBulkRecords(tx *Tx) error {
 			return err
 		}
 	}
-	var queued [][]byte
-	fwdScan(tx.b(bIdxPartState), []byte{stateCode[model.StateQueued]}, nil, func(key, _ []byte) bool {
-		queued = append(queued, clone(key))
-		return true
-	})
-	for _, key := range queued {
-		if err := tx.b(bIdxPartState).Delete(key); err != nil {
-			return err
+	for _, idx := range [][]byte{bIdxPartState, bIdxMsgState} {
+		var queued [][]byte
+		fwdScan(tx.b(idx), []byte{stateCode[model.StateQueued]}, nil, func(key, _ []byte) bool {
+			queued = append(queued, clone(key))
+			return true
+		})
+		for _, key := range queued {
+			if err := tx.b(idx).Delete(key); err != nil {
+				return err
+			}
 		}
 	}
 	type userNumber struct {

@@ -269,6 +269,9 @@ type Tx struct {
 	filled  bool                    // fillForAppends ran
 	cursors map[string]*bolt.Cursor // see Tx.get
 	run     batchRun                // the batch being inserted (InsertMessage), written by finish
+	// scratch lists of a new conversation's record (InsertMessage)
+	convUsers    []model.ID
+	convMarketed []Marketed
 }
 
 // View runs fn in a read-only transaction. Keep it short: a long read
