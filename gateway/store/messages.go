@@ -365,6 +365,15 @@ func (tx *Tx) putMessage(old, m *model.Message, parts []model.Part) error {
 	switch {
 	case len(parts) == 1:
 		fold = &parts[0]
+		if old != nil {
+			// A part written before format 7 moves into the record.
+			pk := tx.key(id, []byte{1})
+			if tx.get(bParts, pk) != nil {
+				if err := tx.b(bParts).Delete(pk); err != nil {
+					return err
+				}
+			}
+		}
 	case parts == nil && old != nil:
 		raw = foldedRaw(tx.get(bMessages, tx.key(id)))
 	}
@@ -446,7 +455,7 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded bool) error {
 		}
 	}
 	if folded {
-		return nil
+		return nil // (putMessage writes it)
 	}
 	return tx.putPartRecord(tx.b(bParts), tx.key(key), p)
 }
@@ -574,10 +583,10 @@ func (tx *Tx) DeleteMessage(id model.ID) error {
 		if p.MR >= 0 && p.Modem != "" {
 			_ = tx.b(bIdxMR).Delete(mrKey(p.Modem, p.MR, pk))
 		}
-		if len(parts) > 1 {
-			if err := tx.b(bParts).Delete(pk); err != nil {
-				return err
-			}
+		// (a one-part message's part is in its record since format 7,
+		// or still here when written before)
+		if err := tx.b(bParts).Delete(pk); err != nil {
+			return err
 		}
 	}
 	if m.State != model.StateQueued {

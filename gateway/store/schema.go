@@ -46,7 +46,8 @@ import (
 //     is the same), uconv_nomkt (uconv_all no longer holds marketing, so it
 //     is the same order), queued entries of idx_part_state and
 //     idx_msg_state (idx_lane has them); a one-part message's part is in
-//     its message record. New: idx_user_batch (a user's bulk sends, one entry per send,
+//     its message record (one written before moves there when the message
+//     is next written). New: idx_user_batch (a user's bulk sends, one entry per send,
 //     standing for the per-recipient entries of idx_user, idx_user_sent,
 //     uconv and uconv_all a marketing message no longer writes; readers
 //     merge it in), Conversation.marketed (each sender's last marketing
@@ -423,8 +424,10 @@ func partsGainStoreAndSendFields(*Tx) error { return nil }
 // the bulk sends' messages out of idx_user and idx_user_sent, files each
 // send once in idx_user_batch, names each sender's last bulk message in its
 // conversations (Conversation.Marketed) and rebuilds uconv and uconv_all
-// from the messages that are not marketing. Last, the part of every
-// one-part message moves into its message's record.
+// from the messages that are not marketing. The part of a one-part message
+// written before stays in parts until the message is next written (readers
+// look in both places): moving them all here would rewrite every outgoing
+// message in one transaction.
 func leanBulkRecords(tx *Tx) error {
 	for _, name := range [][]byte{bIdxDue, bBatches, bIdxUserNoMkt, bUConvNoMkt, bUConv, bUConvAll} {
 		if err := tx.tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
@@ -536,44 +539,6 @@ func leanBulkRecords(tx *Tx) error {
 			return err
 		}
 	}
-	return foldOnePartMessages(tx)
-}
-
-// foldOnePartMessages moves the part of each message that has exactly one
-// into the message's record (format 7).
-func foldOnePartMessages(tx *Tx) error {
-	var single []model.ID
-	var prev model.ID
-	n := 0
-	fwdScan(tx.b(bParts), nil, nil, func(key, _ []byte) bool {
-		id := model.ID(getU64(key))
-		if id != prev {
-			if n == 1 {
-				single = append(single, prev)
-			}
-			prev, n = id, 0
-		}
-		n++
-		return true
-	})
-	if n == 1 {
-		single = append(single, prev)
-	}
-	for _, id := range single {
-		var p model.Part
-		if err := getJSON(tx.b(bParts), partKey(id, 1), &p); err != nil {
-			continue // a part numbered otherwise: left where it is
-		}
-		m, err := tx.Message(id)
-		if err != nil {
-			return err
-		}
-		if err := tx.putMessageRecord(tx.b(bMessages), u64(uint64(id)), &m, &p, nil); err != nil {
-			return err
-		}
-		if err := tx.b(bParts).Delete(partKey(id, 1)); err != nil {
-			return err
-		}
-	}
 	return nil
 }
+
