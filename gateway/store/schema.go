@@ -541,4 +541,3 @@ func leanBulkRecords(tx *Tx) error {
 	}
 	return nil
 }
-
