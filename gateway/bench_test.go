@@ -254,6 +254,37 @@ func BenchmarkBig(b *testing.B) {
 			busiest = p.Items[0].Number
 		}
 	})
+	b.Run("ConversationListMarketing", func(b *testing.B) {
+		// Sorted with marketing (include_marketed_when_sorting): the
+		// user's bulk sends count.
+		mkt := true
+		for i := 0; i < b.N; i++ {
+			p, err := s.Conversations(ctx, staff.ID, ConversationQuery{IncludeMarketing: &mkt, Page: Page{Limit: 50}})
+			if err != nil || len(p.Items) != 50 {
+				b.Fatalf("%d items, %v", len(p.Items), err)
+			}
+		}
+	})
+	b.Run("ConversationListOwn", func(b *testing.B) {
+		// An outgoing_only user: each row is the user's own last message.
+		var own model.User
+		if err := db.Update(func(tx *store.Tx) error {
+			var err error
+			if own, err = tx.UserByName("user5"); err != nil {
+				return err
+			}
+			own.Visibility = model.VisibilityOwn
+			return tx.PutUser(&own)
+		}); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			p, err := s.Conversations(ctx, own.ID, ConversationQuery{Page: Page{Limit: 50}})
+			if err != nil || len(p.Items) != 50 {
+				b.Fatalf("%d items, %v", len(p.Items), err)
+			}
+		}
+	})
 	b.Run("ConversationListAllAdmin", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if p, err := s.Conversations(ctx, admin.ID, ConversationQuery{All: true, Page: Page{Limit: 50}}); err != nil || len(p.Items) != 50 {
