@@ -96,6 +96,34 @@ func BenchmarkSendBulk10k(b *testing.B) {
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkSendBulk10kKnown: BenchmarkSendBulk10k to numbers that
+// already have a conversation (a bulk to the contacts one has written to
+// before): each conversation record is read and its place in the listings
+// moves.
+func BenchmarkSendBulk10kKnown(b *testing.B) {
+	s, u := benchEnv(b)
+	ctx := context.Background()
+	to := make([]string, 10000)
+	for j := range to {
+		to[j] = benchNumber(j)
+	}
+	text := "Spring sale: 20% off everything until Sunday. Reply STOP to opt out."
+	if _, err := s.Send(ctx, SendRequest{UserID: u.ID, To: to, Text: text}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := s.Send(ctx, SendRequest{UserID: u.ID, To: to, Text: text})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Messages) != 10000 {
+			b.Fatalf("accepted %d", len(res.Messages))
+		}
+	}
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "msgs/s")
+}
+
 // The big fixture: bigMessages messages over bigNumbers conversations and
 // bigUsers users. Built once (without fsync: it is a fixture) and kept in
 // the user cache directory for later runs.

@@ -293,3 +293,55 @@ func TestArenaValuesSurviveCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestConversationDecoderAgrees: the hand decoder of conversation records
+// reads what the encoder writes as json.Unmarshal does, and declines
+// (answers false) rather than differ on anything else.
+func TestConversationDecoderAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 5000 {
+		m := randomMessage(rng)
+		c := Conversation{Number: m.Number, Count: m.Attempts * int(m.Ref), LastMessageID: m.ID, Users: m.Users, Modem: m.Modem}
+		for j, u := range m.Users {
+			c.Marketed = append(c.Marketed, Marketed{User: u, Last: model.ID(j) * m.BatchID})
+		}
+		raw := appendConversationJSON(nil, &c)
+		checkConversationDecoder(t, raw)
+		if i%10 == 0 {
+			// Damaged and reordered records.
+			cut := raw[:rng.IntN(len(raw))]
+			checkConversationDecoder(t, cut)
+			mut := bytes.Clone(raw)
+			mut[rng.IntN(len(mut))] = "\"{}[],:0a\\x"[rng.IntN(11)]
+			checkConversationDecoder(t, mut)
+		}
+	}
+	for _, raw := range []string{`{"count":1,"number":"+44","last_message_id":"1"}`, `{"number":"+4\u0034","count":1,"last_message_id":"1"}`,
+		`{"number":"+44","count":01,"last_message_id":"1"}`, `{"number":"+44","count":1,"last_message_id":"12345678901234567"}`,
+		`{"number":"+44","count":1,"last_message_id":"1","users":[]}`, `{"number":"+44","count":1,"last_message_id":"1"} `} {
+		checkConversationDecoder(t, []byte(raw))
+	}
+}
+
+func checkConversationDecoder(t *testing.T, raw []byte) {
+	t.Helper()
+	var got Conversation
+	if !decodeConversation(raw, &got, "+447700900000", make([]model.ID, 0, 2), nil) {
+		return
+	}
+	var want Conversation
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatalf("decoded %s, which json.Unmarshal refuses: %v", raw, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\ndecoded %+v\njson    %+v", raw, got, want)
+	}
+}
+
+// FuzzDecodeConversation: whatever the hand decoder accepts, json.Unmarshal
+// reads the same.
+func FuzzDecodeConversation(f *testing.F) {
+	f.Add([]byte(`{"number":"+447700900000","count":3,"last_message_id":"19b76daa80000002","users":["1","2"],"modem":"m1","marketed":[{"user":"1","last":"19b76daa80000002"}]}`))
+	f.Add([]byte(`{"number":"+44","count":-1,"last_message_id":"0"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) { checkConversationDecoder(t, raw) })
+}

@@ -111,16 +111,21 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if err := tx.b(bIdxConv).Put(tx.keyS(m.Number, id), nil); err != nil {
 		return err
 	}
-	conv, err := tx.Conversation(m.Number)
-	if err != nil && err != ErrNotFound {
-		return err
-	}
-	if err == ErrNotFound {
-		// A new number: its record is encoded below and dropped, so
-		// its lists can live in the transaction's scratch.
+	// The record is encoded below and dropped: its lists can live in the
+	// transaction's scratch.
+	var conv Conversation
+	if raw := tx.get(bConversations, []byte(m.Number)); raw != nil {
+		if !decodeConversation(raw, &conv, m.Number, tx.convUsers, tx.convMarketed) {
+			var c Conversation // (its own variable: conv stays off the heap)
+			if err := unmarshal(raw, &c); err != nil {
+				return err
+			}
+			conv = c
+		}
+	} else {
 		conv.Users, conv.Marketed = tx.convUsers[:0], tx.convMarketed[:0]
-		defer func() { tx.convUsers, tx.convMarketed = conv.Users[:0], conv.Marketed[:0] }()
 	}
+	defer func() { tx.convUsers, tx.convMarketed = conv.Users[:0], conv.Marketed[:0] }()
 	conv.Number = m.Number
 	conv.Count++
 	if m.ID > conv.LastMessageID {
