@@ -372,6 +372,30 @@ func TestBulkMessageRetention(t *testing.T) {
 		}
 		return nil
 	})
+	// Retention drops the spans of sends none of whose messages is left.
+	var spans int
+	for _, b := range []model.ID{b1, b2} {
+		_ = db.View(func(tx *Tx) error {
+			if tx.b(bIdxUserBatch).Get(k(u64(uint64(u)), u64(uint64(b)))) != nil {
+				spans++
+			}
+			return nil
+		})
+	}
+	if spans != 2 {
+		t.Fatalf("%d spans before the purge, want 2", spans)
+	}
+	c.t = c.t.Add(time.Hour)
+	r, err := db.PurgeBatch(c.t, 0, 100)
+	if err != nil || r.Spans != 2 || r.Messages != 1 {
+		t.Fatalf("purge: %+v %v, want the plain message and both spans gone", r, err)
+	}
+	_ = db.View(func(tx *Tx) error {
+		if n := tx.b(bIdxUserBatch).Stats().KeyN; n != 0 {
+			t.Errorf("%d spans left", n)
+		}
+		return nil
+	})
 }
 
 // TestLeanBulkRecordsMigratesAVersion6File: a file written by format 6's

@@ -117,6 +117,7 @@ var (
 	// transaction ends (Tx.finish). It stands for the entries each
 	// recipient's message used to write in idx_user, idx_user_sent, uconv
 	// and uconv_all: the listings read a send's messages from the span.
+	// PurgeBatch drops the entry once retention left none of them.
 	bIdxUserBatch = []byte("idx_user_batch")
 	// unassigned: number -> u64(lastMessageID): conversations whose incoming
 	// messages nobody is associated with (the admins' unassigned inbox).
