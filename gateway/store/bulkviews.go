@@ -30,7 +30,8 @@ func spanOf(c *bolt.Cursor, u, id model.ID) (bulkSpan, bool) {
 	prefix := u64(uint64(u))
 	// Batch IDs are taken before their messages': the send holding id
 	// is the last one of u with a batch ID below it.
-	key, v := c.Seek(k(prefix, u64(uint64(id))))
+	key, _ := c.Seek(k(prefix, u64(uint64(id))))
+	var v []byte
 	if key == nil {
 		key, v = c.Last()
 	} else {
@@ -120,7 +121,7 @@ func (s *bulkStream) next() (msgHead, bool) {
 				continue
 			}
 			s.inSpan = true
-			if mk, mv = s.mc.Seek(u64(uint64(top) + 1)); mk == nil {
+			if mk, _ = s.mc.Seek(u64(uint64(top) + 1)); mk == nil {
 				mk, mv = s.mc.Last()
 			} else {
 				mk, mv = s.mc.Prev()
