@@ -55,12 +55,68 @@ type msgHead struct {
 	Marketing bool            `json:"marketing"`
 }
 
+// decodeHead reads a message record's head. Records as the encoder writes
+// them (id, batch_id, direction and number first; user_id and marketing
+// found by their keys, which cannot occur inside a JSON string, whose
+// quotes are escaped) are read directly; anything else goes to
+// json.Unmarshal (TestDecodeHeadAgrees).
 func decodeHead(v []byte) (msgHead, error) {
+	if h, ok := scanHead(v); ok {
+		return h, nil
+	}
 	var h msgHead
 	if err := json.Unmarshal(v, &h); err != nil {
 		return h, fmt.Errorf("store: decode: %w", err)
 	}
 	return h, nil
+}
+
+func scanHead(v []byte) (msgHead, bool) {
+	var h msgHead
+	d := convDecoder{b: v}
+	var ok bool
+	if !d.lit(`{"id":`) {
+		return h, false
+	}
+	if h.ID, ok = d.id(); !ok {
+		return h, false
+	}
+	if d.lit(`,"batch_id":`) {
+		if h.BatchID, ok = d.id(); !ok {
+			return h, false
+		}
+	}
+	if !d.lit(`,"direction":`) {
+		return h, false
+	}
+	s, ok := d.str()
+	if !ok {
+		return h, false
+	}
+	switch string(s) {
+	case string(model.Outgoing):
+		h.Direction = model.Outgoing
+	case string(model.Incoming):
+		h.Direction = model.Incoming
+	default:
+		h.Direction = model.Direction(s)
+	}
+	if !d.lit(`,"number":`) {
+		return h, false
+	}
+	if s, ok = d.str(); !ok {
+		return h, false
+	}
+	h.Number = string(s)
+	rest := d.b
+	if i := bytes.Index(rest, []byte(`,"user_id":`)); i >= 0 {
+		d.b = rest[i+len(`,"user_id":`):]
+		if h.UserID, ok = d.id(); !ok {
+			return h, false
+		}
+	}
+	h.Marketing = bytes.Contains(rest, []byte(`,"marketing":true`))
+	return h, true
 }
 
 // bulkOf reports whether h is a message of u's bulk send sp.
@@ -272,4 +328,22 @@ func (tx *Tx) lastBulkIn(u model.ID, number string, before model.ID) model.ID {
 		return 0
 	}
 	return id
+}
+
+// marketedIn is u's last bulk message in the conversation with number (0:
+// none; ok false: no such conversation), read without copying the record.
+func (tx *Tx) marketedIn(number string, u model.ID) (last model.ID, ok bool) {
+	raw := tx.get(bConversations, []byte(number))
+	if raw == nil {
+		return 0, false
+	}
+	var c Conversation
+	if decodeConversation(raw, &c, number, tx.convUsers, tx.convMarketed) {
+		tx.convUsers, tx.convMarketed = c.Users[:0], c.Marketed[:0]
+		return c.marketedBy(u), true
+	}
+	if err := unmarshal(raw, &c); err != nil {
+		return 0, false
+	}
+	return c.marketedBy(u), true
 }

@@ -345,3 +345,45 @@ func FuzzDecodeConversation(f *testing.F) {
 	f.Add([]byte(`{"number":"+44","count":-1,"last_message_id":"0"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) { checkConversationDecoder(t, raw) })
 }
+
+// TestDecodeHeadAgrees: the direct read of a message record's head gives
+// what json.Unmarshal gives, for varied records with and without a part.
+func TestDecodeHeadAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	direct := 0
+	for i := range 5000 {
+		m := randomMessage(rng)
+		if i%3 == 0 {
+			m.Direction, m.Number, m.Text = model.Outgoing, "+447700900123", `say ,"user_id":"0000000000000001" and ,"marketing":true`
+			m.CreatedAt, m.UpdatedAt, m.SendAt, m.ExpiresAt, m.SentAt, m.DeliveredAt, m.FailedAt = encTimes[1], encTimes[2], time.Time{}, time.Time{}, encTimes[9], time.Time{}, time.Time{}
+		}
+		raw, ok := appendMessageJSON(nil, &m)
+		if !ok {
+			continue
+		}
+		if i%2 == 0 {
+			p := randomPart(rng)
+			p.NextAttempt, p.UpdatedAt, p.SentAt, p.DeliveredAt = encTimes[1], encTimes[2], time.Time{}, encTimes[9]
+			raw = append(raw[:len(raw)-1], `,"part":`...)
+			if raw, ok = appendFoldedPartJSON(raw, &p); !ok {
+				continue
+			}
+			raw = append(raw, '}')
+		}
+		var want msgHead
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := scanHead(raw)
+		if !ok {
+			continue
+		}
+		direct++
+		if got != want {
+			t.Fatalf("%s:\nread %+v\njson %+v", raw, got, want)
+		}
+	}
+	if direct < 1000 {
+		t.Errorf("only %d of 5000 records read directly", direct)
+	}
+}

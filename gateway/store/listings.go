@@ -67,12 +67,10 @@ func (tx *Tx) ConversationMessages(number string, p Page) ([]model.Message, erro
 // UserSentMessages lists the messages user u sent to number, newest first:
 // idx_user_sent merged with u's bulk messages there.
 func (tx *Tx) UserSentMessages(u model.ID, number string, p Page) ([]model.Message, error) {
-	var from model.ID // u's newest bulk message there, below the page's cursor
-	if c, err := tx.Conversation(number); err == nil {
-		from = c.marketedBy(u)
-		if p.Before != 0 && from >= p.Before {
-			from = p.Before - 1
-		}
+	// u's newest bulk message there, below the page's cursor
+	from, _ := tx.marketedIn(number, u)
+	if p.Before != 0 && from >= p.Before {
+		from = p.Before - 1
 	}
 	ids, err := mergeNewest(p.limit(), tx.indexSource(bIdxUserSent, k(u64(uint64(u)), str(number)), p.Before),
 		tx.bulkInConversation(u, number, from))
@@ -194,13 +192,13 @@ func (tx *Tx) UserConversations(u model.ID, plain bool, cursor []byte, limit int
 	for len(out) < limit && ((pk != nil && bytes.HasPrefix(pk, prefix)) || bok) {
 		if pk != nil && bytes.HasPrefix(pk, prefix) && (!bok || model.ID(getU64(pk[8:16])) > bh.ID) {
 			id, number := model.ID(getU64(pk[8:16])), string(pk[16:])
-			if c, err := tx.Conversation(number); err != nil || c.marketedBy(u) < id {
+			if mk, ok := tx.marketedIn(number, u); !ok || mk < id {
 				out = append(out, ConvRef{Number: number, SortID: id, Cursor: clone(pk)})
 			}
 			pk, _ = pc.Prev()
 			continue
 		}
-		if c, err := tx.Conversation(bh.Number); err == nil && c.marketedBy(u) == bh.ID {
+		if mk, ok := tx.marketedIn(bh.Number, u); ok && mk == bh.ID {
 			var uc UserConv
 			if err := tx.getRecord(bUConv, k(prefix, []byte(bh.Number)), &uc); err != nil || uc.LastPlain < bh.ID {
 				out = append(out, ConvRef{Number: bh.Number, SortID: bh.ID, Cursor: uconvAllKey(u, bh.ID, bh.Number)})
@@ -238,8 +236,7 @@ func (tx *Tx) userConvsPlain(u model.ID, cursor []byte, limit int) []ConvRef {
 	}
 	bulk := tx.bulkStream(u, tailBefore)
 	for h, ok := bulk.next(); ok && len(out) < limit; h, ok = bulk.next() {
-		c, err := tx.Conversation(h.Number)
-		if err != nil || c.marketedBy(u) != h.ID || tx.get(bUConv, k(prefix, []byte(h.Number))) != nil {
+		if mk, ok := tx.marketedIn(h.Number, u); !ok || mk != h.ID || tx.get(bUConv, k(prefix, []byte(h.Number))) != nil {
 			continue
 		}
 		out = append(out, ConvRef{Number: h.Number, SortID: h.ID, Cursor: k(prefix, []byte{0}, u64(uint64(h.ID)), []byte(h.Number))})

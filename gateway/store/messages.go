@@ -717,8 +717,8 @@ func (tx *Tx) HasConversation(u model.ID, number string) bool {
 	if tx.b(bUConv).Get(k(u64(uint64(u)), []byte(number))) != nil {
 		return true
 	}
-	c, err := tx.Conversation(number)
-	return err == nil && c.marketedBy(u) != 0
+	mk, _ := tx.marketedIn(number, u)
+	return mk != 0
 }
 
 // AssignConversation associates user u with the conversation with number:
