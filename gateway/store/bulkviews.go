@@ -285,14 +285,27 @@ func (tx *Tx) messagesByID(ids []model.ID) ([]model.Message, error) {
 
 // bulkInConversation yields u's bulk messages with number, newest first,
 // from (inclusive) down: the conversation's messages (idx_conv) whose ID
-// lies in one of u's bulk spans.
-func (tx *Tx) bulkInConversation(u model.ID, number string, from model.ID) idSource {
+// lies in one of u's bulk spans. When from is u's last bulk message there
+// (Conversation.Marketed, so known to be one), it is yielded without a
+// look: a list row of an outgoing_only user needs only that one.
+func (tx *Tx) bulkInConversation(u model.ID, number string, from model.ID, fromIsLast bool) idSource {
 	if from == 0 {
 		return func() (model.ID, bool, error) { return 0, false, nil }
 	}
-	conv := tx.indexSource(bIdxConv, str(number), from+1)
-	bc := tx.b(bIdxUserBatch).Cursor()
+	var conv idSource
+	var bc *bolt.Cursor
 	return func() (model.ID, bool, error) {
+		if conv == nil {
+			top := from
+			if fromIsLast {
+				top = from - 1
+			}
+			conv = tx.indexSource(bIdxConv, str(number), top+1)
+			bc = tx.b(bIdxUserBatch).Cursor()
+			if fromIsLast {
+				return from, true, nil
+			}
+		}
 		for {
 			id, ok, _ := conv()
 			if !ok {
@@ -302,7 +315,7 @@ func (tx *Tx) bulkInConversation(u model.ID, number string, from model.ID) idSou
 			if !in {
 				continue
 			}
-			v := tx.b(bMessages).Get(u64(uint64(id)))
+			v := tx.get(bMessages, u64(uint64(id)))
 			if v == nil {
 				continue
 			}
@@ -323,7 +336,7 @@ func (tx *Tx) lastBulkIn(u model.ID, number string, before model.ID) model.ID {
 	if before <= 1 {
 		return 0
 	}
-	id, ok, err := tx.bulkInConversation(u, number, before-1)()
+	id, ok, err := tx.bulkInConversation(u, number, before-1, false)()
 	if err != nil || !ok {
 		return 0
 	}

@@ -234,9 +234,14 @@ func checkViews(t *testing.T, db *DB, users []model.ID) {
 				if tx.HasConversation(u, n) != has {
 					t.Errorf("user %s: HasConversation(%s) = %v, want %v", u, n, !has, has)
 				}
-				pagedIDs("sent to "+n, vm.ids(func(m *model.Message) bool {
+				sent := vm.ids(func(m *model.Message) bool {
 					return m.Number == n && m.Direction == model.Outgoing && m.UserID == u
-				}), func(p Page) ([]model.Message, error) { return tx.UserSentMessages(u, n, p) })
+				})
+				pagedIDs("sent to "+n, sent, func(p Page) ([]model.Message, error) { return tx.UserSentMessages(u, n, p) })
+				last, ok, err := tx.LastSentMessage(u, n)
+				if err != nil || ok != (len(sent) > 0) || (ok && last.ID != sent[0]) {
+					t.Errorf("user %s: LastSentMessage(%s) = %s %v %v, want the first of %v", u, n, last.ID, ok, err, sent)
+				}
 			}
 			slices.Sort(wantNumbers)
 			if fmt.Sprint(numbers) != fmt.Sprint(wantNumbers) {

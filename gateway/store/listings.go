@@ -69,15 +69,34 @@ func (tx *Tx) ConversationMessages(number string, p Page) ([]model.Message, erro
 func (tx *Tx) UserSentMessages(u model.ID, number string, p Page) ([]model.Message, error) {
 	// u's newest bulk message there, below the page's cursor
 	from, _ := tx.marketedIn(number, u)
+	isLast := true
 	if p.Before != 0 && from >= p.Before {
-		from = p.Before - 1
+		from, isLast = p.Before-1, false
 	}
 	ids, err := mergeNewest(p.limit(), tx.indexSource(bIdxUserSent, k(u64(uint64(u)), str(number)), p.Before),
-		tx.bulkInConversation(u, number, from))
+		tx.bulkInConversation(u, number, from, isLast))
 	if err != nil {
 		return nil, err
 	}
 	return tx.messagesByID(ids)
+}
+
+// LastSentMessage is the newest message user u sent to number, bulk sends
+// included (ok false: none): an outgoing_only user's list row.
+func (tx *Tx) LastSentMessage(u model.ID, number string) (model.Message, bool, error) {
+	prefix := k(u64(uint64(u)), str(number))
+	var best model.ID
+	if key := revStart(tx.b(bIdxUserSent).Cursor(), prefix, nil); key != nil && bytes.HasPrefix(key, prefix) {
+		best = model.ID(getU64(key[len(key)-8:]))
+	}
+	if mk, _ := tx.marketedIn(number, u); mk > best {
+		best = mk
+	}
+	if best == 0 {
+		return model.Message{}, false, nil
+	}
+	m, err := tx.Message(best)
+	return m, err == nil, err
 }
 
 // UserMessages lists the messages associated with user u, newest first;
@@ -143,7 +162,7 @@ func (tx *Tx) BatchMessages(batch model.ID) ([]model.Message, error) {
 	c := tx.b(bMessages).Cursor()
 	for key, v := c.Seek(u64(uint64(batch) + 1)); key != nil; key, v = c.Next() {
 		var m model.Message
-		if err := unmarshal(v, &m); err != nil {
+		if err := tx.decodeMessage(v, &m); err != nil {
 			return nil, err
 		}
 		if m.BatchID != batch {

@@ -11,11 +11,28 @@ import (
 
 // Message reads one message.
 func (tx *Tx) Message(id model.ID) (model.Message, error) {
+	var idb [8]byte
+	putU64(idb[:], uint64(id))
+	raw := tx.get(bMessages, tx.key(idb[:]))
+	if raw == nil {
+		return model.Message{}, fmt.Errorf("store: message %s: %w", id, ErrNotFound)
+	}
 	var m model.Message
-	if err := getJSON(tx.b(bMessages), u64(uint64(id)), &m); err != nil {
+	if err := tx.decodeMessage(raw, &m); err != nil {
 		return model.Message{}, fmt.Errorf("store: message %s: %w", id, err)
 	}
 	return m, nil
+}
+
+// decodeMessage decodes a message record without the part it may hold
+// (its last field, which json.Unmarshal would parse only to skip: listings
+// decode many messages and never need it).
+func (tx *Tx) decodeMessage(raw []byte, m *model.Message) error {
+	if i := bytes.LastIndex(raw, foldedMark); i > 0 {
+		tx.decBuf = append(append(tx.decBuf[:0], raw[:i]...), '}')
+		raw = tx.decBuf
+	}
+	return unmarshal(raw, m)
 }
 
 // Parts reads a message's parts in order.

@@ -272,6 +272,7 @@ type Tx struct {
 	// scratch lists of a new conversation's record (InsertMessage)
 	convUsers    []model.ID
 	convMarketed []Marketed
+	decBuf       []byte // a message record without its part (decodeMessage)
 }
 
 // View runs fn in a read-only transaction. Keep it short: a long read
