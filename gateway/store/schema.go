@@ -70,9 +70,15 @@ var (
 
 	// messages: u64(messageID) -> Message. One row per recipient; the ID
 	// sorts by time so a cursor over this bucket is the time order (the
-	// retention purge walks it from the start).
+	// retention purge walks it from the start). Since version 7 the record
+	// of a one-part outgoing message also holds its part, as its last
+	// field "part" (the Part without message_id and seq); the messages of
+	// one batch are consecutive keys, following the batch's ID.
 	bMessages = []byte("messages")
-	// parts: u64(messageID) | u8(seq) -> Part (seq is 1-based).
+	// parts: u64(messageID) | u8(seq) -> Part (seq is 1-based). Since
+	// version 7 only the parts of multipart messages, and those of
+	// one-part messages written before (each moves into its message's
+	// record when the message is next written).
 	bParts = []byte("parts")
 	// batches (versions 1-6): u64(batchID) | u64(messageID): the messages
 	// of one Send. Since version 7 a batch's messages are the run of
