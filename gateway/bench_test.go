@@ -96,6 +96,34 @@ func BenchmarkSendBulk10k(b *testing.B) {
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkSendBulk10kKnown: BenchmarkSendBulk10k to numbers that
+// already have a conversation (a bulk to the contacts one has written to
+// before): each conversation record is read and its place in the listings
+// moves.
+func BenchmarkSendBulk10kKnown(b *testing.B) {
+	s, u := benchEnv(b)
+	ctx := context.Background()
+	to := make([]string, 10000)
+	for j := range to {
+		to[j] = benchNumber(j)
+	}
+	text := "Spring sale: 20% off everything until Sunday. Reply STOP to opt out."
+	if _, err := s.Send(ctx, SendRequest{UserID: u.ID, To: to, Text: text}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := s.Send(ctx, SendRequest{UserID: u.ID, To: to, Text: text})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Messages) != 10000 {
+			b.Fatalf("accepted %d", len(res.Messages))
+		}
+	}
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "msgs/s")
+}
+
 // The big fixture: bigMessages messages over bigNumbers conversations and
 // bigUsers users. Built once (without fsync: it is a fixture) and kept in
 // the user cache directory for later runs.
@@ -167,6 +195,10 @@ func bigFixture(b *testing.B) string {
 					m.Direction, m.State, m.Users = model.Incoming, model.StateDelivered, []model.ID{owner}
 				default:
 					m.Direction, m.UserID, m.Marketing = model.Outgoing, owner, i%5 == 0
+					if m.Marketing {
+						// A bulk send of one (a batch's messages follow its ID).
+						m.BatchID, m.ID = m.ID, tx.NewID()
+					}
 					parts = []model.Part{{TPDU: tpdu, State: model.StateDelivered, Modem: "m1", MR: i % 256, SentAt: clock(), DeliveredAt: clock()}}
 				}
 				if err := tx.InsertMessage(&m, parts); err != nil {
@@ -248,6 +280,37 @@ func BenchmarkBig(b *testing.B) {
 				b.Fatalf("%d items, %v", len(p.Items), err)
 			}
 			busiest = p.Items[0].Number
+		}
+	})
+	b.Run("ConversationListMarketing", func(b *testing.B) {
+		// Sorted with marketing (include_marketed_when_sorting): the
+		// user's bulk sends count.
+		mkt := true
+		for i := 0; i < b.N; i++ {
+			p, err := s.Conversations(ctx, staff.ID, ConversationQuery{IncludeMarketing: &mkt, Page: Page{Limit: 50}})
+			if err != nil || len(p.Items) != 50 {
+				b.Fatalf("%d items, %v", len(p.Items), err)
+			}
+		}
+	})
+	b.Run("ConversationListOwn", func(b *testing.B) {
+		// An outgoing_only user: each row is the user's own last message.
+		var own model.User
+		if err := db.Update(func(tx *store.Tx) error {
+			var err error
+			if own, err = tx.UserByName("user5"); err != nil {
+				return err
+			}
+			own.Visibility = model.VisibilityOwn
+			return tx.PutUser(&own)
+		}); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			p, err := s.Conversations(ctx, own.ID, ConversationQuery{Page: Page{Limit: 50}})
+			if err != nil || len(p.Items) != 50 {
+				b.Fatalf("%d items, %v", len(p.Items), err)
+			}
 		}
 	})
 	b.Run("ConversationListAllAdmin", func(b *testing.B) {

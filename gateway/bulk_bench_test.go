@@ -15,11 +15,14 @@ import (
 
 // BenchmarkReplyBehindBulk: two virtual modems (pty, 20 ms per send) are
 // sending a 10,000-recipient bulk; each iteration queues a one-to-one reply
-// and waits until it is sent. It reports how many bulk parts a modem
-// started sending between the commit of the reply (Send returned) and the
-// start of the reply's send, per modem (slots: the goal is at most one:
-// a part a modem had claimed just before), and the wall time from Send to
-// the reply's +CMGS answer.
+// and waits until it is sent. It reports how many bulk parts a modem began
+// between the commit of the reply (Send returned) and the reply's own
+// beginning, per modem (slots: the goal is at most one: a part a modem had
+// claimed just before), and the wall time from Send to the reply's +CMGS
+// answer. A part begins at its +CMGW with store-and-send, at its +CMGS
+// otherwise, as TestReplyAfterBulkGoesInTheNextFreeSlot counts: a stored
+// part's +CMSS waits for its slot's commit, so counting +CMSS starts would
+// charge the reply with direct sends the other modem began after it.
 func BenchmarkReplyBehindBulk(b *testing.B) {
 	r := newMRig(b, 2, "pty", sim.ModemOptions{Latency: 20 * time.Millisecond})
 	r.start(ModemOptions{})
@@ -39,15 +42,15 @@ func BenchmarkReplyBehindBulk(b *testing.B) {
 			b.Fatal(err)
 		}
 		r.rec.mu.Lock()
-		before := len(r.rec.starts)
+		before := len(r.rec.begun)
 		r.rec.mu.Unlock()
 		_, parts := r.message(res.Messages[0].ID)
 		at := -1
 		r.waitFor("the reply", func() bool {
 			r.rec.mu.Lock()
 			defer r.rec.mu.Unlock()
-			for j := before; j < len(r.rec.starts); j++ {
-				if r.rec.starts[j] == string(parts[0].TPDU) {
+			for j := before; j < len(r.rec.begun); j++ {
+				if r.rec.begun[j] == string(parts[0].TPDU) {
 					at = j
 					return true
 				}

@@ -125,11 +125,11 @@ func convItem(tx *store.Tx, u model.User, number string) (item model.Conversatio
 	}
 	item.Number = number
 	if u.Visibility == model.VisibilityOwn && u.Role != model.RoleAdmin {
-		own, err := tx.UserSentMessages(u.ID, number, store.Page{Limit: 1})
-		if err != nil || len(own) == 0 {
+		last, ok, err := tx.LastSentMessage(u.ID, number)
+		if err != nil || !ok {
 			return item, false, err
 		}
-		item.Last = own[0]
+		item.Last = last
 	} else {
 		item.Count = conv.Count
 		if item.Last, err = tx.Message(conv.LastMessageID); err != nil {
@@ -436,8 +436,7 @@ func (s *Service) Search(ctx context.Context, viewer model.ID, query string, lim
 				_, err := tx.Conversation(number)
 				return err == nil
 			}
-			_, err := tx.UserConv(u.ID, number)
-			if err != nil {
+			if !tx.HasConversation(u.ID, number) {
 				return false
 			}
 			return u.Visibility == model.VisibilityOwn || inConversation(tx, u, number)

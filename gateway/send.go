@@ -453,7 +453,14 @@ func (s *Service) insertOutgoing(tx *store.Tx, o outgoing, number string, addr p
 	if c.Parts != count.Parts || len(pparts) != count.Parts {
 		return model.Message{}, fmt.Errorf("gateway: segmentation disagrees with the count (%d parts, counted %d)", len(pparts), count.Parts)
 	}
-	parts := make([]model.Part, len(pparts))
+	// The store keeps neither the slice nor the parts: a short text's
+	// parts live on the stack.
+	var buf [4]model.Part
+	parts := buf[:0]
+	if len(pparts) > len(buf) {
+		parts = make([]model.Part, 0, len(pparts))
+	}
+	parts = parts[:len(pparts)]
 	for i, pp := range pparts {
 		parts[i] = model.Part{Seq: pp.Seq, TPDU: pp.TPDU, NextAttempt: o.due}
 	}

@@ -34,7 +34,7 @@ func TestAuditAndModemBucketsMigrateFromVersion4(t *testing.T) {
 	}
 	var v uint64
 	_ = db.View(func(tx *Tx) error { v = getU64(tx.b(bMeta).Get([]byte("version"))); return nil })
-	if v != FormatVersion || FormatVersion != 6 {
+	if v != FormatVersion || FormatVersion != 7 {
 		t.Fatalf("version %d, FormatVersion %d", v, FormatVersion)
 	}
 }

@@ -57,6 +57,27 @@ func (tx *Tx) key(parts ...[]byte) []byte {
 	return b
 }
 
+// keyS is key for str(s) followed by tail.
+func (tx *Tx) keyS(s string, tail []byte) []byte {
+	if len(s) > 255 {
+		s = s[:255]
+	}
+	b := append(tx.keyBuf[:0], byte(len(s)))
+	b = append(b, s...)
+	b = append(b, tail...)
+	tx.keyBuf = b
+	return b
+}
+
+// laneKey is the package's laneKey built in the key buffer (see key).
+func (tx *Tx) laneKey(m *model.Message, p *model.Part) []byte {
+	var g, due, id [8]byte
+	putU64(g[:], uint64(laneGroup(m)))
+	putU64(due[:], unixNano(p.NextAttempt))
+	putU64(id[:], uint64(m.ID))
+	return tx.key([]byte{byte(LaneOf(m))}, g[:], due[:], id[:], []byte{byte(p.Seq)})
+}
+
 // appendFill is the fill percent of the buckets a new message appends to
 // in key order (ID-, time- or batch-ordered keys): bbolt splits a page at
 // FillPercent (default 0.5) when it writes it, so appended keys left every
@@ -73,8 +94,8 @@ func (tx *Tx) fillForAppends() {
 		return
 	}
 	tx.filled = true
-	for _, name := range [][]byte{bMessages, bParts, bBatches, bIdxMsgState, bIdxPartState, bIdxDue, bIdxLane,
-		bIdxConvLast, bIdxUser, bIdxUserNoMkt, bUConvAll, bUConvNoMkt} {
+	for _, name := range [][]byte{bMessages, bParts, bIdxMsgState, bIdxPartState, bIdxLane,
+		bIdxConvLast, bIdxUser, bUConvAll} {
 		tx.b(name).FillPercent = appendFill
 	}
 }
@@ -85,6 +106,16 @@ func (tx *Tx) fillForAppends() {
 // starts again from the bucket's root each time, so writes in between do
 // not matter; like Get it gives nil for a nested bucket's key.
 func (tx *Tx) get(name, key []byte) []byte {
+	k, v := tx.cursor(name).Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// cursor is the transaction's cursor over bucket name (see get): use it
+// only for Seek, which starts afresh.
+func (tx *Tx) cursor(name []byte) *bolt.Cursor {
 	c := tx.cursors[string(name)]
 	if c == nil {
 		if tx.cursors == nil {
@@ -93,11 +124,7 @@ func (tx *Tx) get(name, key []byte) []byte {
 		c = tx.b(name).Cursor()
 		tx.cursors[string(name)] = c
 	}
-	k, v := c.Seek(key)
-	if k == nil || !bytes.Equal(k, key) {
-		return nil
-	}
-	return v
+	return c
 }
 
 // getRecord is getJSON through tx.get.
@@ -119,18 +146,35 @@ func (tx *Tx) put(b *bolt.Bucket, key, buf []byte) error {
 	return b.Put(key, tx.keep(buf))
 }
 
-func (tx *Tx) putMessageRecord(b *bolt.Bucket, key []byte, m *model.Message) error {
+// putMessageRecord writes m's record, holding the part of a one-part
+// message (fold; or raw, that part already encoded) as its last field,
+// "part", without the message_id and seq it implies.
+func (tx *Tx) putMessageRecord(b *bolt.Bucket, key []byte, m *model.Message, fold *model.Part, raw []byte) error {
 	buf, ok := appendMessageJSON(tx.scratch[:0], m)
+	switch {
+	case ok && fold != nil:
+		buf = append(buf[:len(buf)-1], `,"part":`...)
+		buf, ok = appendFoldedPartJSON(buf, fold)
+		buf = append(buf, '}')
+	case ok && raw != nil:
+		buf = append(buf[:len(buf)-1], `,"part":`...)
+		buf = append(buf, raw...)
+		buf = append(buf, '}')
+	}
 	if !ok {
-		return putJSON(b, key, m)
+		// (its error: a time JSON cannot hold). A copy, so that m
+		// does not escape to the heap on every call for this rare path.
+		mc := *m
+		return putJSON(b, key, &mc)
 	}
 	return tx.put(b, key, buf)
 }
 
 func (tx *Tx) putPartRecord(b *bolt.Bucket, key []byte, p *model.Part) error {
-	buf, ok := appendPartJSON(tx.scratch[:0], p)
+	buf, ok := appendPartJSON(tx.scratch[:0], p, false)
 	if !ok {
-		return putJSON(b, key, p)
+		pc := *p // (see putMessageRecord)
+		return putJSON(b, key, &pc)
 	}
 	return tx.put(b, key, buf)
 }
@@ -150,8 +194,9 @@ var jsonFields = map[string][]string{
 		"users", "marketing", "priority", "campaign", "status_report", "crm", "created_at", "updated_at", "send_at",
 		"expires_at", "sent_at", "delivered_at", "failed_at", "dismissed", "incomplete", "modem", "attempts", "ref", "raw_pdus"},
 	"Part":         {"message_id", "seq", "state", "tpdu", "modem", "mr", "attempts", "next_attempt", "error", "updated_at", "sent_at", "delivered_at", "store_send", "slot_storage", "slot_index"},
-	"Conversation": {"number", "count", "last_message_id", "users", "modem"},
-	"UserConv":     {"last_all", "last_plain"},
+	"Conversation": {"number", "count", "last_message_id", "users", "modem", "marketed"},
+	"Marketed":     {"user", "last"},
+	"UserConv":     {"last_plain"},
 	"CRMRef":       {"type", "id"},
 }
 
@@ -260,13 +305,23 @@ func appendMessageJSON(b []byte, m *model.Message) ([]byte, bool) {
 	return append(b, '}'), ok
 }
 
-func appendPartJSON(b []byte, p *model.Part) ([]byte, bool) {
+// appendFoldedPartJSON is a part as its message's record holds it: without
+// message_id and seq.
+func appendFoldedPartJSON(b []byte, p *model.Part) ([]byte, bool) {
+	return appendPartJSON(b, p, true)
+}
+
+func appendPartJSON(b []byte, p *model.Part, folded bool) ([]byte, bool) {
 	ok := true
-	b = append(b, `{"message_id":`...)
-	b = appendID(b, p.MessageID)
-	b = append(b, `,"seq":`...)
-	b = strconv.AppendInt(b, int64(p.Seq), 10)
-	b = append(b, `,"state":`...)
+	if folded {
+		b = append(b, `{"state":`...)
+	} else {
+		b = append(b, `{"message_id":`...)
+		b = appendID(b, p.MessageID)
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, int64(p.Seq), 10)
+		b = append(b, `,"state":`...)
+	}
 	b = appendString(b, string(p.State))
 	if len(p.TPDU) > 0 {
 		b = append(b, `,"tpdu":`...)
@@ -320,16 +375,26 @@ func appendConversationJSON(b []byte, c *Conversation) []byte {
 		b = append(b, `,"modem":`...)
 		b = appendString(b, c.Modem)
 	}
+	if len(c.Marketed) > 0 {
+		b = append(b, `,"marketed":[`...)
+		for i, mk := range c.Marketed {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"user":`...)
+			b = appendID(b, mk.User)
+			b = append(b, `,"last":`...)
+			b = appendID(b, mk.Last)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 
 func appendUserConvJSON(b []byte, uc *UserConv) []byte {
-	b = append(b, `{"last_all":`...)
-	b = appendID(b, uc.LastAll)
-	if uc.LastPlain != 0 {
-		b = append(b, `,"last_plain":`...)
-		b = appendID(b, uc.LastPlain)
-	}
+	b = append(b, `{"last_plain":`...)
+	b = appendID(b, uc.LastPlain)
 	return append(b, '}')
 }
 
@@ -440,4 +505,173 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// decodeConversation reads a conversation record as the encoder above (and
+// json.Marshal) writes it, into c, reusing users and marketed for its
+// lists and number for its number when they are equal: a bulk send to
+// known numbers read every record with json.Unmarshal, about nine
+// allocations each. It answers false, leaving c to json.Unmarshal, for
+// anything else (another field order, an escape in a string, invalid
+// UTF-8); TestConversationDecoderAgrees and FuzzDecodeConversation hold it
+// to json.Unmarshal.
+func decodeConversation(b []byte, c *Conversation, number string, users []model.ID, marketed []Marketed) bool {
+	d := convDecoder{b: b}
+	*c = Conversation{Users: users[:0], Marketed: marketed[:0]}
+	if !d.lit(`{"number":`) {
+		return false
+	}
+	s, ok := d.str()
+	if !ok {
+		return false
+	}
+	if string(s) == number {
+		c.Number = number
+	} else {
+		c.Number = string(s)
+	}
+	if !d.lit(`,"count":`) {
+		return false
+	}
+	if c.Count, ok = d.int(); !ok {
+		return false
+	}
+	if !d.lit(`,"last_message_id":`) {
+		return false
+	}
+	if c.LastMessageID, ok = d.id(); !ok {
+		return false
+	}
+	if d.lit(`,"users":[`) {
+		for {
+			id, ok := d.id()
+			if !ok {
+				return false
+			}
+			c.Users = append(c.Users, id)
+			if d.lit(`]`) {
+				break
+			}
+			if !d.lit(`,`) {
+				return false
+			}
+		}
+	}
+	if d.lit(`,"modem":`) {
+		s, ok := d.str()
+		if !ok || len(s) == 0 {
+			return false
+		}
+		c.Modem = string(s) // (a handful of modems: small, and only on known numbers)
+	}
+	if d.lit(`,"marketed":[`) {
+		for {
+			var mk Marketed
+			if !d.lit(`{"user":`) {
+				return false
+			}
+			if mk.User, ok = d.id(); !ok || !d.lit(`,"last":`) {
+				return false
+			}
+			if mk.Last, ok = d.id(); !ok || !d.lit(`}`) {
+				return false
+			}
+			c.Marketed = append(c.Marketed, mk)
+			if d.lit(`]`) {
+				break
+			}
+			if !d.lit(`,`) {
+				return false
+			}
+		}
+	}
+	if len(c.Users) == 0 {
+		c.Users = nil
+	}
+	if len(c.Marketed) == 0 {
+		c.Marketed = nil
+	}
+	return d.lit(`}`) && len(d.b) == 0
+}
+
+// convDecoder walks a record for decodeConversation.
+type convDecoder struct{ b []byte }
+
+func (d *convDecoder) lit(s string) bool {
+	if len(d.b) < len(s) || string(d.b[:len(s)]) != s {
+		return false
+	}
+	d.b = d.b[len(s):]
+	return true
+}
+
+// str reads a JSON string without escapes, valid UTF-8.
+func (d *convDecoder) str() ([]byte, bool) {
+	if len(d.b) == 0 || d.b[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < len(d.b); i++ {
+		switch c := d.b[i]; {
+		case c == '"':
+			s := d.b[1:i]
+			d.b = d.b[i+1:]
+			return s, utf8.Valid(s)
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// int reads a JSON integer that fits an int.
+func (d *convDecoder) int() (int, bool) {
+	i := 0
+	if i < len(d.b) && d.b[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(d.b) && d.b[i] >= '0' && d.b[i] <= '9' {
+		i++
+	}
+	if i == start || i-start > 18 || (d.b[start] == '0' && i-start > 1) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(d.b[:i]))
+	if err != nil {
+		return 0, false
+	}
+	d.b = d.b[i:]
+	return n, true
+}
+
+// id reads a quoted model.ID (1 to 16 hex digits, as ParseID).
+func (d *convDecoder) id() (model.ID, bool) {
+	if len(d.b) < 3 || d.b[0] != '"' {
+		return 0, false
+	}
+	var v uint64
+	i := 1
+	for ; i < len(d.b) && d.b[i] != '"'; i++ {
+		c := d.b[i]
+		var x byte
+		switch {
+		case c >= '0' && c <= '9':
+			x = c - '0'
+		case c >= 'a' && c <= 'f':
+			x = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			x = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		if i > 16 {
+			return 0, false
+		}
+		v = v<<4 | uint64(x)
+	}
+	if i == 1 || i >= len(d.b) {
+		return 0, false
+	}
+	d.b = d.b[i+1:]
+	return model.ID(v), true
 }

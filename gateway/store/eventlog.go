@@ -53,7 +53,7 @@ func (tx *Tx) logMessageEvent(old, m *model.Message) error {
 	}
 	e.Message.RawPDUs = nil
 	if err := putJSON(tx.b(bMessageEvents), u64(uint64(e.ID)), &e); err != nil {
-		return fmt.Errorf("store: log event of message %s: %w", m.ID, err)
+		return fmt.Errorf("store: log event of message %s: %w", e.Message.ID, err)
 	}
 	return nil
 }

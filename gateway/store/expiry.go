@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
@@ -11,29 +12,48 @@ import (
 // next due time the dispatcher sleeps until.
 
 // ExpiredDue lists, looking at no more than scan entries of the outbox
-// (oldest due first), the messages with queued parts whose ExpiresAt has
-// passed. It only reads, so that the scan does not hold up writers; pass
-// the result to ExpireMessages in a write transaction.
+// (each queue of idx_lane from its earliest due part, at most scan/8 of
+// one queue, so that a long bulk does not hide the others), the messages
+// with queued parts whose ExpiresAt has passed. It only reads, so that the
+// scan does not hold up writers; pass the result to ExpireMessages in a
+// write transaction.
 func (tx *Tx) ExpiredDue(scan int) ([]model.ID, error) {
 	now := tx.Now()
 	seen := map[model.ID]bool{}
 	var out []model.ID
-	c := tx.b(bIdxDue).Cursor()
-	n := 0
-	for key, _ := c.First(); key != nil && (scan <= 0 || n < scan); key, _ = c.Next() {
-		n++
-		id := model.ID(getU64(key[8:16]))
-		if seen[id] {
+	perQueue := scan / 8
+	if perQueue < 64 {
+		perQueue = 64
+	}
+	c := tx.b(bIdxLane).Cursor()
+	n, inQueue := 0, 0
+	var queue []byte
+	for key, _ := c.First(); key != nil && (scan <= 0 || n < scan); {
+		if queue == nil || !bytes.Equal(key[:9], queue) {
+			queue, inQueue = clone(key[:9]), 0
+		}
+		if scan > 0 && inQueue >= perQueue {
+			next := prefixEnd(queue)
+			if next == nil {
+				break
+			}
+			key, _ = c.Seek(next)
 			continue
 		}
-		seen[id] = true
-		m, err := tx.Message(id)
-		if err != nil {
-			return nil, err
+		n++
+		inQueue++
+		id := model.ID(getU64(key[17:25]))
+		if !seen[id] {
+			seen[id] = true
+			m, err := tx.Message(id)
+			if err != nil {
+				return nil, err
+			}
+			if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+				out = append(out, id)
+			}
 		}
-		if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-			out = append(out, id)
-		}
+		key, _ = c.Next()
 	}
 	return out, nil
 }
@@ -80,12 +100,26 @@ func (tx *Tx) ExpireMessages(ids []model.ID) (changed []model.Message, prev []mo
 // NextDueAfter is the earliest NextAttempt among queued parts that is
 // later than t (ok false when there is none): when the parts due now cannot
 // be taken (they wait for an earlier part), the dispatcher sets its timer
-// for this one.
+// for this one. One Seek per queue of idx_lane.
 func (tx *Tx) NextDueAfter(t time.Time) (time.Time, bool) {
-	after := getU64(tns(t)) + 1
-	key, _ := tx.b(bIdxDue).Cursor().Seek(u64(after))
-	if key == nil {
-		return time.Time{}, false
+	after := u64(getU64(tns(t)) + 1)
+	var best time.Time
+	found := false
+	c := tx.b(bIdxLane).Cursor()
+	key, _ := c.First()
+	for key != nil {
+		queue := clone(key[:9])
+		if k2, _ := c.Seek(k(queue, after)); k2 != nil && bytes.HasPrefix(k2, queue) {
+			at := time.Unix(0, int64(getU64(k2[9:17]))).UTC()
+			if !found || at.Before(best) {
+				best, found = at, true
+			}
+		}
+		next := prefixEnd(queue)
+		if next == nil {
+			break
+		}
+		key, _ = c.Seek(next)
 	}
-	return time.Unix(0, int64(getU64(key[:8]))).UTC(), true
+	return best, found
 }

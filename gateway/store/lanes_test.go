@@ -26,11 +26,12 @@ func insertLane(t *testing.T, db *DB, number string, batch model.ID, marketing b
 // then the bulk batches one after the other (round robin), then low.
 func TestClaimServesLanesInOrderAndBulksInTurn(t *testing.T) {
 	db, _, _ := openTest(t)
-	b1, b2 := db.NewID(), db.NewID()
+	b1 := db.NewID()
 	want := map[model.ID]string{}
 	for i := range 3 {
 		want[insertLane(t, db, fmt.Sprintf("+4410%d", i), b1, true, 0).ID] = fmt.Sprintf("b1-%d", i)
 	}
+	b2 := db.NewID() // (a batch's messages follow its ID)
 	for i := range 2 {
 		want[insertLane(t, db, fmt.Sprintf("+4420%d", i), b2, true, 0).ID] = fmt.Sprintf("b2-%d", i)
 	}
@@ -115,6 +116,16 @@ func TestLaneIndexMigratesFromVersion2(t *testing.T) {
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns} {
 			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		// Version 2's outbox by due time (gone since version 7).
+		due, err := tx.CreateBucket(bIdxDue)
+		if err != nil {
+			return err
+		}
+		for _, m := range []model.Message{bulk, reply} {
+			if err := due.Put(k(tns(m.CreatedAt), partKey(m.ID, 1)), nil); err != nil {
 				return err
 			}
 		}

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
+	bolt "go.etcd.io/bbolt"
 )
 
 func unmarshal(raw []byte, v any) error {
@@ -61,19 +64,52 @@ func (tx *Tx) ConversationMessages(number string, p Page) ([]model.Message, erro
 	return tx.messagesFromIndex(bIdxConv, str(number), p, nil)
 }
 
-// UserSentMessages lists the messages user u sent to number, newest first.
+// UserSentMessages lists the messages user u sent to number, newest first:
+// idx_user_sent merged with u's bulk messages there.
 func (tx *Tx) UserSentMessages(u model.ID, number string, p Page) ([]model.Message, error) {
-	return tx.messagesFromIndex(bIdxUserSent, k(u64(uint64(u)), str(number)), p, nil)
+	// u's newest bulk message there, below the page's cursor
+	from, _ := tx.marketedIn(number, u)
+	isLast := true
+	if p.Before != 0 && from >= p.Before {
+		from, isLast = p.Before-1, false
+	}
+	ids, err := mergeNewest(p.limit(), tx.indexSource(bIdxUserSent, k(u64(uint64(u)), str(number)), p.Before),
+		tx.bulkInConversation(u, number, from, isLast))
+	if err != nil {
+		return nil, err
+	}
+	return tx.messagesByID(ids)
+}
+
+// LastSentMessage is the newest message user u sent to number, bulk sends
+// included (ok false: none): an outgoing_only user's list row.
+func (tx *Tx) LastSentMessage(u model.ID, number string) (model.Message, bool, error) {
+	prefix := k(u64(uint64(u)), str(number))
+	var best model.ID
+	if key := revStart(tx.b(bIdxUserSent).Cursor(), prefix, nil); key != nil && bytes.HasPrefix(key, prefix) {
+		best = model.ID(getU64(key[len(key)-8:]))
+	}
+	if mk, _ := tx.marketedIn(number, u); mk > best {
+		best = mk
+	}
+	if best == 0 {
+		return model.Message{}, false, nil
+	}
+	m, err := tx.Message(best)
+	return m, err == nil, err
 }
 
 // UserMessages lists the messages associated with user u, newest first;
-// without marketing messages when plain is set.
+// without marketing messages (u's bulk sends) when plain is set.
 func (tx *Tx) UserMessages(u model.ID, plain bool, p Page) ([]model.Message, error) {
-	b := bIdxUser
 	if plain {
-		b = bIdxUserNoMkt
+		return tx.messagesFromIndex(bIdxUser, u64(uint64(u)), p, nil)
 	}
-	return tx.messagesFromIndex(b, u64(uint64(u)), p, nil)
+	ids, err := mergeNewest(p.limit(), tx.indexSource(bIdxUser, u64(uint64(u)), p.Before), tx.bulkStream(u, p.Before).source())
+	if err != nil {
+		return nil, err
+	}
+	return tx.messagesByID(ids)
 }
 
 // MessagesByState lists messages in state s, newest first.
@@ -82,7 +118,36 @@ func (tx *Tx) MessagesByState(s model.State, p Page) ([]model.Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("store: unknown state %q", s)
 	}
+	if s == model.StateQueued {
+		return tx.queuedMessages(p)
+	}
 	return tx.messagesFromIndex(bIdxMsgState, []byte{code}, p, nil)
+}
+
+// queuedMessages is MessagesByState for queued messages: those of idx_lane
+// (every queued part) whose state is queued. It reads the whole outbox
+// index, which holds only what waits to be sent.
+func (tx *Tx) queuedMessages(p Page) ([]model.Message, error) {
+	var ids []model.ID
+	fwdScan(tx.b(bIdxLane), nil, nil, func(key, _ []byte) bool {
+		if id := model.ID(getU64(key[17:25])); p.Before == 0 || id < p.Before {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []model.Message
+	for i := len(ids) - 1; i >= 0 && len(out) < p.limit(); i-- {
+		m, err := tx.Message(ids[i])
+		if err != nil {
+			return nil, err
+		}
+		if m.State == model.StateQueued {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // AllMessages lists every message, newest first.
@@ -90,19 +155,22 @@ func (tx *Tx) AllMessages(p Page) ([]model.Message, error) {
 	return tx.messagesFromIndex(bMessages, nil, p, nil)
 }
 
-// BatchMessages lists the messages of one Send in recipient order.
+// BatchMessages lists the messages of one Send in recipient order: the
+// run of messages that follows the batch's ID (see InsertMessage).
 func (tx *Tx) BatchMessages(batch model.ID) ([]model.Message, error) {
 	var out []model.Message
-	var err error
-	fwdScan(tx.b(bBatches), u64(uint64(batch)), nil, func(key, _ []byte) bool {
+	c := tx.b(bMessages).Cursor()
+	for key, v := c.Seek(u64(uint64(batch) + 1)); key != nil; key, v = c.Next() {
 		var m model.Message
-		if m, err = tx.Message(model.ID(getU64(key[8:]))); err != nil {
-			return false
+		if err := tx.decodeMessage(v, &m); err != nil {
+			return nil, err
+		}
+		if m.BatchID != batch {
+			break
 		}
 		out = append(out, m)
-		return true
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // ConvRef is one row of a conversation listing: the number and the message
@@ -116,24 +184,103 @@ type ConvRef struct {
 // UserConversations lists user u's conversations, most recent first, by
 // their last message (marketing ignored when plain is set, conversations
 // with only marketing then last). Pass the last row's Cursor to continue.
+//
+// uconv_all orders them by u's last message that is not marketing; u's
+// bulk sends (idx_user_batch) are merged in: with marketing, a bulk
+// message places its conversation when it is u's last bulk message there
+// (Conversation.Marketed) and newer than the last other one; without, the
+// conversations holding only u's bulk messages follow the others.
 func (tx *Tx) UserConversations(u model.ID, plain bool, cursor []byte, limit int) []ConvRef {
-	b, prefix := bUConvAll, u64(uint64(u))
-	if plain {
-		b = bUConvNoMkt
-	}
 	if limit <= 0 {
 		limit = 50
 	}
+	prefix := u64(uint64(u))
+	if plain {
+		return tx.userConvsPlain(u, cursor, limit)
+	}
+	var before []byte // a uconv_all key: u | id | number
+	var beforeID model.ID
+	if len(cursor) >= 16 && bytes.HasPrefix(cursor, prefix) {
+		before, beforeID = cursor, model.ID(getU64(cursor[8:16]))
+	}
 	var out []ConvRef
-	revScan(tx.b(b), prefix, cursor, func(key, _ []byte) bool {
-		rest := key[8:]
-		if plain {
-			rest = rest[1:]
+	pc := tx.b(bUConvAll).Cursor()
+	pk := revStart(pc, prefix, before)
+	bulk := tx.bulkStream(u, beforeID)
+	bh, bok := bulk.next()
+	for len(out) < limit && ((pk != nil && bytes.HasPrefix(pk, prefix)) || bok) {
+		if pk != nil && bytes.HasPrefix(pk, prefix) && (!bok || model.ID(getU64(pk[8:16])) > bh.ID) {
+			id, number := model.ID(getU64(pk[8:16])), string(pk[16:])
+			if mk, ok := tx.marketedIn(number, u); !ok || mk < id {
+				out = append(out, ConvRef{Number: number, SortID: id, Cursor: clone(pk)})
+			}
+			pk, _ = pc.Prev()
+			continue
 		}
-		out = append(out, ConvRef{Number: string(rest[8:]), SortID: model.ID(getU64(rest[:8])), Cursor: clone(key)})
-		return len(out) < limit
-	})
+		if mk, ok := tx.marketedIn(bh.Number, u); ok && mk == bh.ID {
+			var uc UserConv
+			if err := tx.getRecord(bUConv, k(prefix, []byte(bh.Number)), &uc); err != nil || uc.LastPlain < bh.ID {
+				out = append(out, ConvRef{Number: bh.Number, SortID: bh.ID, Cursor: uconvAllKey(u, bh.ID, bh.Number)})
+			}
+		}
+		bh, bok = bulk.next()
+	}
 	return out
+}
+
+// userConvsPlain is UserConversations with marketing ignored. Its cursors
+// are u | u8(1) | id | number in the first part (uconv_all) and u | u8(0)
+// | id | number in the second (conversations with only u's bulk sends).
+func (tx *Tx) userConvsPlain(u model.ID, cursor []byte, limit int) []ConvRef {
+	prefix := u64(uint64(u))
+	var out []ConvRef
+	tail := false
+	var tailBefore model.ID
+	if len(cursor) >= 17 && bytes.HasPrefix(cursor, prefix) && cursor[8] == 0 {
+		tail, tailBefore = true, model.ID(getU64(cursor[9:17]))
+	}
+	if !tail {
+		var before []byte
+		if len(cursor) >= 17 && bytes.HasPrefix(cursor, prefix) {
+			before = k(prefix, cursor[9:])
+		}
+		revScan(tx.b(bUConvAll), prefix, before, func(key, _ []byte) bool {
+			out = append(out, ConvRef{Number: string(key[16:]), SortID: model.ID(getU64(key[8:16])),
+				Cursor: k(prefix, []byte{1}, key[8:])})
+			return len(out) < limit
+		})
+		if len(out) >= limit {
+			return out
+		}
+	}
+	bulk := tx.bulkStream(u, tailBefore)
+	for h, ok := bulk.next(); ok && len(out) < limit; h, ok = bulk.next() {
+		if mk, ok := tx.marketedIn(h.Number, u); !ok || mk != h.ID || tx.get(bUConv, k(prefix, []byte(h.Number))) != nil {
+			continue
+		}
+		out = append(out, ConvRef{Number: h.Number, SortID: h.ID, Cursor: k(prefix, []byte{0}, u64(uint64(h.ID)), []byte(h.Number))})
+	}
+	return out
+}
+
+// revStart places c on the last key with prefix strictly below before
+// (nil: the last key with prefix) and returns it (nil or a key without
+// the prefix when there is none).
+func revStart(c *bolt.Cursor, prefix, before []byte) []byte {
+	seek := before
+	if seek == nil {
+		seek = prefixEnd(prefix)
+	}
+	var key []byte
+	if seek != nil {
+		key, _ = c.Seek(seek)
+	}
+	if key == nil {
+		key, _ = c.Last()
+	} else {
+		key, _ = c.Prev()
+	}
+	return key
 }
 
 // UnassignedConversations lists the conversations in the unassigned inbox,
@@ -210,9 +357,27 @@ func (tx *Tx) Failures(cursor []byte, limit int) ([]FailureRef, error) {
 }
 
 // UserConvNumbers calls fn with every number user u has a conversation
-// with (a range scan of the user's entries), until fn returns false.
+// with (a range scan of the user's entries, then the numbers of u's bulk
+// sends not seen there), until fn returns false.
 func (tx *Tx) UserConvNumbers(u model.ID, fn func(number string) bool) {
+	seen := map[string]bool{}
+	stop := false
 	fwdScan(tx.b(bUConv), u64(uint64(u)), nil, func(key, _ []byte) bool {
-		return fn(string(key[8:]))
+		seen[string(key[8:])] = true
+		stop = !fn(string(key[8:]))
+		return !stop
 	})
+	if stop {
+		return
+	}
+	bulk := tx.bulkStream(u, 0)
+	for h, ok := bulk.next(); ok; h, ok = bulk.next() {
+		if seen[h.Number] {
+			continue
+		}
+		seen[h.Number] = true
+		if !fn(h.Number) {
+			return
+		}
+	}
 }

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
@@ -45,13 +47,7 @@ func (tx *Tx) ClaimDue(modem string, accept func(m *model.Message, p *model.Part
 
 // NextDue is the earliest NextAttempt among queued parts (ok false when the
 // outbox is empty), for the dispatcher's timer.
-func (tx *Tx) NextDue() (time.Time, bool) {
-	key, _ := tx.b(bIdxDue).Cursor().First()
-	if key == nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, int64(getU64(key[:8]))).UTC(), true
-}
+func (tx *Tx) NextDue() (time.Time, bool) { return tx.NextDueIn(Lanes) }
 
 // MarkSent records that modem accepted part seq with message reference mr.
 func (tx *Tx) MarkSent(id model.ID, seq int, modem string, mr int) (model.Message, error) {
@@ -342,6 +338,9 @@ func (tx *Tx) StoredSlots(modem string) ([]Due, error) {
 
 // PartsInState lists (message, seq) of parts in state s, oldest first.
 func (tx *Tx) PartsInState(s model.State, limit int) ([]model.Part, error) {
+	if s == model.StateQueued {
+		return tx.queuedParts(limit)
+	}
 	var out []model.Part
 	var err error
 	fwdScan(tx.b(bIdxPartState), []byte{stateCode[s]}, nil, func(key, _ []byte) bool {
@@ -353,4 +352,36 @@ func (tx *Tx) PartsInState(s model.State, limit int) ([]model.Part, error) {
 		return limit <= 0 || len(out) < limit
 	})
 	return out, err
+}
+
+// queuedParts is PartsInState for queued parts, which idx_lane holds (by
+// lane, so sorted here).
+func (tx *Tx) queuedParts(limit int) ([]model.Part, error) {
+	type pk struct {
+		id  model.ID
+		seq int
+	}
+	var keys []pk
+	fwdScan(tx.b(bIdxLane), nil, nil, func(key, _ []byte) bool {
+		keys = append(keys, pk{model.ID(getU64(key[17:25])), int(key[25])})
+		return true
+	})
+	slices.SortFunc(keys, func(a, b pk) int {
+		if a.id != b.id {
+			return cmp.Compare(a.id, b.id)
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+	}
+	out := make([]model.Part, 0, len(keys))
+	for _, x := range keys {
+		p, err := tx.Part(x.id, x.seq)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

@@ -15,6 +15,9 @@ type PurgeResult struct {
 	// MessageEvents counts unconsumed message events older than the
 	// cutoff (see bucket message_events).
 	MessageEvents int
+	// Spans counts idx_user_batch entries dropped: bulk sends older than
+	// the cutoff none of whose messages is left.
+	Spans int
 	// Next resumes the walk over messages (messages not yet final are
 	// skipped, not deleted); zero when the walk reached the cutoff.
 	Next model.ID
@@ -32,6 +35,7 @@ func (db *DB) PurgeBatch(cutoff time.Time, from model.ID, max int) (PurgeResult,
 	var r PurgeResult
 	err := db.Update(func(tx *Tx) error {
 		r = PurgeResult{}
+		var err error
 		end := IDAt(cutoff)
 		var ids []model.ID
 		// Messages that are not final (queued for a send-at far ahead, or
@@ -66,6 +70,9 @@ func (db *DB) PurgeBatch(cutoff time.Time, from model.ID, max int) (PurgeResult,
 			}
 		}
 		r.Messages = len(ids)
+		if r.Spans, err = tx.purgeEmptySpans(end, max); err != nil {
+			return err
+		}
 		budget := max - len(ids)
 		// Finished deliveries: their IDs sort by creation time.
 		var dels [][]byte
@@ -102,6 +109,37 @@ func (db *DB) PurgeBatch(cutoff time.Time, from model.ID, max int) (PurgeResult,
 		return nil
 	})
 	return r, err
+}
+
+// purgeEmptySpans drops, looking at no more than max, the idx_user_batch
+// entries of bulk sends that ended before end and have no message left (one
+// Seek each), so that the listings do not walk the spans of sends retention
+// emptied.
+func (tx *Tx) purgeEmptySpans(end model.ID, max int) (int, error) {
+	var drop [][]byte
+	mc := tx.b(bMessages).Cursor()
+	looked := 0
+	c := tx.b(bIdxUserBatch).Cursor()
+	// (one entry per bulk send: a walk over all of them is short)
+	for key, v := c.First(); key != nil && looked < max; key, v = c.Next() {
+		if len(key) != 16 || len(v) != 16 {
+			continue
+		}
+		sp := decodeSpan(key, v)
+		if sp.last >= end {
+			continue
+		}
+		looked++
+		if mk, _ := mc.Seek(u64(uint64(sp.first))); mk == nil || model.ID(getU64(mk)) > sp.last {
+			drop = append(drop, clone(key))
+		}
+	}
+	for _, key := range drop {
+		if err := tx.b(bIdxUserBatch).Delete(key); err != nil {
+			return 0, err
+		}
+	}
+	return len(drop), nil
 }
 
 // PurgeNotifications deletes, in one write transaction, at most max
@@ -183,7 +221,10 @@ func (tx *Tx) purgeTimeIndex(idx, data []byte, limit string, max int, target fun
 	return len(keys), nil
 }
 
-// Stats counts records, for /metrics and the benchmark.
+// Stats counts records, for /metrics and the benchmark. Parts counts the
+// records of the parts bucket: multipart messages' parts, and one-part
+// messages' parts written before format 7 (since, such a part is in its
+// message's record).
 type Stats struct {
 	Messages, Parts, Conversations, Users, Queued int
 }
@@ -194,6 +235,6 @@ func (tx *Tx) Stats() Stats {
 	n := func(b []byte) int { return tx.b(b).Stats().KeyN }
 	return Stats{
 		Messages: n(bMessages), Parts: n(bParts), Conversations: n(bConversations),
-		Users: n(bUsers), Queued: n(bIdxDue),
+		Users: n(bUsers), Queued: n(bIdxLane),
 	}
 }

@@ -185,6 +185,9 @@ func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 				if err := m(tx); err != nil {
 					return fmt.Errorf("store: migrate %d→%d: %w", v, v+1, err)
 				}
+				if err := tx.finish(); err != nil {
+					return fmt.Errorf("store: migrate %d→%d: %w", v, v+1, err)
+				}
 			}
 		}
 		for _, name := range allBuckets {
@@ -265,6 +268,11 @@ type Tx struct {
 	keyBuf  []byte                  // see Tx.key
 	filled  bool                    // fillForAppends ran
 	cursors map[string]*bolt.Cursor // see Tx.get
+	run     batchRun                // the batch being inserted (InsertMessage), written by finish
+	// scratch lists of a new conversation's record (InsertMessage)
+	convUsers    []model.ID
+	convMarketed []Marketed
+	decBuf       []byte // a message record without its part (decodeMessage)
 }
 
 // View runs fn in a read-only transaction. Keep it short: a long read
@@ -276,7 +284,17 @@ func (db *DB) View(fn func(*Tx) error) error {
 // Update runs fn in a write transaction, committed (and fsynced) when fn
 // returns nil.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.written(db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) }))
+	return db.written(db.bolt.Update(func(btx *bolt.Tx) error { return runWrite(btx, db, fn) }))
+}
+
+// runWrite runs fn in a write transaction and, when it succeeds, what the
+// transaction left for its end (Tx.finish).
+func runWrite(btx *bolt.Tx, db *DB, fn func(*Tx) error) error {
+	tx := &Tx{tx: btx, db: db}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.finish()
 }
 
 // Batch is Update for writes that may arrive concurrently: when other
@@ -291,7 +309,7 @@ func (db *DB) Batch(fn func(*Tx) error) error {
 		return db.Update(fn)
 	}
 	defer db.batchers.Add(-1)
-	return db.written(db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, db: db}) }))
+	return db.written(db.bolt.Batch(func(btx *bolt.Tx) error { return runWrite(btx, db, fn) }))
 }
 
 // Now is the store's clock (for use inside transactions).

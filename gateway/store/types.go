@@ -22,12 +22,53 @@ type Conversation struct {
 	// Modem is the modem (SIM) the number last wrote to or was last sent
 	// a part from: a reply goes out from it while it is up.
 	Modem string `json:"modem,omitempty"`
+	// Marketed (format 7) names, per user who sent this number a bulk
+	// send, that user's last marketing message here. It is how a listing
+	// knows, without a per-user entry per recipient, where a bulk message
+	// places the conversation (see idx_user_batch).
+	Marketed []Marketed `json:"marketed,omitempty"`
 }
 
-// UserConv is one user's sort keys for one conversation.
+// Marketed is one sender's last marketing message in a conversation.
+type Marketed struct {
+	User model.ID `json:"user"`
+	Last model.ID `json:"last"`
+}
+
+// marketedBy is u's last marketing message in c (0: none).
+func (c *Conversation) marketedBy(u model.ID) model.ID {
+	for _, mk := range c.Marketed {
+		if mk.User == u {
+			return mk.Last
+		}
+	}
+	return 0
+}
+
+// setMarketed records last as u's last marketing message in c (0: none
+// left).
+func (c *Conversation) setMarketed(u, last model.ID) {
+	for i := range c.Marketed {
+		if c.Marketed[i].User == u {
+			if last == 0 {
+				c.Marketed = append(c.Marketed[:i:i], c.Marketed[i+1:]...)
+			} else {
+				c.Marketed[i].Last = last
+			}
+			return
+		}
+	}
+	if last != 0 {
+		c.Marketed = append(c.Marketed, Marketed{User: u, Last: last})
+	}
+}
+
+// UserConv is one user's sort key for one conversation: the user's last
+// message there that is not marketing (format 7 dropped last_all, the last
+// message of all, which bulk sends moved for every recipient; a record of
+// format 6 still carries it, ignored).
 type UserConv struct {
-	LastAll   model.ID `json:"last_all"`
-	LastPlain model.ID `json:"last_plain,omitempty"`
+	LastPlain model.ID `json:"last_plain"`
 }
 
 // InboundPart is one received part of a multipart message, kept (with its

@@ -145,6 +145,10 @@ func uiFixture(t *testing.T, messages, numbers int) (string, []model.ID) {
 						m.Direction, m.State, m.Users = model.Incoming, model.StateDelivered, []model.ID{owner}
 					} else {
 						m.Direction, m.UserID, m.Marketing = model.Outgoing, owner, i%5 == 0
+						if m.Marketing {
+							// A bulk send of one (a batch's messages follow its ID).
+							m.BatchID, m.ID = m.ID, tx.NewID()
+						}
 						parts = []model.Part{{TPDU: tpdu, State: model.StateDelivered, Modem: "m1", MR: i % 256, SentAt: clock(), DeliveredAt: clock()}}
 					}
 					if err := tx.InsertMessage(&m, parts); err != nil {
