@@ -122,6 +122,9 @@ type Subscription struct {
 	// stop ends a derived subscription (Service.Subscribe): it closes the
 	// bus subscription it reads, and its goroutine then closes c.
 	stop func()
+	// upstream is the bus subscription a derived one reads: an event lost
+	// in its buffer is lost to this reader too, and counted with its own.
+	upstream *Subscription
 }
 
 // Subscribe adds a subscriber with a buffer of size events (default 256).
@@ -143,9 +146,15 @@ func (b *Bus) Subscribe(size int, filter func(Event) bool) *Subscription {
 	return s
 }
 
-// Dropped counts the events this subscriber lost because its buffer was
-// full.
-func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+// Dropped counts the events this subscriber lost because its buffer (or,
+// for a derived subscription, the bus buffer it reads) was full.
+func (s *Subscription) Dropped() uint64 {
+	n := s.dropped.Load()
+	if s.upstream != nil {
+		n += s.upstream.Dropped()
+	}
+	return n
+}
 
 // Close unsubscribes and closes C.
 func (s *Subscription) Close() {

@@ -94,3 +94,23 @@ func TestIncomingEvents(t *testing.T) {
 		t.Fatal("event names")
 	}
 }
+
+// A derived subscription (Service.Subscribe) counts as dropped what the bus
+// buffer it reads could not take, not only what its own buffer refused: a
+// reader told "nothing dropped" after such a loss would not catch up.
+func TestDerivedSubscriptionCountsUpstreamDrops(t *testing.T) {
+	bus := NewBus()
+	raw := bus.Subscribe(1, nil)
+	c := make(chan Event, 1)
+	out := &Subscription{C: c, c: c, stop: raw.Close, upstream: raw}
+	for range 3 {
+		bus.Publish(&NotificationAdded{})
+	}
+	if got := out.Dropped(); got != 2 {
+		t.Fatalf("Dropped() = %d, want the 2 the bus buffer refused", got)
+	}
+	out.dropped.Add(1)
+	if got := out.Dropped(); got != 3 {
+		t.Fatalf("Dropped() = %d, want 3 (2 upstream + 1 own)", got)
+	}
+}

@@ -18,7 +18,7 @@ const Everyone model.ID = 0
 func (s *Service) Subscribe(viewer model.ID) *Subscription {
 	raw := s.bus.Subscribe(1024, nil)
 	c := make(chan Event, 1024)
-	out := &Subscription{C: c, c: c, stop: raw.Close}
+	out := &Subscription{C: c, c: c, stop: raw.Close, upstream: raw}
 	go func() {
 		defer close(c)
 		for e := range raw.C {
