@@ -53,12 +53,12 @@ type appliance struct {
 	stopped atomic.Bool
 }
 
-func newAppliance(cfg config.Config, svc *gateway.Service, log *slog.Logger, getenv func(string) string) *appliance {
+func newAppliance(cfg config.Config, log *slog.Logger, getenv func(string) string) *appliance {
 	n, err := sdnotify.FromEnv(getenv)
 	if err != nil {
 		log.Warn("systemd notifications off", "error", err)
 	}
-	return &appliance{cfg: cfg, svc: svc, log: log, notify: n, getenv: getenv,
+	return &appliance{cfg: cfg, log: log, notify: n, getenv: getenv,
 		scanned: make(chan struct{}), readyCap: 90 * time.Second}
 }
 

@@ -2,18 +2,22 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,10 +85,15 @@ func TestServeNotifiesSystemd(t *testing.T) {
 	d := startDaemon(t, "--demo", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0")
 
 	ready, before := ns.until(t, "READY=1")
+	extended := false
 	for _, b := range before {
 		if strings.Contains(b, "WATCHDOG=1") {
 			t.Errorf("watchdog ping before READY: %q", b)
 		}
+		extended = extended || b == "EXTEND_TIMEOUT_USEC=60000000"
+	}
+	if !extended {
+		t.Errorf("no EXTEND_TIMEOUT_USEC while the database opened; before READY: %q", before)
 	}
 	// Every modem of the demo is up by READY, and the status says so.
 	if m := regexp.MustCompile(`STATUS=(\d+) of (\d+) modem\(s\) ready`).FindStringSubmatch(ready); m == nil || m[1] != m[2] || m[1] == "0" {
@@ -433,5 +442,49 @@ func forgeNewerFormat(t *testing.T, path string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A database of an older format is upgraded at start, and systemd hears of
+// it (STATUS) while being asked for more start-up time, so that a long
+// upgrade on a slow SD card is not killed by TimeoutStartSec and rolled back.
+func TestServeUpgradesAnOlderDatabase(t *testing.T) {
+	ns := newNotifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", ns.path)
+	dir := t.TempDir()
+	gz, err := os.ReadFile("../../gateway/store/testdata/v6-traffic.db.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, dbFile), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, "--demo", "--data-dir", dir, "--listen", "127.0.0.1:0")
+	_, before := ns.until(t, "READY=1")
+	var order []string
+	for _, b := range before {
+		switch {
+		case b == "EXTEND_TIMEOUT_USEC=60000000":
+			order = append(order, "extend")
+		case strings.HasPrefix(b, "STATUS=upgrading the database format 6 → "+strconv.Itoa(int(store.FormatVersion))):
+			order = append(order, "upgrading")
+		}
+	}
+	if len(order) < 2 || order[0] != "extend" || !slices.Contains(order, "upgrading") {
+		t.Errorf("before READY: %q; want more time asked, then the upgrade said", before)
+	}
+	if !strings.Contains(d.logs.String(), "upgrading the database to a newer format") {
+		t.Errorf("the upgrade is not in the log:\n%s", d.logs)
+	}
+	if code := d.stop(); code != 0 {
+		t.Fatalf("serve exited %d", code)
 	}
 }

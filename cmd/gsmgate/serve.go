@@ -200,8 +200,17 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// The appliance (systemd notifications) comes first: a format upgrade
+	// while the database opens asks systemd for more start-up time.
+	in.ap = newAppliance(cfg, log, os.Getenv)
+	in.closers = append(in.closers, in.ap.close)
 	dbPath := filepath.Join(cfg.DataDir, dbFile)
-	in.db, err = store.Open(dbPath, store.Options{Timeout: 2 * time.Second})
+	stopExtending := in.ap.notify.KeepStarting(20*time.Second, time.Minute)
+	in.db, err = store.Open(dbPath, store.Options{Timeout: 2 * time.Second, OnMigrate: func(from, to uint64) {
+		log.Info("upgrading the database to a newer format; on a large database this can take minutes", "file", dbPath, "from", from, "to", to)
+		_ = in.ap.notify.Status(fmt.Sprintf("upgrading the database format %d → %d", from, to))
+	}})
+	stopExtending()
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%s is in use: another gsmgate is already running on this data directory", dbPath)
 	}
@@ -226,8 +235,7 @@ func buildServe(ctx context.Context, cfg config.Config, control string, stdout, 
 	if err != nil {
 		return nil, err
 	}
-	in.ap = newAppliance(cfg, in.svc, log, os.Getenv)
-	in.closers = append(in.closers, in.ap.close)
+	in.ap.svc = in.svc
 	in.info.svc, in.info.db = in.svc, in.db
 	if in.info.Token, err = bootstrap(ctx, in.svc, cfg, stdout); err != nil {
 		return nil, err

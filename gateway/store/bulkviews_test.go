@@ -425,11 +425,16 @@ func TestLeanBulkRecordsMigratesAVersion6File(t *testing.T) {
 	if err := json.Unmarshal(gunzip(t, "testdata/v6-traffic.json.gz"), &dump); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(path, Options{Now: func() time.Time { return time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC) }})
+	var told [][2]uint64
+	db, err := Open(path, Options{Now: func() time.Time { return time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC) },
+		OnMigrate: func(from, to uint64) { told = append(told, [2]uint64{from, to}) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if fmt.Sprint(told) != "[[6 7]]" {
+		t.Errorf("OnMigrate told %v, want one upgrade 6 → 7", told)
+	}
 	err = db.View(func(tx *Tx) error {
 		if v := getU64(tx.b(bMeta).Get([]byte("version"))); v != 7 {
 			t.Errorf("version %d after opening, want 7", v)

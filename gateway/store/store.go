@@ -49,6 +49,10 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock for IDs and timestamps (default time.Now).
 	Now func() time.Time
+	// OnMigrate, when set, is told before Open upgrades an older file's
+	// format (one transaction, which on a large file can take minutes), so
+	// that the daemon can say so and ask systemd for more start-up time.
+	OnMigrate func(from, to uint64)
 	// ReadOnly opens the file shared, for inspection tools.
 	ReadOnly bool
 	// MaxBatchDelay is how long DB.Batch waits to gather concurrent writes
@@ -87,6 +91,8 @@ type DB struct {
 	batchers atomic.Int32 // Batch calls in progress
 
 	space spaceState // a full disk (space.go)
+
+	onMigrate func(from, to uint64) // Options.OnMigrate
 }
 
 // Open opens (creating if needed) the database at path, migrating an older
@@ -125,7 +131,7 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	bdb.MaxBatchDelay = o.MaxBatchDelay
 	bdb.NoSync = o.NoSync
-	db := &DB{bolt: bdb, now: o.Now, space: spaceFor(path)}
+	db := &DB{bolt: bdb, now: o.Now, space: spaceFor(path), onMigrate: o.OnMigrate}
 	fail := func(err error) (*DB, error) {
 		bdb.Close()
 		var fe *FileError
@@ -176,6 +182,9 @@ func (db *DB) migrateTo(target uint64, migs map[uint64]migration) error {
 			return fmt.Errorf("%w (file version %d, this binary %d)", ErrNewerFormat, version, target)
 		}
 		tx := &Tx{tx: btx, db: db}
+		if version != 0 && version < target && db.onMigrate != nil {
+			db.onMigrate(version, target)
+		}
 		if version != 0 {
 			for v := version; v < target; v++ {
 				m, ok := migs[v]

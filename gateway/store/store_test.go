@@ -61,11 +61,16 @@ func TestOpenRunsMigrations(t *testing.T) {
 			return nil
 		},
 	}
+	var told [][2]uint64
+	db.onMigrate = func(from, to uint64) { told = append(told, [2]uint64{from, to}) }
 	if err := db.migrateTo(FormatVersion+2, migs); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(ran, []uint64{FormatVersion, FormatVersion + 1}) {
 		t.Fatalf("ran %v", ran)
+	}
+	if want := [][2]uint64{{FormatVersion, FormatVersion + 2}}; !reflect.DeepEqual(told, want) {
+		t.Fatalf("OnMigrate told %v, want %v (once, before the upgrade)", told, want)
 	}
 	var v uint64
 	var migrated bool
@@ -78,8 +83,8 @@ func TestOpenRunsMigrations(t *testing.T) {
 	}
 	// Idempotent: nothing runs again; a missing step is an error.
 	ran = nil
-	if err := db.migrateTo(FormatVersion+2, migs); err != nil || len(ran) != 0 {
-		t.Fatalf("rerun: %v %v", ran, err)
+	if err := db.migrateTo(FormatVersion+2, migs); err != nil || len(ran) != 0 || len(told) != 1 {
+		t.Fatalf("rerun: ran %v, told %v, %v", ran, told, err)
 	}
 	if err := db.migrateTo(FormatVersion+3, migs); err == nil {
 		t.Fatal("missing migration not reported")

@@ -179,3 +179,33 @@ func (n *Notifier) Watchdog(ctx context.Context, interval time.Duration, check f
 		}
 	}
 }
+
+// KeepStarting asks the service manager for more start-up time
+// (EXTEND_TIMEOUT_USEC=extend) now and every interval until stop is called:
+// a database format upgrade at start can outlast TimeoutStartSec on a large
+// file and a slow SD card, and a service killed for it would roll the upgrade
+// back and start it again on every restart. extend should exceed interval.
+func (n *Notifier) KeepStarting(interval, extend time.Duration) (stop func()) {
+	if n == nil || interval <= 0 {
+		return func() {}
+	}
+	msg := "EXTEND_TIMEOUT_USEC=" + strconv.FormatInt(extend.Microseconds(), 10)
+	_ = n.Send(msg) // before returning, so that it comes before what the caller sends next
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_ = n.Send(msg)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}

@@ -158,3 +158,42 @@ func TestWatchdogStopsWhileCheckBlocked(t *testing.T) {
 		t.Fatalf("after release: %q", got)
 	}
 }
+
+// KeepStarting asks for more start-up time at once and again at each
+// interval, and sends nothing once stopped.
+func TestKeepStarting(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "notify")
+	srv := listen(t, name)
+	n, err := New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	stop := n.KeepStarting(5*time.Millisecond, 90*time.Second)
+	for range 3 {
+		if got := recv(t, srv); got != "EXTEND_TIMEOUT_USEC=90000000" {
+			t.Fatalf("got %q, want EXTEND_TIMEOUT_USEC=90000000", got)
+		}
+	}
+	stop()
+	stop() // a second stop is harmless
+	// Drain what was sent before stop returned; then silence.
+	buf := make([]byte, 512)
+	for i := 0; ; i++ {
+		if i == 1000 {
+			t.Fatal("still asking for time after stop")
+		}
+		_ = srv.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := srv.Read(buf); err != nil {
+			break
+		}
+	}
+	if err := n.Status("ready"); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, srv); got != "STATUS=ready" {
+		t.Errorf("after stop the next datagram is %q, want only what the caller sent", got)
+	}
+	var none *Notifier
+	none.KeepStarting(time.Millisecond, time.Second)() // nil: nothing, no panic
+}
