@@ -65,6 +65,7 @@ func (h *Handler) failuresPage(c *gin.Context) {
 	}
 	_, d.Notice = h.takeFlash(c)
 	names := map[string]string{}
+	sims := simLabels(h.gw.Modems(c.Request.Context()))
 	for _, m := range page.Items {
 		name, ok := names[m.Number]
 		if !ok {
@@ -78,7 +79,7 @@ func (h *Handler) failuresPage(c *gin.Context) {
 			at = m.UpdatedAt
 		}
 		d.Rows = append(d.Rows, failureRow{ID: m.ID.String(), Number: m.Number, Name: name, Text: preview(m),
-			State: string(m.State), Reason: plainReason(m), At: at, Modem: m.Modem, Attempts: m.Attempts})
+			State: string(m.State), Reason: plainReason(m), At: at, Modem: simLabel(sims, m.Modem), Attempts: m.Attempts})
 	}
 	if page.Next != "" {
 		d.MoreURL = "/failures?cursor=" + urlQuery(page.Next)
@@ -161,3 +162,28 @@ func plural(n int, what string) string {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, gateway.ErrNotFound) }
+
+// simLabels names each modem as staff know it: by its SIM's phone number
+// ("SIM +447700900001"), else its operator, rather than by the IMEI the
+// store keeps.
+func simLabels(modems []model.ModemStatus) map[string]string {
+	out := make(map[string]string, len(modems))
+	for _, m := range modems {
+		switch {
+		case m.Number != "":
+			out[m.Name] = "SIM " + m.Number
+		case m.Operator != "":
+			out[m.Name] = m.Operator + " SIM"
+		}
+	}
+	return out
+}
+
+// simLabel is the label of the modem named name, or the name itself for a
+// modem not plugged in now (or one without a number or operator).
+func simLabel(labels map[string]string, name string) string {
+	if l, ok := labels[name]; ok {
+		return l
+	}
+	return name
+}

@@ -50,6 +50,8 @@ type Gateway interface {
 	Options() gateway.Options
 
 	Failures(ctx context.Context, viewer model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
+	// Modems names the modems a failure row says it was tried on.
+	Modems(ctx context.Context) []model.ModemStatus
 	BatchFailures(ctx context.Context, viewer, batch model.ID, q gateway.Page) (gateway.Paged[model.Message], error)
 	Retry(ctx context.Context, viewer, id model.ID) (model.Message, error)
 	Dismiss(ctx context.Context, viewer, id model.ID) (model.Message, error)

@@ -158,4 +158,9 @@ func TestScreenshots(t *testing.T) {
 	adminPhone.open("/admin/users")
 	adminPhone.do(chromedp.Click(`[data-testid=nav-menu-open]`))
 	must(t, os.WriteFile(filepath.Join(extra, "admin-menu-phone.png"), run(adminPhone, chromedp.CaptureScreenshot()), 0o644))
+	// Every admin page at phone width (looked at, not committed).
+	for _, page := range []string{"users", "tokens", "webhooks", "unassigned", "modems", "settings", "audit"} {
+		adminPhone.open("/admin/" + page)
+		must(t, os.WriteFile(filepath.Join(extra, "admin-"+page+"-phone.png"), run(adminPhone, chromedp.FullScreenshot(100)), 0o644))
+	}
 }

@@ -172,6 +172,10 @@ func TestFailuresDismissOneAndSeveral(t *testing.T) {
 	tb.login("dora", pw)
 	tb.open("/failures")
 	tb.waitJS("three rows", `document.querySelectorAll('[data-testid=failure-row]').length === 3`)
+	// Staff see the SIM by its number, not the modem's IMEI.
+	if got := eval[string](tb, `document.querySelector('[data-testid=failure-modem]').textContent`); got != "SIM +447700900001" {
+		t.Errorf("the failure row's modem reads %q, want the SIM's number", got)
+	}
 	tb.do(chromedp.Click(`[data-testid=failure-row][data-message-id="` + ids[1] + `"] [data-testid=failure-dismiss]`))
 	tb.waitJS("two rows", `!!document.querySelector('.notice') && document.querySelectorAll('[data-testid=failure-row]').length === 2 && !document.querySelector('[data-message-id="`+ids[1]+`"]')`)
 	tb.do(chromedp.Click(`#select-all`), chromedp.Click(`button[value=dismiss]`))
