@@ -15,6 +15,11 @@ import (
 // TestScreenshots writes docs/screenshots/*.png from a seeded database:
 //
 //	GSMGATE_SCREENSHOTS=1 go test ./webui/ui -run TestScreenshots
+//
+// GSMGATE_SCREENSHOTS_EXTRA=DIR also writes the shots that are looked at but
+// not committed (phone widths of every page). The seeded texts hold an
+// emoji: install fonts-noto-color-emoji first, or Chromium draws a box
+// (a staff member's own browser has such a font; the appliance serves none).
 func TestScreenshots(t *testing.T) {
 	if os.Getenv("GSMGATE_SCREENSHOTS") == "" {
 		t.Skip("set GSMGATE_SCREENSHOTS=1 to write docs/screenshots")
