@@ -213,20 +213,11 @@ func (tx *Tx) indexSource(index, prefix []byte, before model.ID) idSource {
 		var key []byte
 		if !started {
 			started = true
-			var seek []byte
+			var from []byte
 			if before != 0 {
-				seek = k(prefix, u64(uint64(before)))
-			} else {
-				seek = prefixEnd(prefix)
+				from = k(prefix, u64(uint64(before)))
 			}
-			if seek != nil {
-				key, _ = c.Seek(seek)
-			}
-			if key == nil {
-				key, _ = c.Last()
-			} else {
-				key, _ = c.Prev()
-			}
+			key = revStart(c, prefix, from)
 		} else {
 			key, _ = c.Prev()
 		}
