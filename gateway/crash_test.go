@@ -206,8 +206,10 @@ func TestCrashKill9(t *testing.T) {
 		modems = v
 	}
 	for i := range modems {
+		// GSMGATE_CRASH_ONE_STORAGE=1: modems with the SIM storage alone, so
+		// incoming SMS and stored copies share its slots.
 		sm, err := r.net.AddModem(sim.ModemOptions{OwnNumber: fmt.Sprintf("+4477009001%02d", i), Latency: 3 * time.Millisecond,
-			LatencyMax: 15 * time.Millisecond, SMCapacity: 255, MECapacity: 255})
+			LatencyMax: 15 * time.Millisecond, SMCapacity: 255, MECapacity: 255, OneStorage: os.Getenv("GSMGATE_CRASH_ONE_STORAGE") != ""})
 		if err != nil {
 			t.Fatal(err)
 		}
