@@ -5,28 +5,12 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
-	bolt "go.etcd.io/bbolt"
 )
 
-func TestAuditAndModemBucketsMigrateFromVersion4(t *testing.T) {
+func TestAuditAndModemBucketsMigrateFromVersion5(t *testing.T) {
 	db, _, path := openTest(t)
-	// Make the file what version 4 wrote: none of the version 5 buckets.
-	if err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAudit, bModemSignal, bModemDaily} {
-			if err := tx.DeleteBucket(b); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(5))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	// Make the file what version 5 wrote: none of the version 6 buckets.
+	db = asVersion(t, db, path, 5, nil, bAudit, bModemSignal, bModemDaily)
 	if err := db.Update(func(tx *Tx) error {
 		return tx.AppendAudit(&model.AuditEntry{Actor: "a", Action: model.AuditUserCreated, Target: "b"})
 	}); err != nil {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
-	bolt "go.etcd.io/bbolt"
 )
 
 func logged(t *testing.T, db *DB) []MessageEvent {
@@ -100,20 +99,7 @@ func TestMessageEventLogRecordsOutcomesWithTheChange(t *testing.T) {
 func TestMessageEventLogMigratesFromVersion1(t *testing.T) {
 	db, _, path := openTest(t)
 	// Make the file what version 1 wrote: no message_events bucket.
-	if err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bMessageEvents); err != nil {
-			return err
-		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(1))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = asVersion(t, db, path, 1, nil, bMessageEvents)
 	var v uint64
 	var has bool
 	_ = db.View(func(tx *Tx) error {

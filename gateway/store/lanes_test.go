@@ -113,13 +113,9 @@ func TestLaneIndexMigratesFromVersion2(t *testing.T) {
 	db, _, path := openTest(t)
 	bulk := insertLane(t, db, "+44101", db.NewID(), true, 0)
 	reply := insertLane(t, db, "+44102", 0, false, 0)
-	if err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns} {
-			if err := tx.DeleteBucket(b); err != nil {
-				return err
-			}
-		}
-		// Version 2's outbox by due time (gone since version 7).
+	// Version 2's outbox by due time (gone since version 7), without the
+	// buckets versions 3 and later added.
+	db = asVersion(t, db, path, 2, func(tx *bolt.Tx) error {
 		due, err := tx.CreateBucket(bIdxDue)
 		if err != nil {
 			return err
@@ -129,21 +125,17 @@ func TestLaneIndexMigratesFromVersion2(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(2))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+		return nil
+	}, bIdxLane, bModemSends, bOptOuts, bGroups, bSavedSearches, bTemplates, bCampaigns)
 	var order []model.ID
 	for {
 		var got Claimed
 		var ok bool
-		if err := db.Update(func(tx *Tx) error { got, ok, err = tx.Claim(Claim{Modem: "m"}); return err }); err != nil {
+		if err := db.Update(func(tx *Tx) error {
+			var err error
+			got, ok, err = tx.Claim(Claim{Modem: "m"})
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if !ok {

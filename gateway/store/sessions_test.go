@@ -6,29 +6,13 @@ import (
 	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestSessionsMigrateFromVersion3: a version 3 file (no session buckets)
 // is upgraded by addSessionBuckets and can store sessions.
 func TestSessionsMigrateFromVersion3(t *testing.T) {
 	db, _, path := openTest(t)
-	if err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSessions, bIdxSessionUser} {
-			if err := tx.DeleteBucket(b); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bMeta).Put([]byte("version"), u64(3))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = asVersion(t, db, path, 3, nil, bSessions, bIdxSessionUser)
 	var v uint64
 	_ = db.View(func(tx *Tx) error { v = getU64(tx.b(bMeta).Get([]byte("version"))); return nil })
 	if v != FormatVersion || FormatVersion < 4 {

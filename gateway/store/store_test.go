@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -25,6 +26,35 @@ func openTest(t testing.TB) (*DB, *clock, string) {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db, c, path
+}
+
+// asVersion makes db's file what an older format wrote: it drops the buckets
+// that format did not have, lets shape add what it had instead (nil: nothing),
+// stamps version, closes db and reopens the file, running the migrations.
+func asVersion(t *testing.T, db *DB, path string, version uint64, shape func(*bolt.Tx) error, drop ...[]byte) *DB {
+	t.Helper()
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, b := range drop {
+			if err := tx.DeleteBucket(b); err != nil {
+				return fmt.Errorf("drop %s: %w", b, err)
+			}
+		}
+		if shape != nil {
+			if err := shape(tx); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put([]byte("version"), u64(version))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func TestOpenLockedFileTimesOut(t *testing.T) {
