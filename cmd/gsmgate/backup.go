@@ -26,13 +26,12 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	c.register(fs)
 	to := fs.String("to", "", "the backup file to write (replaced only once the new backup is complete)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmgate backup --to FILE [--config FILE] [--data-dir DIR]")
-		fmt.Fprintln(stderr, "\nWrites a consistent copy of the running daemon's database to FILE, through")
-		fmt.Fprintln(stderr, "its control socket in the data directory; the daemon keeps working meanwhile.")
-		fmt.Fprintln(stderr, "Restore it with `gsmgate restore --from FILE` while the daemon is stopped.")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		"usage: gsmgate backup --to FILE [--config FILE] [--data-dir DIR]",
+		"\nWrites a consistent copy of the running daemon's database to FILE, through",
+		"its control socket in the data directory; the daemon keeps working meanwhile.",
+		"Restore it with `gsmgate restore --from FILE` while the daemon is stopped.",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -73,12 +72,11 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	c.register(fs)
 	from := fs.String("from", "", "the backup file to restore")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmgate restore --from FILE [--config FILE] [--data-dir DIR]")
-		fmt.Fprintln(stderr, "\nReplaces the database with a backup. Stop the daemon first (systemctl stop gsmgate).")
-		fmt.Fprintln(stderr, "The database replaced is kept beside it as gsmgate.db.before-restore-<time>.")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		"usage: gsmgate restore --from FILE [--config FILE] [--data-dir DIR]",
+		"\nReplaces the database with a backup. Stop the daemon first (systemctl stop gsmgate).",
+		"The database replaced is kept beside it as gsmgate.db.before-restore-<time>.",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -114,6 +114,17 @@ func subcommand(cmd string, args, subs []string, usage func(io.Writer), stdout, 
 }
 
 // parseFlags parses and handles --help (exit 0) and bad flags (exit 2).
+// setUsage makes fs's -h (and a bad flag) print the usage lines, then the
+// flags and their defaults, to w.
+func setUsage(fs *flag.FlagSet, w io.Writer, lines ...string) {
+	fs.Usage = func() {
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
+		fs.PrintDefaults()
+	}
+}
+
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -47,13 +47,12 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 5*time.Second, "how long a modem may take to answer one command")
 	var ports listFlag
 	fs.Var(&ports, "port", "a port to check (repeat; default: the configured modems, else the USB modem ports found)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmgate doctor [--config FILE] [--data-dir DIR] [--user NAME] [--port PATH ...]")
-		fmt.Fprintln(stderr, "\nChecks the configuration, the data directory, the database, the serial ports, the")
-		fmt.Fprintln(stderr, "modems and the clock, and says in plain words what to do about each problem.")
-		fmt.Fprintln(stderr, "Exit status 1 when a problem was found. Run it as root to see every process.")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		"usage: gsmgate doctor [--config FILE] [--data-dir DIR] [--user NAME] [--port PATH ...]",
+		"\nChecks the configuration, the data directory, the database, the serial ports, the",
+		"modems and the clock, and says in plain words what to do about each problem.",
+		"Exit status 1 when a problem was found. Run it as root to see every process.",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

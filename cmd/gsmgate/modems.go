@@ -45,12 +45,11 @@ func modemsMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&baud, "baud", 115200, "serial line speed")
 	fs.DurationVar(&timeout, "timeout", 3*time.Second, "how long one AT command may take")
 	fs.BoolVar(&trace, "trace", false, "print every byte exchanged with the modems to stderr (PINs redacted)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmgate modems [--port PATH|tcp://HOST:PORT]... [--all] [--json]")
-		fmt.Fprintln(stderr, "\nFinds GSM modems (USB serial ports answering AT, or the ports given) and lists")
-		fmt.Fprintln(stderr, "port, USB vendor/product, model, IMEI, SIM, operator and signal. Read-only.")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		"usage: gsmgate modems [--port PATH|tcp://HOST:PORT]... [--all] [--json]",
+		"\nFinds GSM modems (USB serial ports answering AT, or the ports given) and lists",
+		"port, USB vendor/product, model, IMEI, SIM, operator and signal. Read-only.",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

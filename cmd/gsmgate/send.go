@@ -32,11 +32,10 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "read the API token from this file")
 	report := fs.Bool("status-report", false, "ask for a delivery report")
 	key := fs.String("idempotency-key", "", "Idempotency-Key header: a repeat with the same key sends nothing new")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: gsmgate send --to NUMBER [--to NUMBER ...] [--url URL] [--token T] "text"`)
-		fmt.Fprintln(stderr, "\nSends through the running daemon's API (POST /api/v1/messages).")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		`usage: gsmgate send --to NUMBER [--to NUMBER ...] [--url URL] [--token T] "text"`,
+		"\nSends through the running daemon's API (POST /api/v1/messages).",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -85,12 +85,11 @@ func serveConfig(args []string, stderr io.Writer) (cfg config.Config, control st
 	fs.Var(&modems, "modem", "a modem: device path or tcp://host:port (repeat; overrides modems; default: discover USB modems)")
 	demo := fs.Bool("demo", false, "run against a virtual modem and a simulated network where two contacts reply")
 	fs.StringVar(&control, "control", "", "with --demo: serve the virtual modem's control endpoint on this loopback address (127.0.0.1:7002)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmgate serve [--config FILE] [--data-dir DIR] [--listen ADDR] [--modem SPEC ...] [--demo [--control ADDR]]")
-		fmt.Fprintln(stderr, "\nRuns the gateway: the modems, the outbox and inbox, the JSON API and webhooks.")
-		fmt.Fprintln(stderr, "Configuration: the TOML file, then GSMGATE_* variables, then these flags (gsmgate config keys).")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		"usage: gsmgate serve [--config FILE] [--data-dir DIR] [--listen ADDR] [--modem SPEC ...] [--demo [--control ADDR]]",
+		"\nRuns the gateway: the modems, the outbox and inbox, the JSON API and webhooks.",
+		"Configuration: the TOML file, then GSMGATE_* variables, then these flags (gsmgate config keys).",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return cfg, "", code, false
 	}

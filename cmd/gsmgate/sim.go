@@ -87,11 +87,10 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	fs.StringVar(&f.number, "number", "+447700900123", "the modem's own number (with --modems N, the first; the others count up from it)")
 	fs.IntVar(&f.modems, "modems", 1, "how many modems to serve on one simulated network, each with its own IMEI, IMSI and number (they can text each other)")
 	fs.Var(&f.latency, "latency", "how long each send takes: none, test (50ms), real (2s-6s, random), a duration (3s) or a range (1s-4s)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmgate sim [--pty] [--link PATH] [--listen tcp://HOST:PORT] [--profile NAME] [--control HOST:PORT]")
-		fmt.Fprintln(stderr, "\nRuns a virtual GSM modem and its network until interrupted. See the README, \"The virtual modem\".")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, stderr,
+		"usage: gsmgate sim [--pty] [--link PATH] [--listen tcp://HOST:PORT] [--profile NAME] [--control HOST:PORT]",
+		"\nRuns a virtual GSM modem and its network until interrupted. See the README, \"The virtual modem\".",
+	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
