@@ -40,7 +40,7 @@ func canSee(tx *store.Tx, u model.User, m *model.Message) bool {
 
 // inConversation: u (incoming_and_outgoing) is associated with number.
 func inConversation(tx *store.Tx, u model.User, number string) bool {
-	c, err := tx.Conversation(number)
+	c, err := tx.ConversationView(number)
 	return err == nil && slices.Contains(c.Users, u.ID)
 }
 
@@ -119,7 +119,7 @@ func (s *Service) Conversations(ctx context.Context, viewer model.ID, q Conversa
 // nothing there (u was associated with an incoming message while in the
 // other mode, or their messages were purged).
 func convItem(tx *store.Tx, u model.User, number string) (item model.Conversation, ok bool, err error) {
-	conv, err := tx.Conversation(number)
+	conv, err := tx.ConversationView(number)
 	if err != nil {
 		return item, false, nil
 	}
@@ -433,7 +433,7 @@ func (s *Service) Search(ctx context.Context, viewer model.ID, query string, lim
 		}
 		visibleConv := func(number string) bool {
 			if u.Role == model.RoleAdmin {
-				_, err := tx.Conversation(number)
+				_, err := tx.ConversationView(number)
 				return err == nil
 			}
 			if !tx.HasConversation(u.ID, number) {

@@ -69,7 +69,8 @@ func (s *Service) AcceptIncoming(ctx context.Context, in Incoming) (model.Messag
 			}
 		}
 		var users []model.ID
-		if conv, err := tx.Conversation(number); err == nil {
+		// (the view: a bulk message not yet filed names its sender too)
+		if conv, err := tx.ConversationView(number); err == nil {
 			for _, id := range conv.Users {
 				u, err := tx.User(id)
 				if err == nil && !u.Disabled && u.Visibility == model.VisibilityAll {

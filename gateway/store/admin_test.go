@@ -18,7 +18,7 @@ func TestAuditAndModemBucketsMigrateFromVersion5(t *testing.T) {
 	}
 	var v uint64
 	_ = db.View(func(tx *Tx) error { v = getU64(tx.b(bMeta).Get([]byte("version"))); return nil })
-	if v != FormatVersion || FormatVersion != 7 {
+	if v != FormatVersion {
 		t.Fatalf("version %d, FormatVersion %d", v, FormatVersion)
 	}
 }

@@ -283,20 +283,58 @@ func (tx *Tx) bulkInConversation(u model.ID, number string, from model.ID, fromI
 	if from == 0 {
 		return func() (model.ID, bool, error) { return 0, false, nil }
 	}
-	var conv idSource
-	var bc *bolt.Cursor
+	var merged idSource
 	return func() (model.ID, bool, error) {
-		if conv == nil {
+		if merged == nil {
 			top := from
 			if fromIsLast {
 				top = from - 1
 			}
-			conv = tx.indexSource(bIdxConv, str(number), top+1)
-			bc = tx.b(bIdxUserBatch).Cursor()
+			merged = mergeSources(tx.filedBulkIn(u, number, top+1), tx.unfiledSource(number, u, top+1))
 			if fromIsLast {
 				return from, true, nil
 			}
 		}
+		return merged()
+	}
+}
+
+// mergeSources yields what a and b yield, newest first.
+func mergeSources(a, b idSource) idSource {
+	var ha, hb model.ID
+	var oka, okb, started bool
+	return func() (model.ID, bool, error) {
+		var err error
+		if !started {
+			started = true
+			if ha, oka, err = a(); err != nil {
+				return 0, false, err
+			}
+			if hb, okb, err = b(); err != nil {
+				return 0, false, err
+			}
+		}
+		switch {
+		case oka && (!okb || ha > hb):
+			id := ha
+			ha, oka, err = a()
+			return id, true, err
+		case okb:
+			id := hb
+			hb, okb, err = b()
+			return id, true, err
+		}
+		return 0, false, nil
+	}
+}
+
+// filedBulkIn yields u's filed bulk messages with number, newest first,
+// strictly below before: the conversation's messages (idx_conv) whose ID
+// lies in one of u's bulk spans.
+func (tx *Tx) filedBulkIn(u model.ID, number string, before model.ID) idSource {
+	conv := tx.indexSource(bIdxConv, str(number), before)
+	bc := tx.b(bIdxUserBatch).Cursor()
+	return func() (model.ID, bool, error) {
 		for {
 			id, ok, _ := conv()
 			if !ok {
@@ -337,6 +375,17 @@ func (tx *Tx) lastBulkIn(u model.ID, number string, before model.ID) model.ID {
 // marketedIn is u's last bulk message in the conversation with number (0:
 // none; ok false: no such conversation), read without copying the record.
 func (tx *Tx) marketedIn(number string, u model.ID) (last model.ID, ok bool) {
+	last, ok = tx.filedMarketedIn(number, u)
+	// u's unfiled bulk messages there are newer than any filed one of
+	// the same send, and a later send's are newer still.
+	if ids := tx.unfiledIn(number, u); len(ids) > 0 {
+		last, ok = max(last, ids[len(ids)-1]), true
+	}
+	return last, ok
+}
+
+// filedMarketedIn is marketedIn from the conversation record alone.
+func (tx *Tx) filedMarketedIn(number string, u model.ID) (last model.ID, ok bool) {
 	raw := tx.get(bConversations, []byte(number))
 	if raw == nil {
 		return 0, false

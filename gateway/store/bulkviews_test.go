@@ -270,6 +270,7 @@ func checkViews(t *testing.T, db *DB, users []model.ID) {
 				t.Errorf("messages %s: %v, want %v", st, got, want)
 			}
 		}
+		checkConversations(t, tx, &vm)
 		// Every batch's messages, in order.
 		batches := map[model.ID][]model.ID{}
 		for _, m := range vm.all {
@@ -309,6 +310,30 @@ func TestBulkSendsInUserListings(t *testing.T) {
 			_ = c
 			users := traffic(t, db, seed, 120)
 			checkViews(t, db, users)
+			// Filing what is left changes no listing, and each
+			// conversation record is what its view said.
+			views := conversationViews(t, db)
+			if err := db.Update(fileEverything); err != nil {
+				t.Fatal(err)
+			}
+			checkViews(t, db, users)
+			if err := db.View(func(tx *Tx) error {
+				for number, want := range views {
+					got, err := tx.Conversation(number)
+					if err != nil {
+						return fmt.Errorf("%s: %w", number, err)
+					}
+					slices.Sort(got.Users)
+					slices.SortFunc(got.Marketed, func(a, b Marketed) int { return cmp.Compare(a.User, b.User) })
+					got.Modem = ""
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("%s: filed\n%+v\nthe view said\n%+v", number, got, want)
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
@@ -432,12 +457,12 @@ func TestLeanBulkRecordsMigratesAVersion6File(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if fmt.Sprint(told) != "[[6 7]]" {
-		t.Errorf("OnMigrate told %v, want one upgrade 6 → 7", told)
+	if fmt.Sprint(told) != fmt.Sprint([][2]uint64{{6, FormatVersion}}) {
+		t.Errorf("OnMigrate told %v, want one upgrade 6 → %d", told, FormatVersion)
 	}
 	err = db.View(func(tx *Tx) error {
-		if v := getU64(tx.b(bMeta).Get([]byte("version"))); v != 7 {
-			t.Errorf("version %d after opening, want 7", v)
+		if v := getU64(tx.b(bMeta).Get([]byte("version"))); v != FormatVersion {
+			t.Errorf("version %d after opening, want %d", v, FormatVersion)
 		}
 		for _, b := range [][]byte{bIdxDue, bBatches, bIdxUserNoMkt, bUConvNoMkt} {
 			if tx.b(b) != nil {
@@ -556,4 +581,115 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// conversationViews reads ConversationView for every number with a
+// message (users and marketed sorted, the modem left out: filing does not
+// route).
+func conversationViews(t *testing.T, db *DB) map[string]Conversation {
+	t.Helper()
+	vm := loadModel(t, db)
+	out := map[string]Conversation{}
+	if err := db.View(func(tx *Tx) error {
+		for _, n := range vm.numbers {
+			c, err := tx.ConversationView(n)
+			if err != nil {
+				return fmt.Errorf("%s: %w", n, err)
+			}
+			slices.Sort(c.Users)
+			slices.SortFunc(c.Marketed, func(a, b Marketed) int { return cmp.Compare(a.User, b.User) })
+			c.Modem = ""
+			out[n] = c
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkConversations compares what every reader of a conversation says,
+// bulk messages filed or not (format 8), with the model: threads, the
+// conversation's view, the list of every conversation by its last message,
+// the full scan, and how many parts wait.
+func checkConversations(t *testing.T, tx *Tx, vm *viewsModel) {
+	t.Helper()
+	last := map[string]model.ID{}
+	for _, n := range vm.numbers {
+		want := vm.ids(func(m *model.Message) bool { return m.Number == n })
+		var got []model.ID
+		var before model.ID
+		for page := 0; page < 200; page++ {
+			ms, err := tx.ConversationMessages(n, Page{Before: before, Limit: 3})
+			if err != nil {
+				t.Fatalf("thread %s: %v", n, err)
+			}
+			for _, m := range ms {
+				got = append(got, m.ID)
+			}
+			if len(ms) < 3 {
+				break
+			}
+			before = ms[len(ms)-1].ID
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("thread %s: %v, want %v", n, got, want)
+		}
+		last[n] = want[0]
+		c, err := tx.ConversationView(n)
+		if err != nil || c.Count != len(want) || c.LastMessageID != want[0] {
+			t.Errorf("view of %s: %+v %v, want %d messages, the last %s", n, c, err, len(want), want[0])
+		}
+		for _, m := range vm.all {
+			if m.Number == n && m.Direction == model.Outgoing && m.UserID != 0 && !slices.Contains(c.Users, m.UserID) {
+				t.Errorf("view of %s: users %v without the sender %s", n, c.Users, m.UserID)
+			}
+		}
+	}
+	var wantRecent []string
+	for _, n := range vm.numbers { // (the model's numbers are in order of their newest message)
+		wantRecent = append(wantRecent, fmt.Sprintf("%s@%s", n, last[n]))
+	}
+	var gotRecent []string
+	var cursor []byte
+	for page := 0; page < 100; page++ {
+		refs := tx.RecentConversations(cursor, 4)
+		for _, r := range refs {
+			gotRecent = append(gotRecent, fmt.Sprintf("%s@%s", r.Number, r.SortID))
+		}
+		if len(refs) < 4 {
+			break
+		}
+		cursor = refs[len(refs)-1].Cursor
+	}
+	if fmt.Sprint(gotRecent) != fmt.Sprint(wantRecent) {
+		t.Errorf("recent conversations\n%v\nwant\n%v", gotRecent, wantRecent)
+	}
+	var all []string
+	if err := tx.AllConversations(func(c Conversation) bool { all = append(all, c.Number); return true }); err != nil {
+		t.Fatal(err)
+	}
+	wantAll := slices.Clone(vm.numbers)
+	slices.Sort(wantAll)
+	if fmt.Sprint(all) != fmt.Sprint(wantAll) {
+		t.Errorf("all conversations %v, want %v", all, wantAll)
+	}
+	queued := 0
+	for _, m := range vm.all {
+		parts, err := tx.Parts(m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			if p.State == model.StateQueued {
+				queued++
+			}
+		}
+	}
+	if got := tx.Stats().Queued; got != queued {
+		t.Errorf("%d parts wait in the outbox, want %d", got, queued)
+	}
+	if ps, err := tx.PartsInState(model.StateQueued, 0); err != nil || len(ps) != queued {
+		t.Errorf("PartsInState(queued): %d %v, want %d", len(ps), err, queued)
+	}
 }

@@ -40,6 +40,31 @@ func (tx *Tx) ExpiredDue(scan int) ([]model.ID, error) {
 			key, _ = c.Seek(next)
 			continue
 		}
+		if isTailKey(key) {
+			// The send's unfiled messages share their expiry: the
+			// first one tells.
+			limit := 0 // (all)
+			if scan > 0 {
+				limit = max(perQueue-inQueue, 1)
+			}
+			ids, err := tx.tailIDs(key, limit)
+			if err != nil {
+				return nil, err
+			}
+			n += len(ids)
+			inQueue += len(ids)
+			if len(ids) > 0 {
+				m, err := tx.Message(ids[0])
+				if err != nil {
+					return nil, err
+				}
+				if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+					out = append(out, ids...)
+				}
+			}
+			key, _ = c.Next()
+			continue
+		}
 		n++
 		inQueue++
 		id := model.ID(getU64(key[17:25]))

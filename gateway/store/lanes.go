@@ -128,6 +128,10 @@ func (tx *Tx) Claim(c Claim) (Claimed, bool, error) {
 			}
 			return Claimed{}, false, err
 		}
+		// (an unfiled message has no idx_lane key of its own yet)
+		if err := tx.fileIfUnfiled(&m); err != nil {
+			return Claimed{}, false, err
+		}
 		lane, group := LaneOf(&m), laneGroup(&m)
 		d, ok, err := tx.claimIn(c, k([]byte{byte(lane)}, u64(uint64(group))), 0)
 		return Claimed{d, lane, group}, ok, err
@@ -226,9 +230,24 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 			key, _ = cur.Seek(from)
 		}
 		for ; key != nil && bytes.HasPrefix(key, prefix) && bytes.Compare(key[9:17], limit) <= 0; key, _ = cur.Next() {
-			id := model.ID(getU64(key[17:25]))
 			last = key
-			if c.Only != 0 && id != c.Only {
+			if isTailKey(key) && c.Only == 0 {
+				// The send's unfiled messages, in order (filed
+				// as the claim takes one: UpdatePart).
+				ids, err := tx.tailIDs(key, 256-len(cands))
+				if err != nil {
+					return Due{}, false, err
+				}
+				for _, id := range ids {
+					cands = append(cands, cand{id, 1})
+				}
+				if len(cands) >= 256 {
+					break
+				}
+				continue
+			}
+			id := model.ID(getU64(key[17:25]))
+			if c.Only != 0 && (id != c.Only || isTailKey(key)) {
 				continue
 			}
 			cands = append(cands, cand{id, int(key[25])})
@@ -342,7 +361,14 @@ func (tx *Tx) NextDueIn(lanes []Lane) (time.Time, bool) {
 // estimate).
 func (tx *Tx) LaneDepth(lane Lane) int {
 	n := 0
-	fwdScan(tx.b(bIdxLane), []byte{byte(lane)}, nil, func(_, _ []byte) bool { n++; return true })
+	fwdScan(tx.b(bIdxLane), []byte{byte(lane)}, nil, func(key, _ []byte) bool {
+		if isTailKey(key) {
+			n += tx.tailParts(key)
+		} else {
+			n++
+		}
+		return true
+	})
 	return n
 }
 

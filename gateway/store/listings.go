@@ -59,9 +59,14 @@ func (tx *Tx) messagesFromIndex(name, prefix []byte, p Page, skip func(*model.Me
 	return out, err
 }
 
-// ConversationMessages lists the messages with number, newest first.
+// ConversationMessages lists the messages with number, newest first
+// (idx_conv merged with the unfiled bulk messages there).
 func (tx *Tx) ConversationMessages(number string, p Page) ([]model.Message, error) {
-	return tx.messagesFromIndex(bIdxConv, str(number), p, nil)
+	ids, err := mergeNewest(p.limit(), tx.indexSource(bIdxConv, str(number), p.Before), tx.unfiledSource(number, 0, p.Before))
+	if err != nil {
+		return nil, err
+	}
+	return tx.messagesByID(ids)
 }
 
 // UserSentMessages lists the messages user u sent to number, newest first:
@@ -129,12 +134,28 @@ func (tx *Tx) MessagesByState(s model.State, p Page) ([]model.Message, error) {
 // index, which holds only what waits to be sent.
 func (tx *Tx) queuedMessages(p Page) ([]model.Message, error) {
 	var ids []model.ID
+	var err error
 	fwdScan(tx.b(bIdxLane), nil, nil, func(key, _ []byte) bool {
+		if isTailKey(key) {
+			var tail []model.ID
+			if tail, err = tx.tailIDs(key, 0); err != nil {
+				return false
+			}
+			for _, id := range tail {
+				if p.Before == 0 || id < p.Before {
+					ids = append(ids, id)
+				}
+			}
+			return true
+		}
 		if id := model.ID(getU64(key[17:25])); p.Before == 0 || id < p.Before {
 			ids = append(ids, id)
 		}
 		return true
 	})
+	if err != nil {
+		return nil, err
+	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	var out []model.Message
@@ -290,9 +311,47 @@ func (tx *Tx) UnassignedConversations(cursor []byte, limit int) []ConvRef {
 }
 
 // RecentConversations lists every conversation by its last message, most
-// recent first.
+// recent first. A conversation whose last message is an unfiled bulk
+// message (unfiled.go) is placed by it.
 func (tx *Tx) RecentConversations(cursor []byte, limit int) []ConvRef {
-	return tx.convsByLast(bIdxConvLast, cursor, limit)
+	newest, err := tx.newestUnfiled()
+	if err != nil || len(newest) == 0 {
+		return tx.convsByLast(bIdxConvLast, cursor, limit)
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	// The unfiled rows, newest first, below the cursor.
+	var extra []ConvRef
+	for number, id := range newest {
+		conv, err := tx.Conversation(number)
+		if err == nil && conv.LastMessageID > id {
+			continue
+		}
+		key := k(u64(uint64(id)), []byte(number))
+		if cursor == nil || bytes.Compare(key, cursor) < 0 {
+			extra = append(extra, ConvRef{Number: number, SortID: id, Cursor: key})
+		}
+	}
+	slices.SortFunc(extra, func(a, b ConvRef) int { return bytes.Compare(b.Cursor, a.Cursor) })
+	var out []ConvRef
+	revScan(tx.b(bIdxConvLast), nil, cursor, func(key, _ []byte) bool {
+		number := string(key[8:])
+		if newest[number] > model.ID(getU64(key[:8])) {
+			return true // placed by its unfiled message
+		}
+		for len(extra) > 0 && bytes.Compare(extra[0].Cursor, key) > 0 && len(out) < limit {
+			out, extra = append(out, extra[0]), extra[1:]
+		}
+		if len(out) < limit {
+			out = append(out, ConvRef{Number: number, SortID: model.ID(getU64(key[:8])), Cursor: clone(key)})
+		}
+		return len(out) < limit
+	})
+	for len(extra) > 0 && len(out) < limit {
+		out, extra = append(out, extra[0]), extra[1:]
+	}
+	return out
 }
 
 // convsByLast lists a u64(lastMessageID) | number index, newest first.
@@ -316,16 +375,54 @@ func (tx *Tx) IsUnassigned(number string) bool {
 
 // AllConversations lists every conversation by number (a full scan of the
 // conversations bucket: for admins' search and tools, not the main listing).
+//
+// Conversations with unfiled bulk messages (unfiled.go) are given as
+// ConversationView sees them, in their place.
 func (tx *Tx) AllConversations(fn func(Conversation) bool) error {
-	var err error
+	newest, err := tx.newestUnfiled()
+	if err != nil {
+		return err
+	}
+	// the numbers with only unfiled messages, in order
+	var only []string
+	for number := range newest {
+		if tx.get(bConversations, []byte(number)) == nil {
+			only = append(only, number)
+		}
+	}
+	slices.Sort(only)
+	view := func(number string) (bool, error) {
+		conv, err := tx.ConversationView(number)
+		if err != nil {
+			return false, err
+		}
+		return fn(conv), nil
+	}
 	c := tx.b(bConversations).Cursor()
 	for key, v := c.First(); key != nil; key, v = c.Next() {
+		for len(only) > 0 && only[0] < string(key) {
+			if more, err := view(only[0]); err != nil || !more {
+				return err
+			}
+			only = only[1:]
+		}
+		if _, ok := newest[string(key)]; ok {
+			if more, err := view(string(key)); err != nil || !more {
+				return err
+			}
+			continue
+		}
 		var conv Conversation
 		if err = unmarshal(v, &conv); err != nil {
 			return err
 		}
 		if !fn(conv) {
-			break
+			return nil
+		}
+	}
+	for _, number := range only {
+		if more, err := view(number); err != nil || !more {
+			return err
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -85,7 +86,6 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if m.Direction == model.Outgoing && m.Marketing && m.UserID != 0 && m.BatchID == 0 {
 		return fmt.Errorf("store: insert message %s: a marketing message needs its batch", m.ID)
 	}
-	bulk := isBulk(m)
 	if m.BatchID != 0 {
 		if err := tx.joinBatch(m); err != nil {
 			return err
@@ -109,7 +109,12 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 			parts[i].MR = -1 // MR 0 is a real reference
 		}
 		parts[i].UpdatedAt = now
-		if err := tx.putPart(m, nil, &parts[i], len(parts) == 1); err != nil {
+	}
+	// A bulk message waiting in a grouped lane is filed when first taken
+	// (unfiled.go): only its record is written now.
+	unfiled := m.BatchID != 0 && deferFiling(m, parts)
+	for i := range parts {
+		if err := tx.putPart(m, nil, &parts[i], len(parts) == 1, !unfiled); err != nil {
 			return err
 		}
 	}
@@ -125,6 +130,27 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 	if err := tx.putMessage(nil, m, parts); err != nil {
 		return err
 	}
+	if unfiled {
+		tx.leaveUnfiled(m, parts)
+		// Someone wrote to this number: its conversation leaves the
+		// unassigned inbox now, as when the message is filed (an
+		// incoming message meanwhile goes to the sender, or to the
+		// inbox when nobody may see it: ConversationView).
+		return tx.removeUnassigned(m.Number)
+	}
+	return tx.fileConversation(m, false)
+}
+
+// fileConversation gives message m (whose record is written) its place in
+// its conversation: idx_conv, the conversation record, idx_conv_last, the
+// unassigned inbox and its users' listings. late is set when m was left
+// unfiled (its insert took the conversation out of the unassigned inbox
+// then; an incoming message since put it back there for a reason).
+func (tx *Tx) fileConversation(m *model.Message, late bool) error {
+	var idb [8]byte
+	putU64(idb[:], uint64(m.ID))
+	id := idb[:]
+	bulk := isBulk(m)
 	if err := tx.b(bIdxConv).Put(tx.keyS(m.Number, id), nil); err != nil {
 		return err
 	}
@@ -173,8 +199,10 @@ func (tx *Tx) InsertMessage(m *model.Message, parts []model.Part) error {
 		}
 		// Someone wrote to this number: its conversation leaves the
 		// unassigned inbox.
-		if err := tx.removeUnassigned(m.Number); err != nil {
-			return err
+		if !late {
+			if err := tx.removeUnassigned(m.Number); err != nil {
+				return err
+			}
 		}
 	} else if m.Direction == model.Incoming {
 		if m.Modem != "" {
@@ -214,6 +242,12 @@ func isBulk(m *model.Message) bool {
 type batchRun struct {
 	batch, user, first, last model.ID
 	bulk                     bool
+	// the messages left unfiled (see unfiled.go), their parts, lane and
+	// earliest due time
+	unfiled []unfiledRef
+	parts   uint64
+	lane    Lane
+	due     uint64
 }
 
 // joinBatch checks that m continues its batch's run of message keys: a
@@ -263,6 +297,11 @@ func (tx *Tx) closeRun() error {
 	tx.run = batchRun{}
 	if !r.bulk {
 		return nil
+	}
+	if len(r.unfiled) > 0 {
+		if err := tx.writeUnfiled(&r); err != nil {
+			return err
+		}
 	}
 	key := k(u64(uint64(r.user)), u64(uint64(r.batch)))
 	b := tx.b(bIdxUserBatch)
@@ -438,7 +477,7 @@ func failureListed(m *model.Message) bool {
 // putPart writes p (a part of m), keeping the part-state, lane (outbox) and
 // MR indexes in step with old (nil for a new part). The part of a one-part
 // message (folded) is written by putMessage, in the message's record.
-func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded bool) error {
+func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded, filed bool) error {
 	var kb [9]byte
 	putU64(kb[:], uint64(p.MessageID))
 	kb[8] = byte(p.Seq)
@@ -466,7 +505,7 @@ func (tx *Tx) putPart(m *model.Message, old, p *model.Part, folded bool) error {
 			return err
 		}
 	}
-	if p.State == model.StateQueued {
+	if p.State == model.StateQueued && filed {
 		if err := tx.b(bIdxLane).Put(tx.laneKey(m, p), nil); err != nil {
 			return err
 		}
@@ -494,6 +533,9 @@ func (tx *Tx) UpdateMessage(id model.ID, fn func(m *model.Message, parts []model
 	if err != nil {
 		return model.Message{}, err
 	}
+	if err := tx.fileIfUnfiled(&m); err != nil {
+		return model.Message{}, err
+	}
 	parts, err := tx.Parts(id)
 	if err != nil {
 		return model.Message{}, err
@@ -507,7 +549,7 @@ func (tx *Tx) UpdateMessage(id model.ID, fn func(m *model.Message, parts []model
 	for i := range parts {
 		if !partEqual(&oldParts[i], &parts[i]) {
 			parts[i].UpdatedAt = now
-			if err := tx.putPart(&m, &oldParts[i], &parts[i], len(parts) == 1); err != nil {
+			if err := tx.putPart(&m, &oldParts[i], &parts[i], len(parts) == 1, true); err != nil {
 				return model.Message{}, err
 			}
 		}
@@ -587,6 +629,9 @@ func rollUpInto(m *model.Message, parts []model.Part, now time.Time) {
 func (tx *Tx) DeleteMessage(id model.ID) error {
 	m, err := tx.Message(id)
 	if err != nil {
+		return err
+	}
+	if err := tx.fileIfUnfiled(&m); err != nil {
 		return err
 	}
 	parts, err := tx.Parts(id)
@@ -717,6 +762,44 @@ func (tx *Tx) Conversation(number string) (Conversation, error) {
 	if err := tx.getRecord(bConversations, []byte(number), &c); err != nil {
 		return Conversation{}, err
 	}
+	return c, nil
+}
+
+// ConversationView is the conversation with number as readers see it: its
+// record with the unfiled bulk messages there (unfiled.go) counted in, their
+// senders among its users and the newest of them as its last message when
+// newer. ErrNotFound when there is neither. Not for writing back.
+func (tx *Tx) ConversationView(number string) (Conversation, error) {
+	c, err := tx.Conversation(number)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return c, err
+	}
+	found := err == nil
+	if !tx.anyUnfiled() {
+		return c, err
+	}
+	if err := tx.unfiledSends(func(s *unfiledSend) bool {
+		ids := s.ids(nil, number)
+		if len(ids) == 0 {
+			return true
+		}
+		found = true
+		c.Count += len(ids)
+		c.LastMessageID = max(c.LastMessageID, ids[len(ids)-1])
+		if !slices.Contains(c.Users, s.head.user) {
+			c.Users = append(c.Users, s.head.user)
+		}
+		if ids[len(ids)-1] > c.marketedBy(s.head.user) {
+			c.setMarketed(s.head.user, ids[len(ids)-1])
+		}
+		return true
+	}); err != nil {
+		return Conversation{}, err
+	}
+	if !found {
+		return Conversation{}, ErrNotFound
+	}
+	c.Number = number
 	return c, nil
 }
 

@@ -362,10 +362,30 @@ func (tx *Tx) queuedParts(limit int) ([]model.Part, error) {
 		seq int
 	}
 	var keys []pk
+	var err error
 	fwdScan(tx.b(bIdxLane), nil, nil, func(key, _ []byte) bool {
-		keys = append(keys, pk{model.ID(getU64(key[17:25])), int(key[25])})
+		if !isTailKey(key) {
+			keys = append(keys, pk{model.ID(getU64(key[17:25])), int(key[25])})
+			return true
+		}
+		var ids []model.ID
+		if ids, err = tx.tailIDs(key, 0); err != nil {
+			return false
+		}
+		for _, id := range ids {
+			var m model.Message
+			if m, err = tx.Message(id); err != nil {
+				return false
+			}
+			for seq := 1; seq <= max(m.Parts, 1); seq++ {
+				keys = append(keys, pk{id, seq})
+			}
+		}
 		return true
 	})
+	if err != nil {
+		return nil, err
+	}
 	slices.SortFunc(keys, func(a, b pk) int {
 		if a.id != b.id {
 			return cmp.Compare(a.id, b.id)

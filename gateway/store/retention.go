@@ -235,6 +235,15 @@ func (tx *Tx) Stats() Stats {
 	n := func(b []byte) int { return tx.b(b).Stats().KeyN }
 	return Stats{
 		Messages: n(bMessages), Parts: n(bParts), Conversations: n(bConversations),
-		Users: n(bUsers), Queued: n(bIdxLane),
+		Users: n(bUsers), Queued: tx.queuedCount(),
 	}
+}
+
+// queuedCount is how many parts wait in the outbox, filed or not.
+func (tx *Tx) queuedCount() int {
+	n := 0
+	for _, lane := range Lanes {
+		n += tx.LaneDepth(lane)
+	}
+	return n
 }

@@ -52,6 +52,10 @@ import (
 //     uconv and uconv_all a marketing message no longer writes; readers
 //     merge it in), Conversation.marketed (each sender's last marketing
 //     message there). See leanBulkRecords.
+//   - 8: bulk_unfiled. A bulk send's messages waiting in a grouped lane are
+//     filed (idx_conv, conversations, idx_conv_last, idx_lane) when first
+//     taken, not when accepted; until then the send's unfiled record and
+//     one idx_lane key (its tail key) stand for them. See unfiled.go.
 //
 // Migration path: Open reads meta/"version". A file with no version is new and
 // is stamped with FormatVersion. A file with an older version runs, in one
@@ -60,7 +64,7 @@ import (
 // rather than risk corrupting it.
 
 // FormatVersion is the layout version this code writes.
-const FormatVersion = 7
+const FormatVersion = 8
 
 // Bucket names (version 1 unless stated).
 var (
@@ -125,6 +129,11 @@ var (
 	// and uconv_all: the listings read a send's messages from the span.
 	// PurgeBatch drops the entry once retention left none of them.
 	bIdxUserBatch = []byte("idx_user_batch")
+	// bulk_unfiled (version 8): u64(batchID) | u8(0) -> the head of a bulk
+	// send's messages not yet filed (next, last, sender, lane, due, parts
+	// left); u64(batchID) | u8(1) -> their (number, message ID) table,
+	// sorted. See unfiled.go.
+	bBulkUnfiled = []byte("bulk_unfiled")
 	// unassigned: number -> u64(lastMessageID): conversations whose incoming
 	// messages nobody is associated with (the admins' unassigned inbox).
 	bUnassigned = []byte("unassigned")
@@ -263,7 +272,7 @@ var (
 // introduced them).
 var allBuckets = [][]byte{
 	bMeta, bMessages, bParts, bConversations,
-	bIdxConv, bIdxConvLast, bIdxUser, bIdxUserSent, bUConv, bUConvAll, bIdxUserBatch,
+	bIdxConv, bIdxConvLast, bIdxUser, bIdxUserSent, bUConv, bUConvAll, bIdxUserBatch, bBulkUnfiled,
 	bUnassigned, bUnassignedTime, bIdxMsgState, bIdxPartState, bIdxMR,
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
@@ -295,6 +304,12 @@ var migrations = map[uint64]migration{
 	5: addAuditAndModemStats,
 	// 6 → 7: fewer keys per recipient of a bulk send.
 	6: leanBulkRecords,
+	// 7 → 8: every bulk message written before is filed; the unfiled
+	// records start empty.
+	7: func(tx *Tx) error {
+		_, err := tx.tx.CreateBucketIfNotExists(bBulkUnfiled)
+		return err
+	},
 }
 
 // addAuditAndModemStats (5 → 6) creates the audit log and the modems

@@ -33,6 +33,13 @@ func openTest(t testing.TB) (*DB, *clock, string) {
 // stamps version, closes db and reopens the file, running the migrations.
 func asVersion(t *testing.T, db *DB, path string, version uint64, shape func(*bolt.Tx) error, drop ...[]byte) *DB {
 	t.Helper()
+	if version < 8 {
+		// Before format 8 every message was filed when inserted.
+		if err := db.Update(fileEverything); err != nil {
+			t.Fatal(err)
+		}
+		drop = append(drop, bBulkUnfiled)
+	}
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range drop {
 			if err := tx.DeleteBucket(b); err != nil {
@@ -482,4 +489,18 @@ func TestClaimDueLooksPastRefusedParts(t *testing.T) {
 	if _, ok, _ := db.ClaimDue("m1", func(m *model.Message, _ *model.Part) bool { return m.Number == "+442" }); ok {
 		t.Fatal("claimed twice")
 	}
+}
+
+// fileEverything files every unfiled bulk message.
+func fileEverything(tx *Tx) error {
+	var sends []unfiledSend
+	if err := tx.unfiledSends(func(s *unfiledSend) bool { sends = append(sends, *s); return true }); err != nil {
+		return err
+	}
+	for i := range sends {
+		if err := tx.fileThrough(&sends[i], sends[i].head.last); err != nil {
+			return err
+		}
+	}
+	return nil
 }
