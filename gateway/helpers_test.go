@@ -77,6 +77,20 @@ func (e *env) send(u model.User, text string, to ...string) *SendResult {
 	return res
 }
 
+// message reads one message from the store.
+func (e *env) message(id model.ID) model.Message {
+	e.t.Helper()
+	var m model.Message
+	if err := e.db.View(func(tx *store.Tx) error {
+		var err error
+		m, err = tx.Message(id)
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
 func (e *env) receive(from, text string) model.Message {
 	e.t.Helper()
 	m, err := e.s.AcceptIncoming(context.Background(), Incoming{From: from, Text: text, Modem: "m1"})

@@ -349,7 +349,7 @@ func (r *mrig) waitFor(what string, cond func() bool) {
 	}
 }
 
-func (r *mrig) send(text string, report bool, to ...string) []model.Message {
+func (r *mrig) send(text string, report bool, to ...string) []Accepted {
 	r.t.Helper()
 	res, err := r.s.Send(context.Background(), SendRequest{UserID: r.user.ID, To: to, Text: text, StatusReport: report})
 	if err != nil {
@@ -529,8 +529,8 @@ func TestDispatchSingleAndMultipartWithReports(t *testing.T) {
 				t.Errorf("single part = %+v", sent[0])
 			}
 			for i, p := range sent[1:] {
-				if p.Part != i+1 || p.Total != 3 || p.Ref != int(multi.Ref) {
-					t.Errorf("part %d = ref %d %d/%d, want ref %d %d/3", i+1, p.Ref, p.Part, p.Total, multi.Ref, i+1)
+				if p.Part != i+1 || p.Total != 3 || p.Ref != int(m.Ref) {
+					t.Errorf("part %d = ref %d %d/%d, want ref %d %d/3", i+1, p.Ref, p.Part, p.Total, m.Ref, i+1)
 				}
 			}
 			_, parts := r.message(multi.ID)
@@ -555,8 +555,8 @@ func TestDispatchTemporaryErrorRetriesOnAnotherModem(t *testing.T) {
 		sm.SetFaults(sim.Faults{SendErrors: []int{38}})
 	}
 	r.start(ModemOptions{})
-	m := r.send("retry me elsewhere", false, recipient)[0]
-	m = r.waitState(m.ID, model.StateSent)
+	sent := r.send("retry me elsewhere", false, recipient)[0]
+	m := r.waitState(sent.ID, model.StateSent)
 	log := r.rec.log()
 	if len(log) != 3 {
 		t.Fatalf("attempts %+v, want 3 (fail, fail elsewhere, succeed)", log)
@@ -604,8 +604,8 @@ func TestDispatchMultipartRetriesFromTheFailedPart(t *testing.T) {
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0, 42, 42}})
 	r.start(ModemOptions{})
 	long := threeParts("Retried from the part that failed. ")
-	m := r.send(long, false, recipient)[0]
-	m = r.waitState(m.ID, model.StateSent)
+	sentMsg := r.send(long, false, recipient)[0]
+	m := r.waitState(sentMsg.ID, model.StateSent)
 	sent := r.net.Sent()
 	if len(sent) != 3 {
 		t.Fatalf("network got %d parts, want 3 (no part twice)", len(sent))
@@ -625,8 +625,8 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{42, 42, 42}})
 	r.start(ModemOptions{MaxAttempts: 3})
-	m := r.send("never gets through", false, recipient)[0]
-	m = r.waitState(m.ID, model.StateFailed)
+	sentMsg := r.send("never gets through", false, recipient)[0]
+	m := r.waitState(sentMsg.ID, model.StateFailed)
 	if !strings.Contains(m.Reason, "gave up after 3 attempts") || !strings.Contains(m.Reason, "+CMS ERROR: 42") {
 		t.Errorf("reason %q", m.Reason)
 	}
@@ -642,8 +642,8 @@ func TestDispatchSendTimeoutIsUnknownNotResent(t *testing.T) {
 	r.sims[0].SetFaults(sim.Faults{SendErrors: []int{0}, SendTimeouts: 1})
 	r.start(ModemOptions{})
 	long := threeParts("Part two is lost in the modem. ")
-	m := r.send(long, false, recipient)[0]
-	m = r.waitState(m.ID, model.StateUnknown)
+	sentMsg := r.send(long, false, recipient)[0]
+	m := r.waitState(sentMsg.ID, model.StateUnknown)
 	if !strings.HasPrefix(m.Reason, "outcome unknown") {
 		t.Errorf("reason %q", m.Reason)
 	}
@@ -670,8 +670,8 @@ func TestStatusReportFailureFailsTheMessage(t *testing.T) {
 	r := newMRig(t, 1, "tcp", sim.ModemOptions{})
 	r.net.SetReportOutcome(sim.ReportOutcome{Kind: sim.PermanentFailure, Status: 0x41})
 	r.start(ModemOptions{})
-	m := r.send("this one bounces", true, recipient)[0]
-	m = r.waitState(m.ID, model.StateFailed)
+	sentMsg := r.send("this one bounces", true, recipient)[0]
+	m := r.waitState(sentMsg.ID, model.StateFailed)
 	if !strings.Contains(m.Reason, "not delivered") || !strings.Contains(strings.ToLower(m.Reason), "incompatible destination") {
 		t.Errorf("reason %q", m.Reason)
 	}
@@ -739,13 +739,13 @@ func TestDispatchCleanRestartMidMultipart(t *testing.T) {
 		t.Fatalf("all parts went before the stop; the test needs a slower modem")
 	}
 	r.start(ModemOptions{})
-	m = r.waitState(m.ID, model.StateSent)
+	done := r.waitState(m.ID, model.StateSent)
 	sent := r.net.Sent()
 	if len(sent) != 3 {
 		t.Fatalf("network got %d parts, want 3", len(sent))
 	}
 	for i, p := range sent {
-		if p.Part != i+1 || p.Ref != int(m.Ref) || p.Modem != r.sims[0].IMEI() {
+		if p.Part != i+1 || p.Ref != int(done.Ref) || p.Modem != r.sims[0].IMEI() {
 			t.Errorf("part %d: %+v", i+1, p)
 		}
 	}
@@ -835,7 +835,7 @@ func TestStartupAfterACrashMidMultipart(t *testing.T) {
 	for _, p := range r.net.Sent() {
 		sent = append(sent, fmt.Sprintf("%d:%d", p.Ref, p.Part))
 	}
-	if want := fmt.Sprintf("[%[1]d:2 %[1]d:3]", m.Ref); fmt.Sprint(sent) != want {
+	if want := fmt.Sprintf("[%[1]d:2 %[1]d:3]", got.Ref); fmt.Sprint(sent) != want {
 		t.Errorf("network got %v, want %s", sent, want)
 	}
 }
@@ -847,14 +847,14 @@ func TestDispatchMultipartRetryStaysOnTheSendingModem(t *testing.T) {
 	}
 	r.start(ModemOptions{})
 	m := r.send(threeParts("All parts from one number. "), false, recipient)[0]
-	r.waitState(m.ID, model.StateSent)
+	done := r.waitState(m.ID, model.StateSent)
 	sent := r.net.Sent()
 	if len(sent) != 3 {
 		t.Fatalf("network got %d parts, want 3", len(sent))
 	}
 	for _, p := range sent {
-		if p.Modem != sent[0].Modem || p.Ref != int(m.Ref) {
-			t.Errorf("part %d from %s ref %d; part 1 from %s ref %d: the recipient could not join them", p.Part, p.Modem, p.Ref, sent[0].Modem, m.Ref)
+		if p.Modem != sent[0].Modem || p.Ref != int(done.Ref) {
+			t.Errorf("part %d from %s ref %d; part 1 from %s ref %d: the recipient could not join them", p.Part, p.Modem, p.Ref, sent[0].Modem, done.Ref)
 		}
 	}
 	if log := r.rec.log(); len(log) != 4 || log[1].err == nil {

@@ -51,7 +51,7 @@ type SendResult struct {
 	BatchID model.ID
 	// Messages are the accepted messages (one per valid recipient, in the
 	// order of To), committed as queued.
-	Messages []model.Message
+	Messages []Accepted
 	// Rejected lists the recipients that were not accepted, by index in To
 	// (Field "to").
 	Rejected []FieldError
@@ -64,6 +64,25 @@ type SendResult struct {
 	// Replayed is set when the idempotency key matched an earlier request
 	// and nothing new was sent.
 	Replayed bool
+}
+
+// Accepted is one message a Send accepted: what its caller follows it by
+// (the whole record is a Message call away). A 10,000-recipient send
+// returns 10,000 of them; whole records would be four times the memory.
+type Accepted struct {
+	ID, BatchID model.ID
+	Number      string
+	State       model.State
+	Encoding    string
+	Parts       int
+	Marketing   bool
+	// Modem is set when a replayed request's message went out already.
+	Modem string
+}
+
+func acceptedOf(m *model.Message) Accepted {
+	return Accepted{ID: m.ID, BatchID: m.BatchID, Number: m.Number, State: m.State, Encoding: m.Encoding,
+		Parts: m.Parts, Marketing: m.Marketing, Modem: m.Modem}
 }
 
 // ReasonOptedOut is why a bulk send skips a number that opted out.
@@ -343,12 +362,15 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 				if err != nil {
 					return err
 				}
-				res.BatchID, res.Messages, res.Replayed = rec.BatchID, msgs, true
+				res.BatchID, res.Replayed = rec.BatchID, true
+				for i := range msgs {
+					res.Messages = append(res.Messages, acceptedOf(&msgs[i]))
+				}
 				return nil
 			}
 		}
 		res.BatchID = tx.NewID()
-		res.Messages = make([]model.Message, 0, len(valid))
+		res.Messages = make([]Accepted, 0, len(valid))
 		o := outgoing{batch: res.BatchID, user: req.UserID, marketing: marketing, priority: req.Priority, campaign: req.Campaign,
 			report: req.StatusReport, crm: req.CRM, sendAt: req.SendAt, expiresAt: req.ExpiresAt, due: due, validity: validity, now: now,
 			plan: plan}
@@ -361,7 +383,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (*SendResult, error
 			if err != nil {
 				return err
 			}
-			res.Messages = append(res.Messages, m)
+			res.Messages = append(res.Messages, acceptedOf(&m))
 		}
 		if len(res.Messages) == 0 {
 			return &RecipientsError{Rejected: res.Rejected}

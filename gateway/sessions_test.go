@@ -99,7 +99,7 @@ func TestSendFailureNotifies(t *testing.T) {
 	m := res.Messages[0]
 	sub := e.s.Bus().Subscribe(8, nil)
 	defer sub.Close()
-	failed := m
+	failed := e.message(m.ID)
 	failed.State, failed.Reason = model.StateFailed, "the network refused it"
 	e.s.PublishStatus(model.StateQueued, failed)
 	page, err := e.s.Notifications(ctx, u.ID, Page{})
@@ -177,7 +177,7 @@ func TestBulkFailureNotifiesNobody(t *testing.T) {
 	e := newEnv(t, Options{})
 	u := e.user("bea", model.RoleStaff, model.VisibilityAll, false)
 	res := e.send(u, "sale", "+447911123456", "+447911123457")
-	failed := res.Messages[0]
+	failed := e.message(res.Messages[0].ID)
 	failed.State, failed.Reason = model.StateFailed, "the network refused it"
 	e.s.PublishStatus(model.StateQueued, failed)
 	page, err := e.s.Notifications(ctx, u.ID, Page{})

@@ -12,7 +12,7 @@ import (
 
 // send sends text from user u to the numbers through the core, as the
 // API or the UI would.
-func (s *stack) send(t *testing.T, u model.User, text string, to ...string) []model.Message {
+func (s *stack) send(t *testing.T, u model.User, text string, to ...string) []gateway.Accepted {
 	t.Helper()
 	res, err := s.svc.Send(context.Background(), gateway.SendRequest{UserID: u.ID, To: to, Text: text, StatusReport: true})
 	if err != nil {

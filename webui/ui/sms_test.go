@@ -304,7 +304,7 @@ func TestThreadLoadsOlderOnScrollUp(t *testing.T) {
 	s := theStack
 	u, pw := s.user(t, "olga", model.VisibilityAll, model.RoleStaff)
 	const peer = "+447911123610"
-	var last []model.Message
+	var last []gateway.Accepted
 	for i := range 60 {
 		last = s.send(t, u, fmt.Sprintf("note %02d", i), peer)
 	}
@@ -337,7 +337,7 @@ func TestSearchAndLoadMore(t *testing.T) {
 	s := theStack
 	u, pw := s.user(t, "sam", model.VisibilityAll, model.RoleStaff)
 	s.contact(t, gateway.ContactInput{Number: "+447911123470", Name: "Zebedee Quux"})
-	var last []model.Message
+	var last []gateway.Accepted
 	for i := range 55 {
 		last = s.send(t, u, fmt.Sprintf("hello %d", i), fmt.Sprintf("+4479111235%02d", i))
 	}
