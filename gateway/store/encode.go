@@ -26,10 +26,16 @@ import (
 // encoder does not handle (a time json.Marshal refuses) is left to
 // json.Marshal.
 
-// arenaChunk is how much value space a transaction takes at a time: bbolt
+// arenaChunk is the most value space a transaction takes at a time: bbolt
 // keeps each Put's value (not a copy) until the commit, so values are
-// carved from chunks that live as long as the transaction.
-const arenaChunk = 64 << 10
+// carved from chunks that live as long as the transaction. The first chunk
+// is arenaFirst and each next one twice the last: most transactions (a
+// claim, a modem's answer, one send) write a few records, and a 64 KB
+// chunk each was most of what they allocated.
+const (
+	arenaChunk = 64 << 10
+	arenaFirst = 2 << 10
+)
 
 // keep copies b into the transaction's value arena and returns the copy
 // (capacity capped, so nothing appended to it can reach its neighbour).
@@ -38,7 +44,11 @@ func (tx *Tx) keep(b []byte) []byte {
 		return clone(b)
 	}
 	if cap(tx.arena)-len(tx.arena) < len(b) {
-		tx.arena = make([]byte, 0, arenaChunk)
+		size := min(max(2*cap(tx.arena), arenaFirst), arenaChunk)
+		for size < len(b) {
+			size *= 2
+		}
+		tx.arena = make([]byte, 0, size)
 	}
 	n := len(tx.arena)
 	tx.arena = append(tx.arena, b...)

@@ -110,6 +110,10 @@ type Claimed struct {
 // for a busy modem, and one group must not cost a scan of its thousands.
 const groupScan = 64
 
+// tailScan bounds how many of a bulk send's unfiled messages (unfiled.go) one
+// walk of claimIn offers.
+const tailScan = 16
+
 // Claim takes the first part, by lane then (within a grouped lane) group in
 // turn then due time, that is due by now and that c.Accept agrees to; it
 // marks it submitting on c.Modem with one more attempt. Parts of messages
@@ -234,7 +238,12 @@ func (tx *Tx) claimIn(c Claim, prefix []byte, max int) (Due, bool, error) {
 			if isTailKey(key) && c.Only == 0 {
 				// The send's unfiled messages, in order (filed
 				// as the claim takes one: UpdatePart).
-				ids, err := tx.tailIDs(key, 256-len(cands))
+				// Each is read to be offered: a few at a time.
+				// A fresh message is refused only when the modem
+				// may not take bulk now, and then the others are
+				// refused too.
+				limit := min(256-len(cands), tailScan)
+				ids, err := tx.tailIDs(key, limit)
 				if err != nil {
 					return Due{}, false, err
 				}

@@ -52,7 +52,7 @@ import (
 //     uconv and uconv_all a marketing message no longer writes; readers
 //     merge it in), Conversation.marketed (each sender's last marketing
 //     message there). See leanBulkRecords.
-//   - 8: bulk_unfiled. A bulk send's messages waiting in a grouped lane are
+//   - 8: bulk_unfiled, bulk_unfiled_table. A bulk send's messages waiting in a grouped lane are
 //     filed (idx_conv, conversations, idx_conv_last, idx_lane) when first
 //     taken, not when accepted; until then the send's unfiled record and
 //     one idx_lane key (its tail key) stand for them. See unfiled.go.
@@ -129,11 +129,12 @@ var (
 	// and uconv_all: the listings read a send's messages from the span.
 	// PurgeBatch drops the entry once retention left none of them.
 	bIdxUserBatch = []byte("idx_user_batch")
-	// bulk_unfiled (version 8): u64(batchID) | u8(0) -> the head of a bulk
-	// send's messages not yet filed (next, last, sender, lane, due, parts
-	// left); u64(batchID) | u8(1) -> their (number, message ID) table,
-	// sorted. See unfiled.go.
-	bBulkUnfiled = []byte("bulk_unfiled")
+	// bulk_unfiled (version 8): u64(batchID) -> the head of a bulk send's
+	// messages not yet filed (next, last, sender, lane, due, parts left).
+	// bulk_unfiled_table (version 8): u64(batchID) -> their (number,
+	// message ID) table, sorted. See unfiled.go.
+	bBulkUnfiled      = []byte("bulk_unfiled")
+	bBulkUnfiledTable = []byte("bulk_unfiled_table")
 	// unassigned: number -> u64(lastMessageID): conversations whose incoming
 	// messages nobody is associated with (the admins' unassigned inbox).
 	bUnassigned = []byte("unassigned")
@@ -272,7 +273,7 @@ var (
 // introduced them).
 var allBuckets = [][]byte{
 	bMeta, bMessages, bParts, bConversations,
-	bIdxConv, bIdxConvLast, bIdxUser, bIdxUserSent, bUConv, bUConvAll, bIdxUserBatch, bBulkUnfiled,
+	bIdxConv, bIdxConvLast, bIdxUser, bIdxUserSent, bUConv, bUConvAll, bIdxUserBatch, bBulkUnfiled, bBulkUnfiledTable,
 	bUnassigned, bUnassignedTime, bIdxMsgState, bIdxPartState, bIdxMR,
 	bIdxFailures, bIdem, bIdxIdemTime, bContacts, bContactPhones, bUsers,
 	bUsersByName, bTokens, bTokensByHash, bNotifications, bUnread, bSettings, bWebhooks,
@@ -307,8 +308,12 @@ var migrations = map[uint64]migration{
 	// 7 → 8: every bulk message written before is filed; the unfiled
 	// records start empty.
 	7: func(tx *Tx) error {
-		_, err := tx.tx.CreateBucketIfNotExists(bBulkUnfiled)
-		return err
+		for _, name := range [][]byte{bBulkUnfiled, bBulkUnfiledTable} {
+			if _, err := tx.tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 

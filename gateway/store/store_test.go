@@ -38,7 +38,7 @@ func asVersion(t *testing.T, db *DB, path string, version uint64, shape func(*bo
 		if err := db.Update(fileEverything); err != nil {
 			t.Fatal(err)
 		}
-		drop = append(drop, bBulkUnfiled)
+		drop = append(drop, bBulkUnfiled, bBulkUnfiledTable)
 	}
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range drop {

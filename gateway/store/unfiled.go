@@ -19,13 +19,16 @@ import (
 // send paid it 50,000 times in one transaction before any of them could
 // go. Since format 8, InsertMessage writes only the record of a bulk
 // message that waits in a grouped lane (LaneBulk, LaneLow); the send's
-// transaction ends by writing, once, its unfiled record (bulk_unfiled):
+// transaction ends by writing, once:
 //
-//   - a head: the first message that may still be unfiled (next), the
-//     send's last message, the sender, the lane, when its parts are due and
-//     how many parts are unfiled;
-//   - a table of (number, message ID), sorted, fixed width, read in place
-//     by binary search: which unfiled message goes to a number;
+//   - a head (bulk_unfiled): the first message that may still be unfiled
+//     (next), the send's last message, the sender, the lane, when its parts
+//     are due and how many parts are unfiled; each filing rewrites it;
+//   - a table (bulk_unfiled_table) of (number, message ID), sorted, fixed
+//     width, read in place by binary search: which unfiled message goes to
+//     a number. Written once and deleted with the head: in a bucket of its
+//     own, so that rewriting a head does not rewrite the leaf holding a
+//     table of 320 KB (10,000 recipients);
 //   - one idx_lane key standing for all of them (the tail key, sorted after
 //     every filed part due at the same time, so that a multipart message
 //     the dispatcher started is finished before the next one starts).
@@ -47,12 +50,6 @@ const (
 	unfiledSlot  = 24
 	unfiledEntry = unfiledSlot + 8
 	unfiledHeadN = 8 + 8 + 8 + 1 + 8 + 8
-)
-
-// Keys of bulk_unfiled: u64(batch) | kind.
-const (
-	unfiledHeadKey  byte = 0
-	unfiledTableKey byte = 1
 )
 
 // unfiledHead is the head of a send's unfiled messages.
@@ -105,14 +102,15 @@ func (s *unfiledSend) tailKey() []byte {
 // isTailKey reports whether an idx_lane key is a send's tail key.
 func isTailKey(key []byte) bool { return len(key) == 26 && key[25] == 0 }
 
-func unfiledNumber(number string) (slot [unfiledSlot]byte) {
+func unfiledNumber[T string | []byte](number T) (slot [unfiledSlot]byte) {
 	copy(slot[:], number)
 	return slot
 }
 
 // find is the range of table entries for number.
-func (s *unfiledSend) find(number string) (lo, hi int) {
-	slot := unfiledNumber(number)
+func (s *unfiledSend) find(number string) (lo, hi int) { return s.findSlot(unfiledNumber(number)) }
+
+func (s *unfiledSend) findSlot(slot [unfiledSlot]byte) (lo, hi int) {
 	n := len(s.table) / unfiledEntry
 	at := func(i int) []byte { return s.table[i*unfiledEntry : i*unfiledEntry+unfiledSlot] }
 	lo = sort.Search(n, func(i int) bool { return bytes.Compare(at(i), slot[:]) >= 0 })
@@ -141,10 +139,14 @@ func (s *unfiledSend) ids(out []model.ID, number string) []model.ID {
 // holds reports whether message id to number is one of the send's unfiled
 // messages.
 func (s *unfiledSend) holds(number string, id model.ID) bool {
+	return s.holdsSlot(unfiledNumber(number), id)
+}
+
+func (s *unfiledSend) holdsSlot(slot [unfiledSlot]byte, id model.ID) bool {
 	if id < s.head.next || id > s.head.last {
 		return false
 	}
-	lo, hi := s.find(number)
+	lo, hi := s.findSlot(slot)
 	for i := lo; i < hi; i++ {
 		if s.idAt(i) == id {
 			return true
@@ -241,17 +243,13 @@ func (tx *Tx) writeUnfiled(r *batchRun) error {
 		}
 	}
 	s.table = table
-	if err := b.Put(unfiledKey(r.batch, unfiledHeadKey), s.head.encode()); err != nil {
+	if err := b.Put(u64(uint64(r.batch)), s.head.encode()); err != nil {
 		return err
 	}
-	if err := b.Put(unfiledKey(r.batch, unfiledTableKey), table); err != nil {
+	if err := tx.b(bBulkUnfiledTable).Put(u64(uint64(r.batch)), table); err != nil {
 		return err
 	}
 	return tx.b(bIdxLane).Put(s.tailKey(), nil)
-}
-
-func unfiledKey(batch model.ID, kind byte) []byte {
-	return k(u64(uint64(batch)), []byte{kind})
 }
 
 // flushRun writes the unfiled messages of the run being inserted, if it is
@@ -270,11 +268,11 @@ func (tx *Tx) unfiledSend(batch model.ID) (unfiledSend, bool) {
 	if b == nil {
 		return unfiledSend{}, false // (a read-only open of an older file)
 	}
-	h, ok := decodeUnfiledHead(b.Get(unfiledKey(batch, unfiledHeadKey)))
+	h, ok := decodeUnfiledHead(b.Get(u64(uint64(batch))))
 	if !ok {
 		return unfiledSend{}, false
 	}
-	return unfiledSend{batch: batch, head: h, table: b.Get(unfiledKey(batch, unfiledTableKey))}, true
+	return unfiledSend{batch: batch, head: h, table: tx.b(bBulkUnfiledTable).Get(u64(uint64(batch)))}, true
 }
 
 // unfiledSends calls fn for every send with unfiled messages, oldest send
@@ -287,16 +285,14 @@ func (tx *Tx) unfiledSends(fn func(s *unfiledSend) bool) error {
 	if b == nil {
 		return nil // (a read-only open of an older file)
 	}
+	tables := tx.b(bBulkUnfiledTable)
 	c := b.Cursor()
 	for key, v := c.First(); key != nil; key, v = c.Next() {
-		if len(key) != 9 || key[8] != unfiledHeadKey {
-			continue
-		}
 		h, ok := decodeUnfiledHead(v)
-		if !ok {
+		if len(key) != 8 || !ok {
 			continue
 		}
-		s := unfiledSend{batch: model.ID(getU64(key)), head: h, table: b.Get(unfiledKey(model.ID(getU64(key)), unfiledTableKey))}
+		s := unfiledSend{batch: model.ID(getU64(key)), head: h, table: tables.Get(key)}
 		if !fn(&s) {
 			break
 		}
@@ -372,11 +368,11 @@ func (tx *Tx) unfiledWalk(s *unfiledSend, fn func(id model.ID) bool) error {
 		if id > s.head.last {
 			break
 		}
-		h, err := decodeHead(v)
+		number, err := recordNumber(v)
 		if err != nil {
 			return err
 		}
-		if s.holds(h.Number, id) && !fn(id) {
+		if len(number) <= unfiledSlot && s.holdsSlot(unfiledNumber(number), id) && !fn(id) {
 			break
 		}
 	}
@@ -427,12 +423,12 @@ func (tx *Tx) fileThrough(s *unfiledSend, through model.ID) error {
 		if err := tx.b(bIdxLane).Delete(s.tailKey()); err != nil {
 			return err
 		}
-		if err := b.Delete(unfiledKey(s.batch, unfiledHeadKey)); err != nil {
+		if err := b.Delete(u64(uint64(s.batch))); err != nil {
 			return err
 		}
-		return b.Delete(unfiledKey(s.batch, unfiledTableKey))
+		return tx.b(bBulkUnfiledTable).Delete(u64(uint64(s.batch)))
 	}
-	return b.Put(unfiledKey(s.batch, unfiledHeadKey), s.head.encode())
+	return b.Put(u64(uint64(s.batch)), s.head.encode())
 }
 
 // fileIfUnfiled files m (and the earlier unfiled messages of its send)
@@ -486,4 +482,27 @@ func (tx *Tx) newestUnfiled() (map[string]model.ID, error) {
 		return true
 	})
 	return out, err
+}
+
+// recordNumber is the number of a message record, read in place when the
+// record is as the encoder writes it (decodeHead otherwise): the claim
+// walks a send's unfiled records one by one.
+func recordNumber(v []byte) ([]byte, error) {
+	d := convDecoder{b: v}
+	if d.lit(`{"id":`) {
+		if _, ok := d.id(); ok {
+			if d.lit(`,"batch_id":`) {
+				d.id()
+			}
+			if d.lit(`,"direction":`) {
+				if _, ok := d.str(); ok && d.lit(`,"number":`) {
+					if s, ok := d.str(); ok {
+						return s, nil
+					}
+				}
+			}
+		}
+	}
+	h, err := decodeHead(v)
+	return []byte(h.Number), err
 }
