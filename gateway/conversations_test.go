@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gsmgate/gsmgate/gateway/model"
 	"github.com/gsmgate/gsmgate/gateway/store"
@@ -374,5 +376,76 @@ func TestThreadPaging(t *testing.T) {
 	want := [][]string{{"e", "f", "g"}, {"b", "c", "d"}, {"a"}}
 	if !reflect.DeepEqual(pages, want) {
 		t.Fatalf("pages %v, want %v", pages, want)
+	}
+}
+
+// TestReplyToAnUnfiledBulkMessage: a bulk send's messages wait unfiled
+// (no conversation record) until the dispatcher takes them; a reply in
+// that time still goes to the sender alone, not to the unassigned inbox,
+// and the sender's list, thread and search show the send; cancelling the
+// rest files the messages with nothing seen changing.
+func TestReplyToAnUnfiledBulkMessage(t *testing.T) {
+	e := newEnv(t, Options{})
+	alice := e.user("alice", model.RoleStaff, model.VisibilityAll, false)
+	bob := e.user("bob", model.RoleStaff, model.VisibilityAll, false)
+	admin := e.user("admin", model.RoleAdmin, model.VisibilityAll, false)
+	ctx := context.Background()
+
+	res, err := e.s.SendBulk(ctx, BulkRequest{UserID: alice.ID, Numbers: []string{numA, numB, numC}, Text: "Spring sale", Campaign: "spring"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	conversation := func(number string) (store.Conversation, error) {
+		var c store.Conversation
+		err := e.db.View(func(tx *store.Tx) (err error) { c, err = tx.Conversation(number); return err })
+		return c, err
+	}
+	if _, err := conversation(numB); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the bulk message to B is filed when accepted (%v): the test would not test unfiled messages", err)
+	}
+
+	m := e.receive(numB, "tell me more")
+	if !reflect.DeepEqual(m.Users, []model.ID{alice.ID}) {
+		t.Errorf("reply associated with %v, want alice", m.Users)
+	}
+	if ns, err := e.notes(alice.ID); err != nil || len(ns) != 1 || ns[0].MessageID != m.ID {
+		t.Errorf("alice's notifications %+v %v", ns, err)
+	}
+	if ns, _ := e.notes(admin.ID); len(ns) != 0 {
+		t.Errorf("admin notified of a reply to alice's bulk: %+v", ns)
+	}
+	if got := e.numbers(admin, true); len(got) != 0 {
+		t.Errorf("unassigned inbox %v", got)
+	}
+	if got, want := e.numbers(alice, false), []string{numB, numC, numA}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alice's list %v, want %v (the reply first, then her marketing send)", got, want)
+	}
+	if got := e.numbers(bob, false); len(got) != 0 {
+		t.Errorf("bob's list %v", got)
+	}
+	wantThread := []string{"Spring sale", "tell me more"}
+	if got, err := e.thread(alice, numB); err != nil || !reflect.DeepEqual(got, wantThread) {
+		t.Errorf("alice's thread with B %v %v", got, err)
+	}
+	r, err := e.s.Search(ctx, alice.ID, "sale", 10)
+	if err != nil || len(r.Messages) != 3 {
+		t.Errorf("alice searching her bulk: %d messages, %v", len(r.Messages), err)
+	}
+
+	n, err := e.s.CancelCampaign(ctx, alice.ID, res.BatchID)
+	if err != nil || n != 3 {
+		t.Fatalf("cancelled %d, %v", n, err)
+	}
+	for _, number := range []string{numA, numB, numC} {
+		if c, err := conversation(number); err != nil || !slices.Contains(c.Users, alice.ID) {
+			t.Errorf("%s after cancelling: %+v %v", number, c, err)
+		}
+	}
+	if got, want := e.numbers(alice, false), []string{numB, numC, numA}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alice's list after cancelling %v, want %v", got, want)
+	}
+	if got, err := e.thread(alice, numB); err != nil || !reflect.DeepEqual(got, wantThread) {
+		t.Errorf("alice's thread with B after cancelling %v %v", got, err)
 	}
 }
