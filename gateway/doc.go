@@ -25,8 +25,11 @@
 // modem/pdu (CountText gives the same count), and commits every message
 // (one per recipient, sharing a batch id; several recipients make a
 // marketing send), its parts and its index entries in one transaction
-// before returning. Invalid recipients come back in SendResult.Rejected by
-// index; the valid ones go ahead. An expiry also becomes the SUBMIT's
+// before returning (a bulk send's messages unfiled: gateway/store/unfiled.go).
+// SendResult.Messages names each accepted message (Accepted: ID, batch,
+// number, state, parts), not its record: a 10,000-recipient send would
+// otherwise return megabytes of records nobody reads. Invalid recipients
+// come back in SendResult.Rejected by index; the valid ones go ahead. An expiry also becomes the SUBMIT's
 // validity period. Cancel, Retry, Dismiss and Failures act on sent
 // messages; Message reads one, Messages lists (admins: all or by state via
 // the state index; others: the messages associated with them, see
