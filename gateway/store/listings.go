@@ -312,46 +312,150 @@ func (tx *Tx) UnassignedConversations(cursor []byte, limit int) []ConvRef {
 
 // RecentConversations lists every conversation by its last message, most
 // recent first. A conversation whose last message is an unfiled bulk
-// message (unfiled.go) is placed by it.
+// message (unfiled.go) is placed by it: the filed conversations
+// (idx_conv_last) and each send's unfiled messages, newest first, are
+// merged a row at a time, and a row is checked (is it its conversation's
+// last message?) only when it would be shown, so that a page costs what it
+// shows, not the size of the sends waiting.
 func (tx *Tx) RecentConversations(cursor []byte, limit int) []ConvRef {
-	newest, err := tx.newestUnfiled()
-	if err != nil || len(newest) == 0 {
+	if !tx.anyUnfiled() {
 		return tx.convsByLast(bIdxConvLast, cursor, limit)
 	}
 	if limit <= 0 {
 		limit = 50
 	}
-	// The unfiled rows, newest first, below the cursor.
-	var extra []ConvRef
-	for number, id := range newest {
-		conv, err := tx.Conversation(number)
-		if err == nil && conv.LastMessageID > id {
-			continue
-		}
-		key := k(u64(uint64(id)), []byte(number))
-		if cursor == nil || bytes.Compare(key, cursor) < 0 {
-			extra = append(extra, ConvRef{Number: number, SortID: id, Cursor: key})
-		}
+	var sends []unfiledSend
+	_ = tx.unfiledSends(func(s *unfiledSend) bool { sends = append(sends, *s); return true })
+	streams := []*recentStream{tx.filedRecent(sends, cursor)}
+	for i := range sends {
+		streams = append(streams, tx.unfiledRecent(sends, i, cursor))
 	}
-	slices.SortFunc(extra, func(a, b ConvRef) int { return bytes.Compare(b.Cursor, a.Cursor) })
 	var out []ConvRef
-	revScan(tx.b(bIdxConvLast), nil, cursor, func(key, _ []byte) bool {
-		number := string(key[8:])
-		if newest[number] > model.ID(getU64(key[:8])) {
-			return true // placed by its unfiled message
+	for len(out) < limit {
+		var best *recentStream
+		for _, st := range streams {
+			if st.ok && (best == nil || st.id > best.id) {
+				best = st
+			}
 		}
-		for len(extra) > 0 && bytes.Compare(extra[0].Cursor, key) > 0 && len(out) < limit {
-			out, extra = append(out, extra[0]), extra[1:]
+		if best == nil {
+			break
 		}
-		if len(out) < limit {
-			out = append(out, ConvRef{Number: number, SortID: model.ID(getU64(key[:8])), Cursor: clone(key)})
+		if best.last() {
+			out = append(out, ConvRef{Number: string(best.number), SortID: best.id, Cursor: k(u64(uint64(best.id)), best.number)})
 		}
-		return len(out) < limit
-	})
-	for len(extra) > 0 && len(out) < limit {
-		out, extra = append(out, extra[0]), extra[1:]
+		best.advance()
 	}
 	return out
+}
+
+// recentStream is one source of RecentConversations' candidate rows,
+// newest first: the current one (id, number; valid for the transaction)
+// while ok. last reports whether it is its conversation's last message.
+type recentStream struct {
+	id      model.ID
+	number  []byte
+	ok      bool
+	advance func()
+	last    func() bool
+}
+
+// newestUnfiledFor is the newest unfiled message to number among sends (0:
+// none).
+func newestUnfiledFor(sends []unfiledSend, slot [unfiledSlot]byte) model.ID {
+	var newest model.ID
+	for i := range sends {
+		s := &sends[i]
+		// (a number's entries are in ID order: its last is its newest)
+		if lo, hi := s.findSlot(slot); lo < hi {
+			if id := s.idAt(hi - 1); id >= s.head.next {
+				newest = max(newest, id)
+			}
+		}
+	}
+	return newest
+}
+
+// filedRecent yields idx_conv_last's rows below cursor; a row is the last
+// message unless its number has a newer unfiled message.
+func (tx *Tx) filedRecent(sends []unfiledSend, cursor []byte) *recentStream {
+	st := &recentStream{}
+	c := tx.b(bIdxConvLast).Cursor()
+	key := revStart(c, nil, cursor)
+	st.advance = func() {
+		for ; key != nil && len(key) < 8; key, _ = c.Prev() {
+		}
+		st.ok = key != nil
+		if st.ok {
+			st.id, st.number = model.ID(getU64(key[:8])), key[8:]
+			key, _ = c.Prev()
+		}
+	}
+	st.last = func() bool {
+		return len(st.number) > unfiledSlot || newestUnfiledFor(sends, unfiledNumber(st.number)) < st.id
+	}
+	st.advance()
+	return st
+}
+
+// unfiledRecent yields the unfiled messages of sends[i] below cursor,
+// newest first; one is the last message when no newer message, unfiled
+// or filed, went to its number.
+func (tx *Tx) unfiledRecent(sends []unfiledSend, i int, cursor []byte) *recentStream {
+	st := &recentStream{}
+	s := &sends[i]
+	from := s.head.last
+	if cursor != nil {
+		var top [8]byte
+		copy(top[:], cursor) // (a row's ID is its cursor's first 8 bytes)
+		if at := model.ID(getU64(top[:])); at == 0 {
+			st.advance, st.last = func() {}, func() bool { return false }
+			return st // nothing below
+		} else if at <= from {
+			from = at - 1 // (one message, one row: the cursor's own row is not below it)
+		}
+	}
+	c := tx.b(bMessages).Cursor()
+	key, v := c.Seek(u64(uint64(from)))
+	if key == nil || model.ID(getU64(key)) > from {
+		key, v = c.Prev()
+	}
+	st.advance = func() {
+		for ; key != nil; key, v = c.Prev() {
+			id := model.ID(getU64(key))
+			if id < s.head.next {
+				break
+			}
+			number, err := recordNumber(v)
+			if err != nil || len(number) > unfiledSlot || !s.holdsSlot(unfiledNumber(number), id) {
+				continue
+			}
+			st.id, st.number, st.ok = id, number, true
+			key, v = c.Prev()
+			return
+		}
+		st.ok = false
+	}
+	var users []model.ID
+	var marketed []Marketed
+	st.last = func() bool {
+		if newestUnfiledFor(sends, unfiledNumber(st.number)) != st.id {
+			return false
+		}
+		raw := tx.get(bConversations, st.number)
+		if raw == nil {
+			return true
+		}
+		var conv Conversation
+		if decodeConversation(raw, &conv, "", users, marketed) {
+			users, marketed = conv.Users, conv.Marketed
+		} else if unmarshal(raw, &conv) != nil {
+			return false
+		}
+		return conv.LastMessageID < st.id // (else a newer filed message places it)
+	}
+	st.advance()
+	return st
 }
 
 // convsByLast lists a u64(lastMessageID) | number index, newest first.

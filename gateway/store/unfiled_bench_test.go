@@ -113,3 +113,44 @@ func BenchmarkListWithUnfiledBulk(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecentWithUnfiledBulk: the first page of the admins' list of
+// all conversations (RecentConversations, 50 rows) while a
+// 10,000-recipient bulk send to numbers that each have a conversation
+// waits unfiled, and once it is all filed.
+func BenchmarkRecentWithUnfiledBulk(b *testing.B) {
+	for _, filed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("filed=%v", filed), func(b *testing.B) {
+			db, _, _ := openTest(b)
+			if err := db.Update(func(tx *Tx) error {
+				for i := range 10000 {
+					m := model.Message{ID: tx.NewID(), Direction: model.Incoming, Number: fmt.Sprintf("+4479%08d", i),
+						State: model.StateDelivered, Text: "hello"}
+					if err := tx.InsertMessage(&m, nil); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			bulkFixture(b, db, 10000, 0)
+			if filed {
+				if err := db.Update(fileEverything); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := db.View(func(tx *Tx) error {
+					if refs := tx.RecentConversations(nil, 50); len(refs) != 50 {
+						return fmt.Errorf("%d rows", len(refs))
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
