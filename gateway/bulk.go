@@ -424,23 +424,24 @@ func (s *Service) Campaign(ctx context.Context, viewer, batch model.ID) (Campaig
 		if err != nil || (u.Role != model.RoleAdmin && c.UserID != u.ID) {
 			return ErrNotFound
 		}
-		ms, err := tx.BatchMessages(batch)
-		if err != nil {
-			return err
-		}
-		out = CampaignProgress{Campaign: c, Counts: map[model.State]int{}, Total: len(ms), Failed: []model.ID{}}
+		out = CampaignProgress{Campaign: c, Counts: map[model.State]int{}, Failed: []model.ID{}}
 		done := 0
-		for _, m := range ms {
-			out.Counts[m.State]++
-			if m.State.Final() || m.State == model.StateSent {
+		// (states only: the progress page asks each second)
+		if err := tx.BatchStates(batch, func(id model.ID, st model.State) bool {
+			out.Total++
+			out.Counts[st]++
+			if st.Final() || st == model.StateSent {
 				done++
 			}
-			if m.State.IsFailure() {
-				out.Failed = append(out.Failed, m.ID)
+			if st.IsFailure() {
+				out.Failed = append(out.Failed, id)
 			}
+			return true
+		}); err != nil {
+			return err
 		}
-		if len(ms) > 0 {
-			out.Done = float64(done) / float64(len(ms))
+		if out.Total > 0 {
+			out.Done = float64(done) / float64(out.Total)
 		}
 		return nil
 	})

@@ -174,3 +174,22 @@ func bulkSearchEnv(b *testing.B) (*Service, model.User, BulkRequest) {
 	req := BulkRequest{UserID: u.ID, SearchIDs: []string{"spring"}, Text: "Hi {first_name}, {company} news: our {team} team has a spring offer for you."}
 	return s, u, req
 }
+
+// BenchmarkCampaignProgress10k: one read of a 10,000-recipient bulk send's
+// progress (what the progress page polls each second while it is open).
+func BenchmarkCampaignProgress10k(b *testing.B) {
+	s, u, req := bulkSearchEnv(b)
+	ctx := context.Background()
+	res, err := s.SendBulk(ctx, req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := s.Campaign(ctx, u.ID, res.BatchID)
+		if err != nil || p.Total != 10000 {
+			b.Fatalf("%v %d", err, p.Total)
+		}
+	}
+}

@@ -154,25 +154,36 @@ type outcome struct {
 func (s *Service) batchOutcome(batch model.ID) (outcome, error) {
 	var o outcome
 	err := s.st.View(func(tx *store.Tx) error {
-		ms, err := tx.BatchMessages(batch)
-		if err != nil || len(ms) == 0 {
-			return err
-		}
-		o.total, o.finished = len(ms), true
-		for _, m := range ms {
-			if m.State.IsFailure() {
+		var first model.ID
+		o.finished = true
+		if err := tx.BatchStates(batch, func(id model.ID, st model.State) bool {
+			if first == 0 {
+				first = id
+			}
+			o.total++
+			if st.IsFailure() {
 				o.failed++
 			}
-			if !m.State.Final() && m.State != model.StateSent {
+			if !st.Final() && st != model.StateSent {
 				o.finished = false
 			}
+			return true
+		}); err != nil || first == 0 {
+			o.finished = first != 0
+			return err
 		}
 		if c, err := tx.Campaign(batch); err == nil && c.Name != "" {
 			o.name = c.Name
-		} else if ms[0].Campaign != "" {
-			o.name = ms[0].Campaign
+			return nil
+		}
+		m, err := tx.Message(first)
+		if err != nil {
+			return err
+		}
+		if m.Campaign != "" {
+			o.name = m.Campaign
 		} else {
-			o.name = textStart(ms[0].Text, 30)
+			o.name = textStart(m.Text, 30)
 		}
 		return nil
 	})

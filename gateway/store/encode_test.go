@@ -387,3 +387,58 @@ func TestDecodeHeadAgrees(t *testing.T) {
 		t.Errorf("only %d of 5000 records read directly", direct)
 	}
 }
+
+// TestScanStateAgrees: scanState reads what json.Unmarshal reads from
+// records as the encoder writes them (texts that spell out a parts and
+// state field included, with and without a folded part, whose own state
+// comes later), and declines the rest.
+func TestScanStateAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	direct := 0
+	for i := range 5000 {
+		m := randomMessage(rng)
+		states := []model.State{model.StateQueued, model.StateSubmitting, model.StateSent, model.StateDelivered,
+			model.StateFailed, model.StateUnknown, model.StateCancelled, model.StateExpired, "later"}
+		if i%4 != 0 { // (else a random string, which may need escapes)
+			m.State = states[rng.IntN(len(states))]
+		}
+		if i%3 == 0 {
+			m.Text = `x,"parts":1,"state":"failed"` + m.Text
+		}
+		// (times json.Marshal accepts: records are written so)
+		m.CreatedAt, m.UpdatedAt, m.SendAt, m.ExpiresAt, m.SentAt, m.DeliveredAt, m.FailedAt = encTimes[1], encTimes[2], time.Time{}, time.Time{}, encTimes[9], time.Time{}, time.Time{}
+		raw, ok := appendMessageJSON(nil, &m)
+		if !ok {
+			continue
+		}
+		if i%2 == 0 {
+			p := randomPart(rng)
+			p.NextAttempt, p.UpdatedAt, p.SentAt, p.DeliveredAt = encTimes[1], encTimes[2], time.Time{}, encTimes[9]
+			raw = append(raw[:len(raw)-1], `,"part":`...)
+			if raw, ok = appendFoldedPartJSON(raw, &p); !ok {
+				continue
+			}
+			raw = append(raw, '}')
+		}
+		var want model.Message
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		batch, st, ok := scanState(raw)
+		if !ok {
+			continue
+		}
+		direct++
+		if batch != want.BatchID || st != want.State {
+			t.Fatalf("%s:\nread %s %q\njson %s %q", raw, batch, st, want.BatchID, want.State)
+		}
+	}
+	if direct < 3000 {
+		t.Errorf("only %d of 5000 records read directly", direct)
+	}
+	for _, raw := range []string{`{"id":"0000000000000001","state":"sent"}`, `{"state":"sent","id":"0000000000000001","parts":1}`, `{}`, ``} {
+		if _, _, ok := scanState([]byte(raw)); ok {
+			t.Errorf("scanState read %s", raw)
+		}
+	}
+}
