@@ -219,6 +219,10 @@ func (tx *Tx) BatchStates(batch model.ID, fn func(id model.ID, st model.State) b
 	return nil
 }
 
+// knownStates are the states a message record holds.
+var knownStates = [...]model.State{model.StateQueued, model.StateSubmitting, model.StateSent, model.StateDelivered,
+	model.StateFailed, model.StateUnknown, model.StateCancelled, model.StateExpired}
+
 // scanState reads a message record's batch and state as the encoder
 // writes them: id and batch_id first, then, after the text (a JSON string
 // cannot hold `,"`: its quotes are escaped), parts and state side by side.
@@ -248,27 +252,12 @@ func scanState(v []byte) (batch model.ID, st model.State, ok bool) {
 	if !ok {
 		return 0, "", false
 	}
-	switch string(s) { // (the constants: no string per record)
-	case string(model.StateQueued):
-		st = model.StateQueued
-	case string(model.StateSubmitting):
-		st = model.StateSubmitting
-	case string(model.StateSent):
-		st = model.StateSent
-	case string(model.StateDelivered):
-		st = model.StateDelivered
-	case string(model.StateFailed):
-		st = model.StateFailed
-	case string(model.StateUnknown):
-		st = model.StateUnknown
-	case string(model.StateCancelled):
-		st = model.StateCancelled
-	case string(model.StateExpired):
-		st = model.StateExpired
-	default:
-		st = model.State(s)
+	for _, known := range knownStates {
+		if string(s) == string(known) {
+			return batch, known, true // (the constant: no string per record)
+		}
 	}
-	return batch, st, true
+	return batch, model.State(s), true
 }
 
 // ConvRef is one row of a conversation listing: the number and the message
