@@ -441,3 +441,81 @@ func TestScanStateAgrees(t *testing.T) {
 		}
 	}
 }
+
+// checkContactDecoder: whatever decodeContact accepts, json.Unmarshal reads
+// the same; it reports whether it was accepted.
+func checkContactDecoder(t *testing.T, raw []byte) bool {
+	t.Helper()
+	var got model.Contact
+	if !decodeContact(raw, &got) {
+		return false
+	}
+	var want model.Contact
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatalf("decoded %s, which json.Unmarshal refuses: %v", raw, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\ndecoded %+v\njson    %+v", raw, got, want)
+	}
+	return true
+}
+
+// TestDecodeContactAgrees: varied contacts as PutContact writes them are
+// decoded as json.Unmarshal decodes them, and most are read by hand.
+func TestDecodeContactAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	plain := []string{"", "Ada", "Zoë Ñúñez", "Café 😀 日本", "+447911123201", "vip", "a b c"}
+	pick := func() string {
+		if rng.IntN(20) == 0 {
+			return encStrings[rng.IntN(len(encStrings))] // (escapes, bad UTF-8: declined or agreed)
+		}
+		return plain[rng.IntN(len(plain))]
+	}
+	direct := 0
+	for range 5000 {
+		c := model.Contact{Number: pick(), Name: pick(), FirstName: pick(), JobTitle: pick(), Company: pick(), Email: pick(),
+			CRMURL: pick(), UpdatedAt: encTimes[rng.IntN(len(encTimes))]}
+		for range rng.IntN(3) {
+			c.Phones = append(c.Phones, model.Phone{Number: pick(), Label: pick()})
+		}
+		if rng.IntN(2) == 0 {
+			c.CRM = &model.CRMRef{Type: pick(), ID: pick()}
+		}
+		for range rng.IntN(4) {
+			c.Tags = append(c.Tags, pick())
+		}
+		if n := rng.IntN(4); n > 0 {
+			c.Fields = map[string]string{}
+			for range n {
+				c.Fields[pick()] = pick()
+			}
+		}
+		raw, err := json.Marshal(&c)
+		if err != nil {
+			continue // (a time json refuses)
+		}
+		if checkContactDecoder(t, raw) {
+			direct++
+		}
+	}
+	if direct < 2000 {
+		t.Errorf("only %d of 5000 contacts read by hand", direct)
+	}
+	for _, raw := range []string{`{"number":"+44","tags":[],"updated_at":"2026-01-01T00:00:00Z"}`,
+		`{"number":"+44","fields":{"b":"1","a":"2"},"updated_at":"2026-01-01T00:00:00Z"}`,
+		`{"number":"+44","fields":{"a":"1","a":"2"},"updated_at":"2026-01-01T00:00:00Z"}`,
+		`{"number":"+44","updated_at":null}`, `{"number":"+44"}`} {
+		var c model.Contact
+		if decodeContact([]byte(raw), &c) {
+			t.Errorf("decodeContact read %s", raw)
+		}
+	}
+}
+
+// FuzzDecodeContact: whatever the hand decoder accepts, json.Unmarshal
+// reads the same.
+func FuzzDecodeContact(f *testing.F) {
+	f.Add([]byte(`{"number":"+447911123201","name":"Ada Lovelace","company":"Engines","phones":[{"number":"+447911123201","label":"mobile"}],"crm":{"type":"person","id":"7"},"tags":["vip"],"fields":{"team":"north","tier":"gold"},"updated_at":"2026-12-07T03:21:09.123456789Z"}`))
+	f.Add([]byte(`{"number":"+44","updated_at":"2026-06-01T12:00:00.0000005+05:30"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) { checkContactDecoder(t, raw) })
+}
