@@ -132,23 +132,18 @@ func decodeContact(b []byte, c *model.Contact) bool {
 		!opt(`,"company":`, &c.Company) || !opt(`,"email":`, &c.Email) {
 		return false
 	}
-	if d.lit(`,"phones":[`) {
-		for {
-			var p model.Phone
-			if !d.lit(`{"number":`) {
-				return false
-			}
-			if p.Number, ok = str(); !ok || !opt(`,"label":`, &p.Label) || !d.lit(`}`) {
-				return false
-			}
-			c.Phones = append(c.Phones, p)
-			if d.lit(`]`) {
-				break
-			}
-			if !d.lit(`,`) {
-				return false
-			}
+	if d.lit(`,"phones":[`) && !d.seq(`]`, func() bool {
+		var p model.Phone
+		if !d.lit(`{"number":`) {
+			return false
 		}
+		if p.Number, ok = str(); !ok || !opt(`,"label":`, &p.Label) || !d.lit(`}`) {
+			return false
+		}
+		c.Phones = append(c.Phones, p)
+		return true
+	}) {
+		return false
 	}
 	if !opt(`,"crm_url":`, &c.CRMURL) {
 		return false
@@ -163,40 +158,26 @@ func decodeContact(b []byte, c *model.Contact) bool {
 		}
 		c.CRM = &r
 	}
-	if d.lit(`,"tags":[`) {
-		for {
-			tag, ok := str()
-			if !ok {
-				return false
-			}
-			c.Tags = append(c.Tags, tag)
-			if d.lit(`]`) {
-				break
-			}
-			if !d.lit(`,`) {
-				return false
-			}
-		}
+	if d.lit(`,"tags":[`) && !d.seq(`]`, func() bool {
+		tag, ok := str()
+		c.Tags = append(c.Tags, tag)
+		return ok
+	}) {
+		return false
 	}
 	if d.lit(`,"fields":{`) {
 		c.Fields = map[string]string{}
 		prev := ""
-		for {
+		if !d.seq(`}`, func() bool {
 			key, ok := str()
 			if !ok || (len(c.Fields) > 0 && key <= prev) || !d.lit(`:`) {
 				return false // (json.Marshal sorts the keys: no repeats)
 			}
 			val, ok := str()
-			if !ok {
-				return false
-			}
 			c.Fields[key], prev = val, key
-			if d.lit(`}`) {
-				break
-			}
-			if !d.lit(`,`) {
-				return false
-			}
+			return ok
+		}) {
+			return false
 		}
 	}
 	if !d.lit(`,"updated_at":`) || len(d.b) == 0 || d.b[0] != '"' {

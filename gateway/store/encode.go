@@ -552,20 +552,12 @@ func decodeConversation(b []byte, c *Conversation, number string, users []model.
 	if c.LastMessageID, ok = d.id(); !ok {
 		return false
 	}
-	if d.lit(`,"users":[`) {
-		for {
-			id, ok := d.id()
-			if !ok {
-				return false
-			}
-			c.Users = append(c.Users, id)
-			if d.lit(`]`) {
-				break
-			}
-			if !d.lit(`,`) {
-				return false
-			}
-		}
+	if d.lit(`,"users":[`) && !d.seq(`]`, func() bool {
+		id, ok := d.id()
+		c.Users = append(c.Users, id)
+		return ok
+	}) {
+		return false
 	}
 	if d.lit(`,"modem":`) {
 		s, ok := d.str()
@@ -574,26 +566,21 @@ func decodeConversation(b []byte, c *Conversation, number string, users []model.
 		}
 		c.Modem = string(s) // (a handful of modems: small, and only on known numbers)
 	}
-	if d.lit(`,"marketed":[`) {
-		for {
-			var mk Marketed
-			if !d.lit(`{"user":`) {
-				return false
-			}
-			if mk.User, ok = d.id(); !ok || !d.lit(`,"last":`) {
-				return false
-			}
-			if mk.Last, ok = d.id(); !ok || !d.lit(`}`) {
-				return false
-			}
-			c.Marketed = append(c.Marketed, mk)
-			if d.lit(`]`) {
-				break
-			}
-			if !d.lit(`,`) {
-				return false
-			}
+	if d.lit(`,"marketed":[`) && !d.seq(`]`, func() bool {
+		var mk Marketed
+		if !d.lit(`{"user":`) {
+			return false
 		}
+		if mk.User, ok = d.id(); !ok || !d.lit(`,"last":`) {
+			return false
+		}
+		if mk.Last, ok = d.id(); !ok || !d.lit(`}`) {
+			return false
+		}
+		c.Marketed = append(c.Marketed, mk)
+		return true
+	}) {
+		return false
 	}
 	if len(c.Users) == 0 {
 		c.Users = nil
@@ -613,6 +600,22 @@ func (d *convDecoder) lit(s string) bool {
 	}
 	d.b = d.b[len(s):]
 	return true
+}
+
+// seq reads one or more items separated by commas, then end (the opening
+// bracket is read already).
+func (d *convDecoder) seq(end string, item func() bool) bool {
+	for {
+		if !item() {
+			return false
+		}
+		if d.lit(end) {
+			return true
+		}
+		if !d.lit(`,`) {
+			return false
+		}
+	}
 }
 
 // str reads a JSON string without escapes, valid UTF-8.
