@@ -155,7 +155,7 @@ func (s *Service) batchOutcome(batch model.ID) (outcome, error) {
 	var o outcome
 	err := s.st.View(func(tx *store.Tx) error {
 		var first model.ID
-		o.finished = true
+		pending := 0
 		if err := tx.BatchStates(batch, func(id model.ID, st model.State) bool {
 			if first == 0 {
 				first = id
@@ -165,13 +165,13 @@ func (s *Service) batchOutcome(batch model.ID) (outcome, error) {
 				o.failed++
 			}
 			if !st.Final() && st != model.StateSent {
-				o.finished = false
+				pending++
 			}
 			return true
 		}); err != nil || first == 0 {
-			o.finished = first != 0
 			return err
 		}
+		o.finished = pending == 0
 		if c, err := tx.Campaign(batch); err == nil && c.Name != "" {
 			o.name = c.Name
 			return nil

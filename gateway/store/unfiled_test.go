@@ -184,7 +184,7 @@ func TestUnfiledBulkIsFiledAsItIsTaken(t *testing.T) {
 			return err
 		}
 		if len(ms) != 2 || ms[0].ID != f.ids[4] || ms[1].ID != f.ids[1] {
-			t.Errorf("thread of +447900000001: %v", ids(ms))
+			t.Errorf("thread of +447900000001: %v", messageIDs(ms))
 		}
 		v, err := tx.ConversationView("+447900000001")
 		if err != nil {
@@ -229,7 +229,7 @@ func TestUnfiledBulkIsFiledAsItIsTaken(t *testing.T) {
 	}
 }
 
-func ids(ms []model.Message) []model.ID {
+func messageIDs(ms []model.Message) []model.ID {
 	out := make([]model.ID, len(ms))
 	for i := range ms {
 		out[i] = ms[i].ID
@@ -279,7 +279,7 @@ func TestChangingAnUnfiledMessageFilesThoseBefore(t *testing.T) {
 	if err := db.View(func(tx *Tx) error {
 		ms, err := tx.ConversationMessages(f.number[f.ids[2]], Page{Limit: 10})
 		if len(ms) != 0 {
-			t.Errorf("the deleted message's thread: %v", ids(ms))
+			t.Errorf("the deleted message's thread: %v", messageIDs(ms))
 		}
 		return err
 	}); err != nil {
@@ -324,7 +324,7 @@ func TestUnfiledSendAcrossTransactionsAndReopen(t *testing.T) {
 	if err := db.View(func(tx *Tx) error {
 		ms, err := tx.ConversationMessages("+447900000002", Page{Limit: 10})
 		if len(ms) != 2 {
-			t.Errorf("thread of +447900000002 after reopening: %v", ids(ms))
+			t.Errorf("thread of +447900000002 after reopening: %v", messageIDs(ms))
 		}
 		return err
 	}); err != nil {
